@@ -1,0 +1,68 @@
+// swift-tools-version:6.0
+// icl-zoo: the models of "Transformers Learn In-Context by Gradient Descent" (von Oswald et al., 2023),
+// trained on the CPU, stored as HDF5 checkpoints, and analysed.
+import PackageDescription
+
+// Every target is compiled for a CPU with AVX2 and FMA: without it, SIMD multiply-adds become
+// library calls (../shared/TOOLCHAIN.md). Haswell is the oldest x86-64 with both.
+let fast: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+let mode: [SwiftSetting] = fast + [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "icl-zoo",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "icl-zoo", targets: ["icl-zoo"]),
+        .executable(name: "icl-analyze", targets: ["icl-analyze"]),
+        .executable(name: "icl-bench", targets: ["icl-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: System libraries (Debian packages; shim.h wraps the macros Swift cannot import)
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // MARK: Libraries, one concern each
+        .target(name: "ICLMath", dependencies: ["CBLAS"], swiftSettings: mode,
+                linkerSettings: [.linkedLibrary("m")]),
+        .target(name: "ICLTasks", dependencies: ["ICLMath"], swiftSettings: mode),
+        .target(name: "ICLModels", dependencies: ["ICLMath"], swiftSettings: mode),
+        .target(name: "ICLTraining", dependencies: ["ICLMath", "ICLTasks", "ICLModels"], swiftSettings: mode),
+        // A thin, strict HDF5 wrapper: its own dependency and its own reader (h5py), so its own target.
+        .target(name: "ICLHDF5", dependencies: ["CHDF5"], swiftSettings: mode),
+        .target(name: "ICLCheckpoint", dependencies: ["ICLHDF5", "ICLModels", "ICLTraining"], swiftSettings: mode),
+        .target(name: "ICLRender", dependencies: ["CPNG", "CCairo"], swiftSettings: mode,
+                linkerSettings: [.linkedLibrary("m")]),
+        .target(name: "ICLAnalysis", dependencies: ["ICLMath", "ICLTasks", "ICLModels"], swiftSettings: mode),
+
+        // MARK: Executables: parse, call one library function, print or plot
+        .executableTarget(name: "icl-zoo", dependencies: [
+            "ICLMath", "ICLTasks", "ICLModels", "ICLTraining", "ICLCheckpoint", "ICLRender", "ICLAnalysis",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: mode),
+        .executableTarget(name: "icl-analyze", dependencies: [
+            "ICLMath", "ICLTasks", "ICLModels", "ICLTraining", "ICLCheckpoint", "ICLRender", "ICLAnalysis",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: mode),
+        .executableTarget(name: "icl-bench", dependencies: [
+            "ICLMath", "ICLTasks", "ICLModels", "ICLTraining", "ICLAnalysis",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: mode),
+
+        // MARK: Tests, beside what they test
+        .target(name: "ICLTestSupport", dependencies: ["ICLMath"], path: "Tests/ICLTestSupport", swiftSettings: mode),
+        .testTarget(name: "ICLMathTests", dependencies: ["ICLMath", "ICLTestSupport"], swiftSettings: mode),
+        .testTarget(name: "ICLTasksTests", dependencies: ["ICLTasks", "ICLTestSupport"], swiftSettings: mode),
+        .testTarget(name: "ICLModelsTests", dependencies: ["ICLModels", "ICLTasks", "ICLTestSupport"], swiftSettings: mode),
+        .testTarget(name: "ICLTrainingTests", dependencies: ["ICLTraining", "ICLTestSupport"], swiftSettings: mode),
+        .testTarget(name: "ICLHDF5Tests", dependencies: ["ICLHDF5", "ICLTestSupport"], swiftSettings: mode),
+        .testTarget(name: "ICLCheckpointTests", dependencies: ["ICLCheckpoint", "ICLTestSupport"], swiftSettings: mode),
+        .testTarget(name: "ICLRenderTests", dependencies: ["ICLRender", "ICLTestSupport"], swiftSettings: mode),
+        .testTarget(name: "ICLAnalysisTests", dependencies: ["ICLAnalysis", "ICLTestSupport"], swiftSettings: mode),
+        .testTarget(name: "CLITests", dependencies: ["ICLTestSupport"], swiftSettings: mode),
+    ]
+)

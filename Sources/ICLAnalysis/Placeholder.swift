@@ -1,0 +1,1 @@
+// ICLAnalysis: placeholder until its first file lands.

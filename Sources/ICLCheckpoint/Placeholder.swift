@@ -1,0 +1,1 @@
+// ICLCheckpoint: placeholder until its first file lands.

@@ -1,0 +1,1 @@
+// ICLHDF5: placeholder until its first file lands.

@@ -1,0 +1,1 @@
+// ICLMath: placeholder until its first file lands.

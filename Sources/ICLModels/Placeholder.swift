@@ -1,0 +1,1 @@
+// ICLModels: placeholder until its first file lands.

@@ -1,0 +1,1 @@
+// ICLRender: placeholder until its first file lands.

@@ -1,0 +1,1 @@
+// ICLTasks: placeholder until its first file lands.

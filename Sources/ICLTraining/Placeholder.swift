@@ -1,0 +1,1 @@
+// ICLTraining: placeholder until its first file lands.
