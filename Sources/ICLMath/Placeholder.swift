@@ -1,1 +1,0 @@
-// ICLMath: placeholder until its first file lands.

@@ -1,0 +1,105 @@
+import ICLMath
+
+/// Linear self-attention for one task (paper eq. 6), written for reading beside the paper:
+///
+///     e_j ← e_j + Σ_h P_h W_V,h C W_K,hᵀ W_Q,h e_j,   C = Σ_{i≤N} e_i e_iᵀ
+///
+/// No softmax and no 1/√Dk (the form Proposition 1 maps onto a GD step). Keys and values come from
+/// the context tokens only — every token but the last, the query — while every token is updated.
+/// Only the products matter, so they are formed once per step for all tasks:
+/// `M_h = P_h W_V,h` and `K_h = W_K,hᵀ W_Q,h` (both D×D), and per task `A = Σ_h M_h C K_h`.
+/// Going through `C` makes a task cost O(N·D² + H·D³) instead of O(N²·D) per token pair.
+///
+/// Tokens are rows of a row-major `[T, D]` buffer; `W_Q`, `W_K`, `W_V` are `[Dk, D]` and `P` is
+/// `[D, Dk]`, stored and applied in the paper's orientation (`q = W_Q e` for a column token `e`).
+public enum LinearSelfAttention {
+    /// Names of one head's parameters, also their HDF5 dataset names.
+    public static let parameterNames = ["W_Q", "W_K", "W_V", "P"]
+
+    /// `M_h = P_h W_V,h` and `K_h = W_K,hᵀ W_Q,h` for every head, into `[H, D, D]` buffers.
+    @inlinable
+    public static func products<T: BinaryFloatingPoint>(
+        heads: Int, tokenDim D: Int, keyDim Dk: Int, weights: [UnsafePointer<T>],
+        M: UnsafeMutablePointer<T>, K: UnsafeMutablePointer<T>
+    ) {
+        for h in 0..<heads {
+            let (W_Q, W_K, W_V, P) = (weights[4 * h], weights[4 * h + 1], weights[4 * h + 2], weights[4 * h + 3])
+            matmul(D, D, Dk, P, W_V, into: M + h * D * D)
+            matmul(D, D, Dk, W_K, transposeA: true, W_Q, into: K + h * D * D)
+        }
+    }
+
+    /// Forward for one task: `out_j = e_j + A e_j`. Leaves `C` and `A` (D×D each) for the backward.
+    @inlinable
+    public static func forward<T: BinaryFloatingPoint>(
+        tokens e: UnsafePointer<T>, tokenCount: Int, tokenDim D: Int, heads: Int,
+        M: UnsafePointer<T>, K: UnsafePointer<T>,
+        C: UnsafeMutablePointer<T>, A: UnsafeMutablePointer<T>, scratch: UnsafeMutablePointer<T>,
+        out: UnsafeMutablePointer<T>
+    ) {
+        let contextCount = tokenCount - 1
+        // C = Σ_{i<N} e_i e_iᵀ  (= Eᵀ E over the context rows)
+        matmul(D, D, contextCount, e, transposeA: true, e, into: C)
+        // A = Σ_h M_h C K_h
+        A.update(repeating: 0, count: D * D)
+        for h in 0..<heads {
+            matmul(D, D, D, C, K + h * D * D, into: scratch)
+            matmul(D, D, D, M + h * D * D, scratch, into: A, accumulate: true)
+        }
+        // out_j = e_j + A e_j  (rows: out = E + E Aᵀ)
+        out.update(from: e, count: tokenCount * D)
+        matmul(tokenCount, D, D, e, A, transposeB: true, into: out, accumulate: true)
+    }
+
+    /// Backward for one task. Given `G = ∂L/∂out` (`[T, D]`), adds `∂L/∂e` into `dE` and the task's
+    /// share of `∂L/∂M_h`, `∂L/∂K_h` into `dM`, `dK` (`[H, D, D]`). With `A = Σ_h M_h C K_h`:
+    ///
+    ///     dE_j += G_j + Aᵀ G_j               (residual and the attention output)
+    ///     dA    = Σ_j G_j e_jᵀ
+    ///     dM_h += dA (C K_h)ᵀ,   dK_h += (M_h C)ᵀ dA,   dC = Σ_h M_hᵀ dA K_hᵀ
+    ///     dE_i += (dC + dCᵀ) e_i   for context tokens i   (C is quadratic in them)
+    ///
+    /// `scratch` holds 4·D·D elements.
+    @inlinable
+    public static func backward<T: BinaryFloatingPoint>(
+        dOut G: UnsafePointer<T>, tokens e: UnsafePointer<T>, tokenCount: Int, tokenDim D: Int, heads: Int,
+        M: UnsafePointer<T>, K: UnsafePointer<T>, C: UnsafePointer<T>, A: UnsafePointer<T>,
+        scratch: UnsafeMutablePointer<T>,
+        dE: UnsafeMutablePointer<T>, dM: UnsafeMutablePointer<T>, dK: UnsafeMutablePointer<T>
+    ) {
+        let DD = D * D
+        let dA = scratch, dC = scratch + DD, t1 = scratch + 2 * DD, t2 = scratch + 3 * DD
+        // dE = G + G A   (rows: dE_j = G_j + Aᵀ G_j)
+        for k in 0..<(tokenCount * D) { dE[k] += G[k] }
+        matmul(tokenCount, D, D, G, A, into: dE, accumulate: true)
+        // dA = Gᵀ E
+        matmul(D, D, tokenCount, G, transposeA: true, e, into: dA)
+        dC.update(repeating: 0, count: DD)
+        for h in 0..<heads {
+            let M_h = M + h * DD, K_h = K + h * DD
+            matmul(D, D, D, C, K_h, into: t1)                                   // C K_h
+            matmul(D, D, D, dA, t1, transposeB: true, into: dM + h * DD, accumulate: true)
+            matmul(D, D, D, M_h, C, into: t1)                                   // M_h C
+            matmul(D, D, D, t1, transposeA: true, dA, into: dK + h * DD, accumulate: true)
+            matmul(D, D, D, M_h, transposeA: true, dA, into: t1)                // M_hᵀ dA
+            matmul(D, D, D, t1, K_h, transposeB: true, into: dC, accumulate: true)
+        }
+        // dC + dCᵀ, then dE_i += (dC + dCᵀ) e_i for context rows
+        for i in 0..<D { for j in 0..<D { t2[i * D + j] = dC[i * D + j] + dC[j * D + i] } }
+        matmul(tokenCount - 1, D, D, e, t2, transposeB: true, into: dE, accumulate: true)
+    }
+
+    /// Parameter gradients from the products' gradients, for head `h`:
+    /// `dP = dM W_Vᵀ`, `dW_V = Pᵀ dM`, `dW_K = W_Q dKᵀ`, `dW_Q = W_K dK`. Adds into the outputs.
+    @inlinable
+    public static func parameterGradients<T: BinaryFloatingPoint>(
+        tokenDim D: Int, keyDim Dk: Int, weights w: [UnsafePointer<T>], dM: UnsafePointer<T>, dK: UnsafePointer<T>,
+        gradients g: [UnsafeMutablePointer<T>]
+    ) {
+        let (W_Q, W_K, W_V, P) = (w[0], w[1], w[2], w[3])
+        matmul(Dk, D, D, W_K, dK, into: g[0], accumulate: true)                       // dW_Q [Dk, D]
+        matmul(Dk, D, D, W_Q, dK, transposeB: true, into: g[1], accumulate: true)     // dW_K [Dk, D]
+        matmul(Dk, D, D, P, transposeA: true, dM, into: g[2], accumulate: true)       // dW_V [Dk, D]
+        matmul(D, Dk, D, dM, W_V, transposeB: true, into: g[3], accumulate: true)     // dP   [D, Dk]
+    }
+}

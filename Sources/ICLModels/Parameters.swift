@@ -1,0 +1,53 @@
+import ICLMath
+
+/// Where each named tensor lives in one flat parameter buffer (llm.c's habit): the optimiser sees
+/// one array, layers see pointers into it, and the checkpoint writes one dataset per entry.
+/// An entry's name is its path under `/model` in the checkpoint, e.g. `layer_0/attention/head_0/W_Q`.
+public struct ParameterLayout: Sendable, Equatable {
+    public struct Entry: Sendable, Equatable {
+        public let name: String
+        public let shape: [Int]
+        public let offset: Int
+        /// Fan-in for variance-scaling initialisation (the input width of the linear map).
+        public let fanIn: Int
+        public var count: Int { shape.reduce(1, *) }
+        public var range: Range<Int> { offset..<(offset + count) }
+    }
+
+    public private(set) var entries: [Entry] = []
+    public private(set) var count = 0
+
+    public init() {}
+
+    /// Appends an entry and returns its offset.
+    @discardableResult
+    public mutating func add(_ name: String, shape: [Int], fanIn: Int) -> Int {
+        precondition(entry(named: name) == nil, "duplicate parameter \(name)")
+        let entry = Entry(name: name, shape: shape, offset: count, fanIn: fanIn)
+        entries.append(entry)
+        count += entry.count
+        return entry.offset
+    }
+
+    public func entry(named name: String) -> Entry? {
+        entries.first { $0.name == name }
+    }
+
+    /// Offset of a named entry; a missing name is a programming error.
+    public func offset(_ name: String) -> Int {
+        guard let entry = entry(named: name) else { preconditionFailure("no parameter named \(name)") }
+        return entry.offset
+    }
+
+    /// Haiku's `VarianceScaling(scale, "fan_in", "truncated_normal")` on every entry: each weight is a
+    /// normal truncated at ±2σ, rescaled to standard deviation `√(scale / fanIn)`.
+    public func initialValues(seed: UInt64, scale: Double) -> [Float] {
+        var values = [Float](repeating: 0, count: count)
+        for (k, entry) in entries.enumerated() {
+            var random = SplitMix64(seed: seed, stream: RandomStream.initialisation, index: UInt64(k))
+            let std = (scale / Double(entry.fanIn)).squareRoot()
+            for i in entry.range { values[i] = Float(random.truncatedNormal(std: std)) }
+        }
+        return values
+    }
+}

@@ -1,1 +1,0 @@
-// ICLModels: placeholder until its first file lands.

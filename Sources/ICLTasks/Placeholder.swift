@@ -1,1 +1,0 @@
-// ICLTasks: placeholder until its first file lands.

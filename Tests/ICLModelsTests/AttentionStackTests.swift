@@ -1,0 +1,139 @@
+import ICLMath
+import ICLModels
+import ICLTasks
+import ICLTestSupport
+import Testing
+
+/// Random Double parameters of a size that makes every term of the layer matter.
+func randomParameters(_ stack: AttentionStack, seed: UInt64, std: Double = 0.3) -> [Double] {
+    var random = SplitMix64(seed: seed)
+    return (0..<stack.layout.count).map { _ in std * random.normal() }
+}
+
+func tasks(_ config: ModelConfig, count: Int, seed: UInt64) -> TaskBatch<Double> {
+    LinearRegressionTasks(inputDim: config.inputDim, outputDim: config.outputDim, contextSize: config.contextSize)
+        .sample(count: count, seed: seed, stream: 7, as: Double.self)
+}
+
+/// `L = Σ ŷ ⊙ probe` for the stack, with parameter and token gradients from one backward pass.
+struct ProbedStack {
+    let stack: AttentionStack
+    let batch: TaskBatch<Double>
+    let probe: [Double]
+
+    func loss(parameters: [Double], tokens: [Double]) -> Double {
+        let workspace = stack.makeWorkspace(batchSize: batch.count, as: Double.self)
+        let y = stack.forward(parameters: parameters, tokens: tokens, count: batch.count, workspace: workspace)
+        return zip(y, probe).reduce(0) { $0 + $1.0 * $1.1 }
+    }
+
+    func gradients(parameters: [Double], repeats: Int = 1) -> (parameters: [Double], tokens: [Double]) {
+        let workspace = stack.makeWorkspace(batchSize: batch.count, as: Double.self)
+        _ = stack.forward(parameters: parameters, tokens: batch.tokens, count: batch.count, workspace: workspace)
+        var grads = [Double](repeating: 0, count: parameters.count)
+        var dTokens = [Double](repeating: 0, count: batch.tokens.count)
+        for _ in 0..<repeats {
+            dTokens.withUnsafeMutableBufferPointer { d in
+                stack.backward(parameters: parameters, dPredictions: probe, workspace: workspace,
+                               gradients: &grads, inputGradients: d.baseAddress!)
+            }
+        }
+        return (grads, dTokens)
+    }
+}
+
+@Suite("AttentionStack gradients against finite differences (Double)")
+struct AttentionStackGradientTests {
+    static let configurations: [ModelConfig] = [
+        ModelConfig(layers: 1, heads: 1, inputDim: 3, contextSize: 4),
+        ModelConfig(layers: 1, heads: 2, inputDim: 3, contextSize: 4),
+        ModelConfig(layers: 2, heads: 1, recurrent: false, inputDim: 3, contextSize: 4),
+        ModelConfig(layers: 2, heads: 2, recurrent: false, inputDim: 3, contextSize: 4),
+        ModelConfig(layers: 2, heads: 1, recurrent: true, inputDim: 3, contextSize: 4),
+        ModelConfig(layers: 2, heads: 2, recurrent: true, inputDim: 3, contextSize: 4, keyDim: 5),
+        ModelConfig(layers: 2, heads: 1, inputDim: 2, outputDim: 2, contextSize: 3),
+    ]
+
+    @Test(arguments: configurations)
+    func everyParameterAndTokenMatchesFiniteDifferences(config: ModelConfig) throws {
+        let stack = AttentionStack(config)
+        let batch = tasks(config, count: 3, seed: 11)
+        let parameters = randomParameters(stack, seed: 5)
+        let probed = ProbedStack(stack: stack, batch: batch, probe: GradientCheck.probe(count: 3 * config.outputDim, seed: 9))
+        let (dParameters, dTokens) = probed.gradients(parameters: parameters)
+        let check = GradientCheck()
+        for entry in stack.layout.entries {
+            let mismatches = check.compare(tensor: entry.name, values: parameters, analytic: dParameters,
+                                           indices: Array(entry.range)) {
+                probed.loss(parameters: $0, tokens: batch.tokens)
+            }
+            #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")
+        }
+        let mismatches = check.compare(tensor: "tokens", values: batch.tokens, analytic: dTokens) {
+            probed.loss(parameters: parameters, tokens: $0)
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")
+        // The query's own token matters (it is a query, not a key): its gradient is not all zero.
+        let D = config.tokenDim, query = (config.contextSize) * D
+        #expect(dTokens[query..<(query + config.inputDim)].contains { $0 != 0 })
+    }
+
+    @Test func clippedTokensPassNoGradientAndTheRestMatches() throws {
+        var config = ModelConfig(layers: 2, heads: 1, inputDim: 3, contextSize: 4)
+        config.clipTokens = 0.45
+        let stack = AttentionStack(config)
+        let batch = tasks(config, count: 3, seed: 12)
+        let parameters = randomParameters(stack, seed: 6, std: 0.6)
+        let workspace = stack.makeWorkspace(batchSize: 3, as: Double.self)
+        _ = stack.forward(parameters: parameters, tokens: batch.tokens, count: 3, workspace: workspace)
+        let clipped = workspace.outputTokens().filter { abs($0) == 0.45 }.count
+        try #require(clipped > 0, "the test needs some clipped entries")
+        let probed = ProbedStack(stack: stack, batch: batch, probe: [0.3, -0.7, 0.9])
+        let (dParameters, dTokens) = probed.gradients(parameters: parameters)
+        let check = GradientCheck()
+        #expect(check.compare(tensor: "parameters", values: parameters, analytic: dParameters) {
+            probed.loss(parameters: $0, tokens: batch.tokens)
+        }.isEmpty)
+        #expect(check.compare(tensor: "tokens", values: batch.tokens, analytic: dTokens) {
+            probed.loss(parameters: parameters, tokens: $0)
+        }.isEmpty)
+    }
+
+    @Test func backwardTwiceDoublesTheGradients() {
+        let config = ModelConfig(layers: 2, heads: 2, inputDim: 3, contextSize: 4)
+        let stack = AttentionStack(config)
+        let batch = tasks(config, count: 4, seed: 1)
+        let probed = ProbedStack(stack: stack, batch: batch, probe: GradientCheck.probe(count: 4, seed: 2))
+        let parameters = randomParameters(stack, seed: 3)
+        let once = probed.gradients(parameters: parameters).parameters
+        let twice = probed.gradients(parameters: parameters, repeats: 2).parameters
+        for k in once.indices { #expect(abs(twice[k] - 2 * once[k]) <= 1e-12 * max(1, abs(once[k]))) }
+    }
+
+    @Test func theCheckerCatchesAGradientOffByOnePercent() {
+        let config = ModelConfig(layers: 1, heads: 1, inputDim: 3, contextSize: 4)
+        let stack = AttentionStack(config)
+        let batch = tasks(config, count: 2, seed: 1)
+        let probed = ProbedStack(stack: stack, batch: batch, probe: [1, -1])
+        let parameters = randomParameters(stack, seed: 4)
+        var (dParameters, _) = probed.gradients(parameters: parameters)
+        let k = stack.layout.offset(AttentionStack.headPath(layer: 0, head: 0) + "W_Q") + 1
+        dParameters[k] *= 1.01
+        let mismatches = GradientCheck().compare(tensor: "parameters", values: parameters, analytic: dParameters) {
+            probed.loss(parameters: $0, tokens: batch.tokens)
+        }
+        #expect(mismatches.map(\.index) == [k])
+    }
+
+    @Test func floatAndDoubleAgree() {
+        let config = ModelConfig(layers: 2, heads: 2, inputDim: 10, contextSize: 10)
+        let stack = AttentionStack(config)
+        let batch = tasks(config, count: 40, seed: 3)
+        let parameters = randomParameters(stack, seed: 8, std: 0.1)
+        let wsD = stack.makeWorkspace(batchSize: 40, as: Double.self)
+        let wsF = stack.makeWorkspace(batchSize: 40, as: Float.self)
+        let yD = stack.forward(parameters: parameters, tokens: batch.tokens, count: 40, workspace: wsD)
+        let yF = stack.forward(parameters: parameters.map { Float($0) }, tokens: batch.tokens.map { Float($0) }, count: 40, workspace: wsF)
+        for b in 0..<40 { #expect(abs(Double(yF[b]) - yD[b]) <= 1e-5 * max(1, abs(yD[b]))) }
+    }
+}

@@ -1,0 +1,46 @@
+import ICLModels
+import ICLTasks
+import Testing
+
+@Suite("Proposition 1 construction equals gradient descent (Double, 1e-12)")
+struct ConstructionsTests {
+    @Test func oneLayerEqualsOneGDStepAndTheClosedForm() {
+        let config = ModelConfig(layers: 1, inputDim: 10, contextSize: 10)
+        let batch = LinearRegressionTasks().sample(count: 50, seed: 4, stream: 1, as: Double.self)
+        let eta = 0.9
+        let stack = AttentionStack(config)
+        let y = stack.forward(parameters: Construction.gradientDescent(config, etas: [eta]), tokens: batch.tokens,
+                              count: 50, workspace: stack.makeWorkspace(batchSize: 50, as: Double.self))
+        let gd = GradientDescent.predict(batch, inputDim: 10, etas: [eta])
+        for b in 0..<50 {
+            // Closed form: ŷ = (η/N) Σ_i y_i x_iᵀ x_q
+            let task = b * 11 * 11
+            var closed = 0.0
+            for i in 0..<10 {
+                var xx = 0.0
+                for k in 0..<10 { xx += batch.tokens[task + i * 11 + k] * batch.tokens[task + 10 * 11 + k] }
+                closed += batch.tokens[task + i * 11 + 10] * xx
+            }
+            closed *= eta / 10
+            #expect(abs(y[b] - closed) <= 1e-12)
+            #expect(abs(y[b] - gd[b]) <= 1e-12)
+        }
+    }
+
+    @Test(arguments: [(3, false), (3, true), (5, false)])
+    func stackedLayersEqualGDSteps(layers: Int, recurrent: Bool) {
+        let config = ModelConfig(layers: layers, recurrent: recurrent, inputDim: 4, outputDim: 2, contextSize: 6)
+        let tasks = LinearRegressionTasks(inputDim: 4, outputDim: 2, contextSize: 6, inputRange: 2)
+        let batch = tasks.sample(count: 20, seed: 9, stream: 2, as: Double.self)
+        let etas = recurrent ? [0.7] : (0..<layers).map { 0.5 + 0.1 * Double($0) }
+        let stack = AttentionStack(config)
+        let y = stack.forward(parameters: Construction.gradientDescent(config, etas: etas), tokens: batch.tokens,
+                              count: 20, workspace: stack.makeWorkspace(batchSize: 20, as: Double.self))
+        let gd = GradientDescent.predict(batch, inputDim: 4, etas: recurrent ? Array(repeating: 0.7, count: layers) : etas)
+        for k in y.indices { #expect(abs(y[k] - gd[k]) <= 1e-12 * max(1, abs(gd[k]))) }
+        // And GD really learns something here: the loss falls with steps.
+        let one = GradientDescent.predict(batch, inputDim: 4, etas: [etas[0]])
+        #expect(GradientDescent.loss(predictions: gd, targets: batch.targets, count: 20)
+                < GradientDescent.loss(predictions: one, targets: batch.targets, count: 20))
+    }
+}

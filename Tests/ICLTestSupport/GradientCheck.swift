@@ -1,0 +1,48 @@
+import ICLMath
+
+/// Central finite differences against an analytic gradient, in Double (STYLE.md, "Tests").
+/// Passes entry k when `|a − n| ≤ relative·max(|a|, |n|) + absolute·max(1, |L|)`.
+public struct GradientCheck {
+    public struct Mismatch: CustomStringConvertible {
+        public let tensor: String
+        public let index: Int
+        public let analytic: Double
+        public let numeric: Double
+        public var description: String { "\(tensor)[\(index)]: analytic \(analytic), numeric \(numeric)" }
+    }
+
+    public var step = 1e-6
+    public var relative = 1e-6
+    public var absolute = 1e-8
+
+    public init() {}
+
+    /// Compares `analytic` with central differences of `loss` over every entry of `values`
+    /// (or the entries in `indices`). Returns the mismatches; empty means the gradient is right.
+    public func compare(tensor: String, values: [Double], analytic: [Double], indices: [Int]? = nil,
+                        loss: ([Double]) -> Double) -> [Mismatch] {
+        precondition(values.count == analytic.count, "\(tensor): \(values.count) values, \(analytic.count) gradients")
+        var mismatches: [Mismatch] = []
+        var probe = values
+        let base = abs(loss(values))
+        for k in indices ?? Array(values.indices) {
+            probe[k] = values[k] + step
+            let up = loss(probe)
+            probe[k] = values[k] - step
+            let down = loss(probe)
+            probe[k] = values[k]
+            let numeric = (up - down) / (2 * step)
+            let a = analytic[k]
+            if abs(a - numeric) > relative * max(abs(a), abs(numeric)) + absolute * max(1, base) || !a.isFinite {
+                mismatches.append(Mismatch(tensor: tensor, index: k, analytic: a, numeric: numeric))
+            }
+        }
+        return mismatches
+    }
+
+    /// A random probe in [−1, 1), fixed by `seed`.
+    public static func probe(count: Int, seed: UInt64) -> [Double] {
+        var random = SplitMix64(seed: seed)
+        return (0..<count).map { _ in random.uniform(-1, 1) }
+    }
+}
