@@ -1,1 +1,0 @@
-// ICLHDF5: placeholder until its first file lands.
