@@ -1,1 +1,0 @@
-// ICLAnalysis: placeholder until its first file lands.

@@ -1,0 +1,50 @@
+import ICLMath
+import ICLModels
+import ICLTasks
+
+/// A model with its weights, as analysis sees it: whatever it came from (training, a construction,
+/// a checkpoint), it predicts and it has input sensitivities.
+public struct TrainedModel: Sendable {
+    public let stack: AttentionStack
+    public let parameters: [Float]
+
+    public init(config: ModelConfig, parameters: [Float]) {
+        stack = AttentionStack(config)
+        precondition(parameters.count == stack.layout.count, "parameters do not fit the model's layout")
+        self.parameters = parameters
+    }
+
+    public var config: ModelConfig { stack.config }
+
+    /// Predictions `[B, outputDim]` and, for every task, the sensitivity `∂ŷ/∂x_q` of the (first)
+    /// output to the query's input part (`[B, d]`), from the backward pass with `dŷ = 1` per task.
+    public func predictionsAndSensitivities(_ batch: TaskBatch<Float>, sliceSize: Int = 4_096)
+        -> (predictions: [Float], sensitivities: [Float]) {
+        let c = config
+        let d = c.inputDim, D = c.tokenDim, T = c.tokenCount
+        var predictions: [Float] = []
+        var sensitivities: [Float] = []
+        predictions.reserveCapacity(batch.count * c.outputDim)
+        sensitivities.reserveCapacity(batch.count * d)
+        let workspace = stack.makeWorkspace(batchSize: min(sliceSize, batch.count), as: Float.self)
+        var gradients = [Float](repeating: 0, count: parameters.count)
+        var dTokens = [Float](repeating: 0, count: min(sliceSize, batch.count) * T * D)
+        var start = 0
+        while start < batch.count {
+            let part = batch.slice(start..<min(start + sliceSize, batch.count))
+            predictions += stack.forward(parameters: parameters, tokens: part.tokens, count: part.count, workspace: workspace)
+            var dPredictions = [Float](repeating: 0, count: part.count * c.outputDim)
+            for b in 0..<part.count { dPredictions[b * c.outputDim] = 1 }
+            dTokens.withUnsafeMutableBufferPointer { buffer in
+                stack.backward(parameters: parameters, dPredictions: dPredictions, workspace: workspace,
+                               gradients: &gradients, inputGradients: buffer.baseAddress!)
+            }
+            for b in 0..<part.count {
+                let query = (b * T + c.contextSize) * D
+                sensitivities += dTokens[query..<(query + d)]
+            }
+            start += part.count
+        }
+        return (predictions, sensitivities)
+    }
+}

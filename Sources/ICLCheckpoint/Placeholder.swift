@@ -1,1 +1,0 @@
-// ICLCheckpoint: placeholder until its first file lands.

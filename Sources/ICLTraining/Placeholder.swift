@@ -1,1 +1,0 @@
-// ICLTraining: placeholder until its first file lands.

@@ -1,0 +1,256 @@
+import Foundation
+import ICLModels
+import ICLTasks
+
+/// Everything that defines a trained model: architecture, task family, optimisation. A recipe file
+/// in `zoo/` is JSON with the sections below; fields left out take the paper's defaults, and fields
+/// left `null` are derived from the others when the recipe is resolved (e.g. the learning rate from
+/// the depth). The checkpoint stores the resolved recipe, so every value that made it is on record.
+public struct Recipe: Codable, Equatable, Sendable {
+    public var name: String
+    public var description: String
+    public var model: ModelSection
+    public var task: TaskSection
+    public var training: TrainingSection
+
+    public init(name: String = "lsa-1", description: String = "", model: ModelSection = ModelSection(),
+                task: TaskSection = TaskSection(), training: TrainingSection = TrainingSection()) {
+        self.name = name
+        self.description = description
+        self.model = model
+        self.task = task
+        self.training = training
+    }
+
+    public struct ModelSection: Codable, Equatable, Sendable {
+        public var architecture: ModelConfig.Architecture = .lsa
+        public var layers = 1
+        public var heads = 1
+        public var recurrent = false
+        /// Key/query/value width per head; null: the token width (the authors' square matrices).
+        public var keyDim: Int?
+        /// Clip token values to ±this after every layer; null: 10 when layers > 3, else none.
+        public var clipTokens: Double?
+        public init() {}
+    }
+
+    public struct TaskSection: Codable, Equatable, Sendable {
+        public var family = "linear-regression"
+        public var inputDim = 10
+        public var outputDim = 1
+        public var contextSize = 10
+        /// Inputs `x ~ U(−r/2, r/2)`: 1 is the authors' code, 2 the paper's text.
+        public var inputRange = 1.0
+        public var weightScale = 1.0
+        public init() {}
+    }
+
+    public struct TrainingSection: Codable, Equatable, Sendable {
+        public var seed: UInt64 = 0
+        public var steps = 5_000
+        public var batchSize = 2_048
+        /// null: 1e-3, or 5e-4 when layers > 3.
+        public var learningRate: Double?
+        public var adamBeta1 = 0.9
+        public var adamBeta2 = 0.98
+        public var adamEpsilon = 1e-8
+        /// Global gradient-norm clip; null: 0.001 when layers ≤ 2, else 10 (the authors' values).
+        public var clipNorm: Double?
+        /// Variance-scaling initialisation scale; null: 0.002 / layers.
+        public var initScale: Double?
+        /// Record train and validation loss every this many steps (and at the last step).
+        public var evalEvery = 100
+        /// Size of the fixed held-out validation set.
+        public var validationTasks = 10_000
+        public init() {}
+    }
+
+    // MARK: Derived values, computed where they are used (never frozen into the struct)
+
+    public var modelConfig: ModelConfig {
+        ModelConfig(architecture: model.architecture, layers: model.layers, heads: model.heads,
+                    recurrent: model.recurrent, inputDim: task.inputDim, outputDim: task.outputDim,
+                    contextSize: task.contextSize, keyDim: model.keyDim,
+                    clipTokens: model.clipTokens ?? (model.layers > 3 ? 10 : nil))
+    }
+
+    public var tasks: LinearRegressionTasks {
+        LinearRegressionTasks(inputDim: task.inputDim, outputDim: task.outputDim, contextSize: task.contextSize,
+                              inputRange: task.inputRange, weightScale: task.weightScale)
+    }
+
+    public var learningRate: Double { training.learningRate ?? (model.layers > 3 ? 5e-4 : 1e-3) }
+    public var clipNorm: Double { training.clipNorm ?? (model.layers <= 2 ? 0.001 : 10) }
+    public var initScale: Double { training.initScale ?? 0.002 / Double(model.layers) }
+
+    /// The recipe with every derived field written out, as stored in checkpoints.
+    public func resolved() -> Recipe {
+        var r = self
+        r.model.keyDim = modelConfig.keyDim
+        r.model.clipTokens = modelConfig.clipTokens
+        r.training.learningRate = learningRate
+        r.training.clipNorm = clipNorm
+        r.training.initScale = initScale
+        return r
+    }
+
+    /// Every problem with the recipe, each naming its field; empty when it can be trained.
+    public func problems() -> [String] {
+        var out = modelConfig.problems().map { $0.hasPrefix("model.") ? $0 : "task." + $0 }
+        if task.family != "linear-regression" { out.append("task.family: unknown family '\(task.family)' (known: linear-regression)") }
+        if !(task.inputRange > 0) { out.append("task.input_range must be positive (got \(task.inputRange))") }
+        if !(task.weightScale > 0) { out.append("task.weight_scale must be positive (got \(task.weightScale))") }
+        if training.steps < 0 { out.append("training.steps must not be negative (got \(training.steps))") }
+        if training.batchSize < 1 { out.append("training.batch_size must be at least 1 (got \(training.batchSize))") }
+        if !(learningRate > 0) { out.append("training.learning_rate must be positive (got \(learningRate))") }
+        if !(clipNorm > 0) { out.append("training.clip_norm must be positive (got \(clipNorm))") }
+        if !(initScale > 0) { out.append("training.init_scale must be positive (got \(initScale))") }
+        if !(0..<1).contains(training.adamBeta1) { out.append("training.adam_beta1 must be in [0, 1) (got \(training.adamBeta1))") }
+        if !(0..<1).contains(training.adamBeta2) { out.append("training.adam_beta2 must be in [0, 1) (got \(training.adamBeta2))") }
+        if !(training.adamEpsilon > 0) { out.append("training.adam_epsilon must be positive (got \(training.adamEpsilon))") }
+        if training.evalEvery < 1 { out.append("training.eval_every must be at least 1 (got \(training.evalEvery))") }
+        if training.validationTasks < 1 { out.append("training.validation_tasks must be at least 1 (got \(training.validationTasks))") }
+        return out
+    }
+
+    // MARK: JSON
+
+    /// Parses and validates a recipe; errors name the field and, when given, the file.
+    public static func decode(_ data: Data, file: String? = nil) throws -> Recipe {
+        let prefix = file.map { "\($0): " } ?? ""
+        let recipe: Recipe
+        do {
+            recipe = try JSONDecoder().decode(Recipe.self, from: data)
+        } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, !(context.underlyingError is RecipeError) {
+                throw RecipeError("\(prefix)not valid JSON (\(context.underlyingError.map { "\($0.localizedDescription)" } ?? context.debugDescription))")
+            }
+            throw RecipeError(prefix + describe(error))
+        } catch let error as RecipeError {
+            throw RecipeError(prefix + error.message)
+        }
+        let problems = recipe.problems()
+        if !problems.isEmpty { throw RecipeError(prefix + problems.joined(separator: "; ")) }
+        return recipe
+    }
+
+    public static func load(_ path: String) throws -> Recipe {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RecipeError("\(path): no such recipe file")
+        }
+        return try decode(data, file: path)
+    }
+
+    /// Pretty, key-sorted JSON with `null` written out for unset optionals.
+    public func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try! encoder.encode(self)   // plain value types: encoding cannot fail
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+// MARK: Codable with snake_case keys and strict unknown-field checks
+
+extension Recipe {
+    enum CodingKeys: String, CodingKey, CaseIterable { case name, description, model, task, training }
+    public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(decoder, CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        name = try c.decodeIfPresent(String.self, forKey: .name) ?? name
+        description = try c.decodeIfPresent(String.self, forKey: .description) ?? description
+        model = try c.decodeIfPresent(ModelSection.self, forKey: .model) ?? model
+        task = try c.decodeIfPresent(TaskSection.self, forKey: .task) ?? task
+        training = try c.decodeIfPresent(TrainingSection.self, forKey: .training) ?? training
+    }
+}
+
+extension Recipe.ModelSection {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case architecture, layers, heads, recurrent, keyDim = "key_dim", clipTokens = "clip_tokens"
+    }
+    public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(decoder, CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        if let raw = try c.decodeIfPresent(String.self, forKey: .architecture) {
+            guard let a = ModelConfig.Architecture(rawValue: raw) else {
+                let known = ModelConfig.Architecture.allCases.map(\.rawValue).joined(separator: ", ")
+                throw RecipeError("model.architecture: unknown architecture '\(raw)' (known: \(known))")
+            }
+            architecture = a
+        }
+        layers = try c.decodeIfPresent(Int.self, forKey: .layers) ?? layers
+        heads = try c.decodeIfPresent(Int.self, forKey: .heads) ?? heads
+        recurrent = try c.decodeIfPresent(Bool.self, forKey: .recurrent) ?? recurrent
+        keyDim = try c.decodeIfPresent(Int.self, forKey: .keyDim)
+        clipTokens = try c.decodeIfPresent(Double.self, forKey: .clipTokens)
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(architecture, forKey: .architecture)
+        try c.encode(layers, forKey: .layers)
+        try c.encode(heads, forKey: .heads)
+        try c.encode(recurrent, forKey: .recurrent)
+        try c.encode(keyDim, forKey: .keyDim)
+        try c.encode(clipTokens, forKey: .clipTokens)
+    }
+}
+
+extension Recipe.TaskSection {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case family, inputDim = "input_dim", outputDim = "output_dim", contextSize = "context_size"
+        case inputRange = "input_range", weightScale = "weight_scale"
+    }
+    public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(decoder, CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        family = try c.decodeIfPresent(String.self, forKey: .family) ?? family
+        inputDim = try c.decodeIfPresent(Int.self, forKey: .inputDim) ?? inputDim
+        outputDim = try c.decodeIfPresent(Int.self, forKey: .outputDim) ?? outputDim
+        contextSize = try c.decodeIfPresent(Int.self, forKey: .contextSize) ?? contextSize
+        inputRange = try c.decodeIfPresent(Double.self, forKey: .inputRange) ?? inputRange
+        weightScale = try c.decodeIfPresent(Double.self, forKey: .weightScale) ?? weightScale
+    }
+}
+
+extension Recipe.TrainingSection {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case seed, steps, batchSize = "batch_size", learningRate = "learning_rate"
+        case adamBeta1 = "adam_beta1", adamBeta2 = "adam_beta2", adamEpsilon = "adam_epsilon"
+        case clipNorm = "clip_norm", initScale = "init_scale", evalEvery = "eval_every"
+        case validationTasks = "validation_tasks"
+    }
+    public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(decoder, CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
+        steps = try c.decodeIfPresent(Int.self, forKey: .steps) ?? steps
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
+        learningRate = try c.decodeIfPresent(Double.self, forKey: .learningRate)
+        adamBeta1 = try c.decodeIfPresent(Double.self, forKey: .adamBeta1) ?? adamBeta1
+        adamBeta2 = try c.decodeIfPresent(Double.self, forKey: .adamBeta2) ?? adamBeta2
+        adamEpsilon = try c.decodeIfPresent(Double.self, forKey: .adamEpsilon) ?? adamEpsilon
+        clipNorm = try c.decodeIfPresent(Double.self, forKey: .clipNorm)
+        initScale = try c.decodeIfPresent(Double.self, forKey: .initScale)
+        evalEvery = try c.decodeIfPresent(Int.self, forKey: .evalEvery) ?? evalEvery
+        validationTasks = try c.decodeIfPresent(Int.self, forKey: .validationTasks) ?? validationTasks
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(steps, forKey: .steps)
+        try c.encode(batchSize, forKey: .batchSize)
+        try c.encode(learningRate, forKey: .learningRate)
+        try c.encode(adamBeta1, forKey: .adamBeta1)
+        try c.encode(adamBeta2, forKey: .adamBeta2)
+        try c.encode(adamEpsilon, forKey: .adamEpsilon)
+        try c.encode(clipNorm, forKey: .clipNorm)
+        try c.encode(initScale, forKey: .initScale)
+        try c.encode(evalEvery, forKey: .evalEvery)
+        try c.encode(validationTasks, forKey: .validationTasks)
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import ICLMath
+import ICLModels
+import ICLTasks
+
+/// The training curve: losses recorded every `eval_every` steps and at the last step.
+public struct TrainingHistory: Equatable, Sendable {
+    public var step: [Int64] = []
+    /// Mean training loss over the steps since the previous record.
+    public var trainLoss: [Double] = []
+    /// Loss on the fixed validation set at that step.
+    public var validationLoss: [Double] = []
+    public init() {}
+}
+
+/// What a training run produces: the weights, the curve, and how long it took.
+public struct TrainingResult: Sendable {
+    public var recipe: Recipe
+    public var parameters: [Float]
+    public var history: TrainingHistory
+    public var seconds: Double
+}
+
+/// A report from the running loop, for progress display.
+public struct TrainingProgress: Sendable {
+    public let step: Int
+    public let steps: Int
+    public let trainLoss: Double
+    public let validationLoss: Double?
+    public let elapsed: Double
+}
+
+/// The paper's loss `0.5 · Σ_b ‖ŷ_b − y_b‖² / B` and its gradient `(ŷ − y) / B`.
+public func queryLoss<T: BinaryFloatingPoint>(predictions: [T], targets: [T], count: Int, gradient: inout [T]) -> Double {
+    var sum = 0.0
+    let scale = T(1) / T(count)
+    for k in predictions.indices {
+        let e = predictions[k] - targets[k]
+        sum += Double(e) * Double(e)
+        gradient[k] = e * scale
+    }
+    return 0.5 * sum / Double(count)
+}
+
+/// Trains a recipe: fresh tasks every step (stream `training + step`), Adam after global-norm
+/// clipping, and a fixed validation set (stream `validation`) for the curve.
+public struct Trainer {
+    public let recipe: Recipe
+    public let stack: AttentionStack
+
+    public init(recipe: Recipe) throws {
+        let problems = recipe.problems()
+        if !problems.isEmpty { throw RecipeError(problems.joined(separator: "; ")) }
+        self.recipe = recipe.resolved()
+        stack = AttentionStack(recipe.modelConfig)
+    }
+
+    public var seed: UInt64 { recipe.training.seed }
+
+    public func initialParameters() -> [Float] {
+        stack.layout.initialValues(seed: seed, scale: recipe.initScale)
+    }
+
+    public func validationSet() -> TaskBatch<Float> {
+        recipe.tasks.sample(count: recipe.training.validationTasks, seed: seed, stream: RandomStream.validation)
+    }
+
+    /// Mean loss of `parameters` on `batch`, evaluated in slices of at most `sliceSize` tasks.
+    public static func loss(_ stack: AttentionStack, parameters: [Float], on batch: TaskBatch<Float>,
+                            sliceSize: Int = 4_096) -> Double {
+        let workspace = stack.makeWorkspace(batchSize: min(sliceSize, batch.count), as: Float.self)
+        var total = 0.0
+        var start = 0
+        while start < batch.count {
+            let part = batch.slice(start..<min(start + sliceSize, batch.count))
+            let y = stack.forward(parameters: parameters, tokens: part.tokens, count: part.count, workspace: workspace)
+            var unused = y
+            total += queryLoss(predictions: y, targets: part.targets, count: 1, gradient: &unused)
+            start += part.count
+        }
+        return total / Double(batch.count)
+    }
+
+    public func run(progress: (TrainingProgress) -> Void = { _ in }) -> TrainingResult {
+        let t = recipe.training
+        let started = Date()
+        var parameters = initialParameters()
+        var adam = Adam(count: parameters.count, learningRate: recipe.learningRate, beta1: t.adamBeta1,
+                        beta2: t.adamBeta2, epsilon: t.adamEpsilon, clipNorm: recipe.clipNorm)
+        let validation = validationSet()
+        let workspace = stack.makeWorkspace(batchSize: t.batchSize, as: Float.self)
+        var gradients = [Float](repeating: 0, count: parameters.count)
+        var dPredictions = [Float](repeating: 0, count: t.batchSize * recipe.task.outputDim)
+        var history = TrainingHistory()
+        var lossSinceRecord = 0.0, stepsSinceRecord = 0
+
+        func record(_ step: Int) {
+            let v = Trainer.loss(stack, parameters: parameters, on: validation)
+            history.step.append(Int64(step))
+            history.trainLoss.append(stepsSinceRecord > 0 ? lossSinceRecord / Double(stepsSinceRecord) : v)
+            history.validationLoss.append(v)
+            lossSinceRecord = 0
+            stepsSinceRecord = 0
+            progress(TrainingProgress(step: step, steps: t.steps, trainLoss: history.trainLoss.last!, validationLoss: v,
+                                      elapsed: Date().timeIntervalSince(started)))
+        }
+
+        record(0)
+        for step in 1...max(t.steps, 1) where t.steps > 0 {
+            let batch = recipe.tasks.sample(count: t.batchSize, seed: seed, stream: RandomStream.training + UInt64(step),
+                                            as: Float.self)
+            let predictions = stack.forward(parameters: parameters, tokens: batch.tokens, count: batch.count, workspace: workspace)
+            let loss = queryLoss(predictions: predictions, targets: batch.targets, count: batch.count, gradient: &dPredictions)
+            for k in gradients.indices { gradients[k] = 0 }
+            stack.backward(parameters: parameters, dPredictions: dPredictions, workspace: workspace, gradients: &gradients)
+            adam.update(&parameters, gradients: gradients)
+            lossSinceRecord += loss
+            stepsSinceRecord += 1
+            if step % t.evalEvery == 0 || step == t.steps {
+                record(step)
+            } else {
+                progress(TrainingProgress(step: step, steps: t.steps, trainLoss: loss, validationLoss: nil,
+                                          elapsed: Date().timeIntervalSince(started)))
+            }
+        }
+        return TrainingResult(recipe: recipe, parameters: parameters, history: history,
+                              seconds: Date().timeIntervalSince(started))
+    }
+}

@@ -1,0 +1,15 @@
+import ArgumentParser
+
+@main
+struct ICLAnalyze: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "icl-analyze",
+        abstract: "Analyse stored icl-zoo checkpoints as the paper does (never retrains).",
+        subcommands: [Compare.self])
+}
+
+/// A failure the user can fix: printed as one line, exit status 1.
+struct UserError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import ICLAnalysis
+import ICLCheckpoint
+import ICLModels
+import ICLTasks
+import ICLMath
+import ICLTraining
+
+struct Construct: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a hand-constructed model as a checkpoint.",
+        subcommands: [GD.self])
+}
+
+extension Construct {
+    struct GD: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "gd",
+            abstract: "The Proposition 1 construction: L linear self-attention layers that each take one gradient-descent step.",
+            discussion: """
+            Without --eta, η is found by line search (grid [0.001, 25) step 0.1, then golden-section refinement) \
+            on --tasks tasks drawn with --seed, for L GD steps sharing one η. The loss curve over η is stored \
+            in the checkpoint under /construction/line_search.
+            """)
+
+        @Option(help: "Number of layers, i.e. of GD steps (default: 1).")
+        var layers = 1
+
+        @Flag(help: "One layer applied L times instead of L separate layers.")
+        var recurrent = false
+
+        @Option(help: "Learning rate η (default: line search).")
+        var eta: Double?
+
+        @Option(help: "Tasks for the line search (default: 10,000).")
+        var tasks = 10_000
+
+        @Option(help: "Seed of the line-search tasks (default: 0).")
+        var seed: UInt64 = 0
+
+        @Option(help: "Recipe whose task section describes the tasks (default: \(Paths.defaultRecipe)).")
+        var recipe: String = Paths.defaultRecipe
+
+        @Option(help: "Checkpoint to write (default: zoo/models/gd-<L>/construction.h5).")
+        var out: String?
+
+        func validate() throws {
+            if layers < 1 { throw ValidationError("--layers must be at least 1 (got \(layers))") }
+            if let eta, !(eta > 0) { throw ValidationError("--eta must be positive (got \(eta))") }
+            if tasks < 1 { throw ValidationError("--tasks must be at least 1 (got \(tasks))") }
+        }
+
+        func run() throws {
+            var r: Recipe
+            do { r = try Recipe.load(recipe) } catch let error as RecipeError { throw UserError(error.message) }
+            r.name = "gd-\(layers)"
+            r.description = "Proposition 1 construction: \(layers) step(s) of gradient descent"
+            r.model = Recipe.ModelSection()
+            r.model.layers = layers
+            r.model.recurrent = recurrent
+            r.training.steps = 0
+            r = r.resolved()
+            let config = r.modelConfig
+            var record: Checkpoint.ConstructionRecord
+            if let eta {
+                record = .init(method: "gd", etas: Array(repeating: eta, count: config.parameterLayers))
+            } else {
+                let batch = r.tasks.sample(count: tasks, seed: seed, stream: RandomStream.evaluation, as: Double.self)
+                let search = LineSearch.search(batch, inputDim: config.inputDim, steps: layers)
+                print(String(format: "line search over %d values of η on %d tasks: best η = %.6f, loss %.6f",
+                             search.etas.count, tasks, search.bestEta, search.bestLoss))
+                record = .init(method: "gd", etas: Array(repeating: search.bestEta, count: config.parameterLayers),
+                               lineSearchEtas: search.etas, lineSearchLosses: search.losses,
+                               lineSearchTasks: Int64(tasks), lineSearchSeed: Int64(bitPattern: seed))
+            }
+            let parameters = Construction.gradientDescent(config, etas: record.etas).map { Float($0) }
+            let path = out ?? "zoo/models/\(r.name)\(recurrent ? "-recurrent" : "")/construction.h5"
+            try Checkpoint(config: config, parameters: parameters, recipe: r, origin: .constructed(record)).write(to: path)
+            print("wrote \(path)")
+        }
+    }
+}

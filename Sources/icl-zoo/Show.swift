@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import ICLCheckpoint
+
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Describe one checkpoint: model, origin, settings, final losses.")
+
+    @Argument(help: "Checkpoint file (.h5).")
+    var file: String
+
+    func run() throws {
+        let c = try Checkpoint.read(file)
+        let m = c.config
+        print("\(file)")
+        print("  model        \(m.architecture.rawValue), \(m.layers) layer(s)\(m.recurrent ? " (recurrent)" : ""), \(m.heads) head(s), key_dim \(m.keyDim)\(m.clipTokens.map { ", tokens clipped to ±\($0)" } ?? "")")
+        print("  tokens       d = \(m.inputDim) inputs + \(m.outputDim) output(s), N = \(m.contextSize) context tokens + 1 query")
+        print("  recipe       \(c.recipe.name)")
+        print("  software     \(c.softwareVersion), written \(c.createdUTC)")
+        switch c.origin {
+        case .trained(let record):
+            let t = c.recipe.training
+            print("  trained      seed \(t.seed), \(t.steps) steps, batch \(t.batchSize), Adam lr \(c.recipe.learningRate) (β1 \(t.adamBeta1), β2 \(t.adamBeta2)), clip norm \(c.recipe.clipNorm), init scale \(c.recipe.initScale)")
+            let h = record.history
+            if let last = h.step.indices.last {
+                print(String(format: "  final loss   train %.6f, validation %.6f at step %d (%.1f s)",
+                             h.trainLoss[last], h.validationLoss[last], h.step[last], record.seconds))
+            }
+        case .constructed(let record):
+            print("  constructed  \(record.method), η = \(record.etas.map { String(format: "%.6f", $0) }.joined(separator: ", "))")
+            if let best = record.lineSearchLosses.indices.min(by: { record.lineSearchLosses[$0] < record.lineSearchLosses[$1] }) {
+                print(String(format: "  line search  %d values of η on %d tasks (seed %d); best grid point η = %.3f, loss %.6f",
+                             record.lineSearchEtas.count, record.lineSearchTasks, record.lineSearchSeed,
+                             record.lineSearchEtas[best], record.lineSearchLosses[best]))
+            }
+        }
+    }
+}
