@@ -1,1 +1,0 @@
-// ICLRender: placeholder until its first file lands.
