@@ -35,7 +35,7 @@ let package = Package(
         // A thin, strict HDF5 wrapper: its own dependency and its own reader (h5py), so its own target.
         .target(name: "ICLHDF5", dependencies: ["CHDF5"], swiftSettings: mode),
         .target(name: "ICLCheckpoint", dependencies: ["ICLHDF5", "ICLModels", "ICLTraining"], swiftSettings: mode),
-        .target(name: "ICLRender", dependencies: ["CPNG", "CCairo"], swiftSettings: mode,
+        .target(name: "ICLRender", dependencies: ["CPNG", "CCairo"], exclude: ["README.md"], swiftSettings: mode,
                 linkerSettings: [.linkedLibrary("m")]),
         .target(name: "ICLAnalysis", dependencies: ["ICLMath", "ICLTasks", "ICLModels"], swiftSettings: mode),
 

@@ -50,6 +50,16 @@ public struct AttentionStack: Sendable {
         return out
     }
 
+    /// Floating-point operations of a forward and a backward pass over `count` tasks (per-task
+    /// kernels only; the per-step products of the weights are negligible).
+    public func flops(count: Int, allTokens: Bool = false) -> (forward: Double, backward: Double) {
+        let c = config
+        let full = LinearSelfAttention.flops(tokenCount: c.tokenCount, tokenDim: c.tokenDim, heads: c.heads, queryOnly: false)
+        let last = LinearSelfAttention.flops(tokenCount: c.tokenCount, tokenDim: c.tokenDim, heads: c.heads, queryOnly: !allTokens)
+        let n = Double(count), inner = Double(c.layers - 1)
+        return (n * (inner * full.forward + last.forward), n * (inner * full.backward + last.backward))
+    }
+
     /// Predictions `[B, outputDim]` for `count` tasks of `tokens` (`[B, T, D]`). Keeps what the
     /// backward pass needs in `workspace`.
     @_specialize(where T == Float)
@@ -80,6 +90,15 @@ public struct AttentionStack: Sendable {
                     let l = config.recurrent ? 0 : a
                     let input = ws.activation(a, task: b)
                     let output = ws.activation(a + 1, task: b)
+                    if a == L - 1 && !ws.computeAllTokens {
+                        // The read-out needs only the query after the last layer.
+                        let query = output + (T_ - 1) * D
+                        LinearSelfAttention.forwardQuery(
+                            tokens: input, tokenCount: T_, tokenDim: D, heads: H,
+                            M: ws.M + l * H * DD, K: ws.K + l * H * DD, scratch: scratch, out: query)
+                        if let clip { for k in 0..<D { query[k] = min(max(query[k], -clip), clip) } }
+                        continue
+                    }
                     LinearSelfAttention.forward(
                         tokens: input, tokenCount: T_, tokenDim: D, heads: H,
                         M: ws.M + l * H * DD, K: ws.K + l * H * DD,
@@ -129,6 +148,24 @@ public struct AttentionStack: Sendable {
                     for a in (0..<L).reversed() {
                         let l = config.recurrent ? 0 : a
                         let input = UnsafePointer(ws.activation(a, task: b))
+                        dE.update(repeating: 0, count: task)
+                        if a == L - 1 && !ws.computeAllTokens {
+                            let g = G + (T_ - 1) * D
+                            if let clip {
+                                // Clipped entries pass no gradient; recompute the unclipped query output.
+                                let pre = scratch + 4 * D
+                                LinearSelfAttention.forwardQuery(
+                                    tokens: input, tokenCount: T_, tokenDim: D, heads: H,
+                                    M: ws.M + l * H * DD, K: ws.K + l * H * DD, scratch: scratch, out: pre)
+                                for k in 0..<D where pre[k] > clip || pre[k] < -clip { g[k] = 0 }
+                            }
+                            LinearSelfAttention.backwardQuery(
+                                dOut: g, tokens: input, tokenCount: T_, tokenDim: D, heads: H,
+                                M: ws.M + l * H * DD, K: ws.K + l * H * DD, scratch: scratch,
+                                dE: dE, dM: dM + l * H * DD, dK: dK + l * H * DD)
+                            G.update(from: dE, count: task)
+                            continue
+                        }
                         let C = ws.C + (a * ws.batchSize + b) * DD, A = ws.A + (a * ws.batchSize + b) * DD
                         if let clip {
                             // Clipped entries pass no gradient; recompute the unclipped output e + A e.
@@ -140,7 +177,6 @@ public struct AttentionStack: Sendable {
                                 }
                             }
                         }
-                        dE.update(repeating: 0, count: task)
                         LinearSelfAttention.backward(
                             dOut: G, tokens: input, tokenCount: T_, tokenDim: D, heads: H,
                             M: ws.M + l * H * DD, K: ws.K + l * H * DD, C: C, A: A, scratch: scratch,
@@ -181,6 +217,9 @@ public final class Workspace<T: BinaryFloatingPoint>: @unchecked Sendable {
     let chunks: Int
     let config: ModelConfig
     var count = 0
+    /// Compute every token after the last layer, not only the query the read-out needs (slower;
+    /// for looking at the tokens themselves).
+    public var computeAllTokens = false
     /// `[L + 1, B, T, D]`: the input of every layer application, then the final tokens.
     let activations: UnsafeMutablePointer<T>
     /// `[L, B, D, D]`: each application's `C` and `A` per task.
@@ -225,7 +264,8 @@ public final class Workspace<T: BinaryFloatingPoint>: @unchecked Sendable {
         activations + (a * batchSize + b) * config.tokenCount * config.tokenDim
     }
 
-    /// The tokens after the last forward pass, `[count, T, D]`.
+    /// The tokens after the last forward pass, `[count, T, D]`; only the query rows are computed
+    /// unless `computeAllTokens` is set.
     public func outputTokens() -> [T] {
         Array(UnsafeBufferPointer(start: activation(config.layers, task: 0), count: count * config.tokenCount * config.tokenDim))
     }

@@ -89,6 +89,87 @@ public enum LinearSelfAttention {
         matmul(tokenCount - 1, D, D, e, t2, transposeB: true, into: dE, accumulate: true)
     }
 
+    /// Forward for the query token alone — all the read-out needs after the last layer:
+    /// `out_q = e_q + Σ_h M_h C K_h e_q`, computed as matrix–vector products without forming `C`
+    /// (`C v = Σ_i e_i (e_iᵀ v)`), O(H·(D² + N·D)) instead of O(N·D² + H·D³). `scratch`: 2·D.
+    @inlinable
+    public static func forwardQuery<T: BinaryFloatingPoint>(
+        tokens e: UnsafePointer<T>, tokenCount: Int, tokenDim D: Int, heads: Int,
+        M: UnsafePointer<T>, K: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
+        out: UnsafeMutablePointer<T>
+    ) {
+        let contextCount = tokenCount - 1
+        let query = e + contextCount * D
+        let v = scratch, Cv = scratch + D
+        out.update(from: query, count: D)
+        for h in 0..<heads {
+            matvec(D, D, K + h * D * D, query, into: v)                 // v = K_h e_q
+            contextProduct(e, contextCount, D, v, into: Cv)             // C v
+            matvec(D, D, M + h * D * D, Cv, into: out, accumulate: true) // out_q += M_h C v
+        }
+    }
+
+    /// Backward of `forwardQuery`: `∂L/∂out_q = g` is the only non-zero output gradient, so `dA = g e_qᵀ`
+    /// has rank one and every term of `backward` collapses to matrix–vector products. With
+    /// `v_h = K_h e_q`, `u_h = M_hᵀ g`:
+    ///
+    ///     dM_h += g (C v_h)ᵀ,   dK_h += (C u_h) e_qᵀ,   dE_q += g + Σ_h K_hᵀ C u_h
+    ///     dE_i += u_h (v_h·e_i) + v_h (u_h·e_i)   for context tokens i   (dC = Σ_h u_h v_hᵀ)
+    ///
+    /// `scratch`: 4·D.
+    @inlinable
+    public static func backwardQuery<T: BinaryFloatingPoint>(
+        dOut g: UnsafePointer<T>, tokens e: UnsafePointer<T>, tokenCount: Int, tokenDim D: Int, heads: Int,
+        M: UnsafePointer<T>, K: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
+        dE: UnsafeMutablePointer<T>, dM: UnsafeMutablePointer<T>, dK: UnsafeMutablePointer<T>
+    ) {
+        let contextCount = tokenCount - 1
+        let query = e + contextCount * D, dQuery = dE + contextCount * D
+        let v = scratch, u = scratch + D, Cv = scratch + 2 * D, Cu = scratch + 3 * D
+        for k in 0..<D { dQuery[k] += g[k] }
+        for h in 0..<heads {
+            let DD = D * D
+            matvec(D, D, K + h * DD, query, into: v)                          // v = K_h e_q
+            matvec(D, D, M + h * DD, transpose: true, g, into: u)             // u = M_hᵀ g
+            contextProduct(e, contextCount, D, v, into: Cv)
+            contextProduct(e, contextCount, D, u, into: Cu)
+            addOuterProduct(D, D, g, Cv, into: dM + h * DD)
+            addOuterProduct(D, D, Cu, query, into: dK + h * DD)
+            matvec(D, D, K + h * DD, transpose: true, Cu, into: dQuery, accumulate: true)
+            for i in 0..<contextCount {
+                let ei = e + i * D, dEi = dE + i * D
+                let ve = dot(D, v, ei), ue = dot(D, u, ei)
+                for k in 0..<D { dEi[k] += u[k] * ve + v[k] * ue }
+            }
+        }
+    }
+
+    /// `C v = Σ_{i<N} e_i (e_iᵀ v)` for the context rows of `e`, without forming C.
+    @inlinable
+    public static func contextProduct<T: BinaryFloatingPoint>(
+        _ e: UnsafePointer<T>, _ contextCount: Int, _ D: Int, _ v: UnsafePointer<T>, into out: UnsafeMutablePointer<T>
+    ) {
+        out.update(repeating: 0, count: D)
+        for i in 0..<contextCount {
+            let ei = e + i * D
+            let s = dot(D, ei, v)
+            for k in 0..<D { out[k] += s * ei[k] }
+        }
+    }
+
+    /// Floating-point operations (multiply and add counted apart) of one task's kernels, from the
+    /// shapes: for benchmarks, to read time as a fraction of what the CPU can do.
+    public static func flops(tokenCount T: Int, tokenDim D: Int, heads H: Int, queryOnly: Bool) -> (forward: Double, backward: Double) {
+        let N = Double(T - 1), t = Double(T), d = Double(D), h = Double(H)
+        if queryOnly {
+            return (h * (2 * d * d + 4 * N * d + 2 * d * d),
+                    h * (2 * d * d * 2 + 4 * N * d * 2 + 2 * d * d * 2 + 2 * d * d + 8 * N * d))
+        }
+        let forward = 2 * N * d * d + h * 4 * d * d * d + 2 * t * d * d
+        let backward = 2 * t * d * d * 2 + h * 12 * d * d * d + 2 * N * d * d
+        return (forward, backward)
+    }
+
     /// Parameter gradients from the products' gradients, for head `h`:
     /// `dP = dM W_Vᵀ`, `dW_V = Pᵀ dM`, `dW_K = W_Q dKᵀ`, `dW_Q = W_K dK`. Adds into the outputs.
     @inlinable

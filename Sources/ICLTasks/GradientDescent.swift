@@ -4,6 +4,8 @@
 /// `W x_q`.
 public enum GradientDescent {
     /// Predictions `[count, outputDim]` after `etas.count` steps with learning rate `etas[k]` at step k.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func predict<T: BinaryFloatingPoint>(_ batch: TaskBatch<T>, inputDim: Int, etas: [T]) -> [T] {
         let outputDim = batch.outputDim
         let contextSize = batch.tokenCount - 1

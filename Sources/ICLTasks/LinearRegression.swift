@@ -27,43 +27,53 @@ public struct LinearRegressionTasks: Codable, Equatable, Sendable {
     public var tokenCount: Int { contextSize + 1 }
 
     /// Draws `count` tasks. Task `b` uses its own generator `(seed, stream, b)`, so a batch can be
-    /// drawn in parallel and any single task can be regenerated alone.
+    /// drawn in parallel and any single task can be regenerated alone. Drawn in Double, then stored
+    /// as `T` (the parallel part is not generic: closures escape Swift's generic specialisation).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func sample<T: BinaryFloatingPoint>(
         count: Int, seed: UInt64, stream: UInt64, as _: T.Type = T.self
     ) -> TaskBatch<T> {
+        let taskSize = tokenCount * tokenDim
+        var tokens = [Double](repeating: 0, count: count * taskSize)
+        var targets = [Double](repeating: 0, count: count * outputDim)
+        tokens.withUnsafeMutableBufferPointer { t in
+            targets.withUnsafeMutableBufferPointer { y in
+                drawTasks(count: count, seed: seed, stream: stream, tokens: SharedPointer(t.baseAddress!),
+                          targets: SharedPointer(y.baseAddress!))
+            }
+        }
         var batch = TaskBatch<T>(count: count, tokenCount: tokenCount, tokenDim: tokenDim, outputDim: outputDim)
+        for k in tokens.indices { batch.tokens[k] = T(tokens[k]) }
+        for k in targets.indices { batch.targets[k] = T(targets[k]) }
+        return batch
+    }
+
+    private func drawTasks(count: Int, seed: UInt64, stream: UInt64,
+                           tokens: SharedPointer<Double>, targets: SharedPointer<Double>) {
         let chunks = count >= 256 ? 16 : 1
-        batch.tokens.withUnsafeMutableBufferPointer { tokens in
-            batch.targets.withUnsafeMutableBufferPointer { targets in
-                let tokensBase = SharedPointer(tokens.baseAddress!)
-                let targetsBase = SharedPointer(targets.baseAddress!)
-                parallelFor(chunks: chunks) { chunk in
-                    var teacher = [Double](repeating: 0, count: outputDim * inputDim)
-                    var x = [Double](repeating: 0, count: inputDim)
-                    for b in chunkRange(chunk, of: chunks, count: count) {
-                        var random = SplitMix64(seed: seed, stream: stream, index: UInt64(b))
-                        for k in teacher.indices { teacher[k] = weightScale * random.normal() }
-                        let task = tokensBase.base + b * tokenCount * tokenDim
-                        for j in 0..<tokenCount {
-                            for k in 0..<inputDim { x[k] = random.uniform(-inputRange / 2, inputRange / 2) }
-                            let token = task + j * tokenDim
-                            for k in 0..<inputDim { token[k] = T(x[k]) }
-                            for o in 0..<outputDim {
-                                var y = 0.0
-                                for k in 0..<inputDim { y += teacher[o * inputDim + k] * x[k] }
-                                if j < contextSize {
-                                    token[inputDim + o] = T(y)
-                                } else {
-                                    token[inputDim + o] = 0          // the query's target is hidden
-                                    targetsBase.base[b * outputDim + o] = T(y)
-                                }
-                            }
+        parallelFor(chunks: chunks) { chunk in
+            var teacher = [Double](repeating: 0, count: outputDim * inputDim)
+            for b in chunkRange(chunk, of: chunks, count: count) {
+                var random = SplitMix64(seed: seed, stream: stream, index: UInt64(b))
+                for k in teacher.indices { teacher[k] = weightScale * random.normal() }
+                let task = tokens.base + b * tokenCount * tokenDim
+                for j in 0..<tokenCount {
+                    let token = task + j * tokenDim
+                    for k in 0..<inputDim { token[k] = random.uniform(-inputRange / 2, inputRange / 2) }
+                    for o in 0..<outputDim {
+                        var y = 0.0
+                        for k in 0..<inputDim { y += teacher[o * inputDim + k] * token[k] }
+                        if j < contextSize {
+                            token[inputDim + o] = y
+                        } else {
+                            token[inputDim + o] = 0          // the query's target is hidden
+                            targets.base[b * outputDim + o] = y
                         }
                     }
                 }
             }
         }
-        return batch
     }
 }
 

@@ -20,15 +20,23 @@ struct ProbedStack {
     let stack: AttentionStack
     let batch: TaskBatch<Double>
     let probe: [Double]
+    /// Run the last layer on every token (the general kernel) instead of the query-only one.
+    var allTokens = false
+
+    func workspace() -> Workspace<Double> {
+        let workspace = stack.makeWorkspace(batchSize: batch.count, as: Double.self)
+        workspace.computeAllTokens = allTokens
+        return workspace
+    }
 
     func loss(parameters: [Double], tokens: [Double]) -> Double {
-        let workspace = stack.makeWorkspace(batchSize: batch.count, as: Double.self)
+        let workspace = workspace()
         let y = stack.forward(parameters: parameters, tokens: tokens, count: batch.count, workspace: workspace)
         return zip(y, probe).reduce(0) { $0 + $1.0 * $1.1 }
     }
 
     func gradients(parameters: [Double], repeats: Int = 1) -> (parameters: [Double], tokens: [Double]) {
-        let workspace = stack.makeWorkspace(batchSize: batch.count, as: Double.self)
+        let workspace = workspace()
         _ = stack.forward(parameters: parameters, tokens: batch.tokens, count: batch.count, workspace: workspace)
         var grads = [Double](repeating: 0, count: parameters.count)
         var dTokens = [Double](repeating: 0, count: batch.tokens.count)
@@ -54,12 +62,13 @@ struct AttentionStackGradientTests {
         ModelConfig(layers: 2, heads: 1, inputDim: 2, outputDim: 2, contextSize: 3),
     ]
 
-    @Test(arguments: configurations)
-    func everyParameterAndTokenMatchesFiniteDifferences(config: ModelConfig) throws {
+    @Test(arguments: configurations, [false, true])
+    func everyParameterAndTokenMatchesFiniteDifferences(config: ModelConfig, allTokens: Bool) throws {
         let stack = AttentionStack(config)
         let batch = tasks(config, count: 3, seed: 11)
         let parameters = randomParameters(stack, seed: 5)
-        let probed = ProbedStack(stack: stack, batch: batch, probe: GradientCheck.probe(count: 3 * config.outputDim, seed: 9))
+        let probed = ProbedStack(stack: stack, batch: batch, probe: GradientCheck.probe(count: 3 * config.outputDim, seed: 9),
+                                 allTokens: allTokens)
         let (dParameters, dTokens) = probed.gradients(parameters: parameters)
         let check = GradientCheck()
         for entry in stack.layout.entries {
@@ -78,17 +87,24 @@ struct AttentionStackGradientTests {
         #expect(dTokens[query..<(query + config.inputDim)].contains { $0 != 0 })
     }
 
-    @Test func clippedTokensPassNoGradientAndTheRestMatches() throws {
+    @Test(arguments: [false, true])
+    func clippedTokensPassNoGradientAndTheRestMatches(allTokens: Bool) throws {
         var config = ModelConfig(layers: 2, heads: 1, inputDim: 3, contextSize: 4)
         config.clipTokens = 0.45
         let stack = AttentionStack(config)
         let batch = tasks(config, count: 3, seed: 12)
         let parameters = randomParameters(stack, seed: 6, std: 0.6)
-        let workspace = stack.makeWorkspace(batchSize: 3, as: Double.self)
+        let probed = ProbedStack(stack: stack, batch: batch, probe: [0.3, -0.7, 0.9], allTokens: allTokens)
+        let workspace = probed.workspace()
         _ = stack.forward(parameters: parameters, tokens: batch.tokens, count: 3, workspace: workspace)
-        let clipped = workspace.outputTokens().filter { abs($0) == 0.45 }.count
-        try #require(clipped > 0, "the test needs some clipped entries")
-        let probed = ProbedStack(stack: stack, batch: batch, probe: [0.3, -0.7, 0.9])
+        // Clipped entries in the query rows of the last layer, the ones the read-out sees.
+        let output = workspace.outputTokens()
+        var clippedQueryEntries = 0
+        for b in 0..<3 {
+            let query = (b * 5 + 4) * 4      // T = 5 tokens of width D = 4; the query is the last
+            for k in query..<(query + 4) where abs(output[k]) == 0.45 { clippedQueryEntries += 1 }
+        }
+        try #require(clippedQueryEntries > 0, "the test needs some clipped query entries")
         let (dParameters, dTokens) = probed.gradients(parameters: parameters)
         let check = GradientCheck()
         #expect(check.compare(tensor: "parameters", values: parameters, analytic: dParameters) {
@@ -123,6 +139,19 @@ struct AttentionStackGradientTests {
             probed.loss(parameters: $0, tokens: batch.tokens)
         }
         #expect(mismatches.map(\.index) == [k])
+    }
+
+    @Test func queryOnlyAndAllTokenKernelsAgree() {
+        let config = ModelConfig(layers: 3, heads: 2, recurrent: false, inputDim: 5, contextSize: 6)
+        let stack = AttentionStack(config)
+        let batch = tasks(config, count: 5, seed: 21)
+        let parameters = randomParameters(stack, seed: 22)
+        let probe = GradientCheck.probe(count: 5, seed: 23)
+        let fast = ProbedStack(stack: stack, batch: batch, probe: probe, allTokens: false)
+        let full = ProbedStack(stack: stack, batch: batch, probe: probe, allTokens: true)
+        let (a, b) = (fast.gradients(parameters: parameters), full.gradients(parameters: parameters))
+        for k in a.parameters.indices { #expect(abs(a.parameters[k] - b.parameters[k]) <= 1e-12 * max(1, abs(b.parameters[k]))) }
+        for k in a.tokens.indices { #expect(abs(a.tokens[k] - b.tokens[k]) <= 1e-12 * max(1, abs(b.tokens[k]))) }
     }
 
     @Test func floatAndDoubleAgree() {

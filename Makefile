@@ -1,0 +1,48 @@
+# icl-zoo: one entry point for setting up, the demo, the tests and the benchmark.
+# `make demo` and `make test` install what they need on a fresh Debian machine (apt packages, a
+# Python venv with h5py for the interoperability tests) before doing anything else.
+
+SHELL := /bin/bash
+APT_PACKAGES := libhdf5-dev hdf5-tools libpng-dev libcairo2-dev fonts-dejavu-core libopenblas-dev pkg-config
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+RELEASE := .build/release
+DEMO := out/demo
+
+.PHONY: deps venv build demo test bench clean
+
+## Debian packages: installed only when one is missing.
+deps:
+	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
+	  echo "installing $(APT_PACKAGES)"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	fi
+
+## Python venv with h5py and numpy: the tests check our files with an independent reader.
+venv: .venv/.ready
+.venv/.ready:
+	python3 -m venv .venv
+	.venv/bin/pip install -q --disable-pip-version-check h5py numpy
+	touch $@
+
+build: deps
+	swift build -c release
+
+## The main job on the default recipe: train a 1-layer LSA (5,000 steps), construct GD with a
+## line-searched eta, and compare the two on 10,000 held-out tasks.
+demo: build
+	mkdir -p $(DEMO)
+	$(RELEASE)/icl-zoo train zoo/lsa-1.json --seed 0 --out $(DEMO)/lsa-1-seed-0.h5
+	$(RELEASE)/icl-zoo construct gd --layers 1 --out $(DEMO)/gd-1.h5
+	$(RELEASE)/icl-zoo list $(DEMO)
+	$(RELEASE)/icl-analyze compare $(DEMO)/lsa-1-seed-0.h5 $(DEMO)/gd-1.h5
+
+test: deps venv
+	swift build --build-tests
+	swift test --skip-build
+
+bench: build
+	$(RELEASE)/icl-bench
+
+clean:
+	rm -rf .build out

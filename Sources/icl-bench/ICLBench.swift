@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import ICLMath
+import ICLModels
+import ICLTasks
+import ICLTraining
+import ICLAnalysis
+
+/// Training-step and analysis timings in a release build, beside the machine's own GEMM rate.
+@main
+struct ICLBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "icl-bench",
+        abstract: "Median time per training step (sample, forward, backward, Adam) for the zoo's models, FLOPs and GFLOP/s, against OpenBLAS SGEMM on this machine.",
+        discussion: "Build with `swift build -c release`; timings from a debug build mean nothing. Look at /proc/loadavg first: the machine is shared.")
+
+    @Option(help: "Timed steps per model after warm-up (default: 200).")
+    var steps = 200
+
+    @Option(help: "Warm-up steps (default: 20).")
+    var warmup = 20
+
+    @Option(name: .customLong("batch-size"), help: "Tasks per step (default: 2,048).")
+    var batchSize = 2_048
+
+    @Option(help: "Only the models whose name contains this (default: all).")
+    var only: String?
+
+    @Flag(help: "One JSON object instead of a table.")
+    var json = false
+
+    func validate() throws {
+        if steps < 1 { throw ValidationError("--steps must be at least 1 (got \(steps))") }
+        if warmup < 0 { throw ValidationError("--warmup must not be negative (got \(warmup))") }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1 (got \(batchSize))") }
+    }
+
+    func run() throws {
+        #if DEBUG
+        FileHandle.standardError.write(Data("warning: this is a debug build; use `swift build -c release`\n".utf8))
+        #endif
+        let gemm = Measure.gemmGFLOPs(size: 1024)
+        var results: [Measure.StepResult] = []
+        for (name, recipe) in Measure.models() where only.map({ name.contains($0) }) ?? true {
+            var r = recipe
+            r.training.batchSize = batchSize
+            results.append(try Measure.trainingStep(name: name, recipe: r, steps: steps, warmup: warmup))
+        }
+        let analysis = Measure.compare(tasks: 10_000)
+        if json {
+            var object: [String: Any] = ["gemm_gflops_1thread": gemm.one, "gemm_gflops_2threads": gemm.two,
+                                         "batch_size": batchSize, "steps": steps]
+            object["models"] = results.map { $0.dictionary(gemm: gemm.two) }
+            object["compare_10000_tasks_ms"] = analysis.milliseconds
+            object["compare_gflops"] = analysis.gflops
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print(String(format: "OpenBLAS SGEMM 1024³: %.1f GFLOP/s on 1 thread, %.1f on 2 (the reference below)", gemm.one, gemm.two))
+        print("batch \(batchSize), median over \(steps) steps after \(warmup) warm-up; load \(Measure.loadAverage())")
+        let header = ["model", "ms/step", "sample", "fwd+bwd", "adam", "MFLOP/step", "GFLOP/s", "% of GEMM"]
+        print(header.map { $0.padding(toLength: 14, withPad: " ", startingAt: 0) }.joined())
+        for r in results {
+            let row = [r.name, String(format: "%.3f", r.median), String(format: "%.3f", r.sample), String(format: "%.3f", r.model),
+                       String(format: "%.3f", r.adam), String(format: "%.2f", r.flops / 1e6), String(format: "%.1f", r.gflops),
+                       String(format: "%.1f%%", 100 * r.gflops / gemm.two)]
+            print(row.map { $0.padding(toLength: 14, withPad: " ", startingAt: 0) }.joined())
+        }
+        print(String(format: "compare (2 × forward + backward, 10,000 tasks, 1-layer LSA): %.2f ms, %.1f GFLOP/s",
+                     analysis.milliseconds, analysis.gflops))
+    }
+}

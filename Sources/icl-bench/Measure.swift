@@ -1,0 +1,113 @@
+import Foundation
+import ICLAnalysis
+import ICLMath
+import ICLModels
+import ICLTasks
+import ICLTraining
+
+enum Measure {
+    /// The models timed, as recipes (the zoo's settings; only the shapes matter for speed).
+    static func models() -> [(String, Recipe)] {
+        func lsa(_ layers: Int, heads: Int = 1, recurrent: Bool = false) -> Recipe {
+            var r = Recipe()
+            r.model.layers = layers
+            r.model.heads = heads
+            r.model.recurrent = recurrent
+            return r
+        }
+        return [("lsa-1", lsa(1)), ("lsa-1-2head", lsa(1, heads: 2)), ("lsa-recurrent-2", lsa(2, recurrent: true)),
+                ("lsa-5", lsa(5))]
+    }
+
+    struct StepResult {
+        var name: String
+        var median: Double, sample: Double, model: Double, adam: Double
+        var flops: Double
+        var gflops: Double { flops / (model * 1e6) }
+
+        func dictionary(gemm: Double) -> [String: Any] {
+            ["name": name, "ms_per_step": median, "sample_ms": sample, "forward_backward_ms": model, "adam_ms": adam,
+             "flops_per_step": flops, "gflops": gflops, "fraction_of_gemm": gflops / gemm]
+        }
+    }
+
+    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e6 }
+
+    static func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
+    /// The trainer's step, timed in parts: sampling tasks, forward + backward, Adam.
+    static func trainingStep(name: String, recipe: Recipe, steps: Int, warmup: Int) throws -> StepResult {
+        let trainer = try Trainer(recipe: recipe)
+        let r = trainer.recipe, stack = trainer.stack, B = r.training.batchSize
+        var parameters = trainer.initialParameters()
+        var adam = Adam(count: parameters.count, learningRate: r.learningRate, beta2: r.training.adamBeta2, clipNorm: r.clipNorm)
+        let workspace = stack.makeWorkspace(batchSize: B, as: Float.self)
+        var gradients = [Float](repeating: 0, count: parameters.count)
+        var dPredictions = [Float](repeating: 0, count: B * r.task.outputDim)
+        var total: [Double] = [], sample: [Double] = [], model: [Double] = [], update: [Double] = []
+        for step in 0..<(warmup + steps) {
+            let t0 = now()
+            let batch = r.tasks.sample(count: B, seed: 0, stream: RandomStream.training + UInt64(step), as: Float.self)
+            let t1 = now()
+            let y = stack.forward(parameters: parameters, tokens: batch.tokens, count: B, workspace: workspace)
+            _ = queryLoss(predictions: y, targets: batch.targets, count: B, gradient: &dPredictions)
+            for k in gradients.indices { gradients[k] = 0 }
+            stack.backward(parameters: parameters, dPredictions: dPredictions, workspace: workspace, gradients: &gradients)
+            let t2 = now()
+            adam.update(&parameters, gradients: gradients)
+            let t3 = now()
+            if step >= warmup {
+                total.append(t3 - t0); sample.append(t1 - t0); model.append(t2 - t1); update.append(t3 - t2)
+            }
+        }
+        let f = stack.flops(count: B)
+        return StepResult(name: name, median: median(total), sample: median(sample), model: median(model),
+                          adam: median(update), flops: f.forward + f.backward)
+    }
+
+    /// SGEMM n³ through OpenBLAS on one and on two threads: what this CPU can do on dense products.
+    static func gemmGFLOPs(size n: Int) -> (one: Double, two: Double) {
+        var random = SplitMix64(seed: 1)
+        let a = (0..<(n * n)).map { _ in Float(random.uniform(-1, 1)) }
+        let b = (0..<(n * n)).map { _ in Float(random.uniform(-1, 1)) }
+        var c = [Float](repeating: 0, count: n * n)
+        func rate(threads: Int) -> Double {
+            BLAS.setThreads(threads)
+            var times: [Double] = []
+            for _ in 0..<7 {
+                let t0 = now()
+                c.withUnsafeMutableBufferPointer { BLAS.sgemm(n, n, n, a, b, $0.baseAddress!) }
+                times.append(now() - t0)
+            }
+            return 2 * Double(n * n * n) / (median(times) * 1e6)
+        }
+        let result = (rate(threads: 1), rate(threads: 2))
+        BLAS.setThreads(1)
+        return result
+    }
+
+    /// `compare` on 10,000 tasks: forward and backward (sensitivities) of two 1-layer LSA models.
+    static func compare(tasks: Int) -> (milliseconds: Double, gflops: Double) {
+        let config = ModelConfig()
+        let stack = AttentionStack(config)
+        let a = TrainedModel(config: config, parameters: stack.layout.initialValues(seed: 1, scale: 0.5))
+        let b = TrainedModel(config: config, parameters: Construction.gradientDescent(config, etas: [1]).map { Float($0) })
+        let batch = LinearRegressionTasks().sample(count: tasks, seed: 0, stream: RandomStream.evaluation, as: Float.self)
+        var times: [Double] = []
+        for _ in 0..<7 {
+            let t0 = now()
+            _ = Alignment.compare(a, b, on: batch)
+            times.append(now() - t0)
+        }
+        let f = stack.flops(count: tasks)
+        let ms = median(times)
+        return (ms, 2 * (f.forward + f.backward) / (ms * 1e6))
+    }
+
+    static func loadAverage() -> String {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+    }
+}
