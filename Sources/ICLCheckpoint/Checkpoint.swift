@@ -28,9 +28,12 @@ public struct Checkpoint: Sendable {
     public struct TrainingRecord: Sendable, Equatable {
         public var history: TrainingHistory
         public var seconds: Double
-        public init(history: TrainingHistory, seconds: Double) {
+        /// Parameters during training, each in the `/model` layout under `/snapshots/step_<k>`.
+        public var snapshots: [Snapshot]
+        public init(history: TrainingHistory, seconds: Double, snapshots: [Snapshot] = []) {
             self.history = history
             self.seconds = seconds
+            self.snapshots = snapshots
         }
     }
 

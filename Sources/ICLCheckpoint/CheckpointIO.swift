@@ -35,6 +35,12 @@ extension Checkpoint {
             try file.setAttribute(name, Int64(value), at: "/model")
         }
         try file.setAttribute("clip_tokens", c.clipTokens ?? 0, at: "/model")
+        try file.setAttribute("attention", c.attention.map(\.rawValue).joined(separator: ","), at: "/model")
+        for (name, value) in [("layer_norm", c.layerNorm ? 1 : 0), ("mlp_hidden", c.mlpHidden), ("mlp_first", c.mlpFirst ? 1 : 0),
+                              ("embedding_dim", c.embeddingDim), ("positional_dim", c.positionalDim), ("model_dim", c.modelDim)] {
+            try file.setAttribute(name, Int64(value), at: "/model")
+        }
+        try file.setAttribute("token_layout", c.tokenLayout.rawValue, at: "/model")
         for entry in layout.entries {
             try file.write(Array(parameters[entry.range]), shape: entry.shape, at: "/model/" + entry.name)
         }
@@ -52,6 +58,14 @@ extension Checkpoint {
                               ("clip_norm", recipe.clipNorm), ("init_scale", recipe.initScale),
                               ("seconds", record.seconds)] {
             try file.setAttribute(name, value, at: "/training")
+        }
+        for snapshot in record.snapshots {
+            let group = "/snapshots/step_\(snapshot.step)"
+            try file.createGroup(group)
+            try file.setAttribute("step", Int64(snapshot.step), at: group)
+            for entry in layout.entries {
+                try file.write(Array(snapshot.parameters[entry.range]), shape: entry.shape, at: group + "/" + entry.name)
+            }
         }
         let h = record.history
         try file.write(h.step, shape: [h.step.count], at: "/training/step")
@@ -99,21 +113,7 @@ extension Checkpoint {
         }
         let config = try readConfig(file, fail: fail)
         let layout = AttentionStack(config).layout
-        var parameters = [Float](repeating: 0, count: layout.count)
-        // Every dataset under /model must be one the layout names, and every named one must be there.
-        let expected = Set(layout.entries.map { "/model/" + $0.name })
-        for found in try datasets(file, under: "/model") where !expected.contains(found) {
-            throw fail(found, "unexpected dataset for a \(config.architecture.rawValue) model with \(config.parameterLayers) parameter layer(s) and \(config.heads) head(s)")
-        }
-        for entry in layout.entries {
-            let p = "/model/" + entry.name
-            guard file.isDataset(p) else { throw fail(p, "missing dataset") }
-            let shape = try file.shape(of: p)
-            guard shape == entry.shape else { throw fail(p, "has shape \(shape), expected \(entry.shape)") }
-            let values = try file.readFloats(p)
-            if let bad = values.firstIndex(where: { !$0.isFinite }) { throw fail(p, "entry \(bad) is \(values[bad]), not a finite number") }
-            parameters.replaceSubrange(entry.range, with: values)
-        }
+        let parameters = try readParameters(file, under: "/model", layout: layout, config: config, fail: fail)
         let origin: Origin
         if file.isGroup("/training") {
             var h = TrainingHistory()
@@ -123,7 +123,18 @@ extension Checkpoint {
             guard h.trainLoss.count == h.step.count, h.validationLoss.count == h.step.count else {
                 throw fail("/training", "step, train_loss and validation_loss have different lengths")
             }
-            origin = .trained(TrainingRecord(history: h, seconds: try file.doubleAttribute("seconds", at: "/training")))
+            var snapshots: [Snapshot] = []
+            if file.isGroup("/snapshots") {
+                for name in try file.children(of: "/snapshots") {
+                    let group = "/snapshots/" + name
+                    let step = Int(try file.intAttribute("step", at: group))
+                    snapshots.append(Snapshot(step: step, parameters: try readParameters(file, under: group, layout: layout,
+                                                                                         config: config, fail: fail)))
+                }
+                snapshots.sort { $0.step < $1.step }
+            }
+            origin = .trained(TrainingRecord(history: h, seconds: try file.doubleAttribute("seconds", at: "/training"),
+                                             snapshots: snapshots))
         } else if file.isGroup("/construction") {
             var record = ConstructionRecord(method: try file.stringAttribute("method", at: "/construction"),
                                             etas: try file.readDoubles("/construction/eta"))
@@ -151,16 +162,51 @@ extension Checkpoint {
         }
         func int(_ name: String) throws -> Int { Int(try file.intAttribute(name, at: "/model")) }
         let clip = try file.doubleAttribute("clip_tokens", at: "/model")
+        var attention: [ModelConfig.AttentionKind] = []
+        for name in try file.stringAttribute("attention", at: "/model").split(separator: ",") {
+            guard let kind = ModelConfig.AttentionKind(rawValue: String(name)) else {
+                throw fail("/model", "attribute 'attention': unknown attention '\(name)'")
+            }
+            attention.append(kind)
+        }
+        let layoutName = try file.stringAttribute("token_layout", at: "/model")
+        guard let tokenLayout = ModelConfig.TokenLayout(rawValue: layoutName) else {
+            throw fail("/model", "attribute 'token_layout': unknown layout '\(layoutName)'")
+        }
         let config = ModelConfig(architecture: architecture, layers: try int("layers"), heads: try int("heads"),
                                  recurrent: try int("recurrent") != 0, inputDim: try int("input_dim"),
                                  outputDim: try int("output_dim"), contextSize: try int("context_size"),
-                                 keyDim: try int("key_dim"), clipTokens: clip > 0 ? clip : nil)
+                                 keyDim: try int("key_dim"), clipTokens: clip > 0 ? clip : nil, attention: attention,
+                                 layerNorm: try int("layer_norm") != 0, mlpHidden: try int("mlp_hidden"),
+                                 mlpFirst: try int("mlp_first") != 0, embeddingDim: try int("embedding_dim"),
+                                 tokenLayout: tokenLayout, positionalDim: try int("positional_dim"))
         if let problem = config.problems().first { throw fail("/model", problem) }
-        let tokenDim = try int("token_dim")
-        guard tokenDim == config.tokenDim else {
-            throw fail("/model", "token_dim \(tokenDim) is not input_dim + output_dim = \(config.tokenDim)")
+        for (name, expected) in [("token_dim", config.tokenDim), ("model_dim", config.modelDim)] {
+            let found = try int(name)
+            guard found == expected else { throw fail("/model", "\(name) is \(found), but the other attributes make it \(expected)") }
         }
         return config
+    }
+
+    /// The parameters stored under `group` in the layout's paths. Strict: every dataset below the
+    /// group must be one the layout names, every named one must be there with its shape, all finite.
+    private static func readParameters(_ file: HDF5File, under group: String, layout: ParameterLayout, config: ModelConfig,
+                                       fail: (String, String) -> CheckpointError) throws -> [Float] {
+        var parameters = [Float](repeating: 0, count: layout.count)
+        let expected = Set(layout.entries.map { group + "/" + $0.name })
+        for found in try datasets(file, under: group) where !expected.contains(found) {
+            throw fail(found, "unexpected dataset for a \(config.architecture.rawValue) model with \(config.parameterLayers) parameter layer(s) and \(config.heads) head(s)")
+        }
+        for entry in layout.entries {
+            let p = group + "/" + entry.name
+            guard file.isDataset(p) else { throw fail(p, "missing dataset") }
+            let shape = try file.shape(of: p)
+            guard shape == entry.shape else { throw fail(p, "has shape \(shape), expected \(entry.shape)") }
+            let values = try file.readFloats(p)
+            if let bad = values.firstIndex(where: { !$0.isFinite }) { throw fail(p, "entry \(bad) is \(values[bad]), not a finite number") }
+            parameters.replaceSubrange(entry.range, with: values)
+        }
+        return parameters
     }
 
     /// All dataset paths below `group`, depth first.

@@ -1,20 +1,32 @@
 import ICLMath
 
-/// A stack of L linear self-attention layers over a batch of tasks, with the paper's read-out
-/// `ŷ = −(last outputDim entries of the query token after the last layer)`.
+/// The paper's Transformer family over a batch of tasks: an optional bias-free embedding, then L
+/// applications of a layer (separate weights per layer, or one recurrent layer), each layer an
+/// attention block (linear or softmax, H heads) and optionally an MLP block, each block with an
+/// optional pre-LayerNorm and a residual: `s ← s + block(LN(s))`. Token values are clipped after
+/// every layer when `clipTokens` is set. The read-out is `ŷ = −h[query, readoutOffset …]`.
 ///
 /// Tasks are independent, so a chunk of tasks runs through every layer, forward and backward, on
-/// one thread; only the gradients of the shared products `M_h`, `K_h` are reduced, in chunk order,
-/// so results do not depend on the number of threads.
+/// one thread; only parameter gradients are reduced, in chunk order, so results do not depend on
+/// the number of threads.
 public struct AttentionStack: Sendable {
     public let config: ModelConfig
     public let layout: ParameterLayout
+    let plan: StackPlan
 
     public init(_ config: ModelConfig) {
         self.config = config
         var layout = ParameterLayout()
-        let D = config.tokenDim, Dk = config.keyDim, H = config.heads
+        let D = config.modelDim, Dk = config.keyDim, H = config.heads
+        if config.embeddingDim > 0 {
+            layout.add("embedding/W_E", shape: [D, config.tokenDim], fanIn: config.tokenDim)
+        }
         for l in 0..<config.parameterLayers {
+            let p = "layer_\(l)/"
+            if config.hasAttentionNorm(layer: l) {
+                layout.add(p + "attention_norm/scale", shape: [D], initialisation: .ones)
+                layout.add(p + "attention_norm/offset", shape: [D], initialisation: .zeros)
+            }
             for h in 0..<H {
                 let prefix = AttentionStack.headPath(layer: l, head: h)
                 layout.add(prefix + "W_Q", shape: [Dk, D], fanIn: D)
@@ -23,8 +35,20 @@ public struct AttentionStack: Sendable {
                 // Haiku's output projection reads the concatenated heads: fan-in H·Dk.
                 layout.add(prefix + "P", shape: [D, Dk], fanIn: H * Dk)
             }
+            if config.mlpHidden > 0 {
+                let Dh = config.mlpHidden
+                if config.layerNorm {
+                    layout.add(p + "mlp_norm/scale", shape: [D], initialisation: .ones)
+                    layout.add(p + "mlp_norm/offset", shape: [D], initialisation: .zeros)
+                }
+                layout.add(p + "mlp/W_1", shape: [Dh, D], fanIn: D)
+                layout.add(p + "mlp/b_1", shape: [Dh], initialisation: .zeros)
+                layout.add(p + "mlp/W_2", shape: [D, Dh], fanIn: Dh)
+                layout.add(p + "mlp/b_2", shape: [D], initialisation: .zeros)
+            }
         }
         self.layout = layout
+        plan = StackPlan(config: config, layout: layout)
     }
 
     /// `layer_<l>/attention/head_<h>/`: the parameter names' prefix, also the HDF5 path under `/model`.
@@ -37,236 +61,259 @@ public struct AttentionStack: Sendable {
     static func chunkCount(_ batch: Int) -> Int { min(batch, 16) }
 
     public func makeWorkspace<T: BinaryFloatingPoint>(batchSize: Int, as _: T.Type = T.self) -> Workspace<T> {
-        Workspace<T>(config: config, batchSize: batchSize, chunks: AttentionStack.chunkCount(batchSize))
+        Workspace<T>(stack: self, batchSize: batchSize, chunks: AttentionStack.chunkCount(batchSize))
     }
 
-    /// Pointers to layer `l`'s weights, `[W_Q, W_K, W_V, P]` per head.
-    func weights<T>(_ parameters: UnsafePointer<T>, layer l: Int) -> [UnsafePointer<T>] {
-        var out: [UnsafePointer<T>] = []
-        for h in 0..<config.heads {
-            let prefix = AttentionStack.headPath(layer: l, head: h)
-            for name in LinearSelfAttention.parameterNames { out.append(parameters + layout.offset(prefix + name)) }
-        }
-        return out
+    /// Whether the last block of the last application computes the query alone (all the read-out needs).
+    func queryOnly<T>(_ workspace: Workspace<T>) -> Bool {
+        !workspace.computeAllTokens && plan.blocks[config.recurrent ? 0 : config.layers - 1].last!.kind == .attention(.linear)
     }
 
-    /// Floating-point operations of a forward and a backward pass over `count` tasks (per-task
-    /// kernels only; the per-step products of the weights are negligible).
-    public func flops(count: Int, allTokens: Bool = false) -> (forward: Double, backward: Double) {
-        let c = config
-        let full = LinearSelfAttention.flops(tokenCount: c.tokenCount, tokenDim: c.tokenDim, heads: c.heads, queryOnly: false)
-        let last = LinearSelfAttention.flops(tokenCount: c.tokenCount, tokenDim: c.tokenDim, heads: c.heads, queryOnly: !allTokens)
-        let n = Double(count), inner = Double(c.layers - 1)
-        return (n * (inner * full.forward + last.forward), n * (inner * full.backward + last.backward))
-    }
+    // MARK: Forward
 
-    /// Predictions `[B, outputDim]` for `count` tasks of `tokens` (`[B, T, D]`). Keeps what the
-    /// backward pass needs in `workspace`.
+    /// Predictions `[B, outputDim]` for `count` tasks of `tokens` (`[B, T, tokenDim]`). Keeps what
+    /// the backward pass needs in `workspace`.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public func forward<T: BinaryFloatingPoint>(
         parameters: [T], tokens: [T], count: Int, workspace: Workspace<T>
     ) -> [T] {
+        let c = config
         precondition(parameters.count == layout.count, "parameters: \(parameters.count) values, layout needs \(layout.count)")
-        precondition(tokens.count == count * config.tokenCount * config.tokenDim, "tokens: wrong count for \(count) tasks")
+        precondition(tokens.count == count * c.tokenCount * c.tokenDim, "tokens: wrong count for \(count) tasks")
         precondition(count <= workspace.batchSize, "workspace too small")
-        let D = config.tokenDim, T_ = config.tokenCount, H = config.heads, L = config.layers
-        let task = T_ * D, DD = D * D
+        let D = c.modelDim, T_ = c.tokenCount, H = c.heads, L = c.layers, DD = D * D
         workspace.count = count
-        parameters.withUnsafeBufferPointer { p in
-            for l in 0..<config.parameterLayers {
-                LinearSelfAttention.products(heads: H, tokenDim: D, keyDim: config.keyDim, weights: weights(p.baseAddress!, layer: l),
+        workspace.parameters.update(from: parameters, count: parameters.count)
+        tokens.withUnsafeBufferPointer { workspace.rawTokens.update(from: $0.baseAddress!, count: tokens.count) }
+        let w = UnsafePointer(workspace.parameters)
+        // Per-step products of the linear-attention weights, shared by all tasks.
+        for (l, layer) in plan.blocks.enumerated() {
+            for block in layer where block.kind == .attention(.linear) {
+                LinearSelfAttention.products(heads: H, tokenDim: D, keyDim: c.keyDim, weights: block.weights.map { w + $0 },
                                              M: workspace.M + l * H * DD, K: workspace.K + l * H * DD)
             }
         }
-        tokens.withUnsafeBufferPointer { workspace.activations.update(from: $0.baseAddress!, count: tokens.count) }
-        let clip = config.clipTokens.map { T($0) }
+        let weights = plan.blocks.map { layer in layer.map { block in block.weights.map { w + $0 } } }
+        let queryOnly = self.queryOnly(workspace)
+        let clip = c.clipTokens.map { T($0) }
         let chunks = min(workspace.chunks, count)
-        let ws = workspace
+        let ws = workspace, plan = self.plan
         parallelFor(chunks: chunks) { chunk in
             let scratch = ws.scratch + chunk * ws.scratchSize
             for b in chunkRange(chunk, of: chunks, count: count) {
+                let tape = ws.tape + b * plan.tapeSize
+                let raw = UnsafePointer(ws.rawTokens + b * T_ * c.tokenDim)
+                if let e = plan.embedding {
+                    // h = W_E x for every token (rows: H = X W_Eᵀ)
+                    matmul(T_, D, c.tokenDim, raw, w + e, transposeB: true, into: tape + plan.inputs[0])
+                } else {
+                    (tape + plan.inputs[0]).update(from: raw, count: T_ * D)
+                }
                 for a in 0..<L {
-                    let l = config.recurrent ? 0 : a
-                    let input = ws.activation(a, task: b)
-                    let output = ws.activation(a + 1, task: b)
-                    if a == L - 1 && !ws.computeAllTokens {
-                        // The read-out needs only the query after the last layer.
-                        let query = output + (T_ - 1) * D
-                        LinearSelfAttention.forwardQuery(
-                            tokens: input, tokenCount: T_, tokenDim: D, heads: H,
-                            M: ws.M + l * H * DD, K: ws.K + l * H * DD, scratch: scratch, out: query)
-                        if let clip { for k in 0..<D { query[k] = min(max(query[k], -clip), clip) } }
-                        continue
+                    let l = c.recurrent ? 0 : a
+                    var state = UnsafePointer(tape + plan.inputs[a])
+                    for (k, block) in plan.blocks[l].enumerated() {
+                        let slot = plan.slots[a][k]
+                        let last = a == L - 1 && k == plan.blocks[l].count - 1
+                        var u = state
+                        if let norm = block.norm {
+                            LayerNorm.forward(tokens: state, tokenCount: T_, tokenDim: D, scale: w + norm.scale, offset: w + norm.offset,
+                                              cache: tape + slot.normStatistics, out: tape + slot.normed)
+                            u = UnsafePointer(tape + slot.normed)
+                        }
+                        let out = tape + slot.output
+                        let blockWeights = weights[l][k]
+                        // Rows this block computes: the query alone for a query-only last block.
+                        var rows = 0..<(T_ * D)
+                        switch block.kind {
+                        case .attention(.linear) where last && queryOnly:
+                            rows = ((T_ - 1) * D)..<(T_ * D)
+                            LinearSelfAttention.forwardQuery(tokens: u, tokenCount: T_, tokenDim: D, heads: H,
+                                                             M: ws.M + l * H * DD, K: ws.K + l * H * DD,
+                                                             scratch: scratch, delta: out + rows.lowerBound)
+                        case .attention(.linear):
+                            LinearSelfAttention.forward(tokens: u, tokenCount: T_, tokenDim: D, heads: H,
+                                                        M: ws.M + l * H * DD, K: ws.K + l * H * DD,
+                                                        C: tape + slot.cache, A: tape + slot.cache + DD,
+                                                        scratch: scratch, delta: out)
+                        case .attention(.softmax):
+                            SoftmaxAttention.forward(tokens: u, tokenCount: T_, tokenDim: D, heads: H, keyDim: c.keyDim,
+                                                     weights: blockWeights, cache: tape + slot.cache, scratch: scratch, delta: out)
+                        case .mlp:
+                            MultiLayerPerceptron.forward(tokens: u, rows: T_, tokenDim: D, hidden: c.mlpHidden,
+                                                         W_1: blockWeights[0], b_1: blockWeights[1], W_2: blockWeights[2], b_2: blockWeights[3],
+                                                         cache: tape + slot.cache, delta: out)
+                        }
+                        for i in rows { out[i] += state[i] }
+                        state = UnsafePointer(out)
                     }
-                    LinearSelfAttention.forward(
-                        tokens: input, tokenCount: T_, tokenDim: D, heads: H,
-                        M: ws.M + l * H * DD, K: ws.K + l * H * DD,
-                        C: ws.C + (a * ws.batchSize + b) * DD, A: ws.A + (a * ws.batchSize + b) * DD,
-                        scratch: scratch, out: output)
-                    if let clip { for k in 0..<task { output[k] = min(max(output[k], -clip), clip) } }
+                    // The next application's input: this layer's output, clipped.
+                    let next = tape + plan.inputs[a + 1]
+                    next.update(from: state, count: T_ * D)
+                    if let clip { for i in 0..<(T_ * D) { next[i] = min(max(next[i], -clip), clip) } }
                 }
             }
         }
-        var predictions = [T](repeating: 0, count: count * config.outputDim)
+        var predictions = [T](repeating: 0, count: count * c.outputDim)
         for b in 0..<count {
-            let query = workspace.activation(L, task: b) + config.contextSize * D
-            for o in 0..<config.outputDim { predictions[b * config.outputDim + o] = -query[config.inputDim + o] }
+            let query = workspace.tape + b * plan.tapeSize + plan.inputs[L] + (T_ - 1) * D
+            for o in 0..<c.outputDim { predictions[b * c.outputDim + o] = -query[c.readoutOffset + o] }
         }
         return predictions
     }
 
+    // MARK: Backward
+
     /// Back-propagates `dPredictions` (`[B, outputDim]`, ∂loss/∂ŷ) through the last forward pass.
     /// Adds parameter gradients into `gradients` (callers zero them once per step) and, when given,
-    /// writes ∂loss/∂tokens (`[B, T, D]`) into `inputGradients`.
+    /// writes ∂loss/∂tokens (`[B, T, tokenDim]`) into `inputGradients`.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public func backward<T: BinaryFloatingPoint>(
         parameters: [T], dPredictions: [T], workspace: Workspace<T>,
         gradients: inout [T], inputGradients: UnsafeMutablePointer<T>? = nil
     ) {
-        let count = workspace.count
-        precondition(dPredictions.count == count * config.outputDim, "dPredictions: wrong count")
+        let c = config, count = workspace.count
+        precondition(dPredictions.count == count * c.outputDim, "dPredictions: wrong count")
         precondition(gradients.count == layout.count, "gradients: wrong count")
-        let D = config.tokenDim, T_ = config.tokenCount, H = config.heads, L = config.layers
-        let task = T_ * D, DD = D * D
-        let productsSize = config.parameterLayers * H * DD
-        let clip = config.clipTokens.map { T($0) }
+        let D = c.modelDim, T_ = c.tokenCount, H = c.heads, L = c.layers, DD = D * D, task = T_ * D
+        let productsSize = c.parameterLayers * H * DD
+        let clip = c.clipTokens.map { T($0) }
         let chunks = min(workspace.chunks, count)
-        let ws = workspace
+        let ws = workspace, plan = self.plan
+        let w = UnsafePointer(workspace.parameters)
+        let weights = plan.blocks.map { layer in layer.map { block in block.weights.map { w + $0 } } }
+        let queryOnly = self.queryOnly(workspace)
         let inputGradientsBox = inputGradients.map { SharedPointer($0) }
+        let parameterCount = layout.count
         dPredictions.withUnsafeBufferPointer { dPredBuffer in
             let dPred = dPredBuffer.baseAddress!
             parallelFor(chunks: chunks) { chunk in
                 let scratch = ws.scratch + chunk * ws.scratchSize
-                let G = scratch + 4 * DD, dE = G + task
-                let dM = ws.chunkGradients + chunk * 2 * productsSize, dK = dM + productsSize
-                dM.update(repeating: 0, count: 2 * productsSize)
+                let G = scratch + ws.scratchSize - 3 * task, dS = G + task, dU = dS + task
+                let grads = ws.chunkGradients + chunk * ws.chunkGradientSize
+                let dM = grads + parameterCount, dK = dM + productsSize
+                grads.update(repeating: 0, count: ws.chunkGradientSize)
+                let blockGradients = plan.blocks.map { layer in layer.map { block in block.weights.map { grads + $0 } } }
                 for b in chunkRange(chunk, of: chunks, count: count) {
+                    let tape = UnsafePointer(ws.tape + b * plan.tapeSize)
                     G.update(repeating: 0, count: task)
-                    for o in 0..<config.outputDim { G[config.contextSize * D + config.inputDim + o] = -dPred[b * config.outputDim + o] }
+                    for o in 0..<c.outputDim { G[(T_ - 1) * D + c.readoutOffset + o] = -dPred[b * c.outputDim + o] }
                     for a in (0..<L).reversed() {
-                        let l = config.recurrent ? 0 : a
-                        let input = UnsafePointer(ws.activation(a, task: b))
-                        dE.update(repeating: 0, count: task)
-                        if a == L - 1 && !ws.computeAllTokens {
-                            let g = G + (T_ - 1) * D
-                            if let clip {
-                                // Clipped entries pass no gradient; recompute the unclipped query output.
-                                let pre = scratch + 4 * D
-                                LinearSelfAttention.forwardQuery(
-                                    tokens: input, tokenCount: T_, tokenDim: D, heads: H,
-                                    M: ws.M + l * H * DD, K: ws.K + l * H * DD, scratch: scratch, out: pre)
-                                for k in 0..<D where pre[k] > clip || pre[k] < -clip { g[k] = 0 }
-                            }
-                            LinearSelfAttention.backwardQuery(
-                                dOut: g, tokens: input, tokenCount: T_, tokenDim: D, heads: H,
-                                M: ws.M + l * H * DD, K: ws.K + l * H * DD, scratch: scratch,
-                                dE: dE, dM: dM + l * H * DD, dK: dK + l * H * DD)
-                            G.update(from: dE, count: task)
-                            continue
-                        }
-                        let C = ws.C + (a * ws.batchSize + b) * DD, A = ws.A + (a * ws.batchSize + b) * DD
+                        let l = c.recurrent ? 0 : a
+                        let blocks = plan.blocks[l]
                         if let clip {
-                            // Clipped entries pass no gradient; recompute the unclipped output e + A e.
-                            for j in 0..<T_ {
-                                for i in 0..<D {
-                                    var pre = input[j * D + i]
-                                    for k in 0..<D { pre += A[i * D + k] * input[j * D + k] }
-                                    if pre > clip || pre < -clip { G[j * D + i] = 0 }
+                            // Clipped entries pass no gradient: test the layer's unclipped output.
+                            let pre = tape + plan.slots[a][blocks.count - 1].output
+                            for i in 0..<task where pre[i] > clip || pre[i] < -clip { G[i] = 0 }
+                        }
+                        for k in (0..<blocks.count).reversed() {
+                            let block = blocks[k], slot = plan.slots[a][k]
+                            let state = k == 0 ? tape + plan.inputs[a] : tape + plan.slots[a][k - 1].output
+                            let u = block.norm == nil ? state : tape + slot.normed
+                            let last = a == L - 1 && k == blocks.count - 1
+                            // s_out = s_in + delta(u): the residual passes G through, the block adds into dU.
+                            dU.update(repeating: 0, count: task)
+                            switch block.kind {
+                            case .attention(.linear):
+                                if last && queryOnly {
+                                    LinearSelfAttention.backwardQuery(dOut: G + (T_ - 1) * D, tokens: u, tokenCount: T_, tokenDim: D, heads: H,
+                                                                      M: ws.M + l * H * DD, K: ws.K + l * H * DD, scratch: scratch,
+                                                                      dE: dU, dM: dM + l * H * DD, dK: dK + l * H * DD)
+                                } else {
+                                    LinearSelfAttention.backward(dOut: G, tokens: u, tokenCount: T_, tokenDim: D, heads: H,
+                                                                 M: ws.M + l * H * DD, K: ws.K + l * H * DD,
+                                                                 C: tape + slot.cache, A: tape + slot.cache + DD, scratch: scratch,
+                                                                 dE: dU, dM: dM + l * H * DD, dK: dK + l * H * DD)
                                 }
+                            case .attention(.softmax):
+                                SoftmaxAttention.backward(dDelta: G, tokens: u, tokenCount: T_, tokenDim: D, heads: H, keyDim: c.keyDim,
+                                                          weights: weights[l][k], cache: tape + slot.cache, scratch: scratch,
+                                                          dTokens: dU, gradients: blockGradients[l][k])
+                            case .mlp:
+                                let g = blockGradients[l][k], bw = weights[l][k]
+                                MultiLayerPerceptron.backward(dDelta: G, tokens: u, rows: T_, tokenDim: D, hidden: c.mlpHidden,
+                                                              W_1: bw[0], b_1: bw[1], W_2: bw[2], cache: tape + slot.cache, scratch: scratch,
+                                                              dTokens: dU, dW_1: g[0], dB_1: g[1], dW_2: g[2], dB_2: g[3])
+                            }
+                            if let norm = block.norm {
+                                dS.update(from: G, count: task)
+                                LayerNorm.backward(dOut: dU, tokens: state, tokenCount: T_, tokenDim: D, scale: w + norm.scale,
+                                                   cache: tape + slot.normStatistics, dTokens: dS,
+                                                   dScale: grads + norm.scale, dOffset: grads + norm.offset)
+                                G.update(from: dS, count: task)
+                            } else {
+                                for i in 0..<task { G[i] += dU[i] }
                             }
                         }
-                        LinearSelfAttention.backward(
-                            dOut: G, tokens: input, tokenCount: T_, tokenDim: D, heads: H,
-                            M: ws.M + l * H * DD, K: ws.K + l * H * DD, C: C, A: A, scratch: scratch,
-                            dE: dE, dM: dM + l * H * DD, dK: dK + l * H * DD)
-                        G.update(from: dE, count: task)
                     }
-                    if let box = inputGradientsBox { (box.base + b * task).update(from: G, count: task) }
+                    let raw = UnsafePointer(ws.rawTokens + b * T_ * c.tokenDim)
+                    if let e = plan.embedding {
+                        // h = W_E x: dW_E += Σ_j g_j x_jᵀ (= Gᵀ X), dx_j = W_Eᵀ g_j (= G W_E)
+                        matmul(D, c.tokenDim, T_, G, transposeA: true, raw, into: grads + e, accumulate: true)
+                        if let box = inputGradientsBox {
+                            matmul(T_, c.tokenDim, D, G, w + e, into: box.base + b * T_ * c.tokenDim)
+                        }
+                    } else if let box = inputGradientsBox {
+                        (box.base + b * task).update(from: G, count: task)
+                    }
                 }
             }
         }
-        // Reduce the chunks in order, then map ∂M, ∂K onto the weights.
-        let dM = workspace.reduced, dK = dM + productsSize
-        dM.update(repeating: 0, count: 2 * productsSize)
+        // Reduce the chunks in order, then map the products' gradients ∂M, ∂K onto the weights.
+        let reduced = workspace.reduced
+        reduced.update(repeating: 0, count: workspace.chunkGradientSize)
         for chunk in 0..<chunks {
-            let part = workspace.chunkGradients + chunk * 2 * productsSize
-            for k in 0..<(2 * productsSize) { dM[k] += part[k] }
+            let part = workspace.chunkGradients + chunk * workspace.chunkGradientSize
+            for k in 0..<workspace.chunkGradientSize { reduced[k] += part[k] }
         }
-        parameters.withUnsafeBufferPointer { p in
-            gradients.withUnsafeMutableBufferPointer { g in
-                for l in 0..<config.parameterLayers {
-                    let w = weights(p.baseAddress!, layer: l)
+        let dM = reduced + parameterCount, dK = dM + productsSize
+        gradients.withUnsafeMutableBufferPointer { g in
+            let g = g.baseAddress!
+            for k in 0..<parameterCount { g[k] += reduced[k] }
+            for (l, layer) in plan.blocks.enumerated() {
+                for block in layer where block.kind == .attention(.linear) {
                     for h in 0..<H {
-                        let prefix = AttentionStack.headPath(layer: l, head: h)
-                        let targets = LinearSelfAttention.parameterNames.map { g.baseAddress! + layout.offset(prefix + $0) }
+                        let offsets = Array(block.weights[(4 * h)..<(4 * h + 4)])
                         LinearSelfAttention.parameterGradients(
-                            tokenDim: D, keyDim: config.keyDim, weights: Array(w[(4 * h)..<(4 * h + 4)]),
-                            dM: dM + (l * H + h) * DD, dK: dK + (l * H + h) * DD, gradients: targets)
+                            tokenDim: D, keyDim: c.keyDim, weights: offsets.map { w + $0 },
+                            dM: dM + (l * H + h) * DD, dK: dK + (l * H + h) * DD, gradients: offsets.map { g + $0 })
                     }
                 }
             }
         }
     }
-}
 
-/// Buffers for one batch shape, allocated once and reused every step (no allocation in the step).
-public final class Workspace<T: BinaryFloatingPoint>: @unchecked Sendable {
-    public let batchSize: Int
-    let chunks: Int
-    let config: ModelConfig
-    var count = 0
-    /// Compute every token after the last layer, not only the query the read-out needs (slower;
-    /// for looking at the tokens themselves).
-    public var computeAllTokens = false
-    /// `[L + 1, B, T, D]`: the input of every layer application, then the final tokens.
-    let activations: UnsafeMutablePointer<T>
-    /// `[L, B, D, D]`: each application's `C` and `A` per task.
-    let C: UnsafeMutablePointer<T>
-    let A: UnsafeMutablePointer<T>
-    /// `[parameterLayers, H, D, D]`: the step's `M_h` and `K_h`.
-    let M: UnsafeMutablePointer<T>
-    let K: UnsafeMutablePointer<T>
-    /// Per chunk: scratch, and partial gradients of M and K.
-    let scratchSize: Int
-    let scratch: UnsafeMutablePointer<T>
-    let chunkGradients: UnsafeMutablePointer<T>
-    let reduced: UnsafeMutablePointer<T>
-    private let sizes: [Int]
-
-    init(config: ModelConfig, batchSize: Int, chunks: Int) {
-        self.config = config
-        self.batchSize = batchSize
-        self.chunks = max(chunks, 1)
-        let D = config.tokenDim, task = config.tokenCount * D, DD = D * D
-        let products = config.parameterLayers * config.heads * DD
-        scratchSize = 4 * DD + 2 * task
-        sizes = [(config.layers + 1) * batchSize * task, config.layers * batchSize * DD, config.layers * batchSize * DD,
-                 products, products, self.chunks * scratchSize, self.chunks * 2 * products, 2 * products]
-        func allocate(_ n: Int) -> UnsafeMutablePointer<T> {
-            let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
-            p.initialize(repeating: 0, count: max(n, 1))
-            return p
+    /// Floating-point operations of a forward and a backward pass over `count` tasks, counted from
+    /// the shapes of the per-task kernels.
+    public func flops(count: Int, allTokens: Bool = false) -> (forward: Double, backward: Double) {
+        let c = config, T = c.tokenCount, D = c.modelDim
+        var forward = 0.0, backward = 0.0
+        if c.embeddingDim > 0 {
+            forward += 2 * Double(T * D * c.tokenDim)
+            backward += 4 * Double(T * D * c.tokenDim)
         }
-        activations = allocate(sizes[0]); C = allocate(sizes[1]); A = allocate(sizes[2])
-        M = allocate(sizes[3]); K = allocate(sizes[4]); scratch = allocate(sizes[5])
-        chunkGradients = allocate(sizes[6]); reduced = allocate(sizes[7])
-    }
-
-    deinit {
-        for p in [activations, C, A, M, K, scratch, chunkGradients, reduced] { p.deallocate() }
-    }
-
-    /// Tokens of task `b` entering application `a` (`a == L`: the output of the stack).
-    @inline(__always)
-    func activation(_ a: Int, task b: Int) -> UnsafeMutablePointer<T> {
-        activations + (a * batchSize + b) * config.tokenCount * config.tokenDim
-    }
-
-    /// The tokens after the last forward pass, `[count, T, D]`; only the query rows are computed
-    /// unless `computeAllTokens` is set.
-    public func outputTokens() -> [T] {
-        Array(UnsafeBufferPointer(start: activation(config.layers, task: 0), count: count * config.tokenCount * config.tokenDim))
+        for a in 0..<c.layers {
+            let blocks = plan.blocks[c.recurrent ? 0 : a]
+            for (k, block) in blocks.enumerated() {
+                let last = a == c.layers - 1 && k == blocks.count - 1
+                if block.norm != nil {
+                    let f = LayerNorm.flops(tokenCount: T, tokenDim: D)
+                    forward += f.forward; backward += f.backward
+                }
+                let f: (forward: Double, backward: Double)
+                switch block.kind {
+                case .attention(.linear):
+                    f = LinearSelfAttention.flops(tokenCount: T, tokenDim: D, heads: c.heads, queryOnly: last && !allTokens)
+                case .attention(.softmax):
+                    f = SoftmaxAttention.flops(tokenCount: T, tokenDim: D, heads: c.heads, keyDim: c.keyDim)
+                case .mlp:
+                    f = MultiLayerPerceptron.flops(rows: T, tokenDim: D, hidden: c.mlpHidden)
+                }
+                forward += f.forward; backward += f.backward
+            }
+        }
+        return (Double(count) * forward, Double(count) * backward)
     }
 }

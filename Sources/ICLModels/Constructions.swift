@@ -10,7 +10,8 @@ public enum Construction {
     /// `etas` has one learning rate per parameter layer (one for a recurrent stack). Heads past the
     /// first are zero.
     public static func gradientDescent(_ config: ModelConfig, etas: [Double]) -> [Double] {
-        precondition(config.architecture == .lsa, "the GD construction is a linear self-attention model")
+        precondition(config.architecture == .lsa && config.tokenLayout == .paired,
+                     "the GD construction is a linear self-attention model on paired tokens")
         precondition(config.keyDim == config.tokenDim, "the GD construction needs key_dim == token_dim")
         precondition(etas.count == config.parameterLayers, "one eta per parameter layer")
         let stack = AttentionStack(config)

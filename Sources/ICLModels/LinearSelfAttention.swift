@@ -1,6 +1,7 @@
 import ICLMath
 
-/// Linear self-attention for one task (paper eq. 6), written for reading beside the paper:
+/// Linear self-attention for one task (paper eq. 6), written for reading beside the paper
+/// (the kernels compute the update `delta`; the stack adds the residual):
 ///
 ///     e_j ← e_j + Σ_h P_h W_V,h C W_K,hᵀ W_Q,h e_j,   C = Σ_{i≤N} e_i e_iᵀ
 ///
@@ -29,13 +30,14 @@ public enum LinearSelfAttention {
         }
     }
 
-    /// Forward for one task: `out_j = e_j + A e_j`. Leaves `C` and `A` (D×D each) for the backward.
+    /// Forward for one task: `delta_j = A e_j` (the caller adds the residual `e_j`). Leaves `C` and
+    /// `A` (D×D each) for the backward.
     @inlinable
     public static func forward<T: BinaryFloatingPoint>(
         tokens e: UnsafePointer<T>, tokenCount: Int, tokenDim D: Int, heads: Int,
         M: UnsafePointer<T>, K: UnsafePointer<T>,
         C: UnsafeMutablePointer<T>, A: UnsafeMutablePointer<T>, scratch: UnsafeMutablePointer<T>,
-        out: UnsafeMutablePointer<T>
+        delta: UnsafeMutablePointer<T>
     ) {
         let contextCount = tokenCount - 1
         // C = Σ_{i<N} e_i e_iᵀ  (= Eᵀ E over the context rows)
@@ -46,15 +48,14 @@ public enum LinearSelfAttention {
             matmul(D, D, D, C, K + h * D * D, into: scratch)
             matmul(D, D, D, M + h * D * D, scratch, into: A, accumulate: true)
         }
-        // out_j = e_j + A e_j  (rows: out = E + E Aᵀ)
-        out.update(from: e, count: tokenCount * D)
-        matmul(tokenCount, D, D, e, A, transposeB: true, into: out, accumulate: true)
+        // delta_j = A e_j  (rows: delta = E Aᵀ)
+        matmul(tokenCount, D, D, e, A, transposeB: true, into: delta)
     }
 
-    /// Backward for one task. Given `G = ∂L/∂out` (`[T, D]`), adds `∂L/∂e` into `dE` and the task's
+    /// Backward for one task. Given `G = ∂L/∂delta` (`[T, D]`), adds `∂L/∂e` into `dE` and the task's
     /// share of `∂L/∂M_h`, `∂L/∂K_h` into `dM`, `dK` (`[H, D, D]`). With `A = Σ_h M_h C K_h`:
     ///
-    ///     dE_j += G_j + Aᵀ G_j               (residual and the attention output)
+    ///     dE_j += Aᵀ G_j                     (the attention output; the caller adds the residual)
     ///     dA    = Σ_j G_j e_jᵀ
     ///     dM_h += dA (C K_h)ᵀ,   dK_h += (M_h C)ᵀ dA,   dC = Σ_h M_hᵀ dA K_hᵀ
     ///     dE_i += (dC + dCᵀ) e_i   for context tokens i   (C is quadratic in them)
@@ -69,8 +70,7 @@ public enum LinearSelfAttention {
     ) {
         let DD = D * D
         let dA = scratch, dC = scratch + DD, t1 = scratch + 2 * DD, t2 = scratch + 3 * DD
-        // dE = G + G A   (rows: dE_j = G_j + Aᵀ G_j)
-        for k in 0..<(tokenCount * D) { dE[k] += G[k] }
+        // dE += G A   (rows: dE_j += Aᵀ G_j)
         matmul(tokenCount, D, D, G, A, into: dE, accumulate: true)
         // dA = Gᵀ E
         matmul(D, D, tokenCount, G, transposeA: true, e, into: dA)
@@ -90,18 +90,18 @@ public enum LinearSelfAttention {
     }
 
     /// Forward for the query token alone — all the read-out needs after the last layer:
-    /// `out_q = e_q + Σ_h M_h C K_h e_q`, computed as matrix–vector products without forming `C`
+    /// `delta_q = Σ_h M_h C K_h e_q`, computed as matrix–vector products without forming `C`
     /// (`C v = Σ_i e_i (e_iᵀ v)`), O(H·(D² + N·D)) instead of O(N·D² + H·D³). `scratch`: 2·D.
     @inlinable
     public static func forwardQuery<T: BinaryFloatingPoint>(
         tokens e: UnsafePointer<T>, tokenCount: Int, tokenDim D: Int, heads: Int,
         M: UnsafePointer<T>, K: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
-        out: UnsafeMutablePointer<T>
+        delta out: UnsafeMutablePointer<T>
     ) {
         let contextCount = tokenCount - 1
         let query = e + contextCount * D
         let v = scratch, Cv = scratch + D
-        out.update(from: query, count: D)
+        out.update(repeating: 0, count: D)
         for h in 0..<heads {
             matvec(D, D, K + h * D * D, query, into: v)                 // v = K_h e_q
             contextProduct(e, contextCount, D, v, into: Cv)             // C v
@@ -109,11 +109,11 @@ public enum LinearSelfAttention {
         }
     }
 
-    /// Backward of `forwardQuery`: `∂L/∂out_q = g` is the only non-zero output gradient, so `dA = g e_qᵀ`
-    /// has rank one and every term of `backward` collapses to matrix–vector products. With
-    /// `v_h = K_h e_q`, `u_h = M_hᵀ g`:
+    /// Backward of `forwardQuery`: `∂L/∂delta_q = g` is the only non-zero output gradient, so
+    /// `dA = g e_qᵀ` has rank one and every term of `backward` collapses to matrix–vector products.
+    /// With `v_h = K_h e_q`, `u_h = M_hᵀ g`:
     ///
-    ///     dM_h += g (C v_h)ᵀ,   dK_h += (C u_h) e_qᵀ,   dE_q += g + Σ_h K_hᵀ C u_h
+    ///     dM_h += g (C v_h)ᵀ,   dK_h += (C u_h) e_qᵀ,   dE_q += Σ_h K_hᵀ C u_h
     ///     dE_i += u_h (v_h·e_i) + v_h (u_h·e_i)   for context tokens i   (dC = Σ_h u_h v_hᵀ)
     ///
     /// `scratch`: 4·D.
@@ -126,7 +126,6 @@ public enum LinearSelfAttention {
         let contextCount = tokenCount - 1
         let query = e + contextCount * D, dQuery = dE + contextCount * D
         let v = scratch, u = scratch + D, Cv = scratch + 2 * D, Cu = scratch + 3 * D
-        for k in 0..<D { dQuery[k] += g[k] }
         for h in 0..<heads {
             let DD = D * D
             matvec(D, D, K + h * DD, query, into: v)                          // v = K_h e_q

@@ -4,12 +4,19 @@ import ICLMath
 /// one array, layers see pointers into it, and the checkpoint writes one dataset per entry.
 /// An entry's name is its path under `/model` in the checkpoint, e.g. `layer_0/attention/head_0/W_Q`.
 public struct ParameterLayout: Sendable, Equatable {
+    /// How an entry starts: weights by variance scaling over their fan-in (the input width of the
+    /// linear map), biases and LayerNorm offsets at 0, LayerNorm scales at 1 (Haiku's defaults).
+    public enum Initialisation: Sendable, Equatable {
+        case varianceScaling(fanIn: Int)
+        case zeros
+        case ones
+    }
+
     public struct Entry: Sendable, Equatable {
         public let name: String
         public let shape: [Int]
         public let offset: Int
-        /// Fan-in for variance-scaling initialisation (the input width of the linear map).
-        public let fanIn: Int
+        public let initialisation: Initialisation
         public var count: Int { shape.reduce(1, *) }
         public var range: Range<Int> { offset..<(offset + count) }
     }
@@ -22,8 +29,13 @@ public struct ParameterLayout: Sendable, Equatable {
     /// Appends an entry and returns its offset.
     @discardableResult
     public mutating func add(_ name: String, shape: [Int], fanIn: Int) -> Int {
+        add(name, shape: shape, initialisation: .varianceScaling(fanIn: fanIn))
+    }
+
+    @discardableResult
+    public mutating func add(_ name: String, shape: [Int], initialisation: Initialisation) -> Int {
         precondition(entry(named: name) == nil, "duplicate parameter \(name)")
-        let entry = Entry(name: name, shape: shape, offset: count, fanIn: fanIn)
+        let entry = Entry(name: name, shape: shape, offset: count, initialisation: initialisation)
         entries.append(entry)
         count += entry.count
         return entry.offset
@@ -39,14 +51,21 @@ public struct ParameterLayout: Sendable, Equatable {
         return entry.offset
     }
 
-    /// Haiku's `VarianceScaling(scale, "fan_in", "truncated_normal")` on every entry: each weight is a
-    /// normal truncated at ±2σ, rescaled to standard deviation `√(scale / fanIn)`.
+    /// Haiku's `VarianceScaling(scale, "fan_in", "truncated_normal")` on every weight: a normal
+    /// truncated at ±2σ, rescaled to standard deviation `√(scale / fanIn)`; biases 0, norm scales 1.
     public func initialValues(seed: UInt64, scale: Double) -> [Float] {
         var values = [Float](repeating: 0, count: count)
         for (k, entry) in entries.enumerated() {
-            var random = SplitMix64(seed: seed, stream: RandomStream.initialisation, index: UInt64(k))
-            let std = (scale / Double(entry.fanIn)).squareRoot()
-            for i in entry.range { values[i] = Float(random.truncatedNormal(std: std)) }
+            switch entry.initialisation {
+            case .varianceScaling(let fanIn):
+                var random = SplitMix64(seed: seed, stream: RandomStream.initialisation, index: UInt64(k))
+                let std = (scale / Double(fanIn)).squareRoot()
+                for i in entry.range { values[i] = Float(random.truncatedNormal(std: std)) }
+            case .zeros:
+                for i in entry.range { values[i] = 0 }
+            case .ones:
+                for i in entry.range { values[i] = 1 }
+            }
         }
         return values
     }

@@ -44,8 +44,8 @@ public struct LinearRegressionTasks: Codable, Equatable, Sendable {
             }
         }
         var batch = TaskBatch<T>(count: count, tokenCount: tokenCount, tokenDim: tokenDim, outputDim: outputDim)
-        for k in tokens.indices { batch.tokens[k] = T(tokens[k]) }
-        for k in targets.indices { batch.targets[k] = T(targets[k]) }
+        batch.tokens.withUnsafeMutableBufferPointer { out in for k in tokens.indices { out[k] = T(tokens[k]) } }
+        batch.targets.withUnsafeMutableBufferPointer { out in for k in targets.indices { out[k] = T(targets[k]) } }
         return batch
     }
 

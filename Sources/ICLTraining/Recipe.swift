@@ -31,6 +31,16 @@ public struct Recipe: Codable, Equatable, Sendable {
         public var keyDim: Int?
         /// Clip token values to ±this after every layer; null: 10 when layers > 3, else none.
         public var clipTokens: Double?
+        /// Attention of each parameter layer, "linear" or "softmax"; null: all linear (all softmax
+        /// for architecture "softmax").
+        public var attention: [ModelConfig.AttentionKind]?
+        public var layerNorm = false
+        /// Hidden width of an MLP block in every layer; 0: no MLP.
+        public var mlpHidden = 0
+        public var mlpFirst = false
+        public var embeddingDim = 0
+        public var tokenLayout: ModelConfig.TokenLayout = .paired
+        public var positionalDim = 0
         public init() {}
     }
 
@@ -42,6 +52,10 @@ public struct Recipe: Codable, Equatable, Sendable {
         /// Inputs `x ~ U(−r/2, r/2)`: 1 is the authors' code, 2 the paper's text.
         public var inputRange = 1.0
         public var weightScale = 1.0
+        /// Sine family: amplitude range and whether the phase is drawn from the amplitude's number.
+        public var amplitudeMin = 0.1
+        public var amplitudeMax = 5.0
+        public var correlatedPhase = false
         public init() {}
     }
 
@@ -62,6 +76,11 @@ public struct Recipe: Codable, Equatable, Sendable {
         public var evalEvery = 100
         /// Size of the fixed held-out validation set.
         public var validationTasks = 10_000
+        /// Train on one fixed set of this many tasks, every step (Appendix A.12, Figure 16); null:
+        /// fresh tasks every step.
+        public var fixedTasks: Int?
+        /// Store the parameters every this many steps (and at step 0) under `/snapshots`; null: none.
+        public var snapshotEvery: Int?
         public init() {}
     }
 
@@ -71,9 +90,21 @@ public struct Recipe: Codable, Equatable, Sendable {
         ModelConfig(architecture: model.architecture, layers: model.layers, heads: model.heads,
                     recurrent: model.recurrent, inputDim: task.inputDim, outputDim: task.outputDim,
                     contextSize: task.contextSize, keyDim: model.keyDim,
-                    clipTokens: model.clipTokens ?? (model.layers > 3 ? 10 : nil))
+                    clipTokens: model.clipTokens ?? (model.layers > 3 ? 10 : nil), attention: model.attention,
+                    layerNorm: model.layerNorm, mlpHidden: model.mlpHidden, mlpFirst: model.mlpFirst,
+                    embeddingDim: model.embeddingDim, tokenLayout: model.tokenLayout, positionalDim: model.positionalDim)
     }
 
+    /// Draws this recipe's tasks in the model's token layout.
+    public var taskSource: TaskSource {
+        let family: TaskSource.Family = task.family == "sine"
+            ? .sine(SineTasks(contextSize: task.contextSize, inputRange: task.inputRange, amplitudeMin: task.amplitudeMin,
+                              amplitudeMax: task.amplitudeMax, correlatedPhase: task.correlatedPhase))
+            : .linearRegression(tasks)
+        return TaskSource(family: family, layout: model.tokenLayout, positionalDim: model.positionalDim)
+    }
+
+    /// The linear-regression family with this recipe's settings (for the sine family: unused).
     public var tasks: LinearRegressionTasks {
         LinearRegressionTasks(inputDim: task.inputDim, outputDim: task.outputDim, contextSize: task.contextSize,
                               inputRange: task.inputRange, weightScale: task.weightScale)
@@ -88,6 +119,7 @@ public struct Recipe: Codable, Equatable, Sendable {
         var r = self
         r.model.keyDim = modelConfig.keyDim
         r.model.clipTokens = modelConfig.clipTokens
+        r.model.attention = modelConfig.attention
         r.training.learningRate = learningRate
         r.training.clipNorm = clipNorm
         r.training.initScale = initScale
@@ -96,8 +128,16 @@ public struct Recipe: Codable, Equatable, Sendable {
 
     /// Every problem with the recipe, each naming its field; empty when it can be trained.
     public func problems() -> [String] {
-        var out = modelConfig.problems().map { $0.hasPrefix("model.") ? $0 : "task." + $0 }
-        if task.family != "linear-regression" { out.append("task.family: unknown family '\(task.family)' (known: linear-regression)") }
+        var out = modelConfig.problems()
+        switch task.family {
+        case "linear-regression": break
+        case "sine":
+            if task.inputDim != 1 || task.outputDim != 1 { out.append("task.input_dim and task.output_dim must be 1 for the sine family") }
+            if !(task.amplitudeMin < task.amplitudeMax) { out.append("task.amplitude_min must be below task.amplitude_max") }
+        default: out.append("task.family: unknown family '\(task.family)' (known: linear-regression, sine)")
+        }
+        if let n = training.fixedTasks, n < 1 { out.append("training.fixed_tasks must be at least 1 (got \(n))") }
+        if let k = training.snapshotEvery, k < 1 { out.append("training.snapshot_every must be at least 1 (got \(k))") }
         if !(task.inputRange > 0) { out.append("task.input_range must be positive (got \(task.inputRange))") }
         if !(task.weightScale > 0) { out.append("task.weight_scale must be positive (got \(task.weightScale))") }
         if training.steps < 0 { out.append("training.steps must not be negative (got \(training.steps))") }
@@ -169,23 +209,33 @@ extension Recipe {
 extension Recipe.ModelSection {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case architecture, layers, heads, recurrent, keyDim = "key_dim", clipTokens = "clip_tokens"
+        case attention, layerNorm = "layer_norm", mlpHidden = "mlp_hidden", mlpFirst = "mlp_first"
+        case embeddingDim = "embedding_dim", tokenLayout = "token_layout", positionalDim = "positional_dim"
     }
     public init(from decoder: Decoder) throws {
         try rejectUnknownKeys(decoder, CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init()
-        if let raw = try c.decodeIfPresent(String.self, forKey: .architecture) {
-            guard let a = ModelConfig.Architecture(rawValue: raw) else {
-                let known = ModelConfig.Architecture.allCases.map(\.rawValue).joined(separator: ", ")
-                throw RecipeError("model.architecture: unknown architecture '\(raw)' (known: \(known))")
-            }
-            architecture = a
-        }
+        architecture = try decodeChoice(c, .architecture, "model.architecture") ?? architecture
         layers = try c.decodeIfPresent(Int.self, forKey: .layers) ?? layers
         heads = try c.decodeIfPresent(Int.self, forKey: .heads) ?? heads
         recurrent = try c.decodeIfPresent(Bool.self, forKey: .recurrent) ?? recurrent
         keyDim = try c.decodeIfPresent(Int.self, forKey: .keyDim)
         clipTokens = try c.decodeIfPresent(Double.self, forKey: .clipTokens)
+        if let raw = try c.decodeIfPresent([String].self, forKey: .attention) {
+            attention = try raw.map { name in
+                guard let kind = ModelConfig.AttentionKind(rawValue: name) else {
+                    throw RecipeError("model.attention: unknown attention '\(name)' (known: linear, softmax)")
+                }
+                return kind
+            }
+        }
+        layerNorm = try c.decodeIfPresent(Bool.self, forKey: .layerNorm) ?? layerNorm
+        mlpHidden = try c.decodeIfPresent(Int.self, forKey: .mlpHidden) ?? mlpHidden
+        mlpFirst = try c.decodeIfPresent(Bool.self, forKey: .mlpFirst) ?? mlpFirst
+        embeddingDim = try c.decodeIfPresent(Int.self, forKey: .embeddingDim) ?? embeddingDim
+        tokenLayout = try decodeChoice(c, .tokenLayout, "model.token_layout") ?? tokenLayout
+        positionalDim = try c.decodeIfPresent(Int.self, forKey: .positionalDim) ?? positionalDim
     }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -195,6 +245,13 @@ extension Recipe.ModelSection {
         try c.encode(recurrent, forKey: .recurrent)
         try c.encode(keyDim, forKey: .keyDim)
         try c.encode(clipTokens, forKey: .clipTokens)
+        try c.encode(attention, forKey: .attention)
+        try c.encode(layerNorm, forKey: .layerNorm)
+        try c.encode(mlpHidden, forKey: .mlpHidden)
+        try c.encode(mlpFirst, forKey: .mlpFirst)
+        try c.encode(embeddingDim, forKey: .embeddingDim)
+        try c.encode(tokenLayout, forKey: .tokenLayout)
+        try c.encode(positionalDim, forKey: .positionalDim)
     }
 }
 
@@ -202,6 +259,7 @@ extension Recipe.TaskSection {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case family, inputDim = "input_dim", outputDim = "output_dim", contextSize = "context_size"
         case inputRange = "input_range", weightScale = "weight_scale"
+        case amplitudeMin = "amplitude_min", amplitudeMax = "amplitude_max", correlatedPhase = "correlated_phase"
     }
     public init(from decoder: Decoder) throws {
         try rejectUnknownKeys(decoder, CodingKeys.self)
@@ -213,6 +271,9 @@ extension Recipe.TaskSection {
         contextSize = try c.decodeIfPresent(Int.self, forKey: .contextSize) ?? contextSize
         inputRange = try c.decodeIfPresent(Double.self, forKey: .inputRange) ?? inputRange
         weightScale = try c.decodeIfPresent(Double.self, forKey: .weightScale) ?? weightScale
+        amplitudeMin = try c.decodeIfPresent(Double.self, forKey: .amplitudeMin) ?? amplitudeMin
+        amplitudeMax = try c.decodeIfPresent(Double.self, forKey: .amplitudeMax) ?? amplitudeMax
+        correlatedPhase = try c.decodeIfPresent(Bool.self, forKey: .correlatedPhase) ?? correlatedPhase
     }
 }
 
@@ -221,7 +282,7 @@ extension Recipe.TrainingSection {
         case seed, steps, batchSize = "batch_size", learningRate = "learning_rate"
         case adamBeta1 = "adam_beta1", adamBeta2 = "adam_beta2", adamEpsilon = "adam_epsilon"
         case clipNorm = "clip_norm", initScale = "init_scale", evalEvery = "eval_every"
-        case validationTasks = "validation_tasks"
+        case validationTasks = "validation_tasks", fixedTasks = "fixed_tasks", snapshotEvery = "snapshot_every"
     }
     public init(from decoder: Decoder) throws {
         try rejectUnknownKeys(decoder, CodingKeys.self)
@@ -238,6 +299,8 @@ extension Recipe.TrainingSection {
         initScale = try c.decodeIfPresent(Double.self, forKey: .initScale)
         evalEvery = try c.decodeIfPresent(Int.self, forKey: .evalEvery) ?? evalEvery
         validationTasks = try c.decodeIfPresent(Int.self, forKey: .validationTasks) ?? validationTasks
+        fixedTasks = try c.decodeIfPresent(Int.self, forKey: .fixedTasks)
+        snapshotEvery = try c.decodeIfPresent(Int.self, forKey: .snapshotEvery)
     }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -252,5 +315,7 @@ extension Recipe.TrainingSection {
         try c.encode(initScale, forKey: .initScale)
         try c.encode(evalEvery, forKey: .evalEvery)
         try c.encode(validationTasks, forKey: .validationTasks)
+        try c.encode(fixedTasks, forKey: .fixedTasks)
+        try c.encode(snapshotEvery, forKey: .snapshotEvery)
     }
 }

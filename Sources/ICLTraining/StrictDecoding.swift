@@ -45,3 +45,15 @@ func describe(_ error: DecodingError) -> String {
         return "\(error)"
     }
 }
+
+/// A string field that must name one case of `Choice`; the error lists the known ones.
+func decodeChoice<Choice: RawRepresentable & CaseIterable, Keys: CodingKey>(
+    _ container: KeyedDecodingContainer<Keys>, _ key: Keys, _ field: String
+) throws -> Choice? where Choice.RawValue == String {
+    guard let raw = try container.decodeIfPresent(String.self, forKey: key) else { return nil }
+    guard let choice = Choice(rawValue: raw) else {
+        let known = Choice.allCases.map(\.rawValue).joined(separator: ", ")
+        throw RecipeError("\(field): unknown value '\(raw)' (known: \(known))")
+    }
+    return choice
+}

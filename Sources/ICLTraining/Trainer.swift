@@ -19,6 +19,17 @@ public struct TrainingResult: Sendable {
     public var parameters: [Float]
     public var history: TrainingHistory
     public var seconds: Double
+    /// Parameters at steps 0, k, 2k, … when the recipe asks for snapshots every k steps.
+    public var snapshots: [Snapshot] = []
+}
+
+public struct Snapshot: Sendable, Equatable {
+    public var step: Int
+    public var parameters: [Float]
+    public init(step: Int, parameters: [Float]) {
+        self.step = step
+        self.parameters = parameters
+    }
 }
 
 /// A report from the running loop, for progress display.
@@ -62,8 +73,18 @@ public struct Trainer {
     }
 
     public func validationSet() -> TaskBatch<Float> {
-        recipe.tasks.sample(count: recipe.training.validationTasks, seed: seed, stream: RandomStream.validation)
+        recipe.taskSource.sample(count: recipe.training.validationTasks, seed: seed, stream: RandomStream.validation)
     }
+
+    /// The tasks of training step `step`: fresh ones, or the fixed set every step.
+    func trainingTasks(step: Int, fixed: TaskBatch<Float>?) -> TaskBatch<Float> {
+        if let fixed { return fixed }
+        return recipe.taskSource.sample(count: recipe.training.batchSize, seed: seed,
+                                        stream: RandomStream.training + UInt64(step))
+    }
+
+    /// The batch size of every step: the fixed set's size when training on one.
+    public var batchSize: Int { recipe.training.fixedTasks ?? recipe.training.batchSize }
 
     /// Mean loss of `parameters` on `batch`, evaluated in slices of at most `sliceSize` tasks.
     public static func loss(_ stack: AttentionStack, parameters: [Float], on batch: TaskBatch<Float>,
@@ -88,10 +109,15 @@ public struct Trainer {
         var adam = Adam(count: parameters.count, learningRate: recipe.learningRate, beta1: t.adamBeta1,
                         beta2: t.adamBeta2, epsilon: t.adamEpsilon, clipNorm: recipe.clipNorm)
         let validation = validationSet()
-        let workspace = stack.makeWorkspace(batchSize: t.batchSize, as: Float.self)
+        let fixed = t.fixedTasks.map {
+            recipe.taskSource.sample(count: $0, seed: seed, stream: RandomStream.trainingFixedSet, as: Float.self)
+        }
+        let workspace = stack.makeWorkspace(batchSize: batchSize, as: Float.self)
         var gradients = [Float](repeating: 0, count: parameters.count)
-        var dPredictions = [Float](repeating: 0, count: t.batchSize * recipe.task.outputDim)
+        var dPredictions = [Float](repeating: 0, count: batchSize * recipe.task.outputDim)
         var history = TrainingHistory()
+        var snapshots: [Snapshot] = []
+        if t.snapshotEvery != nil { snapshots.append(Snapshot(step: 0, parameters: parameters)) }
         var lossSinceRecord = 0.0, stepsSinceRecord = 0
 
         func record(_ step: Int) {
@@ -107,8 +133,7 @@ public struct Trainer {
 
         record(0)
         for step in 1...max(t.steps, 1) where t.steps > 0 {
-            let batch = recipe.tasks.sample(count: t.batchSize, seed: seed, stream: RandomStream.training + UInt64(step),
-                                            as: Float.self)
+            let batch = trainingTasks(step: step, fixed: fixed)
             let predictions = stack.forward(parameters: parameters, tokens: batch.tokens, count: batch.count, workspace: workspace)
             let loss = queryLoss(predictions: predictions, targets: batch.targets, count: batch.count, gradient: &dPredictions)
             for k in gradients.indices { gradients[k] = 0 }
@@ -116,6 +141,7 @@ public struct Trainer {
             adam.update(&parameters, gradients: gradients)
             lossSinceRecord += loss
             stepsSinceRecord += 1
+            if let k = t.snapshotEvery, step % k == 0 { snapshots.append(Snapshot(step: step, parameters: parameters)) }
             if step % t.evalEvery == 0 || step == t.steps {
                 record(step)
             } else {
@@ -124,6 +150,6 @@ public struct Trainer {
             }
         }
         return TrainingResult(recipe: recipe, parameters: parameters, history: history,
-                              seconds: Date().timeIntervalSince(started))
+                              seconds: Date().timeIntervalSince(started), snapshots: snapshots)
     }
 }

@@ -44,7 +44,8 @@ struct Train: ParsableCommand {
         let progress = ProgressLine(label: "\(r.name) seed \(r.training.seed)", live: quiet ? false : isatty(STDERR_FILENO) != 0)
         let result = trainer.run { progress.update($0) }
         let checkpoint = Checkpoint(config: trainer.recipe.modelConfig, parameters: result.parameters, recipe: trainer.recipe,
-                                    origin: .trained(.init(history: result.history, seconds: result.seconds)))
+                                    origin: .trained(.init(history: result.history, seconds: result.seconds,
+                                                                   snapshots: result.snapshots)))
         try checkpoint.write(to: path)
         let h = result.history
         print("wrote \(path)")

@@ -11,8 +11,12 @@ func randomParameters(_ stack: AttentionStack, seed: UInt64, std: Double = 0.3) 
 }
 
 func tasks(_ config: ModelConfig, count: Int, seed: UInt64) -> TaskBatch<Double> {
-    LinearRegressionTasks(inputDim: config.inputDim, outputDim: config.outputDim, contextSize: config.contextSize)
+    let paired = LinearRegressionTasks(inputDim: config.inputDim, outputDim: config.outputDim, contextSize: config.contextSize)
         .sample(count: count, seed: seed, stream: 7, as: Double.self)
+    switch config.tokenLayout {
+    case .paired: return paired
+    case .alternating: return AlternatingTokens.make(from: paired, inputDim: config.inputDim, positionalDim: config.positionalDim)
+    }
 }
 
 /// `L = Σ ŷ ⊙ probe` for the stack, with parameter and token gradients from one backward pass.
@@ -60,6 +64,17 @@ struct AttentionStackGradientTests {
         ModelConfig(layers: 2, heads: 1, recurrent: true, inputDim: 3, contextSize: 4),
         ModelConfig(layers: 2, heads: 2, recurrent: true, inputDim: 3, contextSize: 4, keyDim: 5),
         ModelConfig(layers: 2, heads: 1, inputDim: 2, outputDim: 2, contextSize: 3),
+        // The rest of the family: softmax, mixed, LayerNorm, MLP blocks, an embedding, alternating tokens.
+        ModelConfig(architecture: .softmax, layers: 1, heads: 2, inputDim: 3, contextSize: 4),
+        ModelConfig(architecture: .transformer, layers: 2, heads: 1, inputDim: 3, contextSize: 4, attention: [.softmax, .linear]),
+        ModelConfig(architecture: .transformer, layers: 1, heads: 1, inputDim: 3, contextSize: 4, layerNorm: true),
+        ModelConfig(architecture: .transformer, layers: 2, heads: 1, inputDim: 3, contextSize: 4, layerNorm: true),
+        ModelConfig(architecture: .transformer, layers: 2, heads: 2, recurrent: true, inputDim: 3, contextSize: 4, layerNorm: true, mlpHidden: 6),
+        ModelConfig(architecture: .transformer, layers: 2, heads: 2, inputDim: 3, contextSize: 4, mlpHidden: 5),
+        ModelConfig(architecture: .transformer, layers: 1, heads: 1, recurrent: true, inputDim: 1, contextSize: 4, keyDim: 5,
+                    mlpHidden: 7, mlpFirst: true, embeddingDim: 5),
+        ModelConfig(architecture: .transformer, layers: 2, heads: 1, inputDim: 3, contextSize: 3, attention: [.softmax, .linear],
+                    tokenLayout: .alternating, positionalDim: 2),
     ]
 
     @Test(arguments: configurations, [false, true])
@@ -83,7 +98,7 @@ struct AttentionStackGradientTests {
         }
         #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")
         // The query's own token matters (it is a query, not a key): its gradient is not all zero.
-        let D = config.tokenDim, query = (config.contextSize) * D
+        let query = (config.tokenCount - 1) * config.tokenDim
         #expect(dTokens[query..<(query + config.inputDim)].contains { $0 != 0 })
     }
 

@@ -1,0 +1,68 @@
+import ICLMath
+
+/// The MLP block of a Transformer layer, per token: `delta = W_2 GELU(W_1 e + b_1) + b_2`
+/// (`W_1: [Dh, D]`, `W_2: [D, Dh]`, paper orientation), with the tanh approximation of GELU
+/// (Haiku's `jax.nn.gelu` default). Works on `rows` tokens at once so that a chunk of tasks can go
+/// through one matrix product. The caller adds the residual.
+public enum MultiLayerPerceptron {
+    /// Pre-activation and activation, `[rows, Dh]` each.
+    public static func cacheSize(rows: Int, hidden Dh: Int) -> Int { 2 * rows * Dh }
+    /// ∂L/∂activation, then ∂L/∂pre-activation in place.
+    public static func scratchSize(rows: Int, hidden Dh: Int) -> Int { rows * Dh }
+
+    public static let c = (2 / Double.pi).squareRoot(), a = 0.044715
+
+    /// `0.5 x (1 + tanh(√(2/π)(x + 0.044715 x³)))`
+    @inlinable
+    public static func gelu(_ x: Double) -> Double { 0.5 * x * (1 + _tanh(c * (x + a * x * x * x))) }
+
+    @inlinable
+    public static func geluDerivative(_ x: Double) -> Double {
+        let t = _tanh(c * (x + a * x * x * x))
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * a * x * x)
+    }
+
+    public static func forward<T: BinaryFloatingPoint>(
+        tokens x: UnsafePointer<T>, rows: Int, tokenDim D: Int, hidden Dh: Int,
+        W_1: UnsafePointer<T>, b_1: UnsafePointer<T>, W_2: UnsafePointer<T>, b_2: UnsafePointer<T>,
+        cache: UnsafeMutablePointer<T>, delta: UnsafeMutablePointer<T>
+    ) {
+        let pre = cache, activation = cache + rows * Dh
+        matmul(rows, Dh, D, x, W_1, transposeB: true, into: pre)
+        for r in 0..<rows {
+            for k in 0..<Dh {
+                pre[r * Dh + k] += b_1[k]
+                activation[r * Dh + k] = T(gelu(Double(pre[r * Dh + k])))
+            }
+        }
+        matmul(rows, D, Dh, activation, W_2, transposeB: true, into: delta)
+        for r in 0..<rows { for k in 0..<D { delta[r * D + k] += b_2[k] } }
+    }
+
+    /// `dact = G W_2`, `dW_2 += Gᵀ act`, `db_2 += Σ G`, `dpre = dact ⊙ GELU′(pre)`,
+    /// `dW_1 += dpreᵀ X`, `db_1 += Σ dpre`, `dX += dpre W_1`.
+    public static func backward<T: BinaryFloatingPoint>(
+        dDelta G: UnsafePointer<T>, tokens x: UnsafePointer<T>, rows: Int, tokenDim D: Int, hidden Dh: Int,
+        W_1: UnsafePointer<T>, b_1 _: UnsafePointer<T>, W_2: UnsafePointer<T>, cache: UnsafePointer<T>,
+        scratch: UnsafeMutablePointer<T>, dTokens dX: UnsafeMutablePointer<T>,
+        dW_1: UnsafeMutablePointer<T>, dB_1: UnsafeMutablePointer<T>, dW_2: UnsafeMutablePointer<T>, dB_2: UnsafeMutablePointer<T>
+    ) {
+        let pre = cache, activation = cache + rows * Dh, d = scratch
+        matmul(rows, Dh, D, G, W_2, into: d)
+        matmul(D, Dh, rows, G, transposeA: true, activation, into: dW_2, accumulate: true)
+        for r in 0..<rows { for k in 0..<D { dB_2[k] += G[r * D + k] } }
+        for r in 0..<rows {
+            for k in 0..<Dh {
+                d[r * Dh + k] *= T(geluDerivative(Double(pre[r * Dh + k])))
+                dB_1[k] += d[r * Dh + k]
+            }
+        }
+        matmul(Dh, D, rows, d, transposeA: true, x, into: dW_1, accumulate: true)
+        matmul(rows, D, Dh, d, W_1, into: dX, accumulate: true)
+    }
+
+    public static func flops(rows: Int, tokenDim D: Int, hidden Dh: Int) -> (forward: Double, backward: Double) {
+        let work = 2 * Double(rows * D * Dh)
+        return (2 * work + 20 * Double(rows * Dh), 4 * work + 24 * Double(rows * Dh))
+    }
+}

@@ -1,0 +1,100 @@
+import ICLMath
+
+/// Softmax self-attention for one task (Appendix A.9): per head h, queries from every token, keys
+/// and values from the N context tokens only (the query token, last, is excluded), no mask:
+///
+///     S = Q Kᵀ / √Dk,   A = softmax over the context keys (rows),   delta = Σ_h A V P_hᵀ
+///
+/// with `Q = E W_Qᵀ` (`[T, Dk]`), `K = E_c W_Kᵀ`, `V = E_c W_Vᵀ` (`[N, Dk]`), tokens as rows. The
+/// caller adds the residual. Weights are `[W_Q, W_K, W_V, P]` per head, as in linear attention.
+public enum SoftmaxAttention {
+    /// Per task and head: Q (T·Dk), K and V (N·Dk each), A (T·N), O = A V (T·Dk).
+    public static func cacheSize(tokenCount T: Int, tokenDim _: Int, heads H: Int, keyDim Dk: Int) -> Int {
+        H * headCacheSize(T, Dk)
+    }
+
+    static func headCacheSize(_ T: Int, _ Dk: Int) -> Int { 2 * T * Dk + 2 * (T - 1) * Dk + T * (T - 1) }
+
+    /// dO, dQ (T·Dk each), dK, dV (N·Dk each), dA (T·N).
+    public static func scratchSize(tokenCount T: Int, tokenDim _: Int, heads _: Int, keyDim Dk: Int) -> Int {
+        headCacheSize(T, Dk)
+    }
+
+    @inlinable
+    static func exponential<T: BinaryFloatingPoint>(_ x: T) -> T { T(_exp(Double(x))) }
+
+    public static func forward<T: BinaryFloatingPoint>(
+        tokens e: UnsafePointer<T>, tokenCount T_: Int, tokenDim D: Int, heads: Int, keyDim Dk: Int,
+        weights: [UnsafePointer<T>], cache: UnsafeMutablePointer<T>, scratch _: UnsafeMutablePointer<T>,
+        delta: UnsafeMutablePointer<T>
+    ) {
+        let N = T_ - 1
+        let scale = 1 / T(Double(Dk).squareRoot())
+        delta.update(repeating: 0, count: T_ * D)
+        for h in 0..<heads {
+            let (W_Q, W_K, W_V, P) = (weights[4 * h], weights[4 * h + 1], weights[4 * h + 2], weights[4 * h + 3])
+            let Q = cache + h * headCacheSize(T_, Dk), K = Q + T_ * Dk, V = K + N * Dk, A = V + N * Dk, O = A + T_ * N
+            matmul(T_, Dk, D, e, W_Q, transposeB: true, into: Q)
+            matmul(N, Dk, D, e, W_K, transposeB: true, into: K)
+            matmul(N, Dk, D, e, W_V, transposeB: true, into: V)
+            matmul(T_, N, Dk, Q, K, transposeB: true, into: A)
+            for j in 0..<T_ {
+                // Numerically stable softmax of row j of S = Q Kᵀ / √Dk.
+                let row = A + j * N
+                var largest = -T.infinity
+                for i in 0..<N { row[i] *= scale; largest = max(largest, row[i]) }
+                var sum: T = 0
+                for i in 0..<N { row[i] = exponential(row[i] - largest); sum += row[i] }
+                for i in 0..<N { row[i] /= sum }
+            }
+            matmul(T_, Dk, N, A, V, into: O)
+            matmul(T_, D, Dk, O, P, transposeB: true, into: delta, accumulate: true)
+        }
+    }
+
+    /// Backward for one task, head by head, from `G = ∂L/∂delta`:
+    ///
+    ///     dO = G P,  dP += Gᵀ O,  dA = dO Vᵀ,  dV = Aᵀ dO,
+    ///     dS = A ⊙ (dA − rowsum(dA ⊙ A)) / √Dk   (softmax's Jacobian, then the scale),
+    ///     dQ = dS K,  dK = dSᵀ Q,  dW_Q += dQᵀ E,  dW_K += dKᵀ E_c,  dW_V += dVᵀ E_c,
+    ///     dE += dQ W_Q,  dE_c += dK W_K + dV W_V.
+    public static func backward<T: BinaryFloatingPoint>(
+        dDelta G: UnsafePointer<T>, tokens e: UnsafePointer<T>, tokenCount T_: Int, tokenDim D: Int, heads: Int, keyDim Dk: Int,
+        weights: [UnsafePointer<T>], cache: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
+        dTokens dE: UnsafeMutablePointer<T>, gradients: [UnsafeMutablePointer<T>]
+    ) {
+        let N = T_ - 1
+        let scale = 1 / T(Double(Dk).squareRoot())
+        let dO = scratch, dQ = dO + T_ * Dk, dK = dQ + T_ * Dk, dV = dK + N * Dk, dA = dV + N * Dk
+        for h in 0..<heads {
+            let (W_Q, W_K, W_V, P) = (weights[4 * h], weights[4 * h + 1], weights[4 * h + 2], weights[4 * h + 3])
+            let (dW_Q, dW_K, dW_V, dP) = (gradients[4 * h], gradients[4 * h + 1], gradients[4 * h + 2], gradients[4 * h + 3])
+            let Q = cache + h * headCacheSize(T_, Dk), K = Q + T_ * Dk, V = K + N * Dk, A = V + N * Dk, O = A + T_ * N
+            matmul(T_, Dk, D, G, P, into: dO)
+            matmul(D, Dk, T_, G, transposeA: true, O, into: dP, accumulate: true)
+            matmul(T_, N, Dk, dO, V, transposeB: true, into: dA)
+            matmul(N, Dk, T_, A, transposeA: true, dO, into: dV)
+            for j in 0..<T_ {
+                let a = A + j * N, d = dA + j * N
+                var inner: T = 0
+                for i in 0..<N { inner += a[i] * d[i] }
+                for i in 0..<N { d[i] = a[i] * (d[i] - inner) * scale }
+            }
+            matmul(T_, Dk, N, dA, K, into: dQ)
+            matmul(N, Dk, T_, dA, transposeA: true, Q, into: dK)
+            matmul(Dk, D, T_, dQ, transposeA: true, e, into: dW_Q, accumulate: true)
+            matmul(Dk, D, N, dK, transposeA: true, e, into: dW_K, accumulate: true)
+            matmul(Dk, D, N, dV, transposeA: true, e, into: dW_V, accumulate: true)
+            matmul(T_, D, Dk, dQ, W_Q, into: dE, accumulate: true)
+            matmul(N, D, Dk, dK, W_K, into: dE, accumulate: true)
+            matmul(N, D, Dk, dV, W_V, into: dE, accumulate: true)
+        }
+    }
+
+    public static func flops(tokenCount T: Int, tokenDim D: Int, heads H: Int, keyDim Dk: Int) -> (forward: Double, backward: Double) {
+        let t = Double(T), n = Double(T - 1), d = Double(D), k = Double(Dk), h = Double(H)
+        let forward = h * (2 * t * d * k + 4 * n * d * k + 2 * t * n * k + 5 * t * n + 2 * t * n * k + 2 * t * k * d)
+        let backward = h * (4 * t * d * k + 4 * t * n * k + 4 * t * n + 4 * t * n * k + 2 * t * k * d + 4 * n * k * d + 2 * t * k * d + 4 * n * k * d)
+        return (forward, backward)
+    }
+}

@@ -1,0 +1,69 @@
+/// Buffers for one batch shape, allocated once and reused every step (no allocation in the step).
+public final class Workspace<T: BinaryFloatingPoint>: @unchecked Sendable {
+    public let batchSize: Int
+    let chunks: Int
+    let config: ModelConfig
+    let plan: StackPlan
+    var count = 0
+    /// Compute every token after the last layer, not only the query the read-out needs (slower;
+    /// for looking at the tokens themselves).
+    public var computeAllTokens = false
+    /// A copy of the parameters of the last forward pass, for the backward pass.
+    let parameters: UnsafeMutablePointer<T>
+    /// `[B, T, tokenDim]`: the input tokens of the last forward pass.
+    let rawTokens: UnsafeMutablePointer<T>
+    /// `[B, tapeSize]`: every block's per-task state (see `StackPlan`).
+    let tape: UnsafeMutablePointer<T>
+    /// `[parameterLayers, H, D, D]`: the step's `M_h = P_h W_V,h` and `K_h = W_K,hᵀ W_Q,h`.
+    let M: UnsafeMutablePointer<T>
+    let K: UnsafeMutablePointer<T>
+    /// Per chunk: scratch, and partial gradients (all parameters, then ∂M and ∂K).
+    let scratchSize: Int
+    let scratch: UnsafeMutablePointer<T>
+    let chunkGradientSize: Int
+    let chunkGradients: UnsafeMutablePointer<T>
+    let reduced: UnsafeMutablePointer<T>
+    private let buffers: [UnsafeMutablePointer<T>]
+
+    init(stack: AttentionStack, batchSize: Int, chunks: Int) {
+        let c = stack.config
+        config = c
+        plan = stack.plan
+        self.batchSize = batchSize
+        self.chunks = max(chunks, 1)
+        let products = c.parameterLayers * c.heads * c.modelDim * c.modelDim
+        scratchSize = StackPlan.scratchSize(c)
+        chunkGradientSize = stack.layout.count + 2 * products
+        func allocate(_ n: Int) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
+            p.initialize(repeating: 0, count: max(n, 1))
+            return p
+        }
+        parameters = allocate(stack.layout.count)
+        rawTokens = allocate(batchSize * c.tokenCount * c.tokenDim)
+        tape = allocate(batchSize * plan.tapeSize)
+        M = allocate(products)
+        K = allocate(products)
+        scratch = allocate(self.chunks * scratchSize)
+        chunkGradients = allocate(self.chunks * chunkGradientSize)
+        reduced = allocate(chunkGradientSize)
+        buffers = [parameters, rawTokens, tape, M, K, scratch, chunkGradients, reduced]
+    }
+
+    deinit {
+        for p in buffers { p.deallocate() }
+    }
+
+    /// The tokens after the last forward pass (after the last layer, clipped), `[count, T, D]`;
+    /// only the query rows are computed unless `computeAllTokens` is set.
+    public func outputTokens() -> [T] {
+        let size = config.tokenCount * config.modelDim
+        var out: [T] = []
+        out.reserveCapacity(count * size)
+        for b in 0..<count {
+            let start = tape + b * plan.tapeSize + plan.inputs[config.layers]
+            out += UnsafeBufferPointer(start: start, count: size)
+        }
+        return out
+    }
+}

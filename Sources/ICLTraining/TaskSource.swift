@@ -1,0 +1,27 @@
+import ICLModels
+import ICLTasks
+
+/// A recipe's tasks as the model sees them: a task family, then the token layout.
+public struct TaskSource: Sendable {
+    public enum Family: Sendable {
+        case linearRegression(LinearRegressionTasks)
+        case sine(SineTasks)
+    }
+
+    public let family: Family
+    public let layout: ModelConfig.TokenLayout
+    public let positionalDim: Int
+
+    public func sample<T: BinaryFloatingPoint>(count: Int, seed: UInt64, stream: UInt64, as _: T.Type = T.self) -> TaskBatch<T> {
+        switch family {
+        case .sine(let tasks):
+            return tasks.sample(count: count, seed: seed, stream: stream)
+        case .linearRegression(let tasks):
+            let paired: TaskBatch<T> = tasks.sample(count: count, seed: seed, stream: stream)
+            switch layout {
+            case .paired: return paired
+            case .alternating: return AlternatingTokens.make(from: paired, inputDim: tasks.inputDim, positionalDim: positionalDim)
+            }
+        }
+    }
+}
