@@ -11,7 +11,11 @@ import ICLMath
 /// the number of threads.
 public struct AttentionStack: Sendable {
     public let config: ModelConfig
+    /// The trainable parameters (what the optimiser and the checkpoint see).
     public let layout: ParameterLayout
+    /// The weights the layers use: the same as `layout`, except for the gradient-descent models,
+    /// whose weights are derived from η and γ (`GradientDescentWeights`).
+    public let weightLayout: ParameterLayout
     let plan: StackPlan
 
     public init(_ config: ModelConfig) {
@@ -47,7 +51,8 @@ public struct AttentionStack: Sendable {
                 layout.add(p + "mlp/b_2", shape: [D], initialisation: .zeros)
             }
         }
-        self.layout = layout
+        weightLayout = layout
+        self.layout = config.architecture.isGradientDescent ? GradientDescentWeights.layout(config) : layout
         plan = StackPlan(config: config, layout: layout)
     }
 
@@ -84,7 +89,11 @@ public struct AttentionStack: Sendable {
         precondition(count <= workspace.batchSize, "workspace too small")
         let D = c.modelDim, T_ = c.tokenCount, H = c.heads, L = c.layers, DD = D * D
         workspace.count = count
-        workspace.parameters.update(from: parameters, count: parameters.count)
+        if c.architecture.isGradientDescent {
+            GradientDescentWeights.expand(config, parameters, weightLayout: weightLayout, into: workspace.parameters)
+        } else {
+            workspace.parameters.update(from: parameters, count: parameters.count)
+        }
         tokens.withUnsafeBufferPointer { workspace.rawTokens.update(from: $0.baseAddress!, count: tokens.count) }
         let w = UnsafePointer(workspace.parameters)
         // Per-step products of the linear-attention weights, shared by all tasks.
@@ -186,7 +195,7 @@ public struct AttentionStack: Sendable {
         let weights = plan.blocks.map { layer in layer.map { block in block.weights.map { w + $0 } } }
         let queryOnly = self.queryOnly(workspace)
         let inputGradientsBox = inputGradients.map { SharedPointer($0) }
-        let parameterCount = layout.count
+        let parameterCount = weightLayout.count
         dPredictions.withUnsafeBufferPointer { dPredBuffer in
             let dPred = dPredBuffer.baseAddress!
             parallelFor(chunks: chunks) { chunk in
@@ -269,9 +278,9 @@ public struct AttentionStack: Sendable {
             for k in 0..<workspace.chunkGradientSize { reduced[k] += part[k] }
         }
         let dM = reduced + parameterCount, dK = dM + productsSize
-        gradients.withUnsafeMutableBufferPointer { g in
-            let g = g.baseAddress!
-            for k in 0..<parameterCount { g[k] += reduced[k] }
+        // The weights' gradients, in place in `reduced`, then onto the trainable parameters.
+        do {
+            let g = reduced
             for (l, layer) in plan.blocks.enumerated() {
                 for block in layer where block.kind == .attention(.linear) {
                     for h in 0..<H {
@@ -281,6 +290,13 @@ public struct AttentionStack: Sendable {
                             dM: dM + (l * H + h) * DD, dK: dK + (l * H + h) * DD, gradients: offsets.map { g + $0 })
                     }
                 }
+            }
+        }
+        gradients.withUnsafeMutableBufferPointer { g in
+            if c.architecture.isGradientDescent {
+                GradientDescentWeights.contract(c, weightGradients: UnsafePointer(reduced), weightLayout: weightLayout, into: g.baseAddress!)
+            } else {
+                for k in 0..<parameterCount { g[k] += reduced[k] }
             }
         }
     }

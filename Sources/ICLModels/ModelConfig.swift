@@ -12,6 +12,13 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case softmax
         /// Anything else built from attention, LayerNorm, MLPs and an input embedding.
         case transformer
+        /// Gradient descent as a model: each layer one GD step with a learnable η (Proposition 1).
+        case gd
+        /// GD++ (Appendix A.10): each layer `x ← (I − γ X Xᵀ) x` and a GD step, learnable η and γ.
+        case gdpp
+
+        /// The gradient-descent models: parameters `gd/eta` (and `gd/gamma`), weights derived.
+        public var isGradientDescent: Bool { self == .gd || self == .gdpp }
     }
 
     public enum AttentionKind: String, Codable, Sendable, CaseIterable {
@@ -152,6 +159,11 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             if layerNorm || mlpHidden > 0 || embeddingDim > 0 { out.append("model: architecture 'softmax' has no layer_norm, mlp_hidden or embedding_dim (use 'transformer')") }
         case .transformer:
             break
+        case .gd, .gdpp:
+            if heads != 1 || attention.contains(.softmax) || layerNorm || mlpHidden > 0 || embeddingDim > 0 || tokenLayout != .paired {
+                out.append("model: architecture '\(architecture.rawValue)' is gradient descent: one linear head on paired tokens, no softmax, layer_norm, MLP or embedding")
+            }
+            if keyDim != tokenDim { out.append("model.key_dim: architecture '\(architecture.rawValue)' needs key_dim = token width \(tokenDim) (got \(keyDim))") }
         }
         return out
     }

@@ -33,13 +33,13 @@ public final class Workspace<T: BinaryFloatingPoint>: @unchecked Sendable {
         self.chunks = max(chunks, 1)
         let products = c.parameterLayers * c.heads * c.modelDim * c.modelDim
         scratchSize = StackPlan.scratchSize(c)
-        chunkGradientSize = stack.layout.count + 2 * products
+        chunkGradientSize = stack.weightLayout.count + 2 * products
         func allocate(_ n: Int) -> UnsafeMutablePointer<T> {
             let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
             p.initialize(repeating: 0, count: max(n, 1))
             return p
         }
-        parameters = allocate(stack.layout.count)
+        parameters = allocate(stack.weightLayout.count)
         rawTokens = allocate(batchSize * c.tokenCount * c.tokenDim)
         tape = allocate(batchSize * plan.tapeSize)
         M = allocate(products)

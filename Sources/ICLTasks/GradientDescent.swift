@@ -39,6 +39,33 @@ public enum GradientDescent {
         return predictions
     }
 
+    /// GD++ (Appendix A.10) computed directly on the tokens: step k maps every token (x_j, y_j) to
+    /// `(x_j − γ_k Σ_i x_i x_iᵀ x_j,  y_j − (η_k/N) Σ_i y_i x_iᵀ x_j)`, sums over the context and both
+    /// parts reading the tokens before the step; the prediction is `−y_q` (the query starts at y = 0).
+    /// With every γ = 0 this is plain GD from `W_0 = 0`.
+    public static func predictPlusPlus<T: BinaryFloatingPoint>(_ batch: TaskBatch<T>, inputDim d: Int, etas: [T], gammas: [T]) -> [T] {
+        precondition(etas.count == gammas.count, "one γ per η")
+        let o = batch.outputDim, N = batch.tokenCount - 1, D = batch.tokenDim, T_ = batch.tokenCount
+        var predictions = [T](repeating: 0, count: batch.count * o)
+        for b in 0..<batch.count {
+            var tokens = Array(batch.tokens[(b * T_ * D)..<((b + 1) * T_ * D)])
+            for (eta, gamma) in zip(etas, gammas) {
+                var next = tokens
+                for j in 0..<T_ {
+                    for i in 0..<N {
+                        var xx: T = 0
+                        for k in 0..<d { xx += tokens[i * D + k] * tokens[j * D + k] }
+                        for k in 0..<d { next[j * D + k] -= gamma * tokens[i * D + k] * xx }
+                        for k in d..<D { next[j * D + k] -= eta / T(N) * tokens[i * D + k] * xx }
+                    }
+                }
+                tokens = next
+            }
+            for k in 0..<o { predictions[b * o + k] = -tokens[N * D + d + k] }
+        }
+        return predictions
+    }
+
     /// `0.5 · Σ_b ‖ŷ_b − y_b‖² / count`: the paper's loss (the authors' code has the 0.5).
     public static func loss<T: BinaryFloatingPoint>(predictions: [T], targets: [T], count: Int) -> Double {
         var sum = 0.0

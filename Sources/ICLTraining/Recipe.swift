@@ -41,6 +41,8 @@ public struct Recipe: Codable, Equatable, Sendable {
         public var embeddingDim = 0
         public var tokenLayout: ModelConfig.TokenLayout = .paired
         public var positionalDim = 0
+        /// Gradient-descent models: the initial η of every step (γ starts at η/N², the authors' choice).
+        public var etaInit = 1.0
         public init() {}
     }
 
@@ -138,6 +140,9 @@ public struct Recipe: Codable, Equatable, Sendable {
         }
         if let n = training.fixedTasks, n < 1 { out.append("training.fixed_tasks must be at least 1 (got \(n))") }
         if let k = training.snapshotEvery, k < 1 { out.append("training.snapshot_every must be at least 1 (got \(k))") }
+        if model.architecture.isGradientDescent, task.family != "linear-regression" {
+            out.append("model.architecture '\(model.architecture.rawValue)' needs task.family 'linear-regression'")
+        }
         if !(task.inputRange > 0) { out.append("task.input_range must be positive (got \(task.inputRange))") }
         if !(task.weightScale > 0) { out.append("task.weight_scale must be positive (got \(task.weightScale))") }
         if training.steps < 0 { out.append("training.steps must not be negative (got \(training.steps))") }
@@ -211,6 +216,7 @@ extension Recipe.ModelSection {
         case architecture, layers, heads, recurrent, keyDim = "key_dim", clipTokens = "clip_tokens"
         case attention, layerNorm = "layer_norm", mlpHidden = "mlp_hidden", mlpFirst = "mlp_first"
         case embeddingDim = "embedding_dim", tokenLayout = "token_layout", positionalDim = "positional_dim"
+        case etaInit = "eta_init"
     }
     public init(from decoder: Decoder) throws {
         try rejectUnknownKeys(decoder, CodingKeys.self)
@@ -236,6 +242,7 @@ extension Recipe.ModelSection {
         embeddingDim = try c.decodeIfPresent(Int.self, forKey: .embeddingDim) ?? embeddingDim
         tokenLayout = try decodeChoice(c, .tokenLayout, "model.token_layout") ?? tokenLayout
         positionalDim = try c.decodeIfPresent(Int.self, forKey: .positionalDim) ?? positionalDim
+        etaInit = try c.decodeIfPresent(Double.self, forKey: .etaInit) ?? etaInit
     }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -252,6 +259,7 @@ extension Recipe.ModelSection {
         try c.encode(embeddingDim, forKey: .embeddingDim)
         try c.encode(tokenLayout, forKey: .tokenLayout)
         try c.encode(positionalDim, forKey: .positionalDim)
+        try c.encode(etaInit, forKey: .etaInit)
     }
 }
 

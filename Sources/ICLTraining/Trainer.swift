@@ -69,7 +69,14 @@ public struct Trainer {
     public var seed: UInt64 { recipe.training.seed }
 
     public func initialParameters() -> [Float] {
-        stack.layout.initialValues(seed: seed, scale: recipe.initScale)
+        let c = recipe.modelConfig
+        if c.architecture.isGradientDescent {
+            // η starts at the recipe's eta_init, γ at η/N² (PAPER-NOTES: the authors' GD++ start).
+            let eta = Float(recipe.model.etaInit), N = Float(c.contextSize)
+            let etas = [Float](repeating: eta, count: c.parameterLayers)
+            return c.architecture == .gdpp ? etas + etas.map { $0 / (N * N) } : etas
+        }
+        return stack.layout.initialValues(seed: seed, scale: recipe.initScale)
     }
 
     public func validationSet() -> TaskBatch<Float> {

@@ -75,6 +75,10 @@ struct AttentionStackGradientTests {
                     mlpHidden: 7, mlpFirst: true, embeddingDim: 5),
         ModelConfig(architecture: .transformer, layers: 2, heads: 1, inputDim: 3, contextSize: 3, attention: [.softmax, .linear],
                     tokenLayout: .alternating, positionalDim: 2),
+        // Gradient descent models: the gradients of η and γ through the derived weights.
+        ModelConfig(architecture: .gd, layers: 2, inputDim: 3, contextSize: 4),
+        ModelConfig(architecture: .gdpp, layers: 3, inputDim: 3, contextSize: 4),
+        ModelConfig(architecture: .gdpp, layers: 2, recurrent: true, inputDim: 3, outputDim: 2, contextSize: 4),
     ]
 
     @Test(arguments: configurations, [false, true])

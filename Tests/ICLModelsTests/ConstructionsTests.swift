@@ -44,3 +44,28 @@ struct ConstructionsTests {
                 < GradientDescent.loss(predictions: one, targets: batch.targets, count: 20))
     }
 }
+
+@Suite("Gradient-descent models equal GD and GD++ computed directly (Double, 1e-12)")
+struct GradientDescentModelTests {
+    @Test(arguments: [(ModelConfig.Architecture.gd, false), (.gdpp, false), (.gdpp, true)])
+    func modelEqualsTheDirectComputation(architecture: ModelConfig.Architecture, recurrent: Bool) {
+        let config = ModelConfig(architecture: architecture, layers: 3, recurrent: recurrent, inputDim: 4, outputDim: 2, contextSize: 7)
+        let tasks = LinearRegressionTasks(inputDim: 4, outputDim: 2, contextSize: 7, inputRange: 2)
+        let batch = tasks.sample(count: 15, seed: 3, stream: 4, as: Double.self)
+        let stack = AttentionStack(config)
+        let Lp = config.parameterLayers
+        let etas = (0..<Lp).map { 0.8 + 0.2 * Double($0) }
+        let gammas = architecture == .gdpp ? (0..<Lp).map { 0.05 + 0.01 * Double($0) } : []
+        let y = stack.forward(parameters: etas + gammas, tokens: batch.tokens, count: 15,
+                              workspace: stack.makeWorkspace(batchSize: 15, as: Double.self))
+        let perStep = { (values: [Double]) in recurrent ? Array(repeating: values[0], count: 3) : values }
+        let direct = GradientDescent.predictPlusPlus(batch, inputDim: 4, etas: perStep(etas),
+                                                     gammas: gammas.isEmpty ? [0, 0, 0] : perStep(gammas))
+        for k in y.indices { #expect(abs(y[k] - direct[k]) <= 1e-12 * max(1, abs(direct[k]))) }
+        if architecture == .gd {
+            // And plain GD from W_0 = 0, as the linear-model computation has it.
+            let gd = GradientDescent.predict(batch, inputDim: 4, etas: etas)
+            for k in y.indices { #expect(abs(y[k] - gd[k]) <= 1e-12 * max(1, abs(gd[k]))) }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+/// Gradient descent and GD++ as attention models (Proposition 1, Appendix A.10). Their trainable
+/// parameters are one η (and one γ) per parameter layer; the linear-attention weights are derived:
+///
+///     W_Q = W_K = [[I_d, 0], [0, 0]],   W_V = −I,   P = diag(γ·1_d, (η/N)·1_o)
+///
+/// so `M = P W_V = −diag(γ·1_d, (η/N)·1_o)` and a layer maps every token (x_j, y_j) to
+/// `x_j − γ Σ_i x_i x_iᵀ x_j` (GD++'s `x ← (I − γ X Xᵀ) x`) and `y_j − (η/N) Σ_i y_i x_iᵀ x_j` (a GD
+/// step on the residuals), both reading the tokens before the layer. Plain GD has γ = 0 fixed.
+public enum GradientDescentWeights {
+    public static func layout(_ config: ModelConfig) -> ParameterLayout {
+        var layout = ParameterLayout()
+        layout.add("gd/eta", shape: [config.parameterLayers], initialisation: .ones)
+        if config.architecture == .gdpp {
+            layout.add("gd/gamma", shape: [config.parameterLayers], initialisation: .zeros)
+        }
+        return layout
+    }
+
+    /// The attention weights of `parameters` (η, γ) in `weightLayout`'s order.
+    public static func expand<T: BinaryFloatingPoint>(_ config: ModelConfig, _ parameters: [T], weightLayout: ParameterLayout,
+                                                       into weights: UnsafeMutablePointer<T>) {
+        let D = config.tokenDim, d = config.inputDim, N = T(config.contextSize)
+        let Lp = config.parameterLayers
+        weights.update(repeating: 0, count: weightLayout.count)
+        for l in 0..<Lp {
+            let prefix = AttentionStack.headPath(layer: l, head: 0)
+            let (q, k, v, p) = (weightLayout.offset(prefix + "W_Q"), weightLayout.offset(prefix + "W_K"),
+                                weightLayout.offset(prefix + "W_V"), weightLayout.offset(prefix + "P"))
+            let eta = parameters[l], gamma: T = config.architecture == .gdpp ? parameters[Lp + l] : 0
+            for i in 0..<d {
+                weights[q + i * D + i] = 1
+                weights[k + i * D + i] = 1
+                weights[p + i * D + i] = gamma
+            }
+            for i in 0..<D { weights[v + i * D + i] = -1 }
+            for i in d..<D { weights[p + i * D + i] = eta / N }
+        }
+    }
+
+    /// Adds the gradients of η and γ, from the gradients of the derived weights (only `P` depends on
+    /// them): `∂L/∂γ = Σ_{i<d} ∂L/∂P_ii`, `∂L/∂η = Σ_{i≥d} ∂L/∂P_ii / N`.
+    public static func contract<T: BinaryFloatingPoint>(_ config: ModelConfig, weightGradients g: UnsafePointer<T>,
+                                                         weightLayout: ParameterLayout, into gradients: UnsafeMutablePointer<T>) {
+        let D = config.tokenDim, d = config.inputDim, N = T(config.contextSize)
+        let Lp = config.parameterLayers
+        for l in 0..<Lp {
+            let p = weightLayout.offset(AttentionStack.headPath(layer: l, head: 0) + "P")
+            for i in d..<D { gradients[l] += g[p + i * D + i] / N }
+            if config.architecture == .gdpp {
+                for i in 0..<d { gradients[Lp + l] += g[p + i * D + i] }
+            }
+        }
+    }
+}
