@@ -41,14 +41,17 @@ public struct Checkpoint: Sendable {
     public struct ConstructionRecord: Sendable, Equatable {
         public var method: String
         public var etas: [Double]
+        /// GD++'s γ per layer (empty for plain GD).
+        public var gammas: [Double]
         public var lineSearchEtas: [Double]
         public var lineSearchLosses: [Double]
         public var lineSearchTasks: Int64
         public var lineSearchSeed: Int64
-        public init(method: String, etas: [Double], lineSearchEtas: [Double] = [], lineSearchLosses: [Double] = [],
-                    lineSearchTasks: Int64 = 0, lineSearchSeed: Int64 = 0) {
+        public init(method: String, etas: [Double], gammas: [Double] = [], lineSearchEtas: [Double] = [],
+                    lineSearchLosses: [Double] = [], lineSearchTasks: Int64 = 0, lineSearchSeed: Int64 = 0) {
             self.method = method
             self.etas = etas
+            self.gammas = gammas
             self.lineSearchEtas = lineSearchEtas
             self.lineSearchLosses = lineSearchLosses
             self.lineSearchTasks = lineSearchTasks

@@ -77,6 +77,7 @@ extension Checkpoint {
         try file.createGroup("/construction")
         try file.setAttribute("method", record.method, at: "/construction")
         try file.write(record.etas, shape: [record.etas.count], at: "/construction/eta")
+        if !record.gammas.isEmpty { try file.write(record.gammas, shape: [record.gammas.count], at: "/construction/gamma") }
         if !record.lineSearchEtas.isEmpty {
             try file.createGroup("/construction/line_search")
             try file.setAttribute("tasks", record.lineSearchTasks, at: "/construction/line_search")
@@ -137,7 +138,8 @@ extension Checkpoint {
                                              snapshots: snapshots))
         } else if file.isGroup("/construction") {
             var record = ConstructionRecord(method: try file.stringAttribute("method", at: "/construction"),
-                                            etas: try file.readDoubles("/construction/eta"))
+                                            etas: try file.readDoubles("/construction/eta"),
+                                            gammas: file.isDataset("/construction/gamma") ? try file.readDoubles("/construction/gamma") : [])
             if file.isGroup("/construction/line_search") {
                 record.lineSearchEtas = try file.readDoubles("/construction/line_search/eta")
                 record.lineSearchLosses = try file.readDoubles("/construction/line_search/loss")

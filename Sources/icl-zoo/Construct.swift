@@ -10,7 +10,7 @@ import ICLTraining
 struct Construct: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a hand-constructed model as a checkpoint.",
-        subcommands: [GD.self])
+        subcommands: [GD.self, GDPlusPlus.self])
 }
 
 extension Construct {
@@ -78,6 +78,50 @@ extension Construct {
             let path = out ?? "zoo/models/\(r.name)\(recurrent ? "-recurrent" : "")/construction.h5"
             try Checkpoint(config: config, parameters: parameters, recipe: r, origin: .constructed(record)).write(to: path)
             print("wrote \(path)")
+        }
+    }
+}
+
+extension Construct {
+    struct GDPlusPlus: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "gdpp",
+            abstract: "The linear self-attention weights that compute a stored GD or GD++ model (Appendix A.10).",
+            discussion: """
+            Reads a checkpoint of architecture gd or gdpp (trained η, γ) and writes an lsa checkpoint whose \
+            layers are W_Q = W_K = [[I, 0], [0, 0]], W_V = −I, P = diag(γ·1_d, (η/N)·1), so the analyses of \
+            attention weights run on either form.
+            """)
+
+        @Argument(help: "A gd or gdpp checkpoint (.h5).")
+        var from: String
+
+        @Option(help: "Checkpoint to write (default: beside the input, with -lsa before .h5).")
+        var out: String?
+
+        func run() throws {
+            let source = try Checkpoint.read(from)
+            let c = source.config
+            guard c.architecture.isGradientDescent else {
+                throw UserError("\(from): architecture is '\(c.architecture.rawValue)', not gd or gdpp")
+            }
+            var config = c
+            config.architecture = .lsa
+            let stack = AttentionStack(c)
+            var weights = [Float](repeating: 0, count: stack.weightLayout.count)
+            weights.withUnsafeMutableBufferPointer {
+                GradientDescentWeights.expand(c, source.parameters, weightLayout: stack.weightLayout, into: $0.baseAddress!)
+            }
+            var recipe = source.recipe
+            recipe.name += "-lsa"
+            recipe.model.architecture = .lsa
+            let Lp = c.parameterLayers
+            let etas = source.parameters[0..<Lp].map { Double($0) }
+            let gammas = c.architecture == .gdpp ? source.parameters[Lp..<(2 * Lp)].map { Double($0) } : []
+            let path = out ?? String(from.dropLast(3)) + "-lsa.h5"
+            let record = Checkpoint.ConstructionRecord(method: c.architecture.rawValue, etas: etas, gammas: gammas)
+            try Checkpoint(config: config, parameters: weights, recipe: recipe, origin: .constructed(record)).write(to: path)
+            print("wrote \(path) (η = \(etas), γ = \(gammas))")
         }
     }
 }

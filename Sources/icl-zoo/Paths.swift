@@ -4,9 +4,9 @@ import Foundation
 enum Paths {
     static let defaultRecipe = "zoo/lsa-1.json"
 
-    /// `zoo/models/<recipe>/seed-<seed>.h5`
-    static func checkpoint(recipe: String, seed: UInt64) -> String {
-        "zoo/models/\(recipe)/seed-\(seed).h5"
+    /// `<models>/<recipe>/seed-<seed>.h5`
+    static func checkpoint(models: String = "zoo/models", recipe: String, seed: UInt64) -> String {
+        "\(models)/\(recipe)/seed-\(seed).h5"
     }
 }
 

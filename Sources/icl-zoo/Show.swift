@@ -26,7 +26,8 @@ struct Show: ParsableCommand {
                              h.trainLoss[last], h.validationLoss[last], h.step[last], record.seconds))
             }
         case .constructed(let record):
-            print("  constructed  \(record.method), η = \(record.etas.map { String(format: "%.6f", $0) }.joined(separator: ", "))")
+            print("  constructed  \(record.method), η = \(record.etas.map { String(format: "%.6f", $0) }.joined(separator: ", "))"
+                  + (record.gammas.isEmpty ? "" : ", γ = " + record.gammas.map { String(format: "%.6f", $0) }.joined(separator: ", ")))
             if let best = record.lineSearchLosses.indices.min(by: { record.lineSearchLosses[$0] < record.lineSearchLosses[$1] }) {
                 print(String(format: "  line search  %d values of η on %d tasks (seed %d); best grid point η = %.3f, loss %.6f",
                              record.lineSearchEtas.count, record.lineSearchTasks, record.lineSearchSeed,

@@ -1,18 +1,26 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import ICLCheckpoint
 import ICLTraining
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a model from a recipe and write its checkpoint.",
-        discussion: "Progress (step, loss, validation loss, steps/s, ETA) goes to stderr; the checkpoint path and final losses to stdout.")
+        abstract: "Train models from recipes and write their checkpoints.",
+        discussion: """
+        Each recipe × seed is one independent model, written to zoo/models/<recipe name>/seed-<seed>.h5 \
+        (or --out for a single model). Several models train two at a time, one per core. Progress \
+        (step, loss, validation loss, steps/s, ETA) goes to stderr; paths and final losses to stdout.
+        """)
 
-    @Argument(help: "Recipe JSON file (default: \(Paths.defaultRecipe), a 1-layer LSA with the paper's settings).")
-    var recipe: String = Paths.defaultRecipe
+    @Argument(help: "Recipe JSON files or folders of them (default: \(Paths.defaultRecipe), a 1-layer LSA with the paper's settings).")
+    var recipes: [String] = []
 
     @Option(help: "Random seed: fixes the initialisation, the training tasks and the validation tasks (default: the recipe's, 0).")
     var seed: UInt64?
+
+    @Option(help: "Several seeds: a range '0-4' or a list '0,3,7' (overrides --seed).")
+    var seeds: String?
 
     @Option(help: "Training steps (default: the recipe's; 5,000 for lsa-1).")
     var steps: Int?
@@ -20,8 +28,14 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Tasks per step (default: the recipe's; 2,048).")
     var batchSize: Int?
 
-    @Option(help: "Checkpoint to write (default: zoo/models/<recipe name>/seed-<seed>.h5).")
+    @Option(name: .customLong("validation-tasks"), help: "Size of the validation set (default: the recipe's; 10,000).")
+    var validationTasks: Int?
+
+    @Option(help: "Checkpoint to write, for a single model (default: <models>/<recipe name>/seed-<seed>.h5).")
     var out: String?
+
+    @Option(help: "Folder of the zoo's checkpoints (default: zoo/models).")
+    var models = "zoo/models"
 
     @Flag(help: "Print plain progress lines even on a terminal.")
     var quiet = false
@@ -29,28 +43,96 @@ struct Train: ParsableCommand {
     func validate() throws {
         if let steps, steps < 0 { throw ValidationError("--steps must not be negative (got \(steps))") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1 (got \(batchSize))") }
+        if let validationTasks, validationTasks < 1 { throw ValidationError("--validation-tasks must be at least 1 (got \(validationTasks))") }
         if let out, !out.hasSuffix(".h5") { throw ValidationError("--out must name an .h5 file (got \(out))") }
+        if let seeds { _ = try Train.parseSeeds(seeds) }
+    }
+
+    static func parseSeeds(_ text: String) throws -> [UInt64] {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        if parts.count == 2, let low = UInt64(parts[0]), let high = UInt64(parts[1]), low <= high, high - low < 1000 {
+            return Array(low...high)
+        }
+        let list = text.split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+        guard !list.isEmpty, list.count == text.split(separator: ",").count else {
+            throw ValidationError("--seeds takes a range like 0-4 or a list like 0,3,7 (got '\(text)')")
+        }
+        return list
+    }
+
+    /// Recipe files named by the arguments, folders expanded to their .json files.
+    func recipeFiles() throws -> [String] {
+        if recipes.isEmpty { return [Paths.defaultRecipe] }
+        var files: [String] = []
+        for path in recipes {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+                throw UserError("\(path): no such recipe file or folder")
+            }
+            if isFolder.boolValue {
+                let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".json") }.sorted()
+                if names.isEmpty { throw UserError("\(path): no .json recipes in this folder") }
+                files += names.map { (path as NSString).appendingPathComponent($0) }
+            } else {
+                files.append(path)
+            }
+        }
+        return files
     }
 
     func run() throws {
-        var r: Recipe
-        do { r = try Recipe.load(recipe) } catch let error as RecipeError { throw UserError(error.message) }
-        if let seed { r.training.seed = seed }
-        if let steps { r.training.steps = steps }
-        if let batchSize { r.training.batchSize = batchSize }
-        let trainer: Trainer
-        do { trainer = try Trainer(recipe: r) } catch let error as RecipeError { throw UserError("\(recipe): \(error.message)") }
-        let path = out ?? Paths.checkpoint(recipe: r.name, seed: r.training.seed)
-        let progress = ProgressLine(label: "\(r.name) seed \(r.training.seed)", live: quiet ? false : isatty(STDERR_FILENO) != 0)
+        // Every recipe is read and checked before any training starts.
+        var jobs: [(file: String, recipe: Recipe)] = []
+        let seedList = try seeds.map(Train.parseSeeds) ?? seed.map { [$0] }
+        for file in try recipeFiles() {
+            var r: Recipe
+            do { r = try Recipe.load(file) } catch let error as RecipeError { throw UserError(error.message) }
+            if let steps { r.training.steps = steps }
+            if let batchSize {
+                r.training.batchSize = batchSize
+                if r.training.fixedTasks != nil { r.training.fixedTasks = batchSize }
+            }
+            if let validationTasks { r.training.validationTasks = validationTasks }
+            for s in seedList ?? [r.training.seed] {
+                r.training.seed = s
+                do { _ = try Trainer(recipe: r) } catch let error as RecipeError { throw UserError("\(file): \(error.message)") }
+                jobs.append((file, r))
+            }
+        }
+        if out != nil, jobs.count > 1 { throw UserError("--out names one file, but \(jobs.count) models were asked for") }
+        let live = jobs.count == 1 && !quiet && isatty(STDERR_FILENO) != 0
+        let failures = Failures()
+        // Two models at a time: each also splits its batch over the cores, so neither core idles.
+        DispatchQueue.concurrentPerform(iterations: jobs.count) { k in
+            let (file, r) = jobs[k]
+            do {
+                try train(r, path: out ?? Paths.checkpoint(models: models, recipe: r.name, seed: r.training.seed), live: live)
+            } catch {
+                failures.add("\(file) seed \(r.training.seed): \(error)")
+            }
+        }
+        if let first = failures.first { throw UserError(first) }
+    }
+
+    private func train(_ r: Recipe, path: String, live: Bool) throws {
+        let trainer = try Trainer(recipe: r)
+        let progress = ProgressLine(label: "\(r.name) seed \(r.training.seed)", live: live)
         let result = trainer.run { progress.update($0) }
         let checkpoint = Checkpoint(config: trainer.recipe.modelConfig, parameters: result.parameters, recipe: trainer.recipe,
                                     origin: .trained(.init(history: result.history, seconds: result.seconds,
-                                                                   snapshots: result.snapshots)))
+                                                           snapshots: result.snapshots)))
         try checkpoint.write(to: path)
         let h = result.history
-        print("wrote \(path)")
-        print(String(format: "final train loss %.6f, validation loss %.6f (%d tasks), %.1f s, %.2f ms/step",
-                     h.trainLoss.last ?? .nan, h.validationLoss.last ?? .nan, r.training.validationTasks,
+        print(String(format: "wrote %@: final train loss %.6f, validation loss %.6f (%d tasks), %.1f s, %.2f ms/step",
+                     path, h.trainLoss.last ?? .nan, h.validationLoss.last ?? .nan, r.training.validationTasks,
                      result.seconds, r.training.steps > 0 ? 1000 * result.seconds / Double(r.training.steps) : 0))
     }
+}
+
+/// Errors from concurrently running jobs, kept in arrival order.
+final class Failures: @unchecked Sendable {
+    private var messages: [String] = []
+    private let lock = NSLock()
+    func add(_ message: String) { lock.lock(); messages.append(message); lock.unlock() }
+    var first: String? { lock.lock(); defer { lock.unlock() }; return messages.first }
 }

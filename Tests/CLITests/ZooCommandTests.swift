@@ -108,3 +108,29 @@ struct ZooCommandTests {
         #expect(!FileManager.default.fileExists(atPath: dir.file("m.h5")))
     }
 }
+
+@Suite("The zoo's recipes")
+struct ZooRecipeTests {
+    /// Every recipe in zoo/ trains (two steps, tiny batches) and gives a readable checkpoint, two
+    /// seeds each, two models at a time.
+    @Test func everyRecipeTrainsAndLoads() throws {
+        let dir = try TemporaryDirectory()
+        let recipes = try FileManager.default.contentsOfDirectory(atPath: Python.packageRoot.appendingPathComponent("zoo").path)
+            .filter { $0.hasSuffix(".json") }
+        try #require(recipes.count >= 10)
+        let r = try CLI.zoo("train", "zoo", "--seeds", "0-1", "--steps", "2", "--batch-size", "4", "--validation-tasks", "8",
+                            "--models", dir.path)
+        #expect(r.status == 0, "\(r.stderr)")
+        let list = try CLI.zoo("list", dir.path, "--json")
+        let rows = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: String]] ?? []
+        #expect(rows.count == 2 * recipes.count)
+        #expect(rows.allSatisfy { $0["error"] == nil && $0["steps"] == "2" }, "\(rows.filter { $0["error"] != nil })")
+    }
+
+    @Test func seedsAndOutAreChecked() throws {
+        expectCleanFailure(try CLI.zoo("train", "--seeds", "4-1"), mentioning: ["--seeds"])
+        expectCleanFailure(try CLI.zoo("train", "zoo/lsa-1.json", "zoo/lsa-5.json", "--out", "/tmp/x.h5", "--steps", "0"),
+                           mentioning: ["--out"])
+        expectCleanFailure(try CLI.zoo("train", "no/such/folder"), mentioning: ["no/such/folder"])
+    }
+}
