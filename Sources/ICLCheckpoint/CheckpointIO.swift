@@ -41,6 +41,7 @@ extension Checkpoint {
             try file.setAttribute(name, Int64(value), at: "/model")
         }
         try file.setAttribute("token_layout", c.tokenLayout.rawValue, at: "/model")
+        try file.setAttribute("fixed_eta", c.fixedEta, at: "/model")
         for entry in layout.entries {
             try file.write(Array(parameters[entry.range]), shape: entry.shape, at: "/model/" + entry.name)
         }
@@ -181,7 +182,8 @@ extension Checkpoint {
                                  keyDim: try int("key_dim"), clipTokens: clip > 0 ? clip : nil, attention: attention,
                                  layerNorm: try int("layer_norm") != 0, mlpHidden: try int("mlp_hidden"),
                                  mlpFirst: try int("mlp_first") != 0, embeddingDim: try int("embedding_dim"),
-                                 tokenLayout: tokenLayout, positionalDim: try int("positional_dim"))
+                                 tokenLayout: tokenLayout, positionalDim: try int("positional_dim"),
+                                 fixedEta: try file.doubleAttribute("fixed_eta", at: "/model"))
         if let problem = config.problems().first { throw fail("/model", problem) }
         for (name, expected) in [("token_dim", config.tokenDim), ("model_dim", config.modelDim)] {
             let found = try int(name)

@@ -52,7 +52,7 @@ public struct AttentionStack: Sendable {
             }
         }
         weightLayout = layout
-        self.layout = config.architecture.isGradientDescent ? GradientDescentWeights.layout(config) : layout
+        self.layout = config.architecture.hasDerivedWeights ? GradientDescentWeights.layout(config, weightLayout: layout) : layout
         plan = StackPlan(config: config, layout: layout)
     }
 
@@ -89,7 +89,7 @@ public struct AttentionStack: Sendable {
         precondition(count <= workspace.batchSize, "workspace too small")
         let D = c.modelDim, T_ = c.tokenCount, H = c.heads, L = c.layers, DD = D * D
         workspace.count = count
-        if c.architecture.isGradientDescent {
+        if c.architecture.hasDerivedWeights {
             GradientDescentWeights.expand(config, parameters, weightLayout: weightLayout, into: workspace.parameters)
         } else {
             workspace.parameters.update(from: parameters, count: parameters.count)
@@ -293,7 +293,7 @@ public struct AttentionStack: Sendable {
             }
         }
         gradients.withUnsafeMutableBufferPointer { g in
-            if c.architecture.isGradientDescent {
+            if c.architecture.hasDerivedWeights {
                 GradientDescentWeights.contract(c, weightGradients: UnsafePointer(reduced), weightLayout: weightLayout, into: g.baseAddress!)
             } else {
                 for k in 0..<parameterCount { g[k] += reduced[k] }

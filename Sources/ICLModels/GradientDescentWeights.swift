@@ -6,9 +6,19 @@
 /// so `M = P W_V = −diag(γ·1_d, (η/N)·1_o)` and a layer maps every token (x_j, y_j) to
 /// `x_j − γ Σ_i x_i x_iᵀ x_j` (GD++'s `x ← (I − γ X Xᵀ) x`) and `y_j − (η/N) Σ_i y_i x_iᵀ x_j` (a GD
 /// step on the residuals), both reading the tokens before the layer. Plain GD has γ = 0 fixed.
+///
+/// `mlp_gd` (the sine baseline) trains everything but its attention, which is the Proposition 1
+/// construction with a fixed η over the model width: the last `outputDim` entries of each token
+/// are its (transformed) targets, the rest its features.
 public enum GradientDescentWeights {
-    public static func layout(_ config: ModelConfig) -> ParameterLayout {
+    public static func layout(_ config: ModelConfig, weightLayout: ParameterLayout) -> ParameterLayout {
         var layout = ParameterLayout()
+        if config.architecture == .mlpGD {
+            for entry in weightLayout.entries where !entry.name.contains("/attention/") {
+                layout.add(entry.name, shape: entry.shape, initialisation: entry.initialisation)
+            }
+            return layout
+        }
         layout.add("gd/eta", shape: [config.parameterLayers], initialisation: .ones)
         if config.architecture == .gdpp {
             layout.add("gd/gamma", shape: [config.parameterLayers], initialisation: .zeros)
@@ -19,9 +29,23 @@ public enum GradientDescentWeights {
     /// The attention weights of `parameters` (η, γ) in `weightLayout`'s order.
     public static func expand<T: BinaryFloatingPoint>(_ config: ModelConfig, _ parameters: [T], weightLayout: ParameterLayout,
                                                        into weights: UnsafeMutablePointer<T>) {
+        weights.update(repeating: 0, count: weightLayout.count)
+        if config.architecture == .mlpGD {
+            let layout = self.layout(config, weightLayout: weightLayout)
+            for entry in layout.entries {
+                let target = weightLayout.offset(entry.name)
+                for k in 0..<entry.count { weights[target + k] = parameters[entry.offset + k] }
+            }
+            let prefix = AttentionStack.headPath(layer: 0, head: 0), D = config.modelDim, features = D - config.outputDim
+            let (q, k, v, p) = (weightLayout.offset(prefix + "W_Q"), weightLayout.offset(prefix + "W_K"),
+                                weightLayout.offset(prefix + "W_V"), weightLayout.offset(prefix + "P"))
+            for i in 0..<features { weights[q + i * D + i] = 1; weights[k + i * D + i] = 1 }
+            for i in features..<D { weights[v + i * D + i] = -1 }
+            for i in 0..<D { weights[p + i * D + i] = T(config.fixedEta) / T(config.contextSize) }
+            return
+        }
         let D = config.tokenDim, d = config.inputDim, N = T(config.contextSize)
         let Lp = config.parameterLayers
-        weights.update(repeating: 0, count: weightLayout.count)
         for l in 0..<Lp {
             let prefix = AttentionStack.headPath(layer: l, head: 0)
             let (q, k, v, p) = (weightLayout.offset(prefix + "W_Q"), weightLayout.offset(prefix + "W_K"),
@@ -41,6 +65,13 @@ public enum GradientDescentWeights {
     /// them): `∂L/∂γ = Σ_{i<d} ∂L/∂P_ii`, `∂L/∂η = Σ_{i≥d} ∂L/∂P_ii / N`.
     public static func contract<T: BinaryFloatingPoint>(_ config: ModelConfig, weightGradients g: UnsafePointer<T>,
                                                          weightLayout: ParameterLayout, into gradients: UnsafeMutablePointer<T>) {
+        if config.architecture == .mlpGD {
+            for entry in layout(config, weightLayout: weightLayout).entries {
+                let source = weightLayout.offset(entry.name)
+                for k in 0..<entry.count { gradients[entry.offset + k] += g[source + k] }
+            }
+            return
+        }
         let D = config.tokenDim, d = config.inputDim, N = T(config.contextSize)
         let Lp = config.parameterLayers
         for l in 0..<Lp {

@@ -17,8 +17,14 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         /// GD++ (Appendix A.10): each layer `x ← (I − γ X Xᵀ) x` and a GD step, learnable η and γ.
         case gdpp
 
+        /// A meta-learned embedding and MLP whose output is adapted by one fixed GD step (the sine
+        /// baseline, Figure 4): the attention layer is frozen to the Proposition 1 construction.
+        case mlpGD = "mlp_gd"
+
         /// The gradient-descent models: parameters `gd/eta` (and `gd/gamma`), weights derived.
         public var isGradientDescent: Bool { self == .gd || self == .gdpp }
+        /// Models whose attention weights are derived, not trained.
+        public var hasDerivedWeights: Bool { isGradientDescent || self == .mlpGD }
     }
 
     public enum AttentionKind: String, Codable, Sendable, CaseIterable {
@@ -63,12 +69,15 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var tokenLayout: TokenLayout
     /// Width of the sinusoidal position code concatenated to alternating tokens.
     public var positionalDim: Int
+    /// The learning rate of the frozen GD step of `mlp_gd` (the authors: 0.1).
+    public var fixedEta: Double
 
     public init(architecture: Architecture = .lsa, layers: Int = 1, heads: Int = 1, recurrent: Bool = false,
                 inputDim: Int = 10, outputDim: Int = 1, contextSize: Int = 10, keyDim: Int? = nil,
                 clipTokens: Double? = nil, attention: [AttentionKind]? = nil, layerNorm: Bool = false,
                 mlpHidden: Int = 0, mlpFirst: Bool = false, embeddingDim: Int = 0,
-                tokenLayout: TokenLayout = .paired, positionalDim: Int = 0) {
+                tokenLayout: TokenLayout = .paired, positionalDim: Int = 0, fixedEta: Double = 0.1) {
+        self.fixedEta = fixedEta
         self.architecture = architecture
         self.layers = layers
         self.heads = heads
@@ -164,6 +173,12 @@ public struct ModelConfig: Codable, Equatable, Sendable {
                 out.append("model: architecture '\(architecture.rawValue)' is gradient descent: one linear head on paired tokens, no softmax, layer_norm, MLP or embedding")
             }
             if keyDim != tokenDim { out.append("model.key_dim: architecture '\(architecture.rawValue)' needs key_dim = token width \(tokenDim) (got \(keyDim))") }
+        case .mlpGD:
+            if heads != 1 || attention.contains(.softmax) || layers != 1 || tokenLayout != .paired {
+                out.append("model: architecture 'mlp_gd' is one frozen GD step: one layer, one linear head, paired tokens")
+            }
+            if keyDim != modelDim { out.append("model.key_dim: architecture 'mlp_gd' needs key_dim = model width \(modelDim) (got \(keyDim))") }
+            if !(fixedEta > 0) { out.append("model.fixed_eta must be positive (got \(fixedEta))") }
         }
         return out
     }

@@ -43,6 +43,8 @@ public struct Recipe: Codable, Equatable, Sendable {
         public var positionalDim = 0
         /// Gradient-descent models: the initial η of every step (γ starts at η/N², the authors' choice).
         public var etaInit = 1.0
+        /// mlp_gd: the learning rate of the frozen GD step (the authors: 0.1).
+        public var fixedEta = 0.1
         public init() {}
     }
 
@@ -94,7 +96,8 @@ public struct Recipe: Codable, Equatable, Sendable {
                     contextSize: task.contextSize, keyDim: model.keyDim,
                     clipTokens: model.clipTokens ?? (model.layers > 3 ? 10 : nil), attention: model.attention,
                     layerNorm: model.layerNorm, mlpHidden: model.mlpHidden, mlpFirst: model.mlpFirst,
-                    embeddingDim: model.embeddingDim, tokenLayout: model.tokenLayout, positionalDim: model.positionalDim)
+                    embeddingDim: model.embeddingDim, tokenLayout: model.tokenLayout, positionalDim: model.positionalDim,
+                    fixedEta: model.fixedEta)
     }
 
     /// Draws this recipe's tasks in the model's token layout.
@@ -216,7 +219,7 @@ extension Recipe.ModelSection {
         case architecture, layers, heads, recurrent, keyDim = "key_dim", clipTokens = "clip_tokens"
         case attention, layerNorm = "layer_norm", mlpHidden = "mlp_hidden", mlpFirst = "mlp_first"
         case embeddingDim = "embedding_dim", tokenLayout = "token_layout", positionalDim = "positional_dim"
-        case etaInit = "eta_init"
+        case etaInit = "eta_init", fixedEta = "fixed_eta"
     }
     public init(from decoder: Decoder) throws {
         try rejectUnknownKeys(decoder, CodingKeys.self)
@@ -243,6 +246,7 @@ extension Recipe.ModelSection {
         tokenLayout = try decodeChoice(c, .tokenLayout, "model.token_layout") ?? tokenLayout
         positionalDim = try c.decodeIfPresent(Int.self, forKey: .positionalDim) ?? positionalDim
         etaInit = try c.decodeIfPresent(Double.self, forKey: .etaInit) ?? etaInit
+        fixedEta = try c.decodeIfPresent(Double.self, forKey: .fixedEta) ?? fixedEta
     }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -260,6 +264,7 @@ extension Recipe.ModelSection {
         try c.encode(tokenLayout, forKey: .tokenLayout)
         try c.encode(positionalDim, forKey: .positionalDim)
         try c.encode(etaInit, forKey: .etaInit)
+        try c.encode(fixedEta, forKey: .fixedEta)
     }
 }
 

@@ -79,6 +79,8 @@ struct AttentionStackGradientTests {
         ModelConfig(architecture: .gd, layers: 2, inputDim: 3, contextSize: 4),
         ModelConfig(architecture: .gdpp, layers: 3, inputDim: 3, contextSize: 4),
         ModelConfig(architecture: .gdpp, layers: 2, recurrent: true, inputDim: 3, outputDim: 2, contextSize: 4),
+        ModelConfig(architecture: .mlpGD, layers: 1, recurrent: true, inputDim: 1, contextSize: 4, keyDim: 5,
+                    mlpHidden: 7, mlpFirst: true, embeddingDim: 5, fixedEta: 0.7),
     ]
 
     @Test(arguments: configurations, [false, true])

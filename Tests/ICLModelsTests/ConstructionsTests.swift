@@ -1,3 +1,4 @@
+import ICLMath
 import ICLModels
 import ICLTasks
 import Testing
@@ -66,6 +67,46 @@ struct GradientDescentModelTests {
             // And plain GD from W_0 = 0, as the linear-model computation has it.
             let gd = GradientDescent.predict(batch, inputDim: 4, etas: etas)
             for k in y.indices { #expect(abs(y[k] - gd[k]) <= 1e-12 * max(1, abs(gd[k]))) }
+        }
+    }
+}
+
+@Suite("mlp_gd: one frozen GD step on meta-learned features")
+struct MLPGradientDescentTests {
+    @Test func predictionIsOneGDStepOnTheMLPFeatures() throws {
+        let config = ModelConfig(architecture: .mlpGD, layers: 1, recurrent: true, inputDim: 1, contextSize: 6, keyDim: 6,
+                                 mlpHidden: 9, mlpFirst: true, embeddingDim: 6, fixedEta: 0.4)
+        let model = AttentionStack(config)
+        var random = ICLMath.SplitMix64(seed: 5)
+        let parameters = (0..<model.layout.count).map { _ in 0.5 * random.normal() }
+        let batch = SineTasks(contextSize: 6).sample(count: 4, seed: 1, stream: 2, as: Double.self)
+        let y = model.forward(parameters: parameters, tokens: batch.tokens, count: 4,
+                              workspace: model.makeWorkspace(batchSize: 4, as: Double.self))
+        // The features: the same embedding and MLP, with an attention that does nothing (P = 0).
+        var features = config
+        features.architecture = .transformer
+        let plain = AttentionStack(features)
+        var weights = [Double](repeating: 0, count: plain.layout.count)
+        for entry in model.layout.entries {
+            let target = plain.layout.offset(entry.name)
+            for k in 0..<entry.count { weights[target + k] = parameters[entry.offset + k] }
+        }
+        let workspace = plain.makeWorkspace(batchSize: 4, as: Double.self)
+        workspace.computeAllTokens = true
+        _ = plain.forward(parameters: weights, tokens: batch.tokens, count: 4, workspace: workspace)
+        let h = workspace.outputTokens()
+        for b in 0..<4 {
+            let token = { (j: Int) in Array(h[((b * 7 + j) * 6)..<((b * 7 + j + 1) * 6)]) }
+            let query = token(6)
+            // ŷ = (η/N) Σ_i ỹ_i φ_iᵀ φ_q − ỹ_q  (the query's own transformed target is W_0's prediction)
+            var expected = -query[5]
+            for i in 0..<6 {
+                let e = token(i)
+                var dot = 0.0
+                for k in 0..<5 { dot += e[k] * query[k] }
+                expected += 0.4 / 6 * e[5] * dot
+            }
+            #expect(abs(y[b] - expected) <= 1e-12 * max(1, abs(expected)))
         }
     }
 }
