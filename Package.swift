@@ -53,16 +53,17 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: mode),
 
-        // MARK: Tests, beside what they test
+        // MARK: Tests, beside what they test (every module a test imports is listed, so that
+        // incremental builds recompile the test when that module's types change)
         .target(name: "ICLTestSupport", dependencies: ["ICLMath"], path: "Tests/ICLTestSupport", swiftSettings: mode),
         .testTarget(name: "ICLMathTests", dependencies: ["ICLMath", "ICLTestSupport"], swiftSettings: mode),
         .testTarget(name: "ICLTasksTests", dependencies: ["ICLTasks", "ICLTestSupport"], swiftSettings: mode),
         .testTarget(name: "ICLModelsTests", dependencies: ["ICLModels", "ICLTasks", "ICLTestSupport"], swiftSettings: mode),
-        .testTarget(name: "ICLTrainingTests", dependencies: ["ICLTraining", "ICLTestSupport"], swiftSettings: mode),
+        .testTarget(name: "ICLTrainingTests", dependencies: ["ICLTraining", "ICLModels", "ICLTasks", "ICLTestSupport"], swiftSettings: mode),
         .testTarget(name: "ICLHDF5Tests", dependencies: ["ICLHDF5", "ICLTestSupport"], swiftSettings: mode),
-        .testTarget(name: "ICLCheckpointTests", dependencies: ["ICLCheckpoint", "ICLTestSupport"], swiftSettings: mode),
+        .testTarget(name: "ICLCheckpointTests", dependencies: ["ICLCheckpoint", "ICLModels", "ICLTraining", "ICLTestSupport"], swiftSettings: mode),
         .testTarget(name: "ICLRenderTests", dependencies: ["ICLRender", "ICLTestSupport"], swiftSettings: mode),
-        .testTarget(name: "ICLAnalysisTests", dependencies: ["ICLAnalysis", "ICLTestSupport"], swiftSettings: mode),
+        .testTarget(name: "ICLAnalysisTests", dependencies: ["ICLAnalysis", "ICLModels", "ICLTasks", "ICLTestSupport"], swiftSettings: mode),
         .testTarget(name: "CLITests", dependencies: ["ICLTestSupport"], swiftSettings: mode),
     ]
 )
