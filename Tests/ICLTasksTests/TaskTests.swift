@@ -1,0 +1,68 @@
+import ICLMath
+import ICLTasks
+import Testing
+
+@Suite("Task families and layouts")
+struct TaskTests {
+    @Test func linearRegressionTokensHoldTheTeachersTargets() {
+        let tasks = LinearRegressionTasks(inputDim: 3, outputDim: 1, contextSize: 5, inputRange: 1)
+        let batch = tasks.sample(count: 20, seed: 1, stream: 2, as: Double.self)
+        #expect(batch.tokens.count == 20 * 6 * 4 && batch.targets.count == 20)
+        for b in 0..<20 {
+            // The query's target slot is hidden; inputs are in (−0.5, 0.5).
+            #expect(batch.tokens[(b * 6 + 5) * 4 + 3] == 0)
+            for j in 0..<6 { for k in 0..<3 { #expect(abs(batch.tokens[(b * 6 + j) * 4 + k]) <= 0.5) } }
+        }
+        // y is linear in x with the same teacher across a task: least squares on the context
+        // recovers it and predicts the query's target.
+        let gd = GradientDescent.predict(batch, inputDim: 3, etas: Array(repeating: 5, count: 3000))
+        var worst = 0.0
+        for b in 0..<20 { worst = max(worst, abs(gd[b] - batch.targets[b])) }
+        #expect(worst < 1e-3)
+    }
+
+    @Test func theSameSeedGivesTheSameTasksInFloatAndDouble() {
+        let tasks = LinearRegressionTasks()
+        let a = tasks.sample(count: 300, seed: 9, stream: 1, as: Float.self)
+        let b = tasks.sample(count: 300, seed: 9, stream: 1, as: Float.self)
+        let c = tasks.sample(count: 300, seed: 9, stream: 1, as: Double.self)
+        #expect(a.tokens == b.tokens && a.targets == b.targets)
+        #expect(zip(a.tokens, c.tokens).allSatisfy { $0 == Float($1) })
+        // One task alone is the same task as inside a batch.
+        let alone = tasks.sample(count: 1, seed: 9, stream: 1, as: Float.self)
+        #expect(Array(a.tokens[0..<121]) == alone.tokens)
+    }
+
+    @Test func sineTasksWithCorrelatedPhase() {
+        let sine = SineTasks(contextSize: 10, amplitudeMin: 0.1, amplitudeMax: 0.5, correlatedPhase: true)
+        let batch = sine.sample(count: 50, seed: 2, stream: 3, as: Double.self)
+        for b in 0..<50 {
+            // Recover a and ρ from two context points is awkward; check the range instead:
+            // |y| ≤ a_max and x ∈ [−5, 5].
+            for j in 0..<10 {
+                #expect(abs(batch.tokens[(b * 11 + j) * 2]) <= 5)
+                #expect(abs(batch.tokens[(b * 11 + j) * 2 + 1]) <= 0.5)
+            }
+            #expect(batch.tokens[(b * 11 + 10) * 2 + 1] == 0)
+        }
+    }
+
+    @Test func alternatingLayoutPlacesXYAndPositions() {
+        let paired = LinearRegressionTasks(inputDim: 4, outputDim: 1, contextSize: 3).sample(count: 2, seed: 1, stream: 1, as: Double.self)
+        let alternating = AlternatingTokens.make(from: paired, inputDim: 4, positionalDim: 4)
+        #expect(alternating.tokenCount == 7 && alternating.tokenDim == 8)
+        let pe = AlternatingTokens.positionalEncoding(positions: 7, width: 4)
+        #expect(abs(pe[0 * 4 + 0] - 0) < 1e-15 && abs(pe[0 * 4 + 1] - 1) < 1e-15)      // sin 0, cos 0
+        #expect(abs(pe[3 * 4 + 0] - _sin(3)) < 1e-15)
+        for b in 0..<2 {
+            for j in 0..<3 {
+                let x = (b * 7 + 2 * j) * 8, y = x + 8, p = (b * 4 + j) * 5
+                for k in 0..<4 { #expect(alternating.tokens[x + k] == paired.tokens[p + k]) }
+                #expect(alternating.tokens[y + 3] == paired.tokens[p + 4])         // y in the last data slot
+                for k in 0..<3 { #expect(alternating.tokens[y + k] == 0) }
+            }
+            let query = (b * 7 + 6) * 8
+            for k in 0..<4 { #expect(alternating.tokens[query + k] == paired.tokens[(b * 4 + 3) * 5 + k]) }
+        }
+    }
+}
