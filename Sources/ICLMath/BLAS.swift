@@ -31,3 +31,35 @@ public enum BLAS {
         return info == 0 ? w : nil
     }
 }
+
+/// OpenBLAS is told once to use one thread: our chunks already keep every core busy.
+let blasSingleThreaded: Void = BLAS.setThreads(1)
+
+/// A matrix product that goes to OpenBLAS for Float when it is big enough to pay for the call,
+/// and to the reference `matmul` otherwise (and always for Double, so gradient checks exercise the
+/// reference). Same arguments and semantics as `matmul`.
+@inlinable
+public func gemm<T: BinaryFloatingPoint>(
+    _ m: Int, _ n: Int, _ k: Int,
+    _ a: UnsafePointer<T>, transposeA: Bool = false,
+    _ b: UnsafePointer<T>, transposeB: Bool = false,
+    into c: UnsafeMutablePointer<T>, accumulate: Bool = false
+) {
+    if T.self == Float.self, m * n * k >= 8_192 {
+        BLAS.sgemmPointers(m, n, k, UnsafeRawPointer(a), transposeA: transposeA, UnsafeRawPointer(b), transposeB: transposeB,
+                           UnsafeMutableRawPointer(c), accumulate: accumulate)
+    } else {
+        matmul(m, n, k, a, transposeA: transposeA, b, transposeB: transposeB, into: c, accumulate: accumulate)
+    }
+}
+
+extension BLAS {
+    /// `sgemm` on raw pointers to Float data (for generic callers that checked `T == Float`).
+    public static func sgemmPointers(_ m: Int, _ n: Int, _ k: Int, _ a: UnsafeRawPointer, transposeA: Bool,
+                                     _ b: UnsafeRawPointer, transposeB: Bool, _ c: UnsafeMutableRawPointer, accumulate: Bool) {
+        _ = blasSingleThreaded
+        sgemm(m, n, k, a.assumingMemoryBound(to: Float.self), transposeA: transposeA,
+              b.assumingMemoryBound(to: Float.self), transposeB: transposeB, beta: accumulate ? 1 : 0,
+              c.assumingMemoryBound(to: Float.self))
+    }
+}

@@ -107,66 +107,76 @@ public struct AttentionStack: Sendable {
         let queryOnly = self.queryOnly(workspace)
         let clip = c.clipTokens.map { T($0) }
         let chunks = min(workspace.chunks, count)
-        let ws = workspace, plan = self.plan
+        let ws = workspace, plan = self.plan, task = T_ * D
         parallelFor(chunks: chunks) { chunk in
+            // A chunk of tasks goes through the stack block by block: attention task by task, and
+            // per-token work (embedding, norms, MLPs, residuals, clipping) on the whole chunk at once.
             let scratch = ws.scratch + chunk * ws.scratchSize
-            for b in chunkRange(chunk, of: chunks, count: count) {
-                let tape = ws.tape + b * plan.tapeSize
-                let raw = UnsafePointer(ws.rawTokens + b * T_ * c.tokenDim)
-                if let e = plan.embedding {
-                    // h = W_E x for every token (rows: H = X W_Eᵀ)
-                    matmul(T_, D, c.tokenDim, raw, w + e, transposeB: true, into: tape + plan.inputs[0])
-                } else {
-                    (tape + plan.inputs[0]).update(from: raw, count: T_ * D)
-                }
-                for a in 0..<L {
-                    let l = c.recurrent ? 0 : a
-                    var state = UnsafePointer(tape + plan.inputs[a])
-                    for (k, block) in plan.blocks[l].enumerated() {
-                        let slot = plan.slots[a][k]
-                        let last = a == L - 1 && k == plan.blocks[l].count - 1
-                        var u = state
-                        if let norm = block.norm {
-                            LayerNorm.forward(tokens: state, tokenCount: T_, tokenDim: D, scale: w + norm.scale, offset: w + norm.offset,
-                                              cache: tape + slot.normStatistics, out: tape + slot.normed)
-                            u = UnsafePointer(tape + slot.normed)
-                        }
-                        let out = tape + slot.output
-                        let blockWeights = weights[l][k]
-                        // Rows this block computes: the query alone for a query-only last block.
-                        var rows = 0..<(T_ * D)
-                        switch block.kind {
-                        case .attention(.linear) where last && queryOnly:
-                            rows = ((T_ - 1) * D)..<(T_ * D)
-                            LinearSelfAttention.forwardQuery(tokens: u, tokenCount: T_, tokenDim: D, heads: H,
-                                                             M: ws.M + l * H * DD, K: ws.K + l * H * DD,
-                                                             scratch: scratch, delta: out + rows.lowerBound)
-                        case .attention(.linear):
-                            LinearSelfAttention.forward(tokens: u, tokenCount: T_, tokenDim: D, heads: H,
-                                                        M: ws.M + l * H * DD, K: ws.K + l * H * DD,
-                                                        C: tape + slot.cache, A: tape + slot.cache + DD,
-                                                        scratch: scratch, delta: out)
-                        case .attention(.softmax):
-                            SoftmaxAttention.forward(tokens: u, tokenCount: T_, tokenDim: D, heads: H, keyDim: c.keyDim,
-                                                     weights: blockWeights, cache: tape + slot.cache, scratch: scratch, delta: out)
-                        case .mlp:
-                            MultiLayerPerceptron.forward(tokens: u, rows: T_, tokenDim: D, hidden: c.mlpHidden,
-                                                         W_1: blockWeights[0], b_1: blockWeights[1], W_2: blockWeights[2], b_2: blockWeights[3],
-                                                         cache: tape + slot.cache, delta: out)
-                        }
-                        for i in rows { out[i] += state[i] }
-                        state = UnsafePointer(out)
+            let tasks = chunkRange(chunk, of: chunks, count: count)
+            let first = tasks.lowerBound, n = tasks.count
+            let raw = UnsafePointer(ws.rawTokens + first * T_ * c.tokenDim)
+            if let e = plan.embedding {
+                // h = W_E x for every token (rows: H = X W_Eᵀ)
+                gemm(n * T_, D, c.tokenDim, raw, w + e, transposeB: true, into: ws.at(plan.inputs[0], first))
+            } else {
+                ws.at(plan.inputs[0], first).update(from: raw, count: n * task)
+            }
+            for a in 0..<L {
+                let l = c.recurrent ? 0 : a
+                var state = ws.at(plan.inputs[a], first)
+                for (k, block) in plan.blocks[l].enumerated() {
+                    let slot = plan.slots[a][k]
+                    let last = a == L - 1 && k == plan.blocks[l].count - 1
+                    var u = state
+                    if let norm = block.norm {
+                        u = ws.at(slot.normed, first)
+                        LayerNorm.forward(tokens: state, tokenCount: n * T_, tokenDim: D, scale: w + norm.scale, offset: w + norm.offset,
+                                          cache: ws.at(slot.normStatistics, first), out: u)
                     }
-                    // The next application's input: this layer's output, clipped.
-                    let next = tape + plan.inputs[a + 1]
-                    next.update(from: state, count: T_ * D)
-                    if let clip { for i in 0..<(T_ * D) { next[i] = min(max(next[i], -clip), clip) } }
+                    let out = ws.at(slot.output, first)
+                    let blockWeights = weights[l][k]
+                    switch block.kind {
+                    case .attention(.linear) where last && queryOnly:
+                        // Only the query rows are computed: all the read-out needs.
+                        for i in 0..<n {
+                            let q = i * task + (T_ - 1) * D
+                            LinearSelfAttention.forwardQuery(tokens: u + i * task, tokenCount: T_, tokenDim: D, heads: H,
+                                                             M: ws.M + l * H * DD, K: ws.K + l * H * DD,
+                                                             scratch: scratch, delta: out + q)
+                            for j in q..<(q + D) { out[j] += state[j] }
+                        }
+                    case .attention(.linear):
+                        for i in 0..<n {
+                            let cache = ws.at(slot.cache, first + i)
+                            LinearSelfAttention.forward(tokens: u + i * task, tokenCount: T_, tokenDim: D, heads: H,
+                                                        M: ws.M + l * H * DD, K: ws.K + l * H * DD, C: cache, A: cache + DD,
+                                                        scratch: scratch, delta: out + i * task)
+                        }
+                    case .attention(.softmax):
+                        for i in 0..<n {
+                            SoftmaxAttention.forward(tokens: u + i * task, tokenCount: T_, tokenDim: D, heads: H, keyDim: c.keyDim,
+                                                     weights: blockWeights, cache: ws.at(slot.cache, first + i), scratch: scratch,
+                                                     delta: out + i * task)
+                        }
+                    case .mlp:
+                        MultiLayerPerceptron.forward(tokens: u, rows: n * T_, tokenDim: D, hidden: c.mlpHidden,
+                                                     W_1: blockWeights[0], b_1: blockWeights[1], W_2: blockWeights[2], b_2: blockWeights[3],
+                                                     cache: ws.at(slot.cache, first), delta: out)
+                    }
+                    if !(last && queryOnly && block.kind == .attention(.linear)) {
+                        for j in 0..<(n * task) { out[j] += state[j] }
+                    }
+                    state = out
                 }
+                // The next application's input: this layer's output, clipped.
+                let next = ws.at(plan.inputs[a + 1], first)
+                next.update(from: state, count: n * task)
+                if let clip { for j in 0..<(n * task) { next[j] = min(max(next[j], -clip), clip) } }
             }
         }
         var predictions = [T](repeating: 0, count: count * c.outputDim)
         for b in 0..<count {
-            let query = workspace.tape + b * plan.tapeSize + plan.inputs[L] + (T_ - 1) * D
+            let query = workspace.at(plan.inputs[L], b) + (T_ - 1) * D
             for o in 0..<c.outputDim { predictions[b * c.outputDim + o] = -query[c.readoutOffset + o] }
         }
         return predictions
@@ -200,73 +210,79 @@ public struct AttentionStack: Sendable {
             let dPred = dPredBuffer.baseAddress!
             parallelFor(chunks: chunks) { chunk in
                 let scratch = ws.scratch + chunk * ws.scratchSize
-                let G = scratch + ws.scratchSize - 3 * task, dS = G + task, dU = dS + task
+                let tasks = chunkRange(chunk, of: chunks, count: count)
+                let first = tasks.lowerBound, n = tasks.count
+                // Gradient buffers for the chunk's tokens: G = ∂L/∂(block output), dU, dS.
+                let G = scratch + ws.kernelScratchSize, dS = G + ws.chunkTasks * task, dU = dS + ws.chunkTasks * task
                 let grads = ws.chunkGradients + chunk * ws.chunkGradientSize
                 let dM = grads + parameterCount, dK = dM + productsSize
                 grads.update(repeating: 0, count: ws.chunkGradientSize)
                 let blockGradients = plan.blocks.map { layer in layer.map { block in block.weights.map { grads + $0 } } }
-                for b in chunkRange(chunk, of: chunks, count: count) {
-                    let tape = UnsafePointer(ws.tape + b * plan.tapeSize)
-                    G.update(repeating: 0, count: task)
-                    for o in 0..<c.outputDim { G[(T_ - 1) * D + c.readoutOffset + o] = -dPred[b * c.outputDim + o] }
-                    for a in (0..<L).reversed() {
-                        let l = c.recurrent ? 0 : a
-                        let blocks = plan.blocks[l]
-                        if let clip {
-                            // Clipped entries pass no gradient: test the layer's unclipped output.
-                            let pre = tape + plan.slots[a][blocks.count - 1].output
-                            for i in 0..<task where pre[i] > clip || pre[i] < -clip { G[i] = 0 }
+                G.update(repeating: 0, count: n * task)
+                for i in 0..<n {
+                    for o in 0..<c.outputDim { G[i * task + (T_ - 1) * D + c.readoutOffset + o] = -dPred[(first + i) * c.outputDim + o] }
+                }
+                for a in (0..<L).reversed() {
+                    let l = c.recurrent ? 0 : a
+                    let blocks = plan.blocks[l]
+                    if let clip {
+                        // Clipped entries pass no gradient: test the layer's unclipped output.
+                        let pre = ws.at(plan.slots[a][blocks.count - 1].output, first)
+                        for j in 0..<(n * task) where pre[j] > clip || pre[j] < -clip { G[j] = 0 }
+                    }
+                    for k in (0..<blocks.count).reversed() {
+                        let block = blocks[k], slot = plan.slots[a][k]
+                        let state = UnsafePointer(k == 0 ? ws.at(plan.inputs[a], first) : ws.at(plan.slots[a][k - 1].output, first))
+                        let u = block.norm == nil ? state : UnsafePointer(ws.at(slot.normed, first))
+                        let last = a == L - 1 && k == blocks.count - 1
+                        // s_out = s_in + delta(u): the residual passes G through, the block adds into dU.
+                        dU.update(repeating: 0, count: n * task)
+                        switch block.kind {
+                        case .attention(.linear) where last && queryOnly:
+                            for i in 0..<n {
+                                LinearSelfAttention.backwardQuery(dOut: G + i * task + (T_ - 1) * D, tokens: u + i * task, tokenCount: T_,
+                                                                  tokenDim: D, heads: H, M: ws.M + l * H * DD, K: ws.K + l * H * DD,
+                                                                  scratch: scratch, dE: dU + i * task, dM: dM + l * H * DD, dK: dK + l * H * DD)
+                            }
+                        case .attention(.linear):
+                            for i in 0..<n {
+                                let cache = UnsafePointer(ws.at(slot.cache, first + i))
+                                LinearSelfAttention.backward(dOut: G + i * task, tokens: u + i * task, tokenCount: T_, tokenDim: D, heads: H,
+                                                             M: ws.M + l * H * DD, K: ws.K + l * H * DD, C: cache, A: cache + DD,
+                                                             scratch: scratch, dE: dU + i * task, dM: dM + l * H * DD, dK: dK + l * H * DD)
+                            }
+                        case .attention(.softmax):
+                            for i in 0..<n {
+                                SoftmaxAttention.backward(dDelta: G + i * task, tokens: u + i * task, tokenCount: T_, tokenDim: D, heads: H,
+                                                          keyDim: c.keyDim, weights: weights[l][k], cache: ws.at(slot.cache, first + i),
+                                                          scratch: scratch, dTokens: dU + i * task, gradients: blockGradients[l][k])
+                            }
+                        case .mlp:
+                            let g = blockGradients[l][k], bw = weights[l][k]
+                            MultiLayerPerceptron.backward(dDelta: G, tokens: u, rows: n * T_, tokenDim: D, hidden: c.mlpHidden,
+                                                          W_1: bw[0], b_1: bw[1], W_2: bw[2], cache: ws.at(slot.cache, first), scratch: scratch,
+                                                          dTokens: dU, dW_1: g[0], dB_1: g[1], dW_2: g[2], dB_2: g[3])
                         }
-                        for k in (0..<blocks.count).reversed() {
-                            let block = blocks[k], slot = plan.slots[a][k]
-                            let state = k == 0 ? tape + plan.inputs[a] : tape + plan.slots[a][k - 1].output
-                            let u = block.norm == nil ? state : tape + slot.normed
-                            let last = a == L - 1 && k == blocks.count - 1
-                            // s_out = s_in + delta(u): the residual passes G through, the block adds into dU.
-                            dU.update(repeating: 0, count: task)
-                            switch block.kind {
-                            case .attention(.linear):
-                                if last && queryOnly {
-                                    LinearSelfAttention.backwardQuery(dOut: G + (T_ - 1) * D, tokens: u, tokenCount: T_, tokenDim: D, heads: H,
-                                                                      M: ws.M + l * H * DD, K: ws.K + l * H * DD, scratch: scratch,
-                                                                      dE: dU, dM: dM + l * H * DD, dK: dK + l * H * DD)
-                                } else {
-                                    LinearSelfAttention.backward(dOut: G, tokens: u, tokenCount: T_, tokenDim: D, heads: H,
-                                                                 M: ws.M + l * H * DD, K: ws.K + l * H * DD,
-                                                                 C: tape + slot.cache, A: tape + slot.cache + DD, scratch: scratch,
-                                                                 dE: dU, dM: dM + l * H * DD, dK: dK + l * H * DD)
-                                }
-                            case .attention(.softmax):
-                                SoftmaxAttention.backward(dDelta: G, tokens: u, tokenCount: T_, tokenDim: D, heads: H, keyDim: c.keyDim,
-                                                          weights: weights[l][k], cache: tape + slot.cache, scratch: scratch,
-                                                          dTokens: dU, gradients: blockGradients[l][k])
-                            case .mlp:
-                                let g = blockGradients[l][k], bw = weights[l][k]
-                                MultiLayerPerceptron.backward(dDelta: G, tokens: u, rows: T_, tokenDim: D, hidden: c.mlpHidden,
-                                                              W_1: bw[0], b_1: bw[1], W_2: bw[2], cache: tape + slot.cache, scratch: scratch,
-                                                              dTokens: dU, dW_1: g[0], dB_1: g[1], dW_2: g[2], dB_2: g[3])
-                            }
-                            if let norm = block.norm {
-                                dS.update(from: G, count: task)
-                                LayerNorm.backward(dOut: dU, tokens: state, tokenCount: T_, tokenDim: D, scale: w + norm.scale,
-                                                   cache: tape + slot.normStatistics, dTokens: dS,
-                                                   dScale: grads + norm.scale, dOffset: grads + norm.offset)
-                                G.update(from: dS, count: task)
-                            } else {
-                                for i in 0..<task { G[i] += dU[i] }
-                            }
+                        if let norm = block.norm {
+                            dS.update(from: G, count: n * task)
+                            LayerNorm.backward(dOut: dU, tokens: state, tokenCount: n * T_, tokenDim: D, scale: w + norm.scale,
+                                               cache: ws.at(slot.normStatistics, first), dTokens: dS,
+                                               dScale: grads + norm.scale, dOffset: grads + norm.offset)
+                            G.update(from: dS, count: n * task)
+                        } else {
+                            for j in 0..<(n * task) { G[j] += dU[j] }
                         }
                     }
-                    let raw = UnsafePointer(ws.rawTokens + b * T_ * c.tokenDim)
-                    if let e = plan.embedding {
-                        // h = W_E x: dW_E += Σ_j g_j x_jᵀ (= Gᵀ X), dx_j = W_Eᵀ g_j (= G W_E)
-                        matmul(D, c.tokenDim, T_, G, transposeA: true, raw, into: grads + e, accumulate: true)
-                        if let box = inputGradientsBox {
-                            matmul(T_, c.tokenDim, D, G, w + e, into: box.base + b * T_ * c.tokenDim)
-                        }
-                    } else if let box = inputGradientsBox {
-                        (box.base + b * task).update(from: G, count: task)
+                }
+                let raw = UnsafePointer(ws.rawTokens + first * T_ * c.tokenDim)
+                if let e = plan.embedding {
+                    // h = W_E x: dW_E += Σ_j g_j x_jᵀ (= Gᵀ X), dx_j = W_Eᵀ g_j (= G W_E)
+                    gemm(D, c.tokenDim, n * T_, G, transposeA: true, raw, into: grads + e, accumulate: true)
+                    if let box = inputGradientsBox {
+                        gemm(n * T_, c.tokenDim, D, G, w + e, into: box.base + first * T_ * c.tokenDim)
                     }
+                } else if let box = inputGradientsBox {
+                    (box.base + first * task).update(from: G, count: n * task)
                 }
             }
         }

@@ -2,8 +2,8 @@ import ICLMath
 
 /// The MLP block of a Transformer layer, per token: `delta = W_2 GELU(W_1 e + b_1) + b_2`
 /// (`W_1: [Dh, D]`, `W_2: [D, Dh]`, paper orientation), with the tanh approximation of GELU
-/// (Haiku's `jax.nn.gelu` default). Works on `rows` tokens at once so that a chunk of tasks can go
-/// through one matrix product. The caller adds the residual.
+/// (Haiku's `jax.nn.gelu` default). Works on `rows` tokens at once, so a chunk of tasks goes through
+/// one matrix product (OpenBLAS in Float). The caller adds the residual.
 public enum MultiLayerPerceptron {
     /// Pre-activation and activation, `[rows, Dh]` each.
     public static func cacheSize(rows: Int, hidden Dh: Int) -> Int { 2 * rows * Dh }
@@ -28,14 +28,14 @@ public enum MultiLayerPerceptron {
         cache: UnsafeMutablePointer<T>, delta: UnsafeMutablePointer<T>
     ) {
         let pre = cache, activation = cache + rows * Dh
-        matmul(rows, Dh, D, x, W_1, transposeB: true, into: pre)
+        gemm(rows, Dh, D, x, W_1, transposeB: true, into: pre)
         for r in 0..<rows {
             for k in 0..<Dh {
                 pre[r * Dh + k] += b_1[k]
                 activation[r * Dh + k] = T(gelu(Double(pre[r * Dh + k])))
             }
         }
-        matmul(rows, D, Dh, activation, W_2, transposeB: true, into: delta)
+        gemm(rows, D, Dh, activation, W_2, transposeB: true, into: delta)
         for r in 0..<rows { for k in 0..<D { delta[r * D + k] += b_2[k] } }
     }
 
@@ -48,8 +48,8 @@ public enum MultiLayerPerceptron {
         dW_1: UnsafeMutablePointer<T>, dB_1: UnsafeMutablePointer<T>, dW_2: UnsafeMutablePointer<T>, dB_2: UnsafeMutablePointer<T>
     ) {
         let pre = cache, activation = cache + rows * Dh, d = scratch
-        matmul(rows, Dh, D, G, W_2, into: d)
-        matmul(D, Dh, rows, G, transposeA: true, activation, into: dW_2, accumulate: true)
+        gemm(rows, Dh, D, G, W_2, into: d)
+        gemm(D, Dh, rows, G, transposeA: true, activation, into: dW_2, accumulate: true)
         for r in 0..<rows { for k in 0..<D { dB_2[k] += G[r * D + k] } }
         for r in 0..<rows {
             for k in 0..<Dh {
@@ -57,8 +57,8 @@ public enum MultiLayerPerceptron {
                 dB_1[k] += d[r * Dh + k]
             }
         }
-        matmul(Dh, D, rows, d, transposeA: true, x, into: dW_1, accumulate: true)
-        matmul(rows, D, Dh, d, W_1, into: dX, accumulate: true)
+        gemm(Dh, D, rows, d, transposeA: true, x, into: dW_1, accumulate: true)
+        gemm(rows, D, Dh, d, W_1, into: dX, accumulate: true)
     }
 
     public static func flops(rows: Int, tokenDim D: Int, hidden Dh: Int) -> (forward: Double, backward: Double) {

@@ -16,19 +16,28 @@ struct StackPlan: Sendable {
         var weights: [Int]
     }
 
-    /// Per-task tape offsets of one block within one application.
+    /// A per-task array on the tape: `size` elements per task. The tape is laid out region by
+    /// region (`[region][B][size]`), so a region of consecutive tasks is one contiguous block that
+    /// per-token operations (norms, MLPs, residuals) can take in one call.
+    struct Region: Sendable {
+        var offset = 0
+        var size = 0
+    }
+
+    /// The tape regions of one block within one application.
     struct Slot: Sendable {
-        var normStatistics = 0   // LayerNorm cache (per token)
-        var normed = 0           // the normalised tokens u = LN(s), [T, D]
-        var cache = 0            // the kernel's cache
-        var output = 0           // s_out = s_in + delta(u) before clipping, [T, D]
+        var normStatistics = Region()  // LayerNorm cache (per token)
+        var normed = Region()          // the normalised tokens u = LN(s), [T, D]
+        var cache = Region()           // the kernel's cache
+        var output = Region()          // s_out = s_in + delta(u) before clipping, [T, D]
     }
 
     let blocks: [[Block]]        // per parameter layer
     /// `slots[a][b]`: application a, block b.
     let slots: [[Slot]]
-    /// Per-task tape offset of application a's input; `inputs[L]` is the stack's (clipped) output.
-    let inputs: [Int]
+    /// Application a's input; `inputs[L]` is the stack's (clipped) output.
+    let inputs: [Region]
+    /// Elements per task over all regions.
     let tapeSize: Int
     let embedding: Int?
 
@@ -57,42 +66,44 @@ struct StackPlan: Sendable {
         }
         self.blocks = blocks
         var offset = 0
-        var inputs: [Int] = []
+        func region(_ size: Int) -> Region {
+            defer { offset += size }
+            return Region(offset: offset, size: size)
+        }
+        var inputs: [Region] = []
         var slots: [[Slot]] = []
         for a in 0..<c.layers {
-            inputs.append(offset)
-            offset += T * D
+            inputs.append(region(T * D))
             var row: [Slot] = []
             for block in blocks[c.recurrent ? 0 : a] {
                 var slot = Slot()
                 if block.norm != nil {
-                    slot.normStatistics = offset; offset += LayerNorm.cacheSize(tokenCount: T, tokenDim: D)
-                    slot.normed = offset; offset += T * D
+                    slot.normStatistics = region(LayerNorm.cacheSize(tokenCount: T, tokenDim: D))
+                    slot.normed = region(T * D)
                 }
-                slot.cache = offset
                 switch block.kind {
-                case .attention(.linear): offset += 2 * D * D
-                case .attention(.softmax): offset += SoftmaxAttention.cacheSize(tokenCount: T, tokenDim: D, heads: H, keyDim: Dk)
-                case .mlp: offset += MultiLayerPerceptron.cacheSize(rows: T, hidden: c.mlpHidden)
+                case .attention(.linear): slot.cache = region(2 * D * D)
+                case .attention(.softmax): slot.cache = region(SoftmaxAttention.cacheSize(tokenCount: T, tokenDim: D, heads: H, keyDim: Dk))
+                case .mlp: slot.cache = region(MultiLayerPerceptron.cacheSize(rows: T, hidden: c.mlpHidden))
                 }
-                slot.output = offset; offset += T * D
+                slot.output = region(T * D)
                 row.append(slot)
             }
             slots.append(row)
         }
-        inputs.append(offset)
-        offset += T * D
+        inputs.append(region(T * D))
         self.inputs = inputs
         self.slots = slots
         tapeSize = offset
     }
 
-    /// Scratch one chunk needs: the largest kernel's, plus three `[T, D]` gradient buffers.
-    static func scratchSize(_ c: ModelConfig) -> Int {
+    /// Scratch one chunk of at most `tasks` tasks needs: the largest kernel's (per task for
+    /// attention, for the whole chunk for the MLP), then three `[tasks, T, D]` gradient buffers.
+    static func scratchSize(_ c: ModelConfig, tasks: Int) -> (kernel: Int, total: Int) {
         let D = c.modelDim, T = c.tokenCount
         var kernel = 4 * D * D + 5 * D
         kernel = max(kernel, SoftmaxAttention.scratchSize(tokenCount: T, tokenDim: D, heads: c.heads, keyDim: c.keyDim))
-        if c.mlpHidden > 0 { kernel = max(kernel, MultiLayerPerceptron.scratchSize(rows: T, hidden: c.mlpHidden)) }
-        return kernel + 3 * T * D
+        if c.mlpHidden > 0 { kernel = max(kernel, MultiLayerPerceptron.scratchSize(rows: tasks * T, hidden: c.mlpHidden)) }
+        return (kernel, kernel + 3 * tasks * T * D)
     }
 }

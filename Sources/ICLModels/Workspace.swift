@@ -12,8 +12,12 @@ public final class Workspace<T: BinaryFloatingPoint>: @unchecked Sendable {
     let parameters: UnsafeMutablePointer<T>
     /// `[B, T, tokenDim]`: the input tokens of the last forward pass.
     let rawTokens: UnsafeMutablePointer<T>
-    /// `[B, tapeSize]`: every block's per-task state (see `StackPlan`).
+    /// Every block's per-task state, region by region (see `StackPlan.Region`).
     let tape: UnsafeMutablePointer<T>
+    /// Tasks in the largest chunk.
+    let chunkTasks: Int
+    /// Where a chunk's gradient buffers start in its scratch (after the kernel scratch).
+    let kernelScratchSize: Int
     /// `[parameterLayers, H, D, D]`: the step's `M_h = P_h W_V,h` and `K_h = W_K,hᵀ W_Q,h`.
     let M: UnsafeMutablePointer<T>
     let K: UnsafeMutablePointer<T>
@@ -32,7 +36,8 @@ public final class Workspace<T: BinaryFloatingPoint>: @unchecked Sendable {
         self.batchSize = batchSize
         self.chunks = max(chunks, 1)
         let products = c.parameterLayers * c.heads * c.modelDim * c.modelDim
-        scratchSize = StackPlan.scratchSize(c)
+        chunkTasks = (batchSize + self.chunks - 1) / self.chunks
+        (kernelScratchSize, scratchSize) = StackPlan.scratchSize(c, tasks: chunkTasks)
         chunkGradientSize = stack.weightLayout.count + 2 * products
         func allocate(_ n: Int) -> UnsafeMutablePointer<T> {
             let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
@@ -54,16 +59,16 @@ public final class Workspace<T: BinaryFloatingPoint>: @unchecked Sendable {
         for p in buffers { p.deallocate() }
     }
 
+    /// Task b's part of a tape region.
+    @inline(__always)
+    func at(_ region: StackPlan.Region, _ b: Int) -> UnsafeMutablePointer<T> {
+        tape + region.offset * batchSize + b * region.size
+    }
+
     /// The tokens after the last forward pass (after the last layer, clipped), `[count, T, D]`;
     /// only the query rows are computed unless `computeAllTokens` is set.
     public func outputTokens() -> [T] {
-        let size = config.tokenCount * config.modelDim
-        var out: [T] = []
-        out.reserveCapacity(count * size)
-        for b in 0..<count {
-            let start = tape + b * plan.tapeSize + plan.inputs[config.layers]
-            out += UnsafeBufferPointer(start: start, count: size)
-        }
-        return out
+        let region = plan.inputs[config.layers]
+        return Array(UnsafeBufferPointer(start: at(region, 0), count: count * region.size))
     }
 }

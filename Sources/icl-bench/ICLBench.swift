@@ -26,6 +26,9 @@ struct ICLBench: ParsableCommand {
     @Option(help: "Only the models whose name contains this (default: all).")
     var only: String?
 
+    @Option(help: "Folder of the recipes to time (default: zoo).")
+    var zoo = "zoo"
+
     @Flag(help: "One JSON object instead of a table.")
     var json = false
 
@@ -41,7 +44,7 @@ struct ICLBench: ParsableCommand {
         #endif
         let gemm = Measure.gemmGFLOPs(size: 1024)
         var results: [Measure.StepResult] = []
-        for (name, recipe) in Measure.models() where only.map({ name.contains($0) }) ?? true {
+        for (name, recipe) in try Measure.models(zoo: zoo) where only.map({ name.contains($0) }) ?? true {
             var r = recipe
             r.training.batchSize = batchSize
             results.append(try Measure.trainingStep(name: name, recipe: r, steps: steps, warmup: warmup))
@@ -60,12 +63,12 @@ struct ICLBench: ParsableCommand {
         print(String(format: "OpenBLAS SGEMM 1024³: %.1f GFLOP/s on 1 thread, %.1f on 2 (the reference below)", gemm.one, gemm.two))
         print("batch \(batchSize), median over \(steps) steps after \(warmup) warm-up; load \(Measure.loadAverage())")
         let header = ["model", "ms/step", "sample", "fwd+bwd", "adam", "MFLOP/step", "GFLOP/s", "% of GEMM"]
-        print(header.map { $0.padding(toLength: 14, withPad: " ", startingAt: 0) }.joined())
+        print(header.map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
         for r in results {
             let row = [r.name, String(format: "%.3f", r.median), String(format: "%.3f", r.sample), String(format: "%.3f", r.model),
                        String(format: "%.3f", r.adam), String(format: "%.2f", r.flops / 1e6), String(format: "%.1f", r.gflops),
                        String(format: "%.1f%%", 100 * r.gflops / gemm.two)]
-            print(row.map { $0.padding(toLength: 14, withPad: " ", startingAt: 0) }.joined())
+            print(row.map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
         }
         print(String(format: "compare (2 × forward + backward, 10,000 tasks, 1-layer LSA): %.2f ms, %.1f GFLOP/s",
                      analysis.milliseconds, analysis.gflops))

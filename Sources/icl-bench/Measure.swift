@@ -6,17 +6,11 @@ import ICLTasks
 import ICLTraining
 
 enum Measure {
-    /// The models timed, as recipes (the zoo's settings; only the shapes matter for speed).
-    static func models() -> [(String, Recipe)] {
-        func lsa(_ layers: Int, heads: Int = 1, recurrent: Bool = false) -> Recipe {
-            var r = Recipe()
-            r.model.layers = layers
-            r.model.heads = heads
-            r.model.recurrent = recurrent
-            return r
-        }
-        return [("lsa-1", lsa(1)), ("lsa-1-2head", lsa(1, heads: 2)), ("lsa-recurrent-2", lsa(2, recurrent: true)),
-                ("lsa-5", lsa(5))]
+    /// The models timed: the zoo's recipes (only their shapes matter for speed).
+    static let modelNames = ["lsa-1", "lsa-recurrent-2", "lsa-5", "softmax-2head", "mlp-12-4head", "sine-mlp-lsa"]
+
+    static func models(zoo: String) throws -> [(String, Recipe)] {
+        try modelNames.map { name in (name, try Recipe.load("\(zoo)/\(name).json")) }
     }
 
     struct StepResult {
@@ -50,7 +44,7 @@ enum Measure {
         var total: [Double] = [], sample: [Double] = [], model: [Double] = [], update: [Double] = []
         for step in 0..<(warmup + steps) {
             let t0 = now()
-            let batch = r.tasks.sample(count: B, seed: 0, stream: RandomStream.training + UInt64(step), as: Float.self)
+            let batch = r.taskSource.sample(count: B, seed: 0, stream: RandomStream.training + UInt64(step), as: Float.self)
             let t1 = now()
             let y = stack.forward(parameters: parameters, tokens: batch.tokens, count: B, workspace: workspace)
             _ = queryLoss(predictions: y, targets: batch.targets, count: B, gradient: &dPredictions)
