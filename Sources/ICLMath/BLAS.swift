@@ -45,7 +45,7 @@ public func gemm<T: BinaryFloatingPoint>(
     _ b: UnsafePointer<T>, transposeB: Bool = false,
     into c: UnsafeMutablePointer<T>, accumulate: Bool = false
 ) {
-    if T.self == Float.self, m * n * k >= 8_192 {
+    if T.self == Float.self, m * n * k >= 1_000 {
         BLAS.sgemmPointers(m, n, k, UnsafeRawPointer(a), transposeA: transposeA, UnsafeRawPointer(b), transposeB: transposeB,
                            UnsafeMutableRawPointer(c), accumulate: accumulate)
     } else {

@@ -25,8 +25,8 @@ public enum LinearSelfAttention {
     ) {
         for h in 0..<heads {
             let (W_Q, W_K, W_V, P) = (weights[4 * h], weights[4 * h + 1], weights[4 * h + 2], weights[4 * h + 3])
-            matmul(D, D, Dk, P, W_V, into: M + h * D * D)
-            matmul(D, D, Dk, W_K, transposeA: true, W_Q, into: K + h * D * D)
+            gemm(D, D, Dk, P, W_V, into: M + h * D * D)
+            gemm(D, D, Dk, W_K, transposeA: true, W_Q, into: K + h * D * D)
         }
     }
 
@@ -41,15 +41,15 @@ public enum LinearSelfAttention {
     ) {
         let contextCount = tokenCount - 1
         // C = Σ_{i<N} e_i e_iᵀ  (= Eᵀ E over the context rows)
-        matmul(D, D, contextCount, e, transposeA: true, e, into: C)
+        gemm(D, D, contextCount, e, transposeA: true, e, into: C)
         // A = Σ_h M_h C K_h
         A.update(repeating: 0, count: D * D)
         for h in 0..<heads {
-            matmul(D, D, D, C, K + h * D * D, into: scratch)
-            matmul(D, D, D, M + h * D * D, scratch, into: A, accumulate: true)
+            gemm(D, D, D, C, K + h * D * D, into: scratch)
+            gemm(D, D, D, M + h * D * D, scratch, into: A, accumulate: true)
         }
         // delta_j = A e_j  (rows: delta = E Aᵀ)
-        matmul(tokenCount, D, D, e, A, transposeB: true, into: delta)
+        gemm(tokenCount, D, D, e, A, transposeB: true, into: delta)
     }
 
     /// Backward for one task. Given `G = ∂L/∂delta` (`[T, D]`), adds `∂L/∂e` into `dE` and the task's
@@ -71,22 +71,22 @@ public enum LinearSelfAttention {
         let DD = D * D
         let dA = scratch, dC = scratch + DD, t1 = scratch + 2 * DD, t2 = scratch + 3 * DD
         // dE += G A   (rows: dE_j += Aᵀ G_j)
-        matmul(tokenCount, D, D, G, A, into: dE, accumulate: true)
+        gemm(tokenCount, D, D, G, A, into: dE, accumulate: true)
         // dA = Gᵀ E
-        matmul(D, D, tokenCount, G, transposeA: true, e, into: dA)
+        gemm(D, D, tokenCount, G, transposeA: true, e, into: dA)
         dC.update(repeating: 0, count: DD)
         for h in 0..<heads {
             let M_h = M + h * DD, K_h = K + h * DD
-            matmul(D, D, D, C, K_h, into: t1)                                   // C K_h
-            matmul(D, D, D, dA, t1, transposeB: true, into: dM + h * DD, accumulate: true)
-            matmul(D, D, D, M_h, C, into: t1)                                   // M_h C
-            matmul(D, D, D, t1, transposeA: true, dA, into: dK + h * DD, accumulate: true)
-            matmul(D, D, D, M_h, transposeA: true, dA, into: t1)                // M_hᵀ dA
-            matmul(D, D, D, t1, K_h, transposeB: true, into: dC, accumulate: true)
+            gemm(D, D, D, C, K_h, into: t1)                                   // C K_h
+            gemm(D, D, D, dA, t1, transposeB: true, into: dM + h * DD, accumulate: true)
+            gemm(D, D, D, M_h, C, into: t1)                                   // M_h C
+            gemm(D, D, D, t1, transposeA: true, dA, into: dK + h * DD, accumulate: true)
+            gemm(D, D, D, M_h, transposeA: true, dA, into: t1)                // M_hᵀ dA
+            gemm(D, D, D, t1, K_h, transposeB: true, into: dC, accumulate: true)
         }
         // dC + dCᵀ, then dE_i += (dC + dCᵀ) e_i for context rows
         for i in 0..<D { for j in 0..<D { t2[i * D + j] = dC[i * D + j] + dC[j * D + i] } }
-        matmul(tokenCount - 1, D, D, e, t2, transposeB: true, into: dE, accumulate: true)
+        gemm(tokenCount - 1, D, D, e, t2, transposeB: true, into: dE, accumulate: true)
     }
 
     /// Forward for the query token alone — all the read-out needs after the last layer:
@@ -177,9 +177,9 @@ public enum LinearSelfAttention {
         gradients g: [UnsafeMutablePointer<T>]
     ) {
         let (W_Q, W_K, W_V, P) = (w[0], w[1], w[2], w[3])
-        matmul(Dk, D, D, W_K, dK, into: g[0], accumulate: true)                       // dW_Q [Dk, D]
-        matmul(Dk, D, D, W_Q, dK, transposeB: true, into: g[1], accumulate: true)     // dW_K [Dk, D]
-        matmul(Dk, D, D, P, transposeA: true, dM, into: g[2], accumulate: true)       // dW_V [Dk, D]
-        matmul(D, Dk, D, dM, W_V, transposeB: true, into: g[3], accumulate: true)     // dP   [D, Dk]
+        gemm(Dk, D, D, W_K, dK, into: g[0], accumulate: true)                       // dW_Q [Dk, D]
+        gemm(Dk, D, D, W_Q, dK, transposeB: true, into: g[1], accumulate: true)     // dW_K [Dk, D]
+        gemm(Dk, D, D, P, transposeA: true, dM, into: g[2], accumulate: true)       // dW_V [Dk, D]
+        gemm(D, Dk, D, dM, W_V, transposeB: true, into: g[3], accumulate: true)     // dP   [D, Dk]
     }
 }

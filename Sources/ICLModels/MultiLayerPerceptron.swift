@@ -1,3 +1,4 @@
+import Foundation
 import ICLMath
 
 /// The MLP block of a Transformer layer, per token: `delta = W_2 GELU(W_1 e + b_1) + b_2`
@@ -5,7 +6,8 @@ import ICLMath
 /// (Haiku's `jax.nn.gelu` default). Works on `rows` tokens at once, so a chunk of tasks goes through
 /// one matrix product (OpenBLAS in Float). The caller adds the residual.
 public enum MultiLayerPerceptron {
-    /// Pre-activation and activation, `[rows, Dh]` each.
+    /// Activation and GELU′ at the pre-activation, `[rows, Dh]` each (the derivative is kept so the
+    /// backward pass needs no second tanh).
     public static func cacheSize(rows: Int, hidden Dh: Int) -> Int { 2 * rows * Dh }
     /// ∂L/∂activation, then ∂L/∂pre-activation in place.
     public static func scratchSize(rows: Int, hidden Dh: Int) -> Int { rows * Dh }
@@ -22,17 +24,26 @@ public enum MultiLayerPerceptron {
         return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * a * x * x)
     }
 
+    /// GELU and its derivative from one tanh, in the element type (Float's tanh is the fast one).
+    @inlinable
+    static func geluWithDerivative<T: BinaryFloatingPoint>(_ x: T) -> (value: T, derivative: T) {
+        let u = T(c) * (x + T(a) * x * x * x)
+        let t: T = T.self == Float.self ? T(tanhf(Float(u))) : T(_tanh(Double(u)))
+        return (0.5 * x * (1 + t), 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * T(c) * (1 + 3 * T(a) * x * x))
+    }
+
     public static func forward<T: BinaryFloatingPoint>(
         tokens x: UnsafePointer<T>, rows: Int, tokenDim D: Int, hidden Dh: Int,
         W_1: UnsafePointer<T>, b_1: UnsafePointer<T>, W_2: UnsafePointer<T>, b_2: UnsafePointer<T>,
         cache: UnsafeMutablePointer<T>, delta: UnsafeMutablePointer<T>
     ) {
-        let pre = cache, activation = cache + rows * Dh
-        gemm(rows, Dh, D, x, W_1, transposeB: true, into: pre)
+        let activation = cache, derivative = cache + rows * Dh
+        gemm(rows, Dh, D, x, W_1, transposeB: true, into: activation)
         for r in 0..<rows {
             for k in 0..<Dh {
-                pre[r * Dh + k] += b_1[k]
-                activation[r * Dh + k] = T(gelu(Double(pre[r * Dh + k])))
+                let (value, slope) = geluWithDerivative(activation[r * Dh + k] + b_1[k])
+                activation[r * Dh + k] = value
+                derivative[r * Dh + k] = slope
             }
         }
         gemm(rows, D, Dh, activation, W_2, transposeB: true, into: delta)
@@ -47,13 +58,13 @@ public enum MultiLayerPerceptron {
         scratch: UnsafeMutablePointer<T>, dTokens dX: UnsafeMutablePointer<T>,
         dW_1: UnsafeMutablePointer<T>, dB_1: UnsafeMutablePointer<T>, dW_2: UnsafeMutablePointer<T>, dB_2: UnsafeMutablePointer<T>
     ) {
-        let pre = cache, activation = cache + rows * Dh, d = scratch
+        let activation = cache, derivative = cache + rows * Dh, d = scratch
         gemm(rows, Dh, D, G, W_2, into: d)
         gemm(D, Dh, rows, G, transposeA: true, activation, into: dW_2, accumulate: true)
         for r in 0..<rows { for k in 0..<D { dB_2[k] += G[r * D + k] } }
         for r in 0..<rows {
             for k in 0..<Dh {
-                d[r * Dh + k] *= T(geluDerivative(Double(pre[r * Dh + k])))
+                d[r * Dh + k] *= derivative[r * Dh + k]
                 dB_1[k] += d[r * Dh + k]
             }
         }

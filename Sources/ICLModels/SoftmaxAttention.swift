@@ -1,3 +1,4 @@
+import Foundation
 import ICLMath
 
 /// Softmax self-attention for one task (Appendix A.9): per head h, queries from every token, keys
@@ -21,7 +22,9 @@ public enum SoftmaxAttention {
     }
 
     @inlinable
-    static func exponential<T: BinaryFloatingPoint>(_ x: T) -> T { T(_exp(Double(x))) }
+    static func exponential<T: BinaryFloatingPoint>(_ x: T) -> T {
+        T.self == Float.self ? T(expf(Float(x))) : T(_exp(Double(x)))
+    }
 
     public static func forward<T: BinaryFloatingPoint>(
         tokens e: UnsafePointer<T>, tokenCount T_: Int, tokenDim D: Int, heads: Int, keyDim Dk: Int,
@@ -34,10 +37,10 @@ public enum SoftmaxAttention {
         for h in 0..<heads {
             let (W_Q, W_K, W_V, P) = (weights[4 * h], weights[4 * h + 1], weights[4 * h + 2], weights[4 * h + 3])
             let Q = cache + h * headCacheSize(T_, Dk), K = Q + T_ * Dk, V = K + N * Dk, A = V + N * Dk, O = A + T_ * N
-            matmul(T_, Dk, D, e, W_Q, transposeB: true, into: Q)
-            matmul(N, Dk, D, e, W_K, transposeB: true, into: K)
-            matmul(N, Dk, D, e, W_V, transposeB: true, into: V)
-            matmul(T_, N, Dk, Q, K, transposeB: true, into: A)
+            gemm(T_, Dk, D, e, W_Q, transposeB: true, into: Q)
+            gemm(N, Dk, D, e, W_K, transposeB: true, into: K)
+            gemm(N, Dk, D, e, W_V, transposeB: true, into: V)
+            gemm(T_, N, Dk, Q, K, transposeB: true, into: A)
             for j in 0..<T_ {
                 // Numerically stable softmax of row j of S = Q Kᵀ / √Dk.
                 let row = A + j * N
@@ -47,8 +50,8 @@ public enum SoftmaxAttention {
                 for i in 0..<N { row[i] = exponential(row[i] - largest); sum += row[i] }
                 for i in 0..<N { row[i] /= sum }
             }
-            matmul(T_, Dk, N, A, V, into: O)
-            matmul(T_, D, Dk, O, P, transposeB: true, into: delta, accumulate: true)
+            gemm(T_, Dk, N, A, V, into: O)
+            gemm(T_, D, Dk, O, P, transposeB: true, into: delta, accumulate: true)
         }
     }
 
@@ -70,24 +73,24 @@ public enum SoftmaxAttention {
             let (W_Q, W_K, W_V, P) = (weights[4 * h], weights[4 * h + 1], weights[4 * h + 2], weights[4 * h + 3])
             let (dW_Q, dW_K, dW_V, dP) = (gradients[4 * h], gradients[4 * h + 1], gradients[4 * h + 2], gradients[4 * h + 3])
             let Q = cache + h * headCacheSize(T_, Dk), K = Q + T_ * Dk, V = K + N * Dk, A = V + N * Dk, O = A + T_ * N
-            matmul(T_, Dk, D, G, P, into: dO)
-            matmul(D, Dk, T_, G, transposeA: true, O, into: dP, accumulate: true)
-            matmul(T_, N, Dk, dO, V, transposeB: true, into: dA)
-            matmul(N, Dk, T_, A, transposeA: true, dO, into: dV)
+            gemm(T_, Dk, D, G, P, into: dO)
+            gemm(D, Dk, T_, G, transposeA: true, O, into: dP, accumulate: true)
+            gemm(T_, N, Dk, dO, V, transposeB: true, into: dA)
+            gemm(N, Dk, T_, A, transposeA: true, dO, into: dV)
             for j in 0..<T_ {
                 let a = A + j * N, d = dA + j * N
                 var inner: T = 0
                 for i in 0..<N { inner += a[i] * d[i] }
                 for i in 0..<N { d[i] = a[i] * (d[i] - inner) * scale }
             }
-            matmul(T_, Dk, N, dA, K, into: dQ)
-            matmul(N, Dk, T_, dA, transposeA: true, Q, into: dK)
-            matmul(Dk, D, T_, dQ, transposeA: true, e, into: dW_Q, accumulate: true)
-            matmul(Dk, D, N, dK, transposeA: true, e, into: dW_K, accumulate: true)
-            matmul(Dk, D, N, dV, transposeA: true, e, into: dW_V, accumulate: true)
-            matmul(T_, D, Dk, dQ, W_Q, into: dE, accumulate: true)
-            matmul(N, D, Dk, dK, W_K, into: dE, accumulate: true)
-            matmul(N, D, Dk, dV, W_V, into: dE, accumulate: true)
+            gemm(T_, Dk, N, dA, K, into: dQ)
+            gemm(N, Dk, T_, dA, transposeA: true, Q, into: dK)
+            gemm(Dk, D, T_, dQ, transposeA: true, e, into: dW_Q, accumulate: true)
+            gemm(Dk, D, N, dK, transposeA: true, e, into: dW_K, accumulate: true)
+            gemm(Dk, D, N, dV, transposeA: true, e, into: dW_V, accumulate: true)
+            gemm(T_, D, Dk, dQ, W_Q, into: dE, accumulate: true)
+            gemm(N, D, Dk, dK, W_K, into: dE, accumulate: true)
+            gemm(N, D, Dk, dV, W_V, into: dE, accumulate: true)
         }
     }
 

@@ -187,3 +187,44 @@ struct AttentionStackGradientTests {
         for b in 0..<40 { #expect(abs(Double(yF[b]) - yD[b]) <= 1e-5 * max(1, abs(yD[b]))) }
     }
 }
+
+@Suite("The fast Float path (OpenBLAS, Float transcendentals) against the Double reference")
+struct FastPathTests {
+    static let configurations: [ModelConfig] = [
+        ModelConfig(layers: 3, heads: 2, inputDim: 10, contextSize: 10),
+        ModelConfig(architecture: .softmax, layers: 1, heads: 2, inputDim: 10, contextSize: 10),
+        ModelConfig(architecture: .transformer, layers: 2, heads: 4, inputDim: 10, contextSize: 10, layerNorm: true, mlpHidden: 44),
+        ModelConfig(architecture: .transformer, layers: 1, recurrent: true, inputDim: 1, contextSize: 10, keyDim: 40,
+                    mlpHidden: 160, mlpFirst: true, embeddingDim: 40),
+    ]
+
+    @Test(arguments: configurations)
+    func floatGradientsMatchTheDoubleReference(config: ModelConfig) {
+        let stack = AttentionStack(config)
+        let count = 40
+        let batch: TaskBatch<Double> = config.embeddingDim > 0
+            ? SineTasks(contextSize: config.contextSize).sample(count: count, seed: 2, stream: 3)
+            : tasks(config, count: count, seed: 2)
+        let parameters = randomParameters(stack, seed: 4, std: 0.15)
+        let probe = GradientCheck.probe(count: count, seed: 5)
+        func run<T: BinaryFloatingPoint>(_: T.Type) -> (y: [Double], g: [Double], dx: [Double]) {
+            let ws = stack.makeWorkspace(batchSize: count, as: T.self)
+            let y = stack.forward(parameters: parameters.map { T($0) }, tokens: batch.tokens.map { T($0) }, count: count, workspace: ws)
+            var g = [T](repeating: 0, count: parameters.count)
+            var dx = [T](repeating: 0, count: batch.tokens.count)
+            dx.withUnsafeMutableBufferPointer {
+                stack.backward(parameters: parameters.map { T($0) }, dPredictions: probe.map { T($0) }, workspace: ws,
+                               gradients: &g, inputGradients: $0.baseAddress!)
+            }
+            return (y.map { Double($0) }, g.map { Double($0) }, dx.map { Double($0) })
+        }
+        let fast = run(Float.self), reference = run(Double.self)
+        func relativeError(_ a: [Double], _ b: [Double]) -> Double {
+            let difference = zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+            return difference / max(b.map { $0 * $0 }.reduce(0, +).squareRoot(), 1e-30)
+        }
+        #expect(relativeError(fast.y, reference.y) < 1e-5)
+        #expect(relativeError(fast.g, reference.g) < 1e-4)
+        #expect(relativeError(fast.dx, reference.dx) < 1e-4)
+    }
+}
