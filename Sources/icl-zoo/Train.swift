@@ -14,10 +14,12 @@ struct Train: ParsableCommand {
     @Option(help: "Random seed: fixes the initialisation, the training tasks and the validation tasks (default: the recipe's, 0).")
     var seed: UInt64?
 
-    @Option(help: "Training steps (default: the recipe's; 5,000 for lsa-1).")
+    // parsing: .unconditional takes `-5` as the value, so validate() can say what is wrong with it
+    // (by default ArgumentParser reads it as an option and reports a missing value).
+    @Option(parsing: .unconditional, help: "Training steps (default: the recipe's; 5,000 for lsa-1).")
     var steps: Int?
 
-    @Option(name: .customLong("batch-size"), help: "Tasks per step (default: the recipe's; 2,048).")
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Tasks per step (default: the recipe's; 2,048).")
     var batchSize: Int?
 
     @Option(help: "Checkpoint to write (default: zoo/models/<recipe name>/seed-<seed>.h5).")
