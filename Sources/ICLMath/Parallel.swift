@@ -26,3 +26,9 @@ public struct SharedPointer<T>: @unchecked Sendable {
     public let base: UnsafeMutablePointer<T>
     @inlinable public init(_ base: UnsafeMutablePointer<T>) { self.base = base }
 }
+
+/// Untyped memory that may cross into concurrently running closures (same contract as `SharedPointer`).
+public struct SharedRawPointer: @unchecked Sendable {
+    public let base: UnsafeMutableRawPointer
+    @inlinable public init(_ base: UnsafeMutableRawPointer) { self.base = base }
+}

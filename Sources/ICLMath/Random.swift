@@ -41,6 +41,21 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         low + (high - low) * uniform()
     }
 
+    /// Two uniforms in [0, 1) with 32 random bits each, from one draw (half the cost of two).
+    @inlinable
+    public mutating func uniformPair() -> (Double, Double) {
+        let bits = next()
+        return (Double(bits >> 32) * 0x1p-32, Double(bits & 0xFFFF_FFFF) * 0x1p-32)
+    }
+
+    /// Two independent standard normals from one Box–Muller transform.
+    @inlinable
+    public mutating func normalPair() -> (Double, Double) {
+        let (u1, u2) = uniformPair()
+        let radius = (-2.0 * _log(1.0 - u1)).squareRoot(), angle = 2.0 * Double.pi * u2
+        return (radius * _cos(angle), radius * _sin(angle))
+    }
+
     /// Standard normal by Box–Muller; uses two uniforms per draw (the second value is dropped so
     /// that every draw consumes the same amount of state, which keeps streams easy to reason about).
     @inlinable

@@ -27,48 +27,71 @@ public struct LinearRegressionTasks: Codable, Equatable, Sendable {
     public var tokenCount: Int { contextSize + 1 }
 
     /// Draws `count` tasks. Task `b` uses its own generator `(seed, stream, b)`, so a batch can be
-    /// drawn in parallel and any single task can be regenerated alone. Drawn in Double, then stored
-    /// as `T` (the parallel part is not generic: closures escape Swift's generic specialisation).
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
+    /// drawn in parallel and any single task can be regenerated alone.
     public func sample<T: BinaryFloatingPoint>(
         count: Int, seed: UInt64, stream: UInt64, as _: T.Type = T.self
     ) -> TaskBatch<T> {
-        let taskSize = tokenCount * tokenDim
-        var tokens = [Double](repeating: 0, count: count * taskSize)
-        var targets = [Double](repeating: 0, count: count * outputDim)
-        tokens.withUnsafeMutableBufferPointer { t in
-            targets.withUnsafeMutableBufferPointer { y in
-                drawTasks(count: count, seed: seed, stream: stream, tokens: SharedPointer(t.baseAddress!),
-                          targets: SharedPointer(y.baseAddress!))
-            }
-        }
         var batch = TaskBatch<T>(count: count, tokenCount: tokenCount, tokenDim: tokenDim, outputDim: outputDim)
-        batch.tokens.withUnsafeMutableBufferPointer { out in for k in tokens.indices { out[k] = T(tokens[k]) } }
-        batch.targets.withUnsafeMutableBufferPointer { out in for k in targets.indices { out[k] = T(targets[k]) } }
+        sample(into: &batch, seed: seed, stream: stream)
         return batch
     }
 
-    private func drawTasks(count: Int, seed: UInt64, stream: UInt64,
-                           tokens: SharedPointer<Double>, targets: SharedPointer<Double>) {
+    /// Draws `batch.count` tasks into an existing batch (no allocation: the training loop reuses one).
+    public func sample<T: BinaryFloatingPoint>(into batch: inout TaskBatch<T>, seed: UInt64, stream: UInt64) {
+        precondition(batch.tokenCount == tokenCount && batch.tokenDim == tokenDim && batch.outputDim == outputDim,
+                     "sample(into:): the batch has another shape")
+        let count = batch.count
+        batch.tokens.withUnsafeMutableBytes { tokens in
+            batch.targets.withUnsafeMutableBytes { targets in
+                drawTasks(count: count, seed: seed, stream: stream, float: T.self == Float.self,
+                          tokens: SharedRawPointer(tokens.baseAddress!), targets: SharedRawPointer(targets.baseAddress!))
+            }
+        }
+    }
+
+    /// The parallel part is not generic (closures escape Swift's generic specialisation): it writes
+    /// Float or Double through raw memory.
+    private func drawTasks(count: Int, seed: UInt64, stream: UInt64, float: Bool,
+                           tokens: SharedRawPointer, targets: SharedRawPointer) {
         let chunks = count >= 256 ? 16 : 1
+        let half = inputRange / 2
         parallelFor(chunks: chunks) { chunk in
-            var teacher = [Double](repeating: 0, count: outputDim * inputDim)
+            var teacher = [Double](repeating: 0, count: outputDim * inputDim + 1)
+            var x = [Double](repeating: 0, count: inputDim + 1)
+            let floats = tokens.base.assumingMemoryBound(to: Float.self)
+            let doubles = tokens.base.assumingMemoryBound(to: Double.self)
+            func store(_ index: Int, _ value: Double) {
+                if float { floats[index] = Float(value) } else { doubles[index] = value }
+            }
             for b in chunkRange(chunk, of: chunks, count: count) {
                 var random = SplitMix64(seed: seed, stream: stream, index: UInt64(b))
-                for k in teacher.indices { teacher[k] = weightScale * random.normal() }
-                let task = tokens.base + b * tokenCount * tokenDim
+                for k in stride(from: 0, to: outputDim * inputDim, by: 2) {
+                    let (z0, z1) = random.normalPair()
+                    teacher[k] = weightScale * z0
+                    teacher[k + 1] = weightScale * z1
+                }
+                let task = b * tokenCount * tokenDim
                 for j in 0..<tokenCount {
+                    for k in stride(from: 0, to: inputDim, by: 2) {
+                        let (u0, u1) = random.uniformPair()
+                        x[k] = -half + inputRange * u0
+                        x[k + 1] = -half + inputRange * u1
+                    }
                     let token = task + j * tokenDim
-                    for k in 0..<inputDim { token[k] = random.uniform(-inputRange / 2, inputRange / 2) }
+                    for k in 0..<inputDim { store(token + k, x[k]) }
                     for o in 0..<outputDim {
                         var y = 0.0
-                        for k in 0..<inputDim { y += teacher[o * inputDim + k] * token[k] }
+                        for k in 0..<inputDim { y += teacher[o * inputDim + k] * x[k] }
                         if j < contextSize {
-                            token[inputDim + o] = y
+                            store(token + inputDim + o, y)
                         } else {
-                            token[inputDim + o] = 0          // the query's target is hidden
-                            targets.base[b * outputDim + o] = y
+                            store(token + inputDim + o, 0)          // the query's target is hidden
+                            let target = b * outputDim + o
+                            if float {
+                                targets.base.assumingMemoryBound(to: Float.self)[target] = Float(y)
+                            } else {
+                                targets.base.assumingMemoryBound(to: Double.self)[target] = y
+                            }
                         }
                     }
                 }

@@ -21,7 +21,9 @@ struct Compare: ParsableCommand {
     @Argument(help: "Second checkpoint (.h5).")
     var b: String
 
-    @Option(help: "Number of evaluation tasks (default: 10,000).")
+    // parsing: .unconditional takes `-5` as the value, so validate() can say what is wrong with it
+    // (by default ArgumentParser reads it as an option and reports a missing value).
+    @Option(parsing: .unconditional, help: "Number of evaluation tasks (default: 10,000).")
     var tasks = 10_000
 
     @Option(help: "Seed of the evaluation tasks (default: 0).")

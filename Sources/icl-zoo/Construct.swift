@@ -24,16 +24,18 @@ extension Construct {
             in the checkpoint under /construction/line_search.
             """)
 
-        @Option(help: "Number of layers, i.e. of GD steps (default: 1).")
+        // parsing: .unconditional takes `-5` as the value, so validate() can say what is wrong with it
+        // (by default ArgumentParser reads it as an option and reports a missing value).
+        @Option(parsing: .unconditional, help: "Number of layers, i.e. of GD steps (default: 1).")
         var layers = 1
 
         @Flag(help: "One layer applied L times instead of L separate layers.")
         var recurrent = false
 
-        @Option(help: "Learning rate η (default: line search).")
+        @Option(parsing: .unconditional, help: "Learning rate η (default: line search).")
         var eta: Double?
 
-        @Option(help: "Tasks for the line search (default: 10,000).")
+        @Option(parsing: .unconditional, help: "Tasks for the line search (default: 10,000).")
         var tasks = 10_000
 
         @Option(help: "Seed of the line-search tasks (default: 0).")

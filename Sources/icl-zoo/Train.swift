@@ -19,16 +19,18 @@ struct Train: ParsableCommand {
     @Option(help: "Random seed: fixes the initialisation, the training tasks and the validation tasks (default: the recipe's, 0).")
     var seed: UInt64?
 
-    @Option(help: "Several seeds: a range '0-4' or a list '0,3,7' (overrides --seed).")
+    @Option(help: "Several seeds: a range '0-4' or a list '0,3,7' (default: none; overrides --seed).")
     var seeds: String?
 
-    @Option(help: "Training steps (default: the recipe's; 5,000 for lsa-1).")
+    // parsing: .unconditional takes `-5` as the value, so validate() can say what is wrong with it
+    // (by default ArgumentParser reads it as an option and reports a missing value).
+    @Option(parsing: .unconditional, help: "Training steps (default: the recipe's; 5,000 for lsa-1).")
     var steps: Int?
 
-    @Option(name: .customLong("batch-size"), help: "Tasks per step (default: the recipe's; 2,048).")
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Tasks per step (default: the recipe's; 2,048).")
     var batchSize: Int?
 
-    @Option(name: .customLong("validation-tasks"), help: "Size of the validation set (default: the recipe's; 10,000).")
+    @Option(name: .customLong("validation-tasks"), parsing: .unconditional, help: "Size of the validation set (default: the recipe's; 10,000).")
     var validationTasks: Int?
 
     @Option(help: "Checkpoint to write, for a single model (default: <models>/<recipe name>/seed-<seed>.h5).")

@@ -18,12 +18,12 @@ struct TrainerTests {
     }
 
     @Test func theLossFallsAndTheCurveIsRecorded() throws {
-        var r = recipe(steps: 150)
-        r.training.evalEvery = 50
+        var r = recipe(steps: 300)
+        r.training.evalEvery = 100
         let result = try Trainer(recipe: r).run()
-        #expect(result.history.step == [0, 50, 100, 150])
+        #expect(result.history.step == [0, 100, 200, 300])
         let v = result.history.validationLoss
-        #expect(v.last! < 0.75 * v.first!, "\(v)")
+        #expect(v.last! < 0.8 * v.first!, "\(v)")
     }
 
     @Test func aSeedFixesTheResultAndAnotherSeedChangesIt() throws {

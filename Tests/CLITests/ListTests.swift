@@ -1,0 +1,68 @@
+import Foundation
+import ICLTestSupport
+import Testing
+
+@Suite struct ListTests {
+    /// A folder with a trained model two levels down, a construction, and a text file named .h5.
+    func makeZoo() throws -> (TemporaryDirectory, trained: String, constructed: String, broken: String) {
+        let directory = try TemporaryDirectory()
+        let recipe = try CLI.writeSmallRecipe(in: directory, name: "tiny")
+        let trained = directory.file("models/tiny/seed-5.h5")
+        let constructed = directory.file("models/gd-1/construction.h5")
+        let broken = directory.file("models/broken.h5")
+        try #require(try CLI.zoo("train", recipe, "--seed", "5", "--out", trained).status == 0)
+        try #require(try CLI.zoo("construct", "gd", "--eta", "1", "--recipe", recipe, "--out", constructed).status == 0)
+        try "not HDF5\n".write(toFile: broken, atomically: false, encoding: .utf8)
+        return (directory, trained, constructed, broken)
+    }
+
+    @Test func tableHasOneRowPerCheckpoint() throws {
+        let (directory, trained, constructed, broken) = try makeZoo()
+        let result = try CLI.zoo("list", directory.file("models"))
+        #expect(result.status == 0 && result.stderr.isEmpty, "\(result)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        try #require(lines.count == 4, "header and three rows expected:\n\(result.stdout)")
+        #expect(lines[0].split(separator: " ", omittingEmptySubsequences: true)
+                == ["file", "recipe", "origin", "architecture", "layers", "heads", "recurrent", "seed", "steps", "final_loss"])
+        // Sorted by path: broken.h5, gd-1/…, tiny/…
+        #expect(lines[1].hasPrefix(broken) && lines[1].contains("unreadable: \(broken): not an HDF5 file"), "\(lines[1])")
+        let gd = lines[2].split(separator: " ").map(String.init)
+        #expect(gd == [constructed, "gd-1", "construction:gd", "lsa", "1", "1", "no", "-", "-", "-"], "\(lines[2])")
+        let row = lines[3].split(separator: " ").map(String.init)
+        #expect(Array(row.prefix(9)) == [trained, "tiny", "trained", "lsa", "1", "1", "no", "5", "10"], "\(lines[3])")
+        #expect(row.count == 10 && Double(row[9]).map { $0 > 0 } == true, "final_loss: \(lines[3])")
+    }
+
+    @Test func jsonHasTheFields() throws {
+        let (directory, trained, constructed, broken) = try makeZoo()
+        let result = try CLI.zoo("list", "--json", directory.file("models"))
+        #expect(result.status == 0, "\(result)")
+        let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+        let rows = try #require(parsed as? [[String: String]], "not an array of string objects:\n\(result.stdout)")
+        try #require(rows.count == 3, "\(rows)")
+        #expect(rows.map { $0["file"] } == [broken, constructed, trained])
+        #expect(rows[0].keys.sorted() == ["error", "file"] && rows[0]["error"]?.contains("not an HDF5 file") == true, "\(rows[0])")
+        let fields = ["architecture", "file", "final_loss", "heads", "layers", "origin", "recipe", "recurrent", "seed", "steps"]
+        #expect(rows[1].keys.sorted() == fields, "\(rows[1])")
+        #expect(rows[1]["origin"] == "construction:gd" && rows[1]["seed"] == "-", "\(rows[1])")
+        #expect(rows[2].keys.sorted() == fields, "\(rows[2])")
+        #expect(rows[2]["recipe"] == "tiny" && rows[2]["origin"] == "trained", "\(rows[2])")
+        #expect(rows[2]["seed"] == "5" && rows[2]["steps"] == "10" && rows[2]["layers"] == "1", "\(rows[2])")
+        #expect(rows[2]["final_loss"].flatMap(Double.init).map { $0 > 0 } == true, "\(rows[2])")
+    }
+
+    @Test func emptyFolderSaysSo() throws {
+        let directory = try TemporaryDirectory()
+        let result = try CLI.zoo("list", directory.path)
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.hasSuffix("(no checkpoints in \(directory.path))\n"), "\(result)")
+        let json = try CLI.zoo("list", "--json", directory.path)
+        #expect((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [Any])?.isEmpty == true, "\(json)")
+    }
+
+    @Test func missingFolder() throws {
+        let directory = try TemporaryDirectory()
+        let folder = directory.file("nowhere")
+        expectUserError(try CLI.zoo("list", folder), mentioning: ["\(folder): no such folder"])
+    }
+}
