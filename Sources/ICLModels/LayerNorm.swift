@@ -4,6 +4,8 @@ import ICLMath
 /// with `x̂ = (x − μ)/√(σ² + ε)`, biased variance, ε = 1e-5. Used as a pre-norm on a block's input.
 public enum LayerNorm {
     public static let epsilon = 1e-5
+    /// Names of the norm's parameters, also their HDF5 dataset names.
+    public static let parameterNames = ["scale", "offset"]
 
     /// μ and 1/√(σ² + ε) per token.
     public static func cacheSize(tokenCount T: Int, tokenDim _: Int) -> Int { 2 * T }
@@ -54,7 +56,8 @@ public enum LayerNorm {
         }
     }
 
+    /// Per token: mean, variance, 1/σ and the affine map forward; the Jacobian product backward.
     public static func flops(tokenCount T: Int, tokenDim D: Int) -> (forward: Double, backward: Double) {
-        (Double(T) * 8 * Double(D), Double(T) * 14 * Double(D))
+        (Double(T) * (8 * Double(D) + 5), Double(T) * (17 * Double(D) + 2))
     }
 }

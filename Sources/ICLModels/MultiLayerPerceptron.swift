@@ -14,19 +14,19 @@ public enum MultiLayerPerceptron {
 
     public static let c = (2 / Double.pi).squareRoot(), a = 0.044715
 
+    /// Names of the block's parameters, also their HDF5 dataset names (under `layer_<l>/mlp/`).
+    public static let parameterNames = ["W_1", "b_1", "W_2", "b_2"]
+
     /// `0.5 x (1 + tanh(√(2/π)(x + 0.044715 x³)))`
     @inlinable
-    public static func gelu(_ x: Double) -> Double { 0.5 * x * (1 + _tanh(c * (x + a * x * x * x))) }
+    public static func gelu<T: BinaryFloatingPoint>(_ x: T) -> T { geluWithDerivative(x).value }
 
     @inlinable
-    public static func geluDerivative(_ x: Double) -> Double {
-        let t = _tanh(c * (x + a * x * x * x))
-        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * a * x * x)
-    }
+    public static func geluDerivative<T: BinaryFloatingPoint>(_ x: T) -> T { geluWithDerivative(x).derivative }
 
     /// GELU and its derivative from one tanh, in the element type (Float's tanh is the fast one).
     @inlinable
-    static func geluWithDerivative<T: BinaryFloatingPoint>(_ x: T) -> (value: T, derivative: T) {
+    public static func geluWithDerivative<T: BinaryFloatingPoint>(_ x: T) -> (value: T, derivative: T) {
         let u = T(c) * (x + T(a) * x * x * x)
         let t: T = T.self == Float.self ? T(tanhf(Float(u))) : T(_tanh(Double(u)))
         return (0.5 * x * (1 + t), 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * T(c) * (1 + 3 * T(a) * x * x))
@@ -72,8 +72,10 @@ public enum MultiLayerPerceptron {
         gemm(rows, D, Dh, d, W_1, into: dX, accumulate: true)
     }
 
+    /// Multiplies and adds counted apart, tanh as one: the two products and GELU forward; four
+    /// products, the bias sums and GELU′ backward.
     public static func flops(rows: Int, tokenDim D: Int, hidden Dh: Int) -> (forward: Double, backward: Double) {
-        let work = 2 * Double(rows * D * Dh)
-        return (2 * work + 20 * Double(rows * Dh), 4 * work + 24 * Double(rows * Dh))
+        let r = Double(rows), d = Double(D), h = Double(Dh)
+        return (4 * r * d * h + 9 * r * h, 8 * r * d * h + r * d + 21 * r * h)
     }
 }

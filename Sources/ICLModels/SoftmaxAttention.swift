@@ -9,6 +9,9 @@ import ICLMath
 /// with `Q = E W_Qᵀ` (`[T, Dk]`), `K = E_c W_Kᵀ`, `V = E_c W_Vᵀ` (`[N, Dk]`), tokens as rows. The
 /// caller adds the residual. Weights are `[W_Q, W_K, W_V, P]` per head, as in linear attention.
 public enum SoftmaxAttention {
+    /// Names of one head's parameters: the same as linear attention's.
+    public static let parameterNames = LinearSelfAttention.parameterNames
+
     /// Per task and head: Q (T·Dk), K and V (N·Dk each), A (T·N), O = A V (T·Dk).
     public static func cacheSize(tokenCount T: Int, tokenDim _: Int, heads H: Int, keyDim Dk: Int) -> Int {
         H * headCacheSize(T, Dk)

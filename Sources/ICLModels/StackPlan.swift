@@ -58,7 +58,7 @@ struct StackPlan: Sendable {
             }
             var layer = [attention]
             if c.mlpHidden > 0 {
-                var mlp = Block(kind: .mlp, layer: l, norm: nil, weights: ["W_1", "b_1", "W_2", "b_2"].map { layout.offset(p + "mlp/" + $0) })
+                var mlp = Block(kind: .mlp, layer: l, norm: nil, weights: MultiLayerPerceptron.parameterNames.map { layout.offset(p + "mlp/" + $0) })
                 if c.layerNorm { mlp.norm = (layout.offset(p + "mlp_norm/scale"), layout.offset(p + "mlp_norm/offset")) }
                 layer = c.mlpFirst ? [mlp, attention] : [attention, mlp]
             }
