@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "ICLMath", dependencies: ["CBLAS"], swiftSettings: mode,
                 linkerSettings: [.linkedLibrary("m")]),
         .target(name: "ICLTasks", dependencies: ["ICLMath"], swiftSettings: mode),
-        .target(name: "ICLModels", dependencies: ["ICLMath"], swiftSettings: mode),
+        .target(name: "ICLModels", dependencies: ["ICLMath"], exclude: ["README.md"], swiftSettings: mode),
         .target(name: "ICLTraining", dependencies: ["ICLMath", "ICLTasks", "ICLModels"], swiftSettings: mode),
         // A thin, strict HDF5 wrapper: its own dependency and its own reader (h5py), so its own target.
         .target(name: "ICLHDF5", dependencies: ["CHDF5"], swiftSettings: mode),

@@ -12,6 +12,15 @@ public struct TaskSource: Sendable {
     public let layout: ModelConfig.TokenLayout
     public let positionalDim: Int
 
+    /// Draws into an existing batch of the right shape (the training loop reuses one: no allocation).
+    public func sample<T: BinaryFloatingPoint>(into batch: inout TaskBatch<T>, seed: UInt64, stream: UInt64) {
+        if case .linearRegression(let tasks) = family, layout == .paired {
+            tasks.sample(into: &batch, seed: seed, stream: stream)
+        } else {
+            batch = sample(count: batch.count, seed: seed, stream: stream)
+        }
+    }
+
     public func sample<T: BinaryFloatingPoint>(count: Int, seed: UInt64, stream: UInt64, as _: T.Type = T.self) -> TaskBatch<T> {
         switch family {
         case .sine(let tasks):

@@ -42,6 +42,7 @@ public struct TrainingProgress: Sendable {
 }
 
 /// The paper's loss `0.5 · Σ_b ‖ŷ_b − y_b‖² / B` and its gradient `(ŷ − y) / B`.
+@inlinable
 public func queryLoss<T: BinaryFloatingPoint>(predictions: [T], targets: [T], count: Int, gradient: inout [T]) -> Double {
     var sum = 0.0
     let scale = T(1) / T(count)
@@ -83,11 +84,10 @@ public struct Trainer {
         recipe.taskSource.sample(count: recipe.training.validationTasks, seed: seed, stream: RandomStream.validation)
     }
 
-    /// The tasks of training step `step`: fresh ones, or the fixed set every step.
-    func trainingTasks(step: Int, fixed: TaskBatch<Float>?) -> TaskBatch<Float> {
-        if let fixed { return fixed }
-        return recipe.taskSource.sample(count: recipe.training.batchSize, seed: seed,
-                                        stream: RandomStream.training + UInt64(step))
+    /// The tasks of training step `step`, drawn into `batch` (unless training on a fixed set).
+    func drawTrainingTasks(step: Int, into batch: inout TaskBatch<Float>) {
+        if recipe.training.fixedTasks != nil { return }
+        recipe.taskSource.sample(into: &batch, seed: seed, stream: RandomStream.training + UInt64(step))
     }
 
     /// The batch size of every step: the fixed set's size when training on one.
@@ -116,9 +116,10 @@ public struct Trainer {
         var adam = Adam(count: parameters.count, learningRate: recipe.learningRate, beta1: t.adamBeta1,
                         beta2: t.adamBeta2, epsilon: t.adamEpsilon, clipNorm: recipe.clipNorm)
         let validation = validationSet()
-        let fixed = t.fixedTasks.map {
+        // One batch, reused every step; a fixed training set is drawn once into it.
+        var batch = t.fixedTasks.map {
             recipe.taskSource.sample(count: $0, seed: seed, stream: RandomStream.trainingFixedSet, as: Float.self)
-        }
+        } ?? recipe.taskSource.sample(count: batchSize, seed: seed, stream: RandomStream.training + 1)
         let workspace = stack.makeWorkspace(batchSize: batchSize, as: Float.self)
         var gradients = [Float](repeating: 0, count: parameters.count)
         var dPredictions = [Float](repeating: 0, count: batchSize * recipe.task.outputDim)
@@ -140,7 +141,7 @@ public struct Trainer {
 
         record(0)
         for step in 1...max(t.steps, 1) where t.steps > 0 {
-            let batch = trainingTasks(step: step, fixed: fixed)
+            drawTrainingTasks(step: step, into: &batch)
             let predictions = stack.forward(parameters: parameters, tokens: batch.tokens, count: batch.count, workspace: workspace)
             let loss = queryLoss(predictions: predictions, targets: batch.targets, count: batch.count, gradient: &dPredictions)
             for k in gradients.indices { gradients[k] = 0 }

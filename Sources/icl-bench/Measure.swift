@@ -42,9 +42,10 @@ enum Measure {
         var gradients = [Float](repeating: 0, count: parameters.count)
         var dPredictions = [Float](repeating: 0, count: B * r.task.outputDim)
         var total: [Double] = [], sample: [Double] = [], model: [Double] = [], update: [Double] = []
+        var batch = r.taskSource.sample(count: B, seed: 0, stream: RandomStream.training, as: Float.self)
         for step in 0..<(warmup + steps) {
             let t0 = now()
-            let batch = r.taskSource.sample(count: B, seed: 0, stream: RandomStream.training + UInt64(step), as: Float.self)
+            r.taskSource.sample(into: &batch, seed: 0, stream: RandomStream.training + UInt64(step))
             let t1 = now()
             let y = stack.forward(parameters: parameters, tokens: batch.tokens, count: B, workspace: workspace)
             _ = queryLoss(predictions: y, targets: batch.targets, count: B, gradient: &dPredictions)
