@@ -174,8 +174,8 @@ extension RGBAImage {
         }
     }
 
-    /// Decodes any PNG libpng understands (grey, palette, 16-bit, with or without alpha) into RGBA8.
-    public static func readPNG(_ path: String) throws -> RGBAImage {
+    /// Opens a PNG with libpng's simplified API and reads its header.
+    private static func beginReading(_ path: String) throws -> png_image {
         var image = png_image()
         image.version = icl_png_image_version()
         errno = 0
@@ -186,6 +186,12 @@ extension RGBAImage {
             png_image_free(&image)
             throw RenderError.cannotReadPNG(path: path, reason: reason)
         }
+        return image
+    }
+
+    /// Decodes any PNG libpng understands (grey, palette, 16-bit, with or without alpha) into RGBA8.
+    public static func readPNG(_ path: String) throws -> RGBAImage {
+        var image = try beginReading(path)
         image.format = icl_png_format_rgba()
         let width = Int(image.width), height = Int(image.height)
         var pixels = [UInt8](repeating: 0, count: width * height * 4)
@@ -203,16 +209,7 @@ extension RGBAImage {
 
     /// The stored size and sample format of the PNG at `path`, without decoding its pixels.
     public static func readPNGInfo(_ path: String) throws -> PNGInfo {
-        var image = png_image()
-        image.version = icl_png_image_version()
-        errno = 0
-        if png_image_begin_read_from_file(&image, path) == 0 {
-            let saved = errno
-            var reason = pngMessage(&image)
-            if saved != 0 { reason += " (\(systemError(saved)))" }
-            png_image_free(&image)
-            throw RenderError.cannotReadPNG(path: path, reason: reason)
-        }
+        var image = try beginReading(path)
         let f = image.format
         let info = PNGInfo(
             width: Int(image.width), height: Int(image.height),

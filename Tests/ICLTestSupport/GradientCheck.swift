@@ -40,6 +40,12 @@ public struct GradientCheck {
         return mismatches
     }
 
+    /// Whether `twice` is `2 · once` entry by entry (to 1e-12, relative): the backward pass adds into
+    /// its gradients instead of overwriting them. Returns the first offending index, or nil.
+    public static func firstNotDoubled(once: [Double], twice: [Double]) -> Int? {
+        once.indices.first { abs(twice[$0] - 2 * once[$0]) > 1e-12 * max(1, abs(once[$0])) }
+    }
+
     /// A random probe in [−1, 1), fixed by `seed`.
     public static func probe(count: Int, seed: UInt64) -> [Double] {
         var random = SplitMix64(seed: seed)
