@@ -1,0 +1,51 @@
+import ICLMath
+import ICLModels
+import ICLTasks
+
+/// Why an analysis does not apply to a model, or what is wrong with its input: one sentence that
+/// says why and, where it can, what to do. The command-line tool prefixes the file it was reading.
+public struct AnalysisError: Error, CustomStringConvertible, Equatable, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The loss every analysis reports, in one place.
+public enum Evaluation {
+    /// The paper's loss `0.5 · Σ_b ‖ŷ_b − y_b‖² / B` (the authors' code has the 0.5) of `model` on
+    /// `batch`, run in slices of at most `sliceSize` tasks and summed in Double. A model whose
+    /// predictions overflow gives `+∞` or NaN, which callers report as such (a diverging rollout).
+    public static func loss(_ model: TrainedModel, on batch: TaskBatch<Float>, sliceSize: Int = 4_096) -> Double {
+        let workspace = model.stack.makeWorkspace(batchSize: min(sliceSize, batch.count), as: Float.self)
+        var sum = 0.0
+        var start = 0
+        while start < batch.count {
+            let part = batch.slice(start..<min(start + sliceSize, batch.count))
+            let y = model.stack.forward(parameters: model.parameters, tokens: part.tokens, count: part.count,
+                                        workspace: workspace)
+            sum += squaredError(y, part.targets)
+            start += part.count
+        }
+        return 0.5 * sum / Double(batch.count)
+    }
+
+    /// `Σ_k (a_k − b_k)²` in Double.
+    static func squaredError(_ a: [Float], _ b: [Float]) -> Double {
+        var sum = 0.0
+        for k in a.indices {
+            let e = Double(a[k]) - Double(b[k])
+            sum += e * e
+        }
+        return sum
+    }
+
+    /// The problem that stops `model` from being evaluated on tasks of `tasks`, if any: the models
+    /// read tokens `[x, y]` of a fixed width and count.
+    public static func mismatch(_ config: ModelConfig, _ tasks: LinearRegressionTasks) -> String? {
+        if config.inputDim != tasks.inputDim || config.outputDim != tasks.outputDim || config.contextSize != tasks.contextSize {
+            return "the model reads tasks with d = \(config.inputDim), \(config.outputDim) output(s), N = \(config.contextSize), "
+                + "but the tasks have d = \(tasks.inputDim), \(tasks.outputDim) output(s), N = \(tasks.contextSize)"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import ICLAnalysis
+import ICLCheckpoint
+import ICLRender
+
+/// What every analysis subcommand takes besides its inputs: where its results go, and which
+/// evaluation tasks it draws (so two runs on the same files print the same numbers).
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print one JSON object instead of the table (default: the table).")
+    var json = false
+
+    @Option(help: ArgumentHelp("Also write the computed curve as CSV to this file (default: none).", valueName: "file"))
+    var csv: String?
+
+    @Option(help: ArgumentHelp("Also draw the figure as a PNG to this file (default: none).", valueName: "file"))
+    var png: String?
+
+    @Option(help: "Number of evaluation tasks (default: 10,000).")
+    var tasks = 10_000
+
+    @Option(help: "Seed of the evaluation tasks, drawn from the evaluation stream, disjoint from training and validation (default: 0).")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        if tasks < 1 { throw ValidationError("--tasks must be at least 1 (got \(tasks))") }
+        if let csv, csv.isEmpty { throw ValidationError("--csv needs a file name") }
+        if let png, !png.hasSuffix(".png") { throw ValidationError("--png must name a .png file (got \(png))") }
+    }
+
+    /// Prints `value` as one line of JSON (sorted keys; ±∞ and NaN, e.g. from a diverging rollout,
+    /// as the strings "Infinity", "-Infinity", "NaN", since JSON has no numbers for them).
+    func printJSON<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    /// Writes `--csv` (if given): a header line, then one line per row; replaced atomically.
+    func writeCSV(header: [String], rows: [[String]]) throws {
+        guard let csv else { return }
+        let text = ([header] + rows).map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n"
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: csv), options: .atomic)
+        } catch {
+            throw UserError("\(csv): cannot write the CSV file (\(error.localizedDescription))")
+        }
+    }
+
+    /// Writes `--png` (if given) with the image `draw` makes (drawn only when asked for).
+    func writePNG(_ draw: () throws -> RGBAImage) throws {
+        guard let png else { return }
+        do {
+            try draw().writePNG(to: png)
+        } catch let error as RenderError {
+            if case .cannotWritePNG = error { throw UserError(error.description) }   // names the file already
+            throw UserError("\(png): \(error.description)")
+        }
+    }
+}
+
+/// A checkpoint and the model in it, with a short name for tables and legends.
+struct LoadedModel {
+    let path: String
+    let checkpoint: Checkpoint
+    let model: TrainedModel
+    var name: String
+
+    init(_ path: String) throws {
+        self.path = path
+        checkpoint = try Checkpoint.read(path)
+        model = TrainedModel(config: checkpoint.config, parameters: checkpoint.parameters)
+        switch checkpoint.origin {
+        case .trained:
+            name = "\(checkpoint.recipe.name) seed \(checkpoint.recipe.training.seed)"
+        case .constructed(let record):
+            let etas = Set(record.etas).sorted().map { String(format: "%.3g", $0) }.joined(separator: ", ")
+            name = "\(record.method.uppercased()) (η = \(etas))"
+        }
+    }
+
+    /// Loads every path; names that would be ambiguous in a legend become the file names.
+    static func all(_ paths: [String]) throws -> [LoadedModel] {
+        var models = try paths.map(LoadedModel.init)
+        let names = models.map(\.name)
+        for k in models.indices where names.filter({ $0 == names[k] }).count > 1 {
+            models[k].name = models[k].path
+        }
+        return models
+    }
+
+    /// Runs an analysis of this file, naming the file in its error.
+    func analyse<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as AnalysisError { throw UserError("\(path): \(error.message)") }
+    }
+}
+
+/// `%.6g`, the table format for losses and other positive quantities of any size.
+func number(_ value: Double) -> String {
+    value.isFinite ? String(format: "%.6g", value) : (value.isNaN ? "nan" : (value > 0 ? "inf" : "-inf"))
+}
+
+/// Left-pads `text` to `width` characters (tables).
+func pad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+}
+
+/// A CSV field: quoted when it holds a comma or a quote.
+func csvField(_ text: String) -> String {
+    text.contains(",") || text.contains("\"") ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+}
