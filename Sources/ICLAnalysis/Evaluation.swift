@@ -15,7 +15,8 @@ public enum Evaluation {
     /// The paper's loss `0.5 · Σ_b ‖ŷ_b − y_b‖² / B` (the authors' code has the 0.5) of `model` on
     /// `batch`, run in slices of at most `sliceSize` tasks and summed in Double. A model whose
     /// predictions overflow gives `+∞` or NaN, which callers report as such (a diverging rollout).
-    public static func loss(_ model: TrainedModel, on batch: TaskBatch<Float>, sliceSize: Int = 4_096) -> Double {
+    public static func loss(_ model: TrainedModel, on paired: TaskBatch<Float>, sliceSize: Int = 4_096) -> Double {
+        let batch = model.inLayout(paired)
         let workspace = model.stack.makeWorkspace(batchSize: min(sliceSize, batch.count), as: Float.self)
         var sum = 0.0
         var start = 0

@@ -16,11 +16,21 @@ public struct TrainedModel: Sendable {
 
     public var config: ModelConfig { stack.config }
 
+    /// `batch` in this model's token layout: analyses draw paired tasks `(x_j, y_j)`, and a model on
+    /// alternating tokens sees the same tasks rearranged (so models of both layouts can be compared).
+    public func inLayout(_ batch: TaskBatch<Float>) -> TaskBatch<Float> {
+        let c = config
+        if c.tokenLayout == .alternating, batch.tokenCount == c.contextSize + 1 {
+            return AlternatingTokens.make(from: batch, inputDim: c.inputDim, positionalDim: c.positionalDim)
+        }
+        return batch
+    }
+
     /// Predictions `[B, outputDim]` and, for every task, the sensitivity `∂ŷ/∂x_q` of the (first)
     /// output to the query's input part (`[B, d]`), from the backward pass with `dŷ = 1` per task.
-    public func predictionsAndSensitivities(_ batch: TaskBatch<Float>, sliceSize: Int = 4_096)
+    public func predictionsAndSensitivities(_ paired: TaskBatch<Float>, sliceSize: Int = 4_096)
         -> (predictions: [Float], sensitivities: [Float]) {
-        let c = config
+        let c = config, batch = inLayout(paired)
         let d = c.inputDim, D = c.tokenDim, T = c.tokenCount
         var predictions: [Float] = []
         var sensitivities: [Float] = []
@@ -40,7 +50,7 @@ public struct TrainedModel: Sendable {
                                gradients: &gradients, inputGradients: buffer.baseAddress!)
             }
             for b in 0..<part.count {
-                let query = (b * T + c.contextSize) * D
+                let query = (b * T + T - 1) * D           // the query token is last in every layout
                 sensitivities += dTokens[query..<(query + d)]
             }
             start += part.count

@@ -187,11 +187,16 @@ public struct AttentionStack: Sendable {
     /// Back-propagates `dPredictions` (`[B, outputDim]`, ∂loss/∂ŷ) through the last forward pass.
     /// Adds parameter gradients into `gradients` (callers zero them once per step) and, when given,
     /// writes ∂loss/∂tokens (`[B, T, tokenDim]`) into `inputGradients`.
+    ///
+    /// With `outputGradients` (`[B, T, D]`, for a forward pass with `computeAllTokens`), the pass
+    /// starts from that gradient of the final tokens instead of the read-out's — for sensitivities of
+    /// any token to any other (the copying analysis); `dPredictions` is then ignored.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public func backward<T: BinaryFloatingPoint>(
         parameters: [T], dPredictions: [T], workspace: Workspace<T>,
-        gradients: inout [T], inputGradients: UnsafeMutablePointer<T>? = nil
+        gradients: inout [T], inputGradients: UnsafeMutablePointer<T>? = nil,
+        outputGradients: UnsafePointer<T>? = nil
     ) {
         let c = config, count = workspace.count
         precondition(dPredictions.count == count * c.outputDim, "dPredictions: wrong count")
@@ -205,6 +210,8 @@ public struct AttentionStack: Sendable {
         let weights = plan.blocks.map { layer in layer.map { block in block.weights.map { w + $0 } } }
         let queryOnly = self.queryOnly(workspace)
         let inputGradientsBox = inputGradients.map { SharedPointer($0) }
+        precondition(outputGradients == nil || workspace.computeAllTokens, "outputGradients needs a forward pass with computeAllTokens")
+        let outputGradientsBox = outputGradients.map { SharedPointer(UnsafeMutablePointer(mutating: $0)) }
         let parameterCount = weightLayout.count
         dPredictions.withUnsafeBufferPointer { dPredBuffer in
             let dPred = dPredBuffer.baseAddress!
@@ -218,9 +225,13 @@ public struct AttentionStack: Sendable {
                 let dM = grads + parameterCount, dK = dM + productsSize
                 grads.update(repeating: 0, count: ws.chunkGradientSize)
                 let blockGradients = plan.blocks.map { layer in layer.map { block in block.weights.map { grads + $0 } } }
-                G.update(repeating: 0, count: n * task)
-                for i in 0..<n {
-                    for o in 0..<c.outputDim { G[i * task + (T_ - 1) * D + c.readoutOffset + o] = -dPred[(first + i) * c.outputDim + o] }
+                if let box = outputGradientsBox {
+                    G.update(from: box.base + first * task, count: n * task)
+                } else {
+                    G.update(repeating: 0, count: n * task)
+                    for i in 0..<n {
+                        for o in 0..<c.outputDim { G[i * task + (T_ - 1) * D + c.readoutOffset + o] = -dPred[(first + i) * c.outputDim + o] }
+                    }
                 }
                 for a in (0..<L).reversed() {
                     let l = c.recurrent ? 0 : a

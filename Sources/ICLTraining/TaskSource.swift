@@ -12,6 +12,12 @@ public struct TaskSource: Sendable {
     public let layout: ModelConfig.TokenLayout
     public let positionalDim: Int
 
+    public init(family: Family, layout: ModelConfig.TokenLayout, positionalDim: Int) {
+        self.family = family
+        self.layout = layout
+        self.positionalDim = positionalDim
+    }
+
     /// Draws into an existing batch of the right shape (the training loop reuses one: no allocation).
     public func sample<T: BinaryFloatingPoint>(into batch: inout TaskBatch<T>, seed: UInt64, stream: UInt64) {
         if case .linearRegression(let tasks) = family, layout == .paired {

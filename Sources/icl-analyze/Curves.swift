@@ -50,9 +50,9 @@ struct CurvesCommand: ParsableCommand {
             do { return try Curves.group(name: key, runs[key]!) } catch let error as AnalysisError { throw UserError(error.message) }
         }
         let baselineModels = try LoadedModel.all(baselines)
-        let lines = baselineModels.map { b in
+        let lines = try baselineModels.map { b in
             Baseline(name: b.name, file: b.path, loss: Evaluation.loss(
-                b.model, on: b.checkpoint.recipe.tasks.sample(count: output.tasks, seed: output.seed, stream: RandomStream.evaluation, as: Float.self)))
+                b.model, on: try b.linearTasks().sample(count: output.tasks, seed: output.seed, stream: RandomStream.evaluation, as: Float.self)))
         }
 
         if output.json {

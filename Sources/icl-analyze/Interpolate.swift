@@ -37,7 +37,7 @@ struct Interpolate: ParsableCommand {
             if let reason = Interpolation.inapplicability(m.model.config) { throw UserError("\(m.path): \(reason)") }
         }
         if let problem = Interpolation.incompatibility(ma.model.config, mb.model.config) { throw UserError("\(b): \(problem) (A is \(a))") }
-        let tasks = ma.checkpoint.recipe.tasks
+        let tasks = try ma.linearTasks()
         let batch = tasks.sample(count: output.tasks, seed: output.seed, stream: RandomStream.evaluation, as: Float.self)
         let curve = try ma.analyse { try Interpolation.curve(ma.model, mb.model, alphas: Interpolation.alphas(count: steps), on: batch) }
 

@@ -55,7 +55,7 @@ struct OOD: ParsableCommand {
 
     func run() throws {
         let loaded = try LoadedModel.all(checkpoints)
-        let base = loaded[0].checkpoint.recipe.tasks
+        let base = try loaded[0].linearTasks()
         var models = loaded.map { (name: $0.name, model: $0.model) }
         for m in loaded {
             if let problem = Evaluation.mismatch(m.model.config, base) { throw UserError("\(m.path): \(problem) (tasks of \(loaded[0].path))") }

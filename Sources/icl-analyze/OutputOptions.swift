@@ -3,6 +3,7 @@ import Foundation
 import ICLAnalysis
 import ICLCheckpoint
 import ICLRender
+import ICLTasks
 
 /// What every analysis subcommand takes besides its inputs: where its results go, and which
 /// evaluation tasks it draws (so two runs on the same files print the same numbers).
@@ -67,6 +68,15 @@ struct LoadedModel {
     let checkpoint: Checkpoint
     let model: TrainedModel
     var name: String
+
+    /// The linear-regression tasks this model was trained on; an error for another family
+    /// (the sine models), which the linear-regression analyses do not apply to.
+    func linearTasks() throws -> LinearRegressionTasks {
+        guard checkpoint.recipe.task.family == "linear-regression" else {
+            throw UserError("\(path): a model of the '\(checkpoint.recipe.task.family)' task family; this analysis uses linear-regression tasks")
+        }
+        return checkpoint.recipe.tasks
+    }
 
     init(_ path: String) throws {
         self.path = path

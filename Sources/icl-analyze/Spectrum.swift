@@ -66,12 +66,12 @@ struct SpectrumCommand: ParsableCommand {
         let loaded = try LoadedModel.all(checkpoints)
         var d = inputDim, r = inputRange
         if let first = loaded.first {
-            d = first.checkpoint.recipe.tasks.inputDim
-            r = first.checkpoint.recipe.tasks.inputRange
+            d = try first.linearTasks().inputDim
+            r = try first.linearTasks().inputRange
         }
         var readings: [(LoadedModel, GammaReading)] = []
         for m in loaded {
-            let tasks = m.checkpoint.recipe.tasks
+            let tasks = try m.linearTasks()
             if tasks.inputDim != d || tasks.inputRange != r {
                 throw UserError("\(m.path): its tasks (d = \(tasks.inputDim), r = \(tasks.inputRange)) differ from \(loaded[0].path)'s (d = \(d), r = \(r))")
             }

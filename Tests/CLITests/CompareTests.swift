@@ -69,7 +69,7 @@ import Testing
         try construct(a, eta: "1")
         try construct(b, eta: "1", recipe: try CLI.writeSmallRecipe(in: directory, inputDim: 3, contextSize: 5))
         expectUserError(try CLI.analyze("compare", a, b, "--tasks", "10"),
-                        mentioning: ["\(b): its tasks (d = 3", "cannot be compared"])
+                        mentioning: ["\(b): its tasks (linear-regression, d = 3", "cannot be compared"])
     }
 
     @Test func unreadableCheckpoints() throws {
@@ -86,7 +86,7 @@ import Testing
                          mentioning: ["--tasks must be at least 1 (got 0)"])
         expectUsageError(try CLI.analyze("compare", "a.h5", "b.h5", "--tasks", "-3"),
                          mentioning: ["--tasks must be at least 1 (got -3)"])
-        expectUsageError(try CLI.analyze("compare", "a.h5"), mentioning: ["Missing expected argument '<b>'"])
+        expectUsageError(try CLI.analyze("compare", "a.h5"), mentioning: ["give a second checkpoint or --against gd"])
         expectUsageError(try CLI.analyze("compare", "a.h5", "b.h5", "--bogus"), mentioning: ["Unknown option '--bogus'"])
     }
 }

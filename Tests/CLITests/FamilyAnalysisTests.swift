@@ -1,0 +1,53 @@
+import Foundation
+import ICLTestSupport
+import Testing
+
+/// Analyses on the rest of the family: a model on alternating tokens, compared with GD built on the
+/// fly, and its copying sensitivities over snapshots.
+@Suite struct FamilyAnalysisTests {
+    func trainAlternating(_ directory: TemporaryDirectory) throws -> String {
+        let out = directory.file("alternating.h5")
+        let r = try CLI.zoo("train", CLI.zooRecipe("alternating-2.json"), "--steps", "4", "--batch-size", "16",
+                            "--validation-tasks", "20", "--out", out)
+        try #require(r.status == 0, "\(r)")
+        return out
+    }
+
+    @Test func compareAgainstGDBuiltOnTheFly() throws {
+        let directory = try TemporaryDirectory()
+        let model = try trainAlternating(directory)
+        let r = try CLI.analyze("compare", model, "--against", "gd", "--gd-steps", "1", "--tasks", "100", "--json")
+        #expect(r.status == 0, "\(r)")
+        let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        // One GD step with a line-searched η on these tasks beats an untrained model.
+        let lossA = object?["loss_a"] as? Double ?? 0, lossB = object?["loss_b"] as? Double ?? 1
+        #expect(lossB < lossA, "\(r.stdout)")
+        expectUsageError(try CLI.analyze("compare", model, "--against", "gdpp"), mentioning: ["--against takes 'gd'"])
+    }
+
+    @Test func copyingOverSnapshotsWithAFigure() throws {
+        let directory = try TemporaryDirectory()
+        let model = try trainAlternating(directory)
+        let png = directory.file("copying.png"), csv = directory.file("copying.csv")
+        let r = try CLI.analyze("copying", model, "--tasks", "30", "--png", png, "--csv", csv)
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("own") && r.stdout.contains("next"))
+        let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        #expect(rows.first == "step,own,next,others,validation_loss")
+        #expect(rows.count == 3, "snapshot at step 0 and the final weights: \(rows)")
+        let header = try Data(contentsOf: URL(fileURLWithPath: png)).prefix(8)
+        #expect(header == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
+    }
+
+    @Test func linearRegressionAnalysesRefuseSineModels() throws {
+        let directory = try TemporaryDirectory()
+        let out = directory.file("sine.h5")
+        let r = try CLI.zoo("train", CLI.zooRecipe("sine-mlp-lsa.json"), "--steps", "2", "--batch-size", "8",
+                            "--validation-tasks", "8", "--out", out)
+        try #require(r.status == 0, "\(r)")
+        expectUserError(try CLI.analyze("ood", out, "--tasks", "10"), mentioning: ["sine", "linear-regression"])
+        // compare works within the family
+        let same = try CLI.analyze("compare", out, out, "--tasks", "20", "--json")
+        #expect(same.status == 0 && same.stdout.contains("\"prediction_diff\":0"), "\(same)")
+    }
+}
