@@ -11,7 +11,7 @@ import Testing
         ("icl-zoo", ["show"], "USAGE: icl-zoo show <file>"),
         ("icl-zoo", ["list"], "USAGE: icl-zoo list"),
         ("icl-analyze", [], "USAGE: icl-analyze <subcommand>"),
-        ("icl-analyze", ["compare"], "USAGE: icl-analyze compare <a> <b>"),
+        ("icl-analyze", ["compare"], "USAGE: icl-analyze compare <a> [<b>]"),
     ])
     func helpExitsZero(tool: String, command: [String], usage: String) throws {
         let result = try CLI.run(tool, command + ["--help"])
