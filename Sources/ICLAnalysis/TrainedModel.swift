@@ -20,8 +20,9 @@ public struct TrainedModel: Sendable {
     /// alternating tokens sees the same tasks rearranged (so models of both layouts can be compared).
     public func inLayout(_ batch: TaskBatch<Float>) -> TaskBatch<Float> {
         let c = config
-        if c.tokenLayout == .alternating, batch.tokenCount == c.contextSize + 1 {
-            return AlternatingTokens.make(from: batch, inputDim: c.inputDim, positionalDim: c.positionalDim)
+        if c.tokenLayout.isAlternating, batch.tokenCount == c.contextSize + 1 {
+            return AlternatingTokens.make(from: batch, inputDim: c.inputDim, positionalDim: c.positionalDim,
+                                          oneHot: c.tokenLayout == .alternatingOneHot)
         }
         return batch
     }

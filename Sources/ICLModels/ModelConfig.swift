@@ -37,6 +37,11 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case paired
         /// `x_1, (0,…,0,y_1), x_2, …, x_q`, each d wide, with sinusoidal positions concatenated (Section 4).
         case alternating
+        /// The same with one-hot positions of width T = 2N + 1 (Appendix A.5, the copy construction).
+        case alternatingOneHot = "alternating_onehot"
+
+        /// Inputs and targets in separate tokens.
+        public var isAlternating: Bool { self != .paired }
     }
 
     public var architecture: Architecture
@@ -102,7 +107,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var tokenDim: Int {
         switch tokenLayout {
         case .paired: return inputDim + outputDim
-        case .alternating: return inputDim + positionalDim
+        case .alternating, .alternatingOneHot: return inputDim + positionalDim
         }
     }
 
@@ -110,7 +115,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var tokenCount: Int {
         switch tokenLayout {
         case .paired: return contextSize + 1
-        case .alternating: return 2 * contextSize + 1
+        case .alternating, .alternatingOneHot: return 2 * contextSize + 1
         }
     }
 
@@ -122,7 +127,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         if embeddingDim > 0 { return modelDim - outputDim }
         switch tokenLayout {
         case .paired: return inputDim
-        case .alternating: return inputDim - outputDim
+        case .alternating, .alternatingOneHot: return inputDim - outputDim
         }
     }
 
@@ -157,6 +162,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             if positionalDim != 0 { out.append("model.positional_dim needs token_layout 'alternating' (got \(positionalDim))") }
         case .alternating:
             if positionalDim < 0 || positionalDim % 2 != 0 { out.append("model.positional_dim must be even and not negative (got \(positionalDim))") }
+            if outputDim > inputDim { out.append("alternating tokens need task.output_dim ≤ task.input_dim") }
+        case .alternatingOneHot:
+            if positionalDim != 2 * contextSize + 1 { out.append("model.positional_dim must be 2N + 1 = \(2 * contextSize + 1) for one-hot positions (got \(positionalDim))") }
             if outputDim > inputDim { out.append("alternating tokens need task.output_dim ≤ task.input_dim") }
         }
         switch architecture {

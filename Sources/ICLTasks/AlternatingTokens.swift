@@ -19,14 +19,23 @@ public enum AlternatingTokens {
         return pe
     }
 
+    /// One-hot position codes: `[positions, positions]`, the identity.
+    public static func oneHotEncoding(positions: Int) -> [Double] {
+        var code = [Double](repeating: 0, count: positions * positions)
+        for pos in 0..<positions { code[pos * positions + pos] = 1 }
+        return code
+    }
+
     /// Rearranges paired tokens (`[B, N + 1, d + o]`, query last) into the alternating layout
-    /// (`[B, 2N + 1, d + P]`). Targets are unchanged.
-    public static func make<T: BinaryFloatingPoint>(from paired: TaskBatch<T>, inputDim d: Int, positionalDim P: Int) -> TaskBatch<T> {
+    /// (`[B, 2N + 1, d + P]`), with sinusoidal positions, or one-hot ones (P = 2N + 1). Targets are unchanged.
+    public static func make<T: BinaryFloatingPoint>(from paired: TaskBatch<T>, inputDim d: Int, positionalDim P: Int,
+                                                    oneHot: Bool = false) -> TaskBatch<T> {
         let o = paired.outputDim, N = paired.tokenCount - 1, width = d + P, T_ = 2 * N + 1
         precondition(o <= d, "alternating tokens need output_dim ≤ input_dim")
         var out = TaskBatch<T>(count: paired.count, tokenCount: T_, tokenDim: width, outputDim: o)
         out.targets = paired.targets
-        let pe = positionalEncoding(positions: T_, width: P).map { T($0) }
+        precondition(!oneHot || P == T_, "one-hot positions need width 2N + 1")
+        let pe = (oneHot ? oneHotEncoding(positions: T_) : positionalEncoding(positions: T_, width: P)).map { T($0) }
         for b in 0..<paired.count {
             let source = b * paired.tokenCount * paired.tokenDim, target = b * T_ * width
             for j in 0...N {

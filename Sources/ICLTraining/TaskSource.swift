@@ -35,7 +35,9 @@ public struct TaskSource: Sendable {
             let paired: TaskBatch<T> = tasks.sample(count: count, seed: seed, stream: stream)
             switch layout {
             case .paired: return paired
-            case .alternating: return AlternatingTokens.make(from: paired, inputDim: tasks.inputDim, positionalDim: positionalDim)
+            case .alternating, .alternatingOneHot:
+                return AlternatingTokens.make(from: paired, inputDim: tasks.inputDim, positionalDim: positionalDim,
+                                              oneHot: layout == .alternatingOneHot)
             }
         }
     }

@@ -10,7 +10,7 @@ import ICLTraining
 struct Construct: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a hand-constructed model as a checkpoint.",
-        subcommands: [GD.self, GDPlusPlus.self])
+        subcommands: [GD.self, GDPlusPlus.self, Copy.self])
 }
 
 extension Construct {
@@ -124,6 +124,46 @@ extension Construct {
             let record = Checkpoint.ConstructionRecord(method: c.architecture.rawValue, etas: etas, gammas: gammas)
             try Checkpoint(config: config, parameters: weights, recipe: recipe, origin: .constructed(record)).write(to: path)
             print("wrote \(path) (η = \(etas), γ = \(gammas))")
+        }
+    }
+}
+
+extension Construct {
+    struct Copy: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "copy",
+            abstract: "The Proposition 3 construction: one linear attention layer that copies each target next to its input.",
+            discussion: """
+            Tokens alternate x_1, (0,…,0,y_1), …, x_q with one-hot positions of width 2N + 1 (token_layout \
+            alternating_onehot). After the layer every x token holds (x_m, y_m) zero-padded: Proposition 1's tokens.
+            """)
+
+        @Option(help: "Recipe whose task section gives d and N (default: \(Paths.defaultRecipe)).")
+        var recipe: String = Paths.defaultRecipe
+
+        @Option(help: "Checkpoint to write (default: zoo/models/copy/construction.h5).")
+        var out = "zoo/models/copy/construction.h5"
+
+        func run() throws {
+            var r: Recipe
+            do { r = try Recipe.load(recipe) } catch let error as RecipeError { throw UserError(error.message) }
+            guard r.task.family == "linear-regression" else { throw UserError("\(recipe): the copy construction needs linear-regression tasks") }
+            r.name = "copy"
+            r.description = "Proposition 3 construction: copies each target into the position slot of the input token before it"
+            r.model = Recipe.ModelSection()
+            r.model.tokenLayout = .alternatingOneHot
+            r.model.positionalDim = 2 * r.task.contextSize + 1
+            r.training.steps = 0
+            r = r.resolved()
+            let config = r.modelConfig
+            if let problem = config.problems().first { throw UserError("\(recipe): \(problem)") }
+            guard config.tokenCount >= config.inputDim else {
+                throw UserError("\(recipe): the copy construction needs 2N + 1 ≥ d (N = \(config.contextSize), d = \(config.inputDim))")
+            }
+            let parameters = Construction.copy(config).map { Float($0) }
+            try Checkpoint(config: config, parameters: parameters, recipe: r,
+                           origin: .constructed(.init(method: "copy", etas: []))).write(to: out)
+            print("wrote \(out)")
         }
     }
 }

@@ -13,7 +13,13 @@ struct Show: ParsableCommand {
         let m = c.config
         print("\(file)")
         print("  model        \(m.architecture.rawValue), \(m.layers) layer(s)\(m.recurrent ? " (recurrent)" : ""), \(m.heads) head(s), key_dim \(m.keyDim)\(m.clipTokens.map { ", tokens clipped to ±\($0)" } ?? "")")
-        print("  tokens       d = \(m.inputDim) inputs + \(m.outputDim) output(s), N = \(m.contextSize) context tokens + 1 query")
+        print("  tasks        d = \(m.inputDim) inputs, \(m.outputDim) output(s), N = \(m.contextSize) examples (\(c.recipe.task.family))")
+        print("  tokens       \(m.tokenLayout.rawValue): T = \(m.tokenCount) tokens of width \(m.tokenDim)"
+              + (m.positionalDim > 0 ? " (\(m.positionalDim) of them positions)" : "")
+              + (m.embeddingDim > 0 ? ", embedded to \(m.embeddingDim)" : ""))
+        let blocks = [m.layerNorm ? "LayerNorm" : nil, m.mlpHidden > 0 ? "MLP \(m.mlpHidden)\(m.mlpFirst ? " (first)" : "")" : nil,
+                      "attention " + m.attention.map(\.rawValue).joined(separator: ", ")].compactMap { $0 }
+        print("  blocks       " + blocks.joined(separator: "; "))
         print("  recipe       \(c.recipe.name)")
         print("  software     \(c.softwareVersion), written \(c.createdUTC)")
         switch c.origin {
@@ -26,7 +32,8 @@ struct Show: ParsableCommand {
                              h.trainLoss[last], h.validationLoss[last], h.step[last], record.seconds))
             }
         case .constructed(let record):
-            print("  constructed  \(record.method), η = \(record.etas.map { String(format: "%.6f", $0) }.joined(separator: ", "))"
+            print("  constructed  \(record.method)"
+                  + (record.etas.isEmpty ? "" : ", η = " + record.etas.map { String(format: "%.6f", $0) }.joined(separator: ", "))
                   + (record.gammas.isEmpty ? "" : ", γ = " + record.gammas.map { String(format: "%.6f", $0) }.joined(separator: ", ")))
             if let best = record.lineSearchLosses.indices.min(by: { record.lineSearchLosses[$0] < record.lineSearchLosses[$1] }) {
                 print(String(format: "  line search  %d values of η on %d tasks (seed %d); best grid point η = %.3f, loss %.6f",

@@ -51,3 +51,20 @@ import Testing
         #expect(same.status == 0 && same.stdout.contains("\"prediction_diff\":0"), "\(same)")
     }
 }
+
+@Suite struct CopyConstructionCommandTests {
+    /// The Proposition 3 checkpoint: its first layer depends on the next token as much as on its own.
+    @Test func constructCopyThenCopyingSeesTheNextToken() throws {
+        let directory = try TemporaryDirectory()
+        let out = directory.file("copy.h5")
+        let r = try CLI.zoo("construct", "copy", "--recipe", CLI.zooRecipe("lsa-1.json"), "--out", out)
+        #expect(r.status == 0, "\(r)")
+        let show = try CLI.zoo("show", out)
+        #expect(show.stdout.contains("alternating_onehot") && show.stdout.contains("constructed  copy"), "\(show)")
+        let copying = try CLI.analyze("copying", out, "--tasks", "20", "--json")
+        let object = try JSONSerialization.jsonObject(with: Data(copying.stdout.utf8)) as? [String: Any]
+        let point = (object?["points"] as? [[String: Any]])?.first
+        let next = point?["next"] as? Double ?? 0, others = point?["others"] as? Double ?? 1
+        #expect(next > 3 * others, "\(copying.stdout)")
+    }
+}

@@ -13,7 +13,8 @@ import Testing
         let lines = result.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first == out, "\(result)")
         for fragment in ["model        lsa, 2 layer(s), 1 head(s), key_dim 4",
-                         "d = 3 inputs + 1 output(s), N = 5 context tokens",
+                         "d = 3 inputs, 1 output(s), N = 5 examples (linear-regression)",
+                         "tokens       paired: T = 6 tokens of width 4",
                          "recipe       tiny",
                          "software     0.",
                          "trained      seed 42, 7 steps, batch 32, Adam lr 0.001",

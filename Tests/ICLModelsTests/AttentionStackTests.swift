@@ -15,7 +15,9 @@ func tasks(_ config: ModelConfig, count: Int, seed: UInt64) -> TaskBatch<Double>
         .sample(count: count, seed: seed, stream: 7, as: Double.self)
     switch config.tokenLayout {
     case .paired: return paired
-    case .alternating: return AlternatingTokens.make(from: paired, inputDim: config.inputDim, positionalDim: config.positionalDim)
+    case .alternating, .alternatingOneHot:
+        return AlternatingTokens.make(from: paired, inputDim: config.inputDim, positionalDim: config.positionalDim,
+                                      oneHot: config.tokenLayout == .alternatingOneHot)
     }
 }
 

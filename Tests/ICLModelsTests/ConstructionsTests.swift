@@ -110,3 +110,36 @@ struct MLPGradientDescentTests {
         }
     }
 }
+
+@Suite("Proposition 3: the copy construction builds Proposition 1's tokens")
+struct CopyConstructionTests {
+    @Test(arguments: [(4, 3), (10, 10)])
+    func everyInputTokenReceivesItsTarget(inputDim d: Int, contextSize N: Int) {
+        let T = 2 * N + 1
+        let config = ModelConfig(architecture: .lsa, layers: 1, heads: 1, inputDim: d, contextSize: N,
+                                 tokenLayout: .alternatingOneHot, positionalDim: T)
+        #expect(config.problems().isEmpty, "\(config.problems())")
+        let paired = LinearRegressionTasks(inputDim: d, contextSize: N).sample(count: 5, seed: 3, stream: 1, as: Double.self)
+        let tokens = AlternatingTokens.make(from: paired, inputDim: d, positionalDim: T, oneHot: true)
+        let stack = AttentionStack(config)
+        let workspace = stack.makeWorkspace(batchSize: 5, as: Double.self)
+        workspace.computeAllTokens = true
+        _ = stack.forward(parameters: Construction.copy(config), tokens: tokens.tokens, count: 5, workspace: workspace)
+        let out = workspace.outputTokens(), D = d + T
+        for b in 0..<5 {
+            for m in 0..<N {
+                // Token 2m now holds Proposition 1's (x_m, y_m): x in the data slot, y where the
+                // position code was (at the last data coordinate of the slot), the rest zero.
+                let token = (b * T + 2 * m) * D, source = (b * (N + 1) + m) * (d + 1)
+                for k in 0..<d { #expect(abs(out[token + k] - paired.tokens[source + k]) < 1e-12) }
+                for k in 0..<T {
+                    let expected = k == d - 1 ? paired.tokens[source + d] : 0
+                    #expect(abs(out[token + d + k] - expected) < 1e-12)
+                }
+            }
+            // The query token has no successor: unchanged.
+            let query = (b * T + T - 1) * D
+            for k in 0..<D { #expect(abs(out[query + k] - tokens.tokens[query + k]) < 1e-12) }
+        }
+    }
+}
