@@ -1,3 +1,5 @@
+import ICLModels
+import ICLTasks
 /// One training run's recorded losses (a checkpoint's `/training/history`), as plain numbers.
 public struct TrainingCurve: Sendable {
     public var name: String
@@ -61,5 +63,23 @@ public enum Curves {
         let train = statistics(\.trainLoss), validation = statistics(\.validationLoss)
         return CurveGroup(name: name, members: runs.map(\.name), steps: steps, trainMean: train.mean, trainStd: train.std,
                           validationMean: validation.mean, validationStd: validation.std)
+    }
+}
+
+/// The alignment measures of one training snapshot against a baseline (Figures 2, 3: how the
+/// trained model comes to agree with GD or GD++ during training).
+public struct AlignmentPoint: Codable, Equatable, Sendable {
+    public var step: Int
+    public var report: AlignmentReport
+}
+
+extension Curves {
+    /// `compare` for every snapshot of a training run against `baseline`, on the same tasks.
+    public static func alignmentOverTraining(_ config: ModelConfig, snapshots: [(step: Int, parameters: [Float])],
+                                             against baseline: TrainedModel, on batch: TaskBatch<Float>) -> [AlignmentPoint] {
+        snapshots.map { snapshot in
+            AlignmentPoint(step: snapshot.step,
+                           report: Alignment.compare(TrainedModel(config: config, parameters: snapshot.parameters), baseline, on: batch))
+        }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import ICLAnalysis
 import ICLCheckpoint
 import ICLMath
+import ICLModels
 import ICLRender
 
 struct CurvesCommand: ParsableCommand {
@@ -21,6 +22,9 @@ struct CurvesCommand: ParsableCommand {
 
     @Option(name: .customLong("baseline"), help: "A checkpoint (e.g. the GD construction) drawn as a horizontal line at its loss; repeatable (default: none).")
     var baselines: [String] = []
+
+    @Option(name: .customLong("align-with"), help: "For checkpoints with snapshots: the alignment measures of every snapshot against this checkpoint, or 'gd' for GD with as many steps as the model has layers and a line-searched η (default: none).")
+    var alignWith: String?
 
     @OptionGroup var output: OutputOptions
 
@@ -55,10 +59,45 @@ struct CurvesCommand: ParsableCommand {
                 b.model, on: try b.linearTasks().sample(count: output.tasks, seed: output.seed, stream: RandomStream.evaluation, as: Float.self)))
         }
 
+        // Alignment over training, for runs that stored snapshots.
+        var alignment: [(name: String, points: [AlignmentPoint])] = []
+        if let alignWith {
+            for m in loaded {
+                guard case .trained(let record) = m.checkpoint.origin, !record.snapshots.isEmpty else { continue }
+                let tasks = try m.linearTasks()
+                let batch = tasks.sample(count: output.tasks, seed: output.seed, stream: RandomStream.evaluation, as: Float.self)
+                let baseline: TrainedModel
+                if alignWith == "gd" {
+                    let c = m.checkpoint.config
+                    let gd = ModelConfig(layers: c.layers, recurrent: true, inputDim: c.inputDim, outputDim: c.outputDim, contextSize: c.contextSize)
+                    let eta = LineSearch.search(batch.converted(to: Double.self), inputDim: c.inputDim, steps: c.layers).bestEta
+                    baseline = TrainedModel(config: gd, parameters: Construction.gradientDescent(gd, etas: [eta]).map { Float($0) })
+                } else {
+                    baseline = try LoadedModel(alignWith).model
+                }
+                alignment.append((m.name, Curves.alignmentOverTraining(m.checkpoint.config,
+                                                                       snapshots: record.snapshots.map { ($0.step, $0.parameters) },
+                                                                       against: baseline, on: batch)))
+            }
+            if alignment.isEmpty { throw UserError("--align-with: none of the checkpoints has snapshots (recipes with snapshot_every store them)") }
+        }
+
         if output.json {
-            struct Report: Encodable { let groups: [CurveGroup]; let baselines: [Baseline]; let tasks: Int; let seed: UInt64 }
-            try output.printJSON(Report(groups: groups, baselines: lines, tasks: output.tasks, seed: output.seed))
+            struct Aligned: Encodable { let name: String; let points: [AlignmentPoint] }
+            struct Report: Encodable {
+                let groups: [CurveGroup]; let baselines: [Baseline]; let alignment: [Aligned]; let tasks: Int; let seed: UInt64
+            }
+            try output.printJSON(Report(groups: groups, baselines: lines, alignment: alignment.map { Aligned(name: $0.name, points: $0.points) },
+                                        tasks: output.tasks, seed: output.seed))
         } else {
+            for (name, points) in alignment {
+                print("alignment of \(name) with \(alignWith ?? "") over training (\(output.tasks) tasks):")
+                print("  step      cosine     sensitivity diff   prediction diff")
+                for p in points {
+                    print(String(format: "  %-8d  %-9.5f  %-17.5f  %.5f", p.step, p.report.sensitivityCosine,
+                                 p.report.sensitivityDiff, p.report.predictionDiff))
+                }
+            }
             print("training curves, mean ± std over seeds (at the last step all seeds recorded):")
             for g in groups {
                 let k = g.steps.count - 1
@@ -92,7 +131,19 @@ struct CurvesCommand: ParsableCommand {
                                       width: 700, height: 460)
             let training = LinePlot(title: "Training loss", xLabel: "training step", yLabel: "loss (log scale)", yScale: .log10,
                                     series: series(\.trainMean, \.trainStd), horizontalLines: references, width: 700, height: 460)
-            return try renderGrid([validation, training], columns: 2)
+            var plots = [validation, training]
+            if !alignment.isEmpty {
+                plots.append(LinePlot(title: "Sensitivity cosine with \(alignWith ?? "")", xLabel: "training step", yLabel: "mean cosine",
+                                      series: alignment.map { Series(name: $0.name, x: $0.points.map { Double($0.step) },
+                                                                     y: $0.points.map(\.report.sensitivityCosine), style: .lineAndMarkers) },
+                                      width: 700, height: 460))
+                plots.append(LinePlot(title: "Prediction difference with \(alignWith ?? "")", xLabel: "training step",
+                                      yLabel: "mean |ŷ − ŷ_baseline| (log scale)", yScale: .log10,
+                                      series: alignment.map { Series(name: $0.name, x: $0.points.map { Double($0.step) },
+                                                                     y: $0.points.map(\.report.predictionDiff), style: .lineAndMarkers) },
+                                      width: 700, height: 460))
+            }
+            return try renderGrid(plots, columns: 2)
         }
     }
 }

@@ -68,3 +68,23 @@ import Testing
         #expect(next > 3 * others, "\(copying.stdout)")
     }
 }
+
+@Suite struct AlignmentOverTrainingTests {
+    /// `curves --align-with gd` on a run with snapshots: one alignment row per snapshot, and a figure.
+    @Test func alignmentOfEverySnapshot() throws {
+        let directory = try TemporaryDirectory()
+        let recipe = directory.file("snap.json"), out = directory.file("snap.h5"), png = directory.file("curves.png")
+        try #"{"name": "snap", "training": {"steps": 6, "batch_size": 32, "eval_every": 3, "validation_tasks": 50, "snapshot_every": 3}}"#
+            .write(toFile: recipe, atomically: false, encoding: .utf8)
+        try #require(try CLI.zoo("train", recipe, "--out", out).status == 0)
+        let r = try CLI.analyze("curves", out, "--align-with", "gd", "--tasks", "100", "--json", "--png", png)
+        #expect(r.status == 0, "\(r)")
+        let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let runs = object?["alignment"] as? [[String: Any]] ?? []
+        let steps = (runs.first?["points"] as? [[String: Any]] ?? []).compactMap { $0["step"] as? Int }
+        #expect(steps == [0, 3, 6], "\(r.stdout)")
+        #expect(FileManager.default.fileExists(atPath: png))
+        expectUserError(try CLI.analyze("curves", out, "--align-with", directory.file("missing.h5"), "--tasks", "10"),
+                        mentioning: ["missing.h5"])
+    }
+}
