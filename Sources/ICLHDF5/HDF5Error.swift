@@ -26,7 +26,7 @@ func silenceHDF5ErrorPrinting() {
     H5Eset_auto2(chdf5_error_stack_default(), nil, nil)
 }
 
-/// The cause HDF5 recorded for the call that just failed, e.g. `truncated file: eof = 1024, …`.
+/// The cause HDF5 recorded for the call that just failed, e.g. `truncated file: eof = 1024, …`, on one line.
 /// The deepest entry of the error stack names the cause; the top one only repeats which API call
 /// failed. Call it straight after the failing call: the next HDF5 call clears the stack.
 func hdf5Cause() -> String? {
@@ -39,7 +39,21 @@ func hdf5Cause() -> String? {
             return 0
         }, collected)
     }
-    return descriptions.last(where: { !$0.isEmpty })
+    return descriptions.last(where: { !$0.isEmpty }).map(oneLine)
+}
+
+/// HDF5's causes can span lines (its I/O errors embed `ctime()`, which ends in a newline); errors are
+/// printed as one line, so each newline becomes a space.
+func oneLine(_ text: String) -> String {
+    String(text.map { $0.isNewline ? " " : $0 }).trimmingTrailingSpaces()
+}
+
+private extension String {
+    func trimmingTrailingSpaces() -> String {
+        var text = Substring(self)
+        while text.last == " " { text = text.dropLast() }
+        return String(text)
+    }
 }
 
 /// An error for an HDF5 call that just failed, with HDF5's own cause appended when it recorded one.

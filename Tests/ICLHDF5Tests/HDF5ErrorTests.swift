@@ -1,5 +1,5 @@
 import Foundation
-import ICLHDF5
+@testable import ICLHDF5
 import ICLTestSupport
 import Testing
 
@@ -38,6 +38,16 @@ import Testing
         let error = try #require(throws: HDF5Error.self) { try HDF5File.open(path) }
         #expect(error.file == path && error.path == "")
         #expect(error.description.hasPrefix("\(path): truncated HDF5 file"), "\(error)")
+        let lines = error.description.split(whereSeparator: \.isNewline)
+        #expect(lines.count == 1, "not one line: \(error)")
+    }
+
+    /// HDF5's I/O errors embed ctime(), which ends in a newline; errors are printed on one line.
+    @Test func hdf5CausesAreJoinedIntoOneLine() {
+        let cause = "file write failed: time = Mon Nov 23 10:30:12 2026\n, filename = 'x.h5', errno = 27\n"
+        #expect(oneLine(cause) == "file write failed: time = Mon Nov 23 10:30:12 2026 , filename = 'x.h5', errno = 27")
+        #expect(oneLine("a\r\nb") == "a b")
+        #expect(oneLine("plain") == "plain")
     }
 
     @Test func creatingInAMissingFolder() throws {

@@ -123,6 +123,60 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == [])
     }
 
+    /// The write fails after the temporary file is complete: the target is a folder that is not empty,
+    /// so the rename is refused. (Tests share one process, so no file-size limit or signal setting here;
+    /// ConstructTests covers a write that fails with EFBIG in a process of its own.)
+    @Test func atomicWriteThatCannotFinishNamesTheTargetOnOneLine() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("model.h5")
+        try FileManager.default.createDirectory(atPath: path + "/inside", withIntermediateDirectories: true)
+        let error = try #require(throws: HDF5Error.self) {
+            try HDF5File.writeAtomically(to: path) { file in
+                try file.write([Float](repeating: 0.5, count: 10_000), shape: [100, 100], at: "/model/W_Q")
+            }
+        }
+        #expect(error.file == path && error.path == "")
+        #expect(error.description.hasPrefix("\(path): cannot rename "), "\(error)")
+        let lines = error.description.split(whereSeparator: \.isNewline)
+        #expect(lines.count == 1, "not one line: \(error)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["model.h5"], "temporary file left")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: path) == ["inside"])
+    }
+
+    /// The file is built in memory and only written out at the end: a body that closes it has thrown
+    /// its contents away, which must be an error rather than an empty or partial file.
+    @Test func closingTheFileInsideAnAtomicWriteIsAnError() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("model.h5")
+        let error = try #require(throws: HDF5Error.self) {
+            try HDF5File.writeAtomically(to: path) { file in
+                try file.write([Float(1)], shape: [1], at: "/model/P")
+                file.close()
+            }
+        }
+        #expect(error.description == "\(path): file is closed")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == [])
+    }
+
+    /// What `writeAtomically` publishes is an ordinary HDF5 file, byte for byte what writing it directly
+    /// to disk gives: nothing of the in-memory driver it was built with is left in it.
+    @Test func atomicWriteGivesTheSameBytesAsAWriteToDisk() throws {
+        let directory = try TemporaryDirectory()
+        func fill(_ file: HDF5File) throws {
+            try file.setAttribute("recipe", "lsa-1", at: "/")
+            try file.write([Float](repeating: 0.25, count: 128 * 256), shape: [128, 256], at: "/model/W_Q")
+            try file.write([Int64(1), 2], shape: [2], at: "/training/step")
+            try file.write(["a", "bb"], at: "/names")
+        }
+        let direct = try HDF5File.create(directory.file("direct.h5"))
+        try fill(direct)
+        direct.close()
+        try HDF5File.writeAtomically(to: directory.file("atomic.h5"), fill)
+        let atomic = try Data(contentsOf: URL(fileURLWithPath: directory.file("atomic.h5")))
+        #expect(atomic.count > 1 << 17, "should span several of the in-memory file's 64 KiB steps")
+        #expect(atomic == (try Data(contentsOf: URL(fileURLWithPath: directory.file("direct.h5")))))
+    }
+
     @Test func h5dumpReadsAWrittenFile() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("dump.h5")
