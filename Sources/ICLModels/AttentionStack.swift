@@ -138,11 +138,10 @@ public struct AttentionStack: Sendable {
                     switch block.kind {
                     case .attention(.linear) where last && queryOnly:
                         // Only the query rows are computed: all the read-out needs.
+                        LinearSelfAttention.forwardQueries(tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
+                                                           M: ws.M + l * H * DD, K: ws.K + l * H * DD, scratch: scratch, delta: out)
                         for i in 0..<n {
                             let q = i * task + (T_ - 1) * D
-                            LinearSelfAttention.forwardQuery(tokens: u + i * task, tokenCount: T_, tokenDim: D, heads: H,
-                                                             M: ws.M + l * H * DD, K: ws.K + l * H * DD,
-                                                             scratch: scratch, delta: out + q)
                             for j in q..<(q + D) { out[j] += state[j] }
                         }
                     case .attention(.linear):
@@ -250,11 +249,9 @@ public struct AttentionStack: Sendable {
                         dU.update(repeating: 0, count: n * task)
                         switch block.kind {
                         case .attention(.linear) where last && queryOnly:
-                            for i in 0..<n {
-                                LinearSelfAttention.backwardQuery(dOut: G + i * task + (T_ - 1) * D, tokens: u + i * task, tokenCount: T_,
-                                                                  tokenDim: D, heads: H, M: ws.M + l * H * DD, K: ws.K + l * H * DD,
-                                                                  scratch: scratch, dE: dU + i * task, dM: dM + l * H * DD, dK: dK + l * H * DD)
-                            }
+                            LinearSelfAttention.backwardQueries(dOut: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
+                                                                M: ws.M + l * H * DD, K: ws.K + l * H * DD, scratch: scratch,
+                                                                dE: dU, dM: dM + l * H * DD, dK: dK + l * H * DD)
                         case .attention(.linear):
                             for i in 0..<n {
                                 let cache = UnsafePointer(ws.at(slot.cache, first + i))

@@ -1,0 +1,47 @@
+import ICLMath
+import ICLModels
+import Testing
+
+@Suite("Linear attention: the chunked query-only path against the per-task reference")
+struct LinearSelfAttentionTests {
+    @Test(arguments: [(1, 5, 4), (2, 11, 11), (3, 7, 6)])
+    func chunkedQueriesEqualThePerTaskKernels(heads H: Int, tokenCount T: Int, tokenDim D: Int) {
+        var random = SplitMix64(seed: UInt64(H * 100 + T))
+        func values(_ count: Int) -> [Double] { (0..<count).map { _ in random.normal() } }
+        let n = 6, task = T * D, DD = D * D
+        let tokens = values(n * task), M = values(H * DD), K = values(H * DD), G = values(n * task)
+        var scratch = [Double](repeating: 0, count: LinearSelfAttention.queriesScratchSize(tasks: n, tokenDim: D) + 4 * DD)
+        // Forward: the query rows.
+        var fast = [Double](repeating: 0, count: n * task), slow = fast
+        LinearSelfAttention.forwardQueries(tokens: tokens, tasks: n, tokenCount: T, tokenDim: D, heads: H, M: M, K: K,
+                                           scratch: &scratch, delta: &fast)
+        for i in 0..<n {
+            slow.withUnsafeMutableBufferPointer { out in
+                tokens.withUnsafeBufferPointer { e in
+                    LinearSelfAttention.forwardQuery(tokens: e.baseAddress! + i * task, tokenCount: T, tokenDim: D, heads: H,
+                                                     M: M, K: K, scratch: &scratch, delta: out.baseAddress! + i * task + (T - 1) * D)
+                }
+            }
+        }
+        for k in fast.indices { #expect(abs(fast[k] - slow[k]) <= 1e-12 * max(1, abs(slow[k]))) }
+        // Backward: input gradients and the products' gradients.
+        var dEFast = [Double](repeating: 0, count: n * task), dESlow = dEFast
+        var dMFast = [Double](repeating: 0, count: H * DD), dMSlow = dMFast, dKFast = dMFast, dKSlow = dMFast
+        LinearSelfAttention.backwardQueries(dOut: G, tokens: tokens, tasks: n, tokenCount: T, tokenDim: D, heads: H, M: M, K: K,
+                                            scratch: &scratch, dE: &dEFast, dM: &dMFast, dK: &dKFast)
+        for i in 0..<n {
+            G.withUnsafeBufferPointer { g in
+                tokens.withUnsafeBufferPointer { e in
+                    dESlow.withUnsafeMutableBufferPointer { dE in
+                        LinearSelfAttention.backwardQuery(dOut: g.baseAddress! + i * task + (T - 1) * D, tokens: e.baseAddress! + i * task,
+                                                          tokenCount: T, tokenDim: D, heads: H, M: M, K: K, scratch: &scratch,
+                                                          dE: dE.baseAddress! + i * task, dM: &dMSlow, dK: &dKSlow)
+                    }
+                }
+            }
+        }
+        for (a, b) in [(dEFast, dESlow), (dMFast, dMSlow), (dKFast, dKSlow)] {
+            for k in a.indices { #expect(abs(a[k] - b[k]) <= 1e-12 * max(1, abs(b[k]))) }
+        }
+    }
+}
