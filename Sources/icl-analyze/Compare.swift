@@ -30,10 +30,10 @@ struct Compare: ParsableCommand {
 
     // parsing: .unconditional takes `-5` as the value, so validate() can say what is wrong with it
     // (by default ArgumentParser reads it as an option and reports a missing value).
-    @Option(parsing: .unconditional, help: "Number of evaluation tasks (default: 10,000).")
+    @Option(parsing: .unconditional, help: "Number of evaluation tasks.")
     var tasks = 10_000
 
-    @Option(help: "Seed of the evaluation tasks (default: 0).")
+    @Option(help: "Seed of the evaluation tasks.")
     var seed: UInt64 = 0
 
     @Flag(help: "Print one JSON object (keys loss_a, loss_b, prediction_diff, sensitivity_cosine, sensitivity_diff, tasks).")

@@ -20,7 +20,7 @@ struct CurvesCommand: ParsableCommand {
     @Argument(help: "Trained checkpoints (.h5); several seeds of a recipe are averaged.")
     var checkpoints: [String]
 
-    @Option(name: .customLong("baseline"), help: "A checkpoint (e.g. the GD construction) drawn as a horizontal line at its loss; repeatable (default: none).")
+    @Option(name: .customLong("baseline"), help: "A checkpoint (e.g. the GD construction) drawn as a horizontal line at its loss; repeatable.")
     var baselines: [String] = []
 
     @Option(name: .customLong("align-with"), help: "For checkpoints with snapshots: the alignment measures of every snapshot against this checkpoint, or 'gd' for GD with as many steps as the model has layers and a line-searched η (default: none).")

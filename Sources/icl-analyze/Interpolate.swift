@@ -21,7 +21,7 @@ struct Interpolate: ParsableCommand {
     @Argument(help: "Model B, at α = 1 (.h5): typically the GD construction.")
     var b: String
 
-    @Option(help: "Evenly spaced values of α from 0 to 1 (default: 21).")
+    @Option(help: "Evenly spaced values of α from 0 to 1.")
     var steps = 21
 
     @OptionGroup var output: OutputOptions

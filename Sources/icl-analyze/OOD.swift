@@ -21,7 +21,7 @@ struct OOD: ParsableCommand {
     @Argument(help: "Checkpoints (.h5), all drawn on one figure.")
     var checkpoints: [String]
 
-    @Option(help: "What α scales: input-range, teacher, laws or laws-teacher (default: input-range).")
+    @Option(help: "What α scales: input-range, teacher, laws or laws-teacher.")
     var shift: DistributionShift = .inputRange
 
     @Option(help: "Smallest α (default: 0.5).")

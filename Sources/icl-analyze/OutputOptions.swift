@@ -17,10 +17,10 @@ struct OutputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Also draw the figure as a PNG to this file (default: none).", valueName: "file"))
     var png: String?
 
-    @Option(help: "Number of evaluation tasks (default: 10,000).")
+    @Option(help: "Number of evaluation tasks.")
     var tasks = 10_000
 
-    @Option(help: "Seed of the evaluation tasks, drawn from the evaluation stream, disjoint from training and validation (default: 0).")
+    @Option(help: "Seed of the evaluation tasks, drawn from the evaluation stream, disjoint from training and validation.")
     var seed: UInt64 = 0
 
     func validate() throws {

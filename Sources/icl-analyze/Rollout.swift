@@ -18,10 +18,10 @@ struct RolloutCommand: ParsableCommand {
     @Argument(help: "Checkpoints (.h5) with one parameter layer (a 1-layer or recurrent model; see --layer), all on one figure.")
     var checkpoints: [String]
 
-    @Option(help: "Applications of the layer (default: 50).")
+    @Option(help: "Applications of the layer.")
     var steps = 50
 
-    @Option(name: .customLong("lambda"), help: "Dampening λ in y ← y + λ·Δy (default: 0.75).")
+    @Option(name: .customLong("lambda"), help: "Dampening λ in y ← y + λ·Δy.")
     var lambda = 0.75
 
     @Option(help: "Which parameter layer to repeat in models with several (default: the only one; needed when there are several).")

@@ -21,19 +21,19 @@ struct SpectrumCommand: ParsableCommand {
     @Argument(help: "Recurrent LSA or GD++ checkpoints (.h5) to read γ from (default: none).")
     var checkpoints: [String] = []
 
-    @Option(name: .customLong("context-sizes"), help: "Context sizes N, comma-separated (default: 10,25,50,100).")
+    @Option(name: .customLong("context-sizes"), help: "Context sizes N, comma-separated.")
     var contextSizes = "10,25,50,100"
 
-    @Option(name: .customLong("gamma-max"), help: "Largest γ of the grid, which starts at 0 (default: 0.25).")
+    @Option(name: .customLong("gamma-max"), help: "Largest γ of the grid, which starts at 0.")
     var gammaMax = 0.25
 
-    @Option(name: .customLong("gamma-points"), help: "Evenly spaced values of γ (default: 51).")
+    @Option(name: .customLong("gamma-points"), help: "Evenly spaced values of γ.")
     var gammaPoints = 51
 
-    @Option(name: .customLong("input-dim"), help: "Input width d (default: 10; a checkpoint's, when one is given).")
+    @Option(name: .customLong("input-dim"), help: "Input width d.")
     var inputDim = 10
 
-    @Option(name: .customLong("input-range"), help: "Inputs x ~ U(−r/2, r/2) (default: 1; a checkpoint's, when one is given).")
+    @Option(name: .customLong("input-range"), help: "Inputs x ~ U(−r/2, r/2).")
     var inputRange = 1.0
 
     @OptionGroup var output: OutputOptions

@@ -14,19 +14,19 @@ struct ICLBench: ParsableCommand {
         abstract: "Median time per training step (sample, forward, backward, Adam) for the zoo's models, FLOPs and GFLOP/s, against OpenBLAS SGEMM on this machine.",
         discussion: "Build with `swift build -c release`; timings from a debug build mean nothing. Look at /proc/loadavg first: the machine is shared.")
 
-    @Option(help: "Timed steps per model after warm-up (default: 200).")
+    @Option(help: "Timed steps per model after warm-up.")
     var steps = 200
 
-    @Option(help: "Warm-up steps (default: 20).")
+    @Option(help: "Warm-up steps.")
     var warmup = 20
 
-    @Option(name: .customLong("batch-size"), help: "Tasks per step (default: 2,048).")
+    @Option(name: .customLong("batch-size"), help: "Tasks per step.")
     var batchSize = 2_048
 
     @Option(help: "Only the models whose name contains this (default: all).")
     var only: String?
 
-    @Option(help: "Folder of the recipes to time (default: zoo).")
+    @Option(help: "Folder of the recipes to time.")
     var zoo = "zoo"
 
     @Flag(help: "One JSON object instead of a table.")

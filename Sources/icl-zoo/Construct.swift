@@ -26,7 +26,7 @@ extension Construct {
 
         // parsing: .unconditional takes `-5` as the value, so validate() can say what is wrong with it
         // (by default ArgumentParser reads it as an option and reports a missing value).
-        @Option(parsing: .unconditional, help: "Number of layers, i.e. of GD steps (default: 1).")
+        @Option(parsing: .unconditional, help: "Number of layers, i.e. of GD steps.")
         var layers = 1
 
         @Flag(help: "One layer applied L times instead of L separate layers.")
@@ -35,13 +35,13 @@ extension Construct {
         @Option(parsing: .unconditional, help: "Learning rate η (default: line search).")
         var eta: Double?
 
-        @Option(parsing: .unconditional, help: "Tasks for the line search (default: 10,000).")
+        @Option(parsing: .unconditional, help: "Tasks for the line search.")
         var tasks = 10_000
 
-        @Option(help: "Seed of the line-search tasks (default: 0).")
+        @Option(help: "Seed of the line-search tasks.")
         var seed: UInt64 = 0
 
-        @Option(help: "Recipe whose task section describes the tasks (default: \(Paths.defaultRecipe)).")
+        @Option(help: "Recipe whose task section describes the tasks).")
         var recipe: String = Paths.defaultRecipe
 
         @Option(help: "Checkpoint to write (default: zoo/models/gd-<L>/construction.h5).")
@@ -138,10 +138,10 @@ extension Construct {
             alternating_onehot). After the layer every x token holds (x_m, y_m) zero-padded: Proposition 1's tokens.
             """)
 
-        @Option(help: "Recipe whose task section gives d and N (default: \(Paths.defaultRecipe)).")
+        @Option(help: "Recipe whose task section gives d and N).")
         var recipe: String = Paths.defaultRecipe
 
-        @Option(help: "Checkpoint to write (default: zoo/models/copy/construction.h5).")
+        @Option(help: "Checkpoint to write.")
         var out = "zoo/models/copy/construction.h5"
 
         func run() throws {

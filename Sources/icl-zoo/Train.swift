@@ -36,7 +36,7 @@ struct Train: ParsableCommand {
     @Option(help: "Checkpoint to write, for a single model (default: <models>/<recipe name>/seed-<seed>.h5).")
     var out: String?
 
-    @Option(help: "Folder of the zoo's checkpoints (default: zoo/models).")
+    @Option(help: "Folder of the zoo's checkpoints.")
     var models = "zoo/models"
 
     @Flag(help: "Print plain progress lines even on a terminal.")
