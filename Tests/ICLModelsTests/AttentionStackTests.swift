@@ -93,17 +93,9 @@ struct AttentionStackGradientTests {
         let probed = ProbedStack(stack: stack, batch: batch, probe: GradientCheck.probe(count: 3 * config.outputDim, seed: 9),
                                  allTokens: allTokens)
         let (dParameters, dTokens) = probed.gradients(parameters: parameters)
-        let check = GradientCheck()
-        for entry in stack.layout.entries {
-            let mismatches = check.compare(tensor: entry.name, values: parameters, analytic: dParameters,
-                                           indices: Array(entry.range)) {
-                probed.loss(parameters: $0, tokens: batch.tokens)
-            }
-            #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")
-        }
-        let mismatches = check.compare(tensor: "tokens", values: batch.tokens, analytic: dTokens) {
-            probed.loss(parameters: parameters, tokens: $0)
-        }
+        let mismatches = GradientCheck().compareAll(
+            tensors: stack.layout.entries.map { ($0.name, $0.range) }, parameters: parameters, dParameters: dParameters,
+            tokens: batch.tokens, dTokens: dTokens) { probed.loss(parameters: $0, tokens: $1) }
         #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")
         // The query's own token matters (it is a query, not a key): its gradient is not all zero.
         let query = (config.tokenCount - 1) * config.tokenDim

@@ -74,17 +74,10 @@ struct LayerNormTests {
         let tokens = shape.randomTokens(seed: 42)
         let probe = GradientCheck.probe(count: shape.tokenEntries, seed: 43)
         let (dParameters, dTokens) = shape.gradients(parameters: parameters, tokens: tokens, probe: probe)
-        let check = GradientCheck()
-        for (name, range) in [("scale", shape.scaleRange), ("offset", shape.offsetRange)] {
-            let mismatches = check.compare(tensor: name, values: parameters, analytic: dParameters, indices: Array(range)) {
-                shape.loss(parameters: $0, tokens: tokens, probe: probe)
-            }
-            #expect(mismatches.isEmpty, "\(shape) \(name): \(mismatches.prefix(3))")
-        }
-        let mismatches = check.compare(tensor: "tokens", values: tokens, analytic: dTokens) {
-            shape.loss(parameters: parameters, tokens: $0, probe: probe)
-        }
-        #expect(mismatches.isEmpty, "\(shape) tokens: \(mismatches.prefix(3))")
+        let mismatches = GradientCheck().compareAll(
+            tensors: [("scale", shape.scaleRange), ("offset", shape.offsetRange)], parameters: parameters, dParameters: dParameters,
+            tokens: tokens, dTokens: dTokens) { shape.loss(parameters: $0, tokens: $1, probe: probe) }
+        #expect(mismatches.isEmpty, "\(shape): \(mismatches.prefix(3))")
     }
 
     @Test func backwardTwiceDoublesTheGradients() {

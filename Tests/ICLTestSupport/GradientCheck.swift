@@ -40,6 +40,17 @@ public struct GradientCheck {
         return mismatches
     }
 
+    /// Every named tensor of `parameters` and then the input `tokens` against central differences of
+    /// `loss(parameters, tokens)`: all the mismatches, each naming its tensor.
+    public func compareAll(tensors: [(name: String, range: Range<Int>)], parameters: [Double], dParameters: [Double],
+                           tokens: [Double], dTokens: [Double], loss: ([Double], [Double]) -> Double) -> [Mismatch] {
+        var mismatches: [Mismatch] = []
+        for (name, range) in tensors {
+            mismatches += compare(tensor: name, values: parameters, analytic: dParameters, indices: Array(range)) { loss($0, tokens) }
+        }
+        return mismatches + compare(tensor: "tokens", values: tokens, analytic: dTokens) { loss(parameters, $0) }
+    }
+
     /// Whether `twice` is `2 · once` entry by entry (to 1e-12, relative): the backward pass adds into
     /// its gradients instead of overwriting them. Returns the first offending index, or nil.
     public static func firstNotDoubled(once: [Double], twice: [Double]) -> Int? {
