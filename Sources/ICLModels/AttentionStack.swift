@@ -145,12 +145,9 @@ public struct AttentionStack: Sendable {
                             for j in q..<(q + D) { out[j] += state[j] }
                         }
                     case .attention(.linear):
-                        for i in 0..<n {
-                            let cache = ws.at(slot.cache, first + i)
-                            LinearSelfAttention.forward(tokens: u + i * task, tokenCount: T_, tokenDim: D, heads: H,
-                                                        M: ws.M + l * H * DD, K: ws.K + l * H * DD, C: cache, A: cache + DD,
-                                                        scratch: scratch, delta: out + i * task)
-                        }
+                        LinearSelfAttention.forwardChunk(tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
+                                                         M: ws.M + l * H * DD, K: ws.K + l * H * DD, cache: ws.at(slot.cache, first),
+                                                         scratch: scratch, delta: out)
                     case .attention(.softmax):
                         for i in 0..<n {
                             SoftmaxAttention.forward(tokens: u + i * task, tokenCount: T_, tokenDim: D, heads: H, keyDim: c.keyDim,
@@ -253,12 +250,9 @@ public struct AttentionStack: Sendable {
                                                                 M: ws.M + l * H * DD, K: ws.K + l * H * DD, scratch: scratch,
                                                                 dE: dU, dM: dM + l * H * DD, dK: dK + l * H * DD)
                         case .attention(.linear):
-                            for i in 0..<n {
-                                let cache = UnsafePointer(ws.at(slot.cache, first + i))
-                                LinearSelfAttention.backward(dOut: G + i * task, tokens: u + i * task, tokenCount: T_, tokenDim: D, heads: H,
-                                                             M: ws.M + l * H * DD, K: ws.K + l * H * DD, C: cache, A: cache + DD,
-                                                             scratch: scratch, dE: dU + i * task, dM: dM + l * H * DD, dK: dK + l * H * DD)
-                            }
+                            LinearSelfAttention.backwardChunk(dOut: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
+                                                              M: ws.M + l * H * DD, K: ws.K + l * H * DD, cache: ws.at(slot.cache, first),
+                                                              scratch: scratch, dE: dU, dM: dM + l * H * DD, dK: dK + l * H * DD)
                         case .attention(.softmax):
                             for i in 0..<n {
                                 SoftmaxAttention.backward(dDelta: G + i * task, tokens: u + i * task, tokenCount: T_, tokenDim: D, heads: H,

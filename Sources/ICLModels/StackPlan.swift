@@ -82,7 +82,7 @@ struct StackPlan: Sendable {
                     slot.normed = region(T * D)
                 }
                 switch block.kind {
-                case .attention(.linear): slot.cache = region(2 * D * D)
+                case .attention(.linear): slot.cache = region(LinearSelfAttention.chunkCacheSize(tokenDim: D))
                 case .attention(.softmax): slot.cache = region(SoftmaxAttention.cacheSize(tokenCount: T, tokenDim: D, heads: H, keyDim: Dk))
                 case .mlp: slot.cache = region(MultiLayerPerceptron.cacheSize(rows: T, hidden: c.mlpHidden))
                 }
@@ -101,7 +101,8 @@ struct StackPlan: Sendable {
     /// attention, for the whole chunk for the MLP), then three `[tasks, T, D]` gradient buffers.
     static func scratchSize(_ c: ModelConfig, tasks: Int) -> (kernel: Int, total: Int) {
         let D = c.modelDim, T = c.tokenCount
-        var kernel = max(4 * D * D + 5 * D, LinearSelfAttention.queriesScratchSize(tasks: tasks, tokenDim: D))
+        var kernel = max(LinearSelfAttention.chunkScratchSize(tasks: tasks, tokenCount: T, tokenDim: D),
+                         LinearSelfAttention.queriesScratchSize(tasks: tasks, tokenDim: D))
         kernel = max(kernel, SoftmaxAttention.scratchSize(tokenCount: T, tokenDim: D, heads: c.heads, keyDim: c.keyDim))
         if c.mlpHidden > 0 { kernel = max(kernel, MultiLayerPerceptron.scratchSize(rows: tasks * T, hidden: c.mlpHidden)) }
         return (kernel, kernel + 3 * tasks * T * D)

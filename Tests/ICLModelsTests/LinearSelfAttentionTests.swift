@@ -44,4 +44,42 @@ struct LinearSelfAttentionTests {
             for k in a.indices { #expect(abs(a[k] - b[k]) <= 1e-12 * max(1, abs(b[k]))) }
         }
     }
+
+    @Test(arguments: [(1, 5, 4), (2, 11, 11), (4, 7, 6)])
+    func theChunkedFullLayerEqualsThePerTaskKernels(heads H: Int, tokenCount T: Int, tokenDim D: Int) {
+        var random = SplitMix64(seed: UInt64(H * 1000 + T))
+        func values(_ count: Int) -> [Double] { (0..<count).map { _ in random.normal() } }
+        let n = 5, task = T * D, DD = D * D
+        let tokens = values(n * task), M = values(H * DD), K = values(H * DD), G = values(n * task)
+        var scratch = [Double](repeating: 0, count: LinearSelfAttention.chunkScratchSize(tasks: n, tokenCount: T, tokenDim: D))
+        var cache = [Double](repeating: 0, count: n * DD)
+        var fast = [Double](repeating: 0, count: n * task)
+        LinearSelfAttention.forwardChunk(tokens: tokens, tasks: n, tokenCount: T, tokenDim: D, heads: H, M: M, K: K,
+                                         cache: &cache, scratch: &scratch, delta: &fast)
+        var dEFast = [Double](repeating: 0, count: n * task)
+        var dMFast = [Double](repeating: 0, count: H * DD), dKFast = dMFast
+        LinearSelfAttention.backwardChunk(dOut: G, tokens: tokens, tasks: n, tokenCount: T, tokenDim: D, heads: H, M: M, K: K,
+                                          cache: cache, scratch: &scratch, dE: &dEFast, dM: &dMFast, dK: &dKFast)
+        var slow = [Double](repeating: 0, count: n * task), dESlow = slow
+        var dMSlow = [Double](repeating: 0, count: H * DD), dKSlow = dMSlow
+        var C = [Double](repeating: 0, count: DD), A = C, reference = [Double](repeating: 0, count: 4 * DD)
+        for i in 0..<n {
+            tokens.withUnsafeBufferPointer { e in
+                slow.withUnsafeMutableBufferPointer { out in
+                    LinearSelfAttention.forward(tokens: e.baseAddress! + i * task, tokenCount: T, tokenDim: D, heads: H, M: M, K: K,
+                                                C: &C, A: &A, scratch: &reference, delta: out.baseAddress! + i * task)
+                }
+                G.withUnsafeBufferPointer { g in
+                    dESlow.withUnsafeMutableBufferPointer { dE in
+                        LinearSelfAttention.backward(dOut: g.baseAddress! + i * task, tokens: e.baseAddress! + i * task, tokenCount: T,
+                                                     tokenDim: D, heads: H, M: M, K: K, C: C, A: A, scratch: &reference,
+                                                     dE: dE.baseAddress! + i * task, dM: &dMSlow, dK: &dKSlow)
+                    }
+                }
+            }
+        }
+        for (a, b) in [(fast, slow), (dEFast, dESlow), (dMFast, dMSlow), (dKFast, dKSlow)] {
+            for k in a.indices { #expect(abs(a[k] - b[k]) <= 1e-11 * max(1, abs(b[k]))) }
+        }
+    }
 }
