@@ -149,11 +149,9 @@ public struct AttentionStack: Sendable {
                                                          M: ws.M + l * H * DD, K: ws.K + l * H * DD, cache: ws.at(slot.cache, first),
                                                          scratch: scratch, delta: out)
                     case .attention(.softmax):
-                        for i in 0..<n {
-                            SoftmaxAttention.forward(tokens: u + i * task, tokenCount: T_, tokenDim: D, heads: H, keyDim: c.keyDim,
-                                                     weights: blockWeights, cache: ws.at(slot.cache, first + i), scratch: scratch,
-                                                     delta: out + i * task)
-                        }
+                        SoftmaxAttention.forwardChunk(tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H, keyDim: c.keyDim,
+                                                      weights: blockWeights, cache: ws.at(slot.cache, first), scratch: scratch,
+                                                      delta: out)
                     case .mlp:
                         MultiLayerPerceptron.forward(tokens: u, rows: n * T_, tokenDim: D, hidden: c.mlpHidden,
                                                      W_1: blockWeights[0], b_1: blockWeights[1], W_2: blockWeights[2], b_2: blockWeights[3],
@@ -254,11 +252,9 @@ public struct AttentionStack: Sendable {
                                                               M: ws.M + l * H * DD, K: ws.K + l * H * DD, cache: ws.at(slot.cache, first),
                                                               scratch: scratch, dE: dU, dM: dM + l * H * DD, dK: dK + l * H * DD)
                         case .attention(.softmax):
-                            for i in 0..<n {
-                                SoftmaxAttention.backward(dDelta: G + i * task, tokens: u + i * task, tokenCount: T_, tokenDim: D, heads: H,
-                                                          keyDim: c.keyDim, weights: weights[l][k], cache: ws.at(slot.cache, first + i),
-                                                          scratch: scratch, dTokens: dU + i * task, gradients: blockGradients[l][k])
-                            }
+                            SoftmaxAttention.backwardChunk(dDelta: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
+                                                           keyDim: c.keyDim, weights: weights[l][k], cache: ws.at(slot.cache, first),
+                                                           scratch: scratch, dTokens: dU, gradients: blockGradients[l][k])
                         case .mlp:
                             let g = blockGradients[l][k], bw = weights[l][k]
                             MultiLayerPerceptron.backward(dDelta: G, tokens: u, rows: n * T_, tokenDim: D, hidden: c.mlpHidden,

@@ -83,7 +83,7 @@ struct StackPlan: Sendable {
                 }
                 switch block.kind {
                 case .attention(.linear): slot.cache = region(LinearSelfAttention.chunkCacheSize(tokenDim: D))
-                case .attention(.softmax): slot.cache = region(SoftmaxAttention.cacheSize(tokenCount: T, tokenDim: D, heads: H, keyDim: Dk))
+                case .attention(.softmax): slot.cache = region(SoftmaxAttention.chunkCacheSize(tokenCount: T, heads: H))
                 case .mlp: slot.cache = region(MultiLayerPerceptron.cacheSize(rows: T, hidden: c.mlpHidden))
                 }
                 slot.output = region(T * D)
@@ -103,7 +103,7 @@ struct StackPlan: Sendable {
         let D = c.modelDim, T = c.tokenCount
         var kernel = max(LinearSelfAttention.chunkScratchSize(tasks: tasks, tokenCount: T, tokenDim: D),
                          LinearSelfAttention.queriesScratchSize(tasks: tasks, tokenDim: D))
-        kernel = max(kernel, SoftmaxAttention.scratchSize(tokenCount: T, tokenDim: D, heads: c.heads, keyDim: c.keyDim))
+        kernel = max(kernel, SoftmaxAttention.chunkScratchSize(tasks: tasks, tokenCount: T, keyDim: c.keyDim))
         if c.mlpHidden > 0 { kernel = max(kernel, MultiLayerPerceptron.scratchSize(rows: tasks * T, hidden: c.mlpHidden)) }
         return (kernel, kernel + 3 * tasks * T * D)
     }

@@ -230,3 +230,66 @@ struct SoftmaxAttentionTests {
         #expect(two.forward == 2 * one.forward && two.backward == 2 * one.backward)
     }
 }
+
+@Suite("Softmax attention: the chunked path against the per-task reference")
+struct SoftmaxAttentionChunkTests {
+    @Test(arguments: [(1, 5, 4, 3), (2, 11, 11, 11), (2, 7, 6, 4)])
+    func chunkedEqualsPerTask(heads H: Int, tokenCount T: Int, tokenDim D: Int, keyDim Dk: Int) {
+        var random = SplitMix64(seed: UInt64(7 * H + T))
+        func values(_ count: Int) -> [Double] { (0..<count).map { _ in 0.5 * random.normal() } }
+        let n = 4, task = T * D
+        let tokens = values(n * task), G = values(n * task)
+        let weightValues = (0..<(4 * H)).map { k in values(k % 4 == 3 ? D * Dk : Dk * D) }
+        var gradientsFast = weightValues.map { [Double](repeating: 0, count: $0.count) }, gradientsSlow = gradientsFast
+        var fast = [Double](repeating: 0, count: n * task), slow = fast, dEFast = fast, dESlow = fast
+        var cache = [Double](repeating: 0, count: n * SoftmaxAttention.chunkCacheSize(tokenCount: T, heads: H))
+        var scratch = [Double](repeating: 0, count: SoftmaxAttention.chunkScratchSize(tasks: n, tokenCount: T, keyDim: Dk))
+        var taskCache = [Double](repeating: 0, count: SoftmaxAttention.cacheSize(tokenCount: T, tokenDim: D, heads: H, keyDim: Dk))
+        var taskScratch = [Double](repeating: 0, count: SoftmaxAttention.scratchSize(tokenCount: T, tokenDim: D, heads: H, keyDim: Dk))
+        let pointers = weightValues.map { v -> UnsafeMutablePointer<Double> in
+            let p = UnsafeMutablePointer<Double>.allocate(capacity: v.count)
+            p.initialize(from: v, count: v.count)
+            return p
+        }
+        defer { pointers.forEach { $0.deallocate() } }
+        let w = pointers.map { UnsafePointer($0) }
+        func withGradients(_ gradients: inout [[Double]], _ body: ([UnsafeMutablePointer<Double>]) -> Void) {
+            let buffers = gradients.map { g -> UnsafeMutablePointer<Double> in
+                let p = UnsafeMutablePointer<Double>.allocate(capacity: g.count)
+                p.initialize(from: g, count: g.count)
+                return p
+            }
+            body(buffers)
+            for k in gradients.indices {
+                gradients[k] = Array(UnsafeBufferPointer(start: buffers[k], count: gradients[k].count))
+                buffers[k].deallocate()
+            }
+        }
+        SoftmaxAttention.forwardChunk(tokens: tokens, tasks: n, tokenCount: T, tokenDim: D, heads: H, keyDim: Dk, weights: w,
+                                      cache: &cache, scratch: &scratch, delta: &fast)
+        withGradients(&gradientsFast) { g in
+            SoftmaxAttention.backwardChunk(dDelta: G, tokens: tokens, tasks: n, tokenCount: T, tokenDim: D, heads: H, keyDim: Dk,
+                                           weights: w, cache: cache, scratch: &scratch, dTokens: &dEFast, gradients: g)
+        }
+        withGradients(&gradientsSlow) { g in
+            for i in 0..<n {
+                tokens.withUnsafeBufferPointer { e in
+                    slow.withUnsafeMutableBufferPointer { out in
+                        SoftmaxAttention.forward(tokens: e.baseAddress! + i * task, tokenCount: T, tokenDim: D, heads: H, keyDim: Dk,
+                                                 weights: w, cache: &taskCache, scratch: &taskScratch, delta: out.baseAddress! + i * task)
+                    }
+                    G.withUnsafeBufferPointer { dOut in
+                        dESlow.withUnsafeMutableBufferPointer { dE in
+                            SoftmaxAttention.backward(dDelta: dOut.baseAddress! + i * task, tokens: e.baseAddress! + i * task,
+                                                      tokenCount: T, tokenDim: D, heads: H, keyDim: Dk, weights: w, cache: taskCache,
+                                                      scratch: &taskScratch, dTokens: dE.baseAddress! + i * task, gradients: g)
+                        }
+                    }
+                }
+            }
+        }
+        for (a, b) in [(fast, slow), (dEFast, dESlow)] + zip(gradientsFast, gradientsSlow).map({ ($0, $1) }) {
+            for k in a.indices { #expect(abs(a[k] - b[k]) <= 1e-11 * max(1, abs(b[k]))) }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import ICLMath
+
+/// Softmax attention for a whole chunk of tasks: the fast path of `SoftmaxAttention.forward` /
+/// `backward`, which stay as the readable per-task reference (a test holds the two equal). The
+/// projections with the shared `W_Q`, `W_K`, `W_V`, `P` and their gradients run over all the chunk's
+/// tokens at once (keys and values are projected for the query rows too, then left unused); the
+/// scores, the softmax and `A V` stay per task.
+extension SoftmaxAttention {
+    /// Per task: the attention weights A of every head (H·T·N); the rest is recomputed.
+    public static func chunkCacheSize(tokenCount T: Int, heads H: Int) -> Int { H * T * (T - 1) }
+
+    /// Scratch for `n` tasks: eight `[n, T, Dk]` buffers and one `[T, N]`.
+    public static func chunkScratchSize(tasks n: Int, tokenCount T: Int, keyDim Dk: Int) -> Int {
+        8 * n * T * Dk + T * (T - 1)
+    }
+
+    /// Q, K, V of head h for every token of the chunk, `[n·T, Dk]` each.
+    @inlinable
+    static func project<T: BinaryFloatingPoint>(_ e: UnsafePointer<T>, rows: Int, tokenDim D: Int, keyDim Dk: Int,
+                                                weights w: [UnsafePointer<T>], head h: Int,
+                                                Q: UnsafeMutablePointer<T>, K: UnsafeMutablePointer<T>, V: UnsafeMutablePointer<T>) {
+        gemm(rows, Dk, D, e, w[4 * h], transposeB: true, into: Q)
+        gemm(rows, Dk, D, e, w[4 * h + 1], transposeB: true, into: K)
+        gemm(rows, Dk, D, e, w[4 * h + 2], transposeB: true, into: V)
+    }
+
+    @inlinable
+    public static func forwardChunk<T: BinaryFloatingPoint>(
+        tokens e: UnsafePointer<T>, tasks n: Int, tokenCount T_: Int, tokenDim D: Int, heads: Int, keyDim Dk: Int,
+        weights w: [UnsafePointer<T>], cache: UnsafeMutablePointer<T>, scratch: UnsafeMutablePointer<T>,
+        delta: UnsafeMutablePointer<T>
+    ) {
+        let N = T_ - 1, rows = n * T_, block = T_ * Dk, perTask = heads * T_ * N
+        let scale = 1 / T(Double(Dk).squareRoot())
+        let Q = scratch, K = Q + n * block, V = K + n * block, O = V + n * block
+        delta.update(repeating: 0, count: rows * D)
+        for h in 0..<heads {
+            project(e, rows: rows, tokenDim: D, keyDim: Dk, weights: w, head: h, Q: Q, K: K, V: V)
+            for i in 0..<n {
+                let A = cache + i * perTask + h * T_ * N
+                gemm(T_, N, Dk, Q + i * block, K + i * block, transposeB: true, into: A)
+                for j in 0..<T_ {
+                    let row = A + j * N
+                    var largest = -T.infinity
+                    for k in 0..<N { row[k] *= scale; largest = max(largest, row[k]) }
+                    var sum: T = 0
+                    for k in 0..<N { row[k] = exponential(row[k] - largest); sum += row[k] }
+                    for k in 0..<N { row[k] /= sum }
+                }
+                gemm(T_, Dk, N, A, V + i * block, into: O + i * block)
+            }
+            gemm(rows, D, Dk, O, w[4 * h + 3], transposeB: true, into: delta, accumulate: true)
+        }
+    }
+
+    @inlinable
+    public static func backwardChunk<T: BinaryFloatingPoint>(
+        dDelta G: UnsafePointer<T>, tokens e: UnsafePointer<T>, tasks n: Int, tokenCount T_: Int, tokenDim D: Int,
+        heads: Int, keyDim Dk: Int, weights w: [UnsafePointer<T>], cache: UnsafePointer<T>,
+        scratch: UnsafeMutablePointer<T>, dTokens dE: UnsafeMutablePointer<T>, gradients g: [UnsafeMutablePointer<T>]
+    ) {
+        let N = T_ - 1, rows = n * T_, block = T_ * Dk, perTask = heads * T_ * N
+        let scale = 1 / T(Double(Dk).squareRoot())
+        let Q = scratch, K = Q + n * block, V = K + n * block, O = V + n * block
+        let dO = O + n * block, dQ = dO + n * block, dK = dQ + n * block, dV = dK + n * block, dA = dV + n * block
+        for h in 0..<heads {
+            project(e, rows: rows, tokenDim: D, keyDim: Dk, weights: w, head: h, Q: Q, K: K, V: V)
+            gemm(rows, Dk, D, G, w[4 * h + 3], into: dO)                                     // dO = G P
+            dK.update(repeating: 0, count: n * block)
+            dV.update(repeating: 0, count: n * block)
+            for i in 0..<n {
+                let A = cache + i * perTask + h * T_ * N
+                gemm(T_, Dk, N, A, V + i * block, into: O + i * block)                       // O = A V
+                gemm(T_, N, Dk, dO + i * block, V + i * block, transposeB: true, into: dA)   // dA = dO Vᵀ
+                gemm(N, Dk, T_, A, transposeA: true, dO + i * block, into: dV + i * block)   // dV = Aᵀ dO
+                for j in 0..<T_ {
+                    let a = A + j * N, d = dA + j * N
+                    var inner: T = 0
+                    for k in 0..<N { inner += a[k] * d[k] }
+                    for k in 0..<N { d[k] = a[k] * (d[k] - inner) * scale }
+                }
+                gemm(T_, Dk, N, dA, K + i * block, into: dQ + i * block)                     // dQ = dS K
+                gemm(N, Dk, T_, dA, transposeA: true, Q + i * block, into: dK + i * block)   // dK = dSᵀ Q
+            }
+            gemm(D, Dk, rows, G, transposeA: true, O, into: g[4 * h + 3], accumulate: true)  // dP
+            gemm(Dk, D, rows, dQ, transposeA: true, e, into: g[4 * h], accumulate: true)     // dW_Q
+            gemm(Dk, D, rows, dK, transposeA: true, e, into: g[4 * h + 1], accumulate: true) // dW_K
+            gemm(Dk, D, rows, dV, transposeA: true, e, into: g[4 * h + 2], accumulate: true) // dW_V
+            gemm(rows, D, Dk, dQ, w[4 * h], into: dE, accumulate: true)
+            gemm(rows, D, Dk, dK, w[4 * h + 1], into: dE, accumulate: true)
+            gemm(rows, D, Dk, dV, w[4 * h + 2], into: dE, accumulate: true)
+        }
+    }
+}
