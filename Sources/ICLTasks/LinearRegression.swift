@@ -110,6 +110,7 @@ public struct TaskBatch<T: BinaryFloatingPoint>: Sendable where T: Sendable {
     public var tokens: [T]
     public var targets: [T]
 
+    @inlinable
     public init(count: Int, tokenCount: Int, tokenDim: Int, outputDim: Int) {
         self.count = count
         self.tokenCount = tokenCount
@@ -120,6 +121,7 @@ public struct TaskBatch<T: BinaryFloatingPoint>: Sendable where T: Sendable {
     }
 
     /// The same tasks in another precision.
+    @inlinable
     public func converted<U: BinaryFloatingPoint>(to _: U.Type) -> TaskBatch<U> {
         var out = TaskBatch<U>(count: count, tokenCount: tokenCount, tokenDim: tokenDim, outputDim: outputDim)
         out.tokens = tokens.map { U($0) }
@@ -128,6 +130,7 @@ public struct TaskBatch<T: BinaryFloatingPoint>: Sendable where T: Sendable {
     }
 
     /// Tasks `range` only.
+    @inlinable
     public func slice(_ range: Range<Int>) -> TaskBatch<T> {
         var out = TaskBatch<T>(count: range.count, tokenCount: tokenCount, tokenDim: tokenDim, outputDim: outputDim)
         let size = tokenCount * tokenDim
