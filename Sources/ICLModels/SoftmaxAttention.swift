@@ -24,6 +24,33 @@ public enum SoftmaxAttention {
         headCacheSize(T, Dk)
     }
 
+    /// In place, each row of `A` (`rows × columns`, the scores before scaling) becomes
+    /// `softmax(scale · row)`, computed stably (the row maximum subtracted first).
+    @inlinable
+    static func softmaxRows<T: BinaryFloatingPoint>(_ A: UnsafeMutablePointer<T>, rows: Int, columns N: Int, scale: T) {
+        for j in 0..<rows {
+            let row = A + j * N
+            var largest = -T.infinity
+            for i in 0..<N { row[i] *= scale; largest = max(largest, row[i]) }
+            var sum: T = 0
+            for i in 0..<N { row[i] = exponential(row[i] - largest); sum += row[i] }
+            for i in 0..<N { row[i] /= sum }
+        }
+    }
+
+    /// In place, `∂L/∂A` in `gradient` becomes `∂L/∂S` for `A = softmax(scale · S)` row by row:
+    /// `a ⊙ (g − a·g) · scale`.
+    @inlinable
+    static func softmaxBackwardRows<T: BinaryFloatingPoint>(_ A: UnsafePointer<T>, gradient: UnsafeMutablePointer<T>,
+                                                            rows: Int, columns N: Int, scale: T) {
+        for j in 0..<rows {
+            let a = A + j * N, d = gradient + j * N
+            var inner: T = 0
+            for i in 0..<N { inner += a[i] * d[i] }
+            for i in 0..<N { d[i] = a[i] * (d[i] - inner) * scale }
+        }
+    }
+
     @inlinable
     static func exponential<T: BinaryFloatingPoint>(_ x: T) -> T {
         T.self == Float.self ? T(expf(Float(x))) : T(_exp(Double(x)))
@@ -44,15 +71,7 @@ public enum SoftmaxAttention {
             gemm(N, Dk, D, e, W_K, transposeB: true, into: K)
             gemm(N, Dk, D, e, W_V, transposeB: true, into: V)
             gemm(T_, N, Dk, Q, K, transposeB: true, into: A)
-            for j in 0..<T_ {
-                // Numerically stable softmax of row j of S = Q Kᵀ / √Dk.
-                let row = A + j * N
-                var largest = -T.infinity
-                for i in 0..<N { row[i] *= scale; largest = max(largest, row[i]) }
-                var sum: T = 0
-                for i in 0..<N { row[i] = exponential(row[i] - largest); sum += row[i] }
-                for i in 0..<N { row[i] /= sum }
-            }
+            softmaxRows(A, rows: T_, columns: N, scale: scale)
             gemm(T_, Dk, N, A, V, into: O)
             gemm(T_, D, Dk, O, P, transposeB: true, into: delta, accumulate: true)
         }
@@ -80,12 +99,7 @@ public enum SoftmaxAttention {
             gemm(D, Dk, T_, G, transposeA: true, O, into: dP, accumulate: true)
             gemm(T_, N, Dk, dO, V, transposeB: true, into: dA)
             gemm(N, Dk, T_, A, transposeA: true, dO, into: dV)
-            for j in 0..<T_ {
-                let a = A + j * N, d = dA + j * N
-                var inner: T = 0
-                for i in 0..<N { inner += a[i] * d[i] }
-                for i in 0..<N { d[i] = a[i] * (d[i] - inner) * scale }
-            }
+            softmaxBackwardRows(A, gradient: dA, rows: T_, columns: N, scale: scale)
             gemm(T_, Dk, N, dA, K, into: dQ)
             gemm(N, Dk, T_, dA, transposeA: true, Q, into: dK)
             gemm(Dk, D, T_, dQ, transposeA: true, e, into: dW_Q, accumulate: true)

@@ -39,14 +39,7 @@ extension SoftmaxAttention {
             for i in 0..<n {
                 let A = cache + i * perTask + h * T_ * N
                 gemm(T_, N, Dk, Q + i * block, K + i * block, transposeB: true, into: A)
-                for j in 0..<T_ {
-                    let row = A + j * N
-                    var largest = -T.infinity
-                    for k in 0..<N { row[k] *= scale; largest = max(largest, row[k]) }
-                    var sum: T = 0
-                    for k in 0..<N { row[k] = exponential(row[k] - largest); sum += row[k] }
-                    for k in 0..<N { row[k] /= sum }
-                }
+                softmaxRows(A, rows: T_, columns: N, scale: scale)
                 gemm(T_, Dk, N, A, V + i * block, into: O + i * block)
             }
             gemm(rows, D, Dk, O, w[4 * h + 3], transposeB: true, into: delta, accumulate: true)
@@ -73,12 +66,7 @@ extension SoftmaxAttention {
                 gemm(T_, Dk, N, A, V + i * block, into: O + i * block)                       // O = A V
                 gemm(T_, N, Dk, dO + i * block, V + i * block, transposeB: true, into: dA)   // dA = dO Vᵀ
                 gemm(N, Dk, T_, A, transposeA: true, dO + i * block, into: dV + i * block)   // dV = Aᵀ dO
-                for j in 0..<T_ {
-                    let a = A + j * N, d = dA + j * N
-                    var inner: T = 0
-                    for k in 0..<N { inner += a[k] * d[k] }
-                    for k in 0..<N { d[k] = a[k] * (d[k] - inner) * scale }
-                }
+                softmaxBackwardRows(A, gradient: dA, rows: T_, columns: N, scale: scale)
                 gemm(T_, Dk, N, dA, K + i * block, into: dQ + i * block)                     // dQ = dS K
                 gemm(N, Dk, T_, dA, transposeA: true, Q + i * block, into: dK + i * block)   // dK = dSᵀ Q
             }
