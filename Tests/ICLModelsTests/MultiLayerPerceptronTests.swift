@@ -180,3 +180,20 @@ struct MultiLayerPerceptronTests {
         #expect(flops.backward == 2568)     // 8·6·4·8 + 6·4 + 21·6·8
     }
 }
+
+@Suite("Float tanh for GELU")
+struct FastTanhTests {
+    @Test func fastTanhIsWithinAFewUlpOfTheTrueTanh() {
+        var worst = 0.0
+        var x = -12.0
+        while x <= 12 {
+            let exact = _tanh(x)
+            let fast = Double(MultiLayerPerceptron.fastTanh(Float(x)))
+            worst = max(worst, abs(fast - exact))
+            x += 0.001
+        }
+        #expect(worst < 5e-7, "max |fastTanh − tanh| = \(worst)")
+        #expect(MultiLayerPerceptron.fastTanh(0) == 0)
+        #expect(MultiLayerPerceptron.fastTanh(30) <= 1 && MultiLayerPerceptron.fastTanh(-30) >= -1)
+    }
+}
