@@ -93,10 +93,12 @@ public struct Trainer {
     /// The batch size of every step: the fixed set's size when training on one.
     public var batchSize: Int { recipe.training.fixedTasks ?? recipe.training.batchSize }
 
-    /// Mean loss of `parameters` on `batch`, evaluated in slices of at most `sliceSize` tasks.
+    /// Mean loss of `parameters` on `batch`, evaluated in slices of at most `sliceSize` tasks (in
+    /// `workspace` when given, so the training loop's periodic validation allocates nothing).
     public static func loss(_ stack: AttentionStack, parameters: [Float], on batch: TaskBatch<Float>,
-                            sliceSize: Int = 4_096) -> Double {
-        let workspace = stack.makeWorkspace(batchSize: min(sliceSize, batch.count), as: Float.self)
+                            sliceSize: Int = 4_096, workspace given: Workspace<Float>? = nil) -> Double {
+        let workspace = given ?? stack.makeWorkspace(batchSize: min(sliceSize, batch.count), as: Float.self)
+        precondition(workspace.batchSize >= min(sliceSize, batch.count), "validation workspace too small")
         var total = 0.0
         var start = 0
         while start < batch.count {
@@ -116,6 +118,7 @@ public struct Trainer {
         var adam = Adam(count: parameters.count, learningRate: recipe.learningRate, beta1: t.adamBeta1,
                         beta2: t.adamBeta2, epsilon: t.adamEpsilon, clipNorm: recipe.clipNorm)
         let validation = validationSet()
+        let validationWorkspace = stack.makeWorkspace(batchSize: min(4_096, validation.count), as: Float.self)
         // One batch, reused every step; a fixed training set is drawn once into it.
         var batch = t.fixedTasks.map {
             recipe.taskSource.sample(count: $0, seed: seed, stream: RandomStream.trainingFixedSet, as: Float.self)
@@ -129,7 +132,7 @@ public struct Trainer {
         var lossSinceRecord = 0.0, stepsSinceRecord = 0
 
         func record(_ step: Int) {
-            let v = Trainer.loss(stack, parameters: parameters, on: validation)
+            let v = Trainer.loss(stack, parameters: parameters, on: validation, workspace: validationWorkspace)
             history.step.append(Int64(step))
             history.trainLoss.append(stepsSinceRecord > 0 ? lossSinceRecord / Double(stepsSinceRecord) : v)
             history.validationLoss.append(v)
