@@ -1,7 +1,14 @@
 import ArgumentParser
+import ICLMath
 
 @main
 struct ICLAnalyze: ParsableCommand {
+    /// OpenBLAS's kernel is settled before anything runs (see `BLAS.useFastKernel`).
+    static func main() {
+        BLAS.useFastKernel()
+        main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "icl-analyze",
         abstract: "Analyse stored icl-zoo checkpoints as the paper does (never retrains).",

@@ -1,7 +1,14 @@
 import ArgumentParser
+import ICLMath
 
 @main
 struct ICLZoo: ParsableCommand {
+    /// OpenBLAS's kernel is settled before anything runs (see `BLAS.useFastKernel`).
+    static func main() {
+        BLAS.useFastKernel()
+        main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "icl-zoo",
         abstract: "Train and construct the models of 'Transformers Learn In-Context by Gradient Descent' as HDF5 checkpoints.",
