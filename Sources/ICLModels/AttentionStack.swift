@@ -241,20 +241,23 @@ public struct AttentionStack: Sendable {
                         let u = block.norm == nil ? state : UnsafePointer(ws.at(slot.normed, first))
                         let last = a == L - 1 && k == blocks.count - 1
                         // s_out = s_in + delta(u): the residual passes G through, the block adds into dU.
-                        dU.update(repeating: 0, count: n * task)
+                        // The first block on raw tokens needs no token gradient unless asked for one.
+                        let tokensGradient = !(a == 0 && k == 0 && block.norm == nil && plan.embedding == nil && inputGradientsBox == nil)
+                        let dTokens = tokensGradient ? dU : nil
+                        if tokensGradient || block.kind == .mlp { dU.update(repeating: 0, count: n * task) }
                         switch block.kind {
                         case .attention(.linear) where last && queryOnly:
                             LinearSelfAttention.backwardQueries(dOut: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
                                                                 M: ws.M + l * H * DD, K: ws.K + l * H * DD, scratch: scratch,
-                                                                dE: dU, dM: dM + l * H * DD, dK: dK + l * H * DD)
+                                                                dE: dTokens, dM: dM + l * H * DD, dK: dK + l * H * DD)
                         case .attention(.linear):
                             LinearSelfAttention.backwardChunk(dOut: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
                                                               M: ws.M + l * H * DD, K: ws.K + l * H * DD, cache: ws.at(slot.cache, first),
-                                                              scratch: scratch, dE: dU, dM: dM + l * H * DD, dK: dK + l * H * DD)
+                                                              scratch: scratch, dE: dTokens, dM: dM + l * H * DD, dK: dK + l * H * DD)
                         case .attention(.softmax):
                             SoftmaxAttention.backwardChunk(dDelta: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
                                                            keyDim: c.keyDim, weights: weights[l][k], cache: ws.at(slot.cache, first),
-                                                           scratch: scratch, dTokens: dU, gradients: blockGradients[l][k])
+                                                           scratch: scratch, dTokens: dTokens, gradients: blockGradients[l][k])
                         case .mlp:
                             let g = blockGradients[l][k], bw = weights[l][k]
                             MultiLayerPerceptron.backward(dDelta: G, tokens: u, rows: n * T_, tokenDim: D, hidden: c.mlpHidden,
@@ -267,7 +270,7 @@ public struct AttentionStack: Sendable {
                                                cache: ws.at(slot.normStatistics, first), dTokens: dS,
                                                dScale: grads + norm.scale, dOffset: grads + norm.offset)
                             G.update(from: dS, count: n * task)
-                        } else {
+                        } else if tokensGradient {
                             for j in 0..<(n * task) { G[j] += dU[j] }
                         }
                     }

@@ -35,12 +35,13 @@ extension LinearSelfAttention {
     /// The backward of `forwardChunk` from `G = ∂L/∂delta` (`[n, T, D]`): adds into `dE` and into
     /// `dM`, `dK` (`[H, D, D]`). Per head, with `U = E K_hᵀ`, `X = G M_h` (rows of every token):
     /// `dM_h += Gᵀ (U C)`, `dK_h += (X C)ᵀ E`, `dE += (X C) K_h`, and per task `dC += Xᵀ U`, then
-    /// `dE_c += E_c (dC + dCᵀ)` for the context tokens (C is quadratic in them).
+    /// `dE_c += E_c (dC + dCᵀ)` for the context tokens (C is quadratic in them). Without `dE` (the
+    /// first layer on raw tokens) only the weights' gradients are computed.
     @inlinable
     public static func backwardChunk<T: BinaryFloatingPoint>(
         dOut G: UnsafePointer<T>, tokens e: UnsafePointer<T>, tasks n: Int, tokenCount: Int, tokenDim D: Int, heads: Int,
         M: UnsafePointer<T>, K: UnsafePointer<T>, cache: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
-        dE: UnsafeMutablePointer<T>, dM: UnsafeMutablePointer<T>, dK: UnsafeMutablePointer<T>
+        dE: UnsafeMutablePointer<T>?, dM: UnsafeMutablePointer<T>, dK: UnsafeMutablePointer<T>
     ) {
         let task = tokenCount * D, rows = n * tokenCount, DD = D * D, N = tokenCount - 1
         let U = scratch, W = U + n * task, X = W + n * task, Y = X + n * task, dC = Y + n * task, S = dC + n * DD
@@ -52,12 +53,15 @@ extension LinearSelfAttention {
                 let C = cache + i * DD
                 gemm(tokenCount, D, D, U + i * task, C, into: W + i * task)      // C K_h e_j
                 gemm(tokenCount, D, D, X + i * task, C, into: Y + i * task)      // C M_hᵀ g_j
-                gemm(D, D, tokenCount, X + i * task, transposeA: true, U + i * task, into: dC + i * DD, accumulate: true)
+                if dE != nil {
+                    gemm(D, D, tokenCount, X + i * task, transposeA: true, U + i * task, into: dC + i * DD, accumulate: true)
+                }
             }
             gemm(D, D, rows, G, transposeA: true, W, into: dM + h * DD, accumulate: true)
             gemm(D, D, rows, Y, transposeA: true, e, into: dK + h * DD, accumulate: true)
-            gemm(rows, D, D, Y, K + h * DD, into: dE, accumulate: true)
+            if let dE { gemm(rows, D, D, Y, K + h * DD, into: dE, accumulate: true) }
         }
+        guard let dE else { return }
         for i in 0..<n {
             let dCi = dC + i * DD
             for r in 0..<D { for c in 0..<D { S[r * D + c] = dCi[r * D + c] + dCi[c * D + r] } }

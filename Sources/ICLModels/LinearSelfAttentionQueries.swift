@@ -31,12 +31,12 @@ extension LinearSelfAttention {
     /// The backward of `forwardQueries`: from the query rows of `G` (`[n, T, D]`), adds into `dE`
     /// (same shape) and into `dM`, `dK` (`[H, D, D]`). Per head, with `V = E_q K_hᵀ`, `U = G_q M_h`:
     /// `dM_h += G_qᵀ (C V)`, `dK_h += (C U)ᵀ E_q`, `dE_q += (C U) K_h`, and per task the context
-    /// tokens' `u (v·e_i) + v (u·e_i)`.
+    /// tokens' `u (v·e_i) + v (u·e_i)`. Without `dE` (the first layer on raw tokens) only `dM`, `dK`.
     @inlinable
     public static func backwardQueries<T: BinaryFloatingPoint>(
         dOut G: UnsafePointer<T>, tokens e: UnsafePointer<T>, tasks n: Int, tokenCount: Int, tokenDim D: Int, heads: Int,
         M: UnsafePointer<T>, K: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
-        dE: UnsafeMutablePointer<T>, dM: UnsafeMutablePointer<T>, dK: UnsafeMutablePointer<T>
+        dE: UnsafeMutablePointer<T>?, dM: UnsafeMutablePointer<T>, dK: UnsafeMutablePointer<T>
     ) {
         let task = tokenCount * D, q = (tokenCount - 1) * D, N = tokenCount - 1, DD = D * D
         let EQ = scratch, GQ = EQ + n * D, V = GQ + n * D, U = V + n * D, CV = U + n * D, CU = CV + n * D, DQ = CU + n * D
@@ -52,6 +52,7 @@ extension LinearSelfAttention {
                 let ei = e + i * task, v = V + i * D, u = U + i * D
                 contextProduct(ei, N, D, v, into: CV + i * D)
                 contextProduct(ei, N, D, u, into: CU + i * D)
+                guard let dE else { continue }
                 for j in 0..<N {
                     let ej = ei + j * D, dEj = dE + i * task + j * D
                     let ve = dot(D, v, ej), ue = dot(D, u, ej)
@@ -60,8 +61,9 @@ extension LinearSelfAttention {
             }
             gemm(D, D, n, GQ, transposeA: true, CV, into: dM + h * DD, accumulate: true)
             gemm(D, D, n, CU, transposeA: true, EQ, into: dK + h * DD, accumulate: true)
-            gemm(n, D, D, CU, K + h * DD, into: DQ, accumulate: true)      // Σ_h K_hᵀ C u_h, as rows
+            if dE != nil { gemm(n, D, D, CU, K + h * DD, into: DQ, accumulate: true) }  // Σ_h K_hᵀ C u_h, as rows
         }
+        guard let dE else { return }
         for i in 0..<n {
             let dq = dE + i * task + q, row = DQ + i * D
             for k in 0..<D { dq[k] += row[k] }

@@ -50,7 +50,7 @@ extension SoftmaxAttention {
     public static func backwardChunk<T: BinaryFloatingPoint>(
         dDelta G: UnsafePointer<T>, tokens e: UnsafePointer<T>, tasks n: Int, tokenCount T_: Int, tokenDim D: Int,
         heads: Int, keyDim Dk: Int, weights w: [UnsafePointer<T>], cache: UnsafePointer<T>,
-        scratch: UnsafeMutablePointer<T>, dTokens dE: UnsafeMutablePointer<T>, gradients g: [UnsafeMutablePointer<T>]
+        scratch: UnsafeMutablePointer<T>, dTokens dE: UnsafeMutablePointer<T>?, gradients g: [UnsafeMutablePointer<T>]
     ) {
         let N = T_ - 1, rows = n * T_, block = T_ * Dk, perTask = heads * T_ * N
         let scale = 1 / T(Double(Dk).squareRoot())
@@ -74,6 +74,7 @@ extension SoftmaxAttention {
             gemm(Dk, D, rows, dQ, transposeA: true, e, into: g[4 * h], accumulate: true)     // dW_Q
             gemm(Dk, D, rows, dK, transposeA: true, e, into: g[4 * h + 1], accumulate: true) // dW_K
             gemm(Dk, D, rows, dV, transposeA: true, e, into: g[4 * h + 2], accumulate: true) // dW_V
+            guard let dE else { continue }                                                   // tokens' gradient, when wanted
             gemm(rows, D, Dk, dQ, w[4 * h], into: dE, accumulate: true)
             gemm(rows, D, Dk, dK, w[4 * h + 1], into: dE, accumulate: true)
             gemm(rows, D, Dk, dV, w[4 * h + 2], into: dE, accumulate: true)

@@ -102,6 +102,24 @@ struct AttentionStackGradientTests {
         #expect(dTokens[query..<(query + config.inputDim)].contains { $0 != 0 })
     }
 
+    /// Training asks for no token gradient, so the first block on raw tokens skips it: the
+    /// parameter gradients must not change (they are the ones checked above, with token gradients).
+    @Test(arguments: configurations, [false, true])
+    func parameterGradientsDoNotDependOnAskingForTokenGradients(config: ModelConfig, allTokens: Bool) {
+        let stack = AttentionStack(config)
+        let batch = tasks(config, count: 3, seed: 11)
+        let parameters = randomParameters(stack, seed: 5)
+        let probed = ProbedStack(stack: stack, batch: batch, probe: GradientCheck.probe(count: 3 * config.outputDim, seed: 9),
+                                 allTokens: allTokens)
+        let withTokens = probed.gradients(parameters: parameters).parameters
+        let workspace = probed.workspace()
+        _ = stack.forward(parameters: parameters, tokens: batch.tokens, count: batch.count, workspace: workspace)
+        var alone = [Double](repeating: 0, count: parameters.count)
+        stack.backward(parameters: parameters, dPredictions: probed.probe, workspace: workspace, gradients: &alone)
+        let worst = zip(withTokens, alone).map { abs($0 - $1) / max(abs($0), 1e-12) }.max() ?? 0
+        #expect(worst < 1e-12, "largest relative difference \(worst)")
+    }
+
     @Test(arguments: [false, true])
     func clippedTokensPassNoGradientAndTheRestMatches(allTokens: Bool) throws {
         var config = ModelConfig(layers: 2, heads: 1, inputDim: 3, contextSize: 4)
