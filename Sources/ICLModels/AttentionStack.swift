@@ -319,8 +319,8 @@ public struct AttentionStack: Sendable {
     }
 
     /// Floating-point operations of a forward and a backward pass over `count` tasks, counted from
-    /// the shapes of the per-task kernels.
-    public func flops(count: Int, allTokens: Bool = false) -> (forward: Double, backward: Double) {
+    /// the shapes of the per-task kernels; `tokenGradients` when the backward pass returns them.
+    public func flops(count: Int, allTokens: Bool = false, tokenGradients: Bool = false) -> (forward: Double, backward: Double) {
         let c = config, T = c.tokenCount, D = c.modelDim
         var forward = 0.0, backward = 0.0
         if c.embeddingDim > 0 {
@@ -331,6 +331,7 @@ public struct AttentionStack: Sendable {
             let blocks = plan.blocks[c.recurrent ? 0 : a]
             for (k, block) in blocks.enumerated() {
                 let last = a == c.layers - 1 && k == blocks.count - 1
+                let tokenGradient = tokenGradients || !(a == 0 && k == 0 && block.norm == nil && c.embeddingDim == 0)
                 if block.norm != nil {
                     let f = LayerNorm.flops(tokenCount: T, tokenDim: D)
                     forward += f.forward; backward += f.backward
@@ -338,9 +339,11 @@ public struct AttentionStack: Sendable {
                 let f: (forward: Double, backward: Double)
                 switch block.kind {
                 case .attention(.linear):
-                    f = LinearSelfAttention.flops(tokenCount: T, tokenDim: D, heads: c.heads, queryOnly: last && !allTokens)
+                    f = LinearSelfAttention.flops(tokenCount: T, tokenDim: D, heads: c.heads, queryOnly: last && !allTokens,
+                                                  tokenGradient: tokenGradient)
                 case .attention(.softmax):
-                    f = SoftmaxAttention.flops(tokenCount: T, tokenDim: D, heads: c.heads, keyDim: c.keyDim)
+                    f = SoftmaxAttention.flops(tokenCount: T, tokenDim: D, heads: c.heads, keyDim: c.keyDim,
+                                               tokenGradient: tokenGradient)
                 case .mlp:
                     f = MultiLayerPerceptron.flops(rows: T, tokenDim: D, hidden: c.mlpHidden)
                 }

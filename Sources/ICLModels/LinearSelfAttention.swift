@@ -158,14 +158,19 @@ public enum LinearSelfAttention {
 
     /// Floating-point operations (multiply and add counted apart) of one task's kernels, from the
     /// shapes: for benchmarks, to read time as a fraction of what the CPU can do.
-    public static func flops(tokenCount T: Int, tokenDim D: Int, heads H: Int, queryOnly: Bool) -> (forward: Double, backward: Double) {
-        let N = Double(T - 1), t = Double(T), d = Double(D), h = Double(H)
+    public static func flops(tokenCount T: Int, tokenDim D: Int, heads H: Int, queryOnly: Bool,
+                             tokenGradient: Bool = true) -> (forward: Double, backward: Double) {
+        let N = Double(T - 1), t = Double(T), d = Double(D), h = Double(H), token = tokenGradient ? 1.0 : 0
         if queryOnly {
+            // Per head: K e_q, M (C v); backward: K e_q, Mᵀ g, C v, C u, dM, dK, and for the
+            // tokens Σ_h K_hᵀ C u and every context token's u (v·e_i) + v (u·e_i).
             return (h * (2 * d * d + 4 * N * d + 2 * d * d),
-                    h * (2 * d * d * 2 + 4 * N * d * 2 + 2 * d * d * 2 + 2 * d * d + 8 * N * d))
+                    h * (2 * d * d * 2 + 4 * N * d * 2 + 2 * d * d * 2 + token * (2 * d * d + 8 * N * d)))
         }
-        let forward = 2 * N * d * d + h * 4 * d * d * d + 2 * t * d * d
-        let backward = 2 * t * d * d * 2 + h * 12 * d * d * d + 2 * N * d * d
+        // C, then per head U = E K_hᵀ, U C, · M_hᵀ; backward per head U, X, U C, X C, dM, dK and
+        // for the tokens dC and (X C) K_h, then E_c (dC + dCᵀ).
+        let forward = 2 * N * d * d + h * 6 * t * d * d
+        let backward = h * 12 * t * d * d + token * (h * 4 * t * d * d + 2 * N * d * d)
         return (forward, backward)
     }
 

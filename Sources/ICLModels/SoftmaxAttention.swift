@@ -111,10 +111,12 @@ public enum SoftmaxAttention {
         }
     }
 
-    public static func flops(tokenCount T: Int, tokenDim D: Int, heads H: Int, keyDim Dk: Int) -> (forward: Double, backward: Double) {
+    public static func flops(tokenCount T: Int, tokenDim D: Int, heads H: Int, keyDim Dk: Int,
+                             tokenGradient: Bool = true) -> (forward: Double, backward: Double) {
         let t = Double(T), n = Double(T - 1), d = Double(D), k = Double(Dk), h = Double(H)
         let forward = h * (2 * t * d * k + 4 * n * d * k + 2 * t * n * k + 5 * t * n + 2 * t * n * k + 2 * t * k * d)
         let backward = h * (4 * t * d * k + 4 * t * n * k + 4 * t * n + 4 * t * n * k + 2 * t * k * d + 4 * n * k * d + 2 * t * k * d + 4 * n * k * d)
-        return (forward, backward)
+        // The tokens' share: dQ W_Q + dK W_K + dV W_V over every token.
+        return (forward, tokenGradient ? backward : backward - h * 6 * t * k * d)
     }
 }

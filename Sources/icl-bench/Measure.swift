@@ -97,7 +97,7 @@ enum Measure {
             _ = Alignment.compare(a, b, on: batch)
             times.append(now() - t0)
         }
-        let f = stack.flops(count: tasks)
+        let f = stack.flops(count: tasks, tokenGradients: true)
         let ms = median(times)
         return (ms, 2 * (f.forward + f.backward) / (ms * 1e6))
     }

@@ -83,3 +83,22 @@ struct LinearSelfAttentionTests {
         }
     }
 }
+
+@Suite("Linear attention: FLOPs counted from the shapes")
+struct LinearSelfAttentionFlopsTests {
+    @Test func fullLayerCountsEveryProduct() {
+        // T = 3 (N = 2), D = 2, one head: forward 2·N·D² + 6·T·D² = 16 + 72; backward 12·T·D² = 144
+        // for the weights, plus 4·T·D² + 2·N·D² = 64 for the tokens.
+        let f = LinearSelfAttention.flops(tokenCount: 3, tokenDim: 2, heads: 1, queryOnly: false)
+        #expect(f.forward == 88 && f.backward == 208)
+        #expect(LinearSelfAttention.flops(tokenCount: 3, tokenDim: 2, heads: 1, queryOnly: false, tokenGradient: false).backward == 144)
+        let two = LinearSelfAttention.flops(tokenCount: 3, tokenDim: 2, heads: 2, queryOnly: false)
+        #expect(two.forward == 16 + 2 * 72 && two.backward == 2 * 144 + 2 * 48 + 16)
+    }
+
+    @Test func stackCountsTokenGradientsOnlyWhenAsked() {
+        let stack = AttentionStack(ModelConfig(layers: 1, heads: 1))
+        let training = stack.flops(count: 10), analysis = stack.flops(count: 10, tokenGradients: true)
+        #expect(training.forward == analysis.forward && training.backward < analysis.backward)
+    }
+}
