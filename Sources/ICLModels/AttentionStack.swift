@@ -94,7 +94,6 @@ public struct AttentionStack: Sendable {
         } else {
             workspace.parameters.update(from: parameters, count: parameters.count)
         }
-        tokens.withUnsafeBufferPointer { workspace.rawTokens.update(from: $0.baseAddress!, count: tokens.count) }
         let w = UnsafePointer(workspace.parameters)
         // Per-step products of the linear-attention weights, shared by all tasks.
         for (l, layer) in plan.blocks.enumerated() {
@@ -108,18 +107,22 @@ public struct AttentionStack: Sendable {
         let clip = c.clipTokens.map { T($0) }
         let chunks = min(workspace.chunks, count)
         let ws = workspace, plan = self.plan, task = T_ * D
+        tokens.withUnsafeBufferPointer { tokenBuffer in
+        let source = SharedPointer(UnsafeMutablePointer(mutating: tokenBuffer.baseAddress!))
         parallelFor(chunks: chunks) { chunk in
             // A chunk of tasks goes through the stack block by block: attention task by task, and
             // per-token work (embedding, norms, MLPs, residuals, clipping) on the whole chunk at once.
             let scratch = ws.scratch + chunk * ws.scratchSize
             let tasks = chunkRange(chunk, of: chunks, count: count)
             let first = tasks.lowerBound, n = tasks.count
-            let raw = UnsafePointer(ws.rawTokens + first * T_ * c.tokenDim)
+            let chunkTokens = source.base + first * T_ * c.tokenDim
             if let e = plan.embedding {
-                // h = W_E x for every token (rows: H = X W_Eᵀ)
+                // h = W_E x for every token (rows: H = X W_Eᵀ); the raw tokens are kept for W_E's gradient.
+                let raw = ws.rawTokens + first * T_ * c.tokenDim
+                raw.update(from: chunkTokens, count: n * T_ * c.tokenDim)
                 gemm(n * T_, D, c.tokenDim, raw, w + e, transposeB: true, into: ws.at(plan.inputs[0], first))
             } else {
-                ws.at(plan.inputs[0], first).update(from: raw, count: n * task)
+                ws.at(plan.inputs[0], first).update(from: chunkTokens, count: n * task)
             }
             for a in 0..<L {
                 let l = c.recurrent ? 0 : a
@@ -162,11 +165,17 @@ public struct AttentionStack: Sendable {
                     }
                     state = out
                 }
-                // The next application's input: this layer's output, clipped.
+                // The next application's input: this layer's output, clipped (only the queries
+                // when nothing else was computed).
                 let next = ws.at(plan.inputs[a + 1], first)
-                next.update(from: state, count: n * task)
-                if let clip { for j in 0..<(n * task) { next[j] = min(max(next[j], -clip), clip) } }
+                let queriesOnly = a == L - 1 && queryOnly
+                for r in 0..<(queriesOnly ? n : 1) {
+                    let from = queriesOnly ? (r * T_ + T_ - 1) * D : 0, count = queriesOnly ? D : n * task
+                    (next + from).update(from: state + from, count: count)
+                    if let clip { for j in from..<(from + count) { next[j] = min(max(next[j], -clip), clip) } }
+                }
             }
+        }
         }
         var predictions = [T](repeating: 0, count: count * c.outputDim)
         for b in 0..<count {
