@@ -59,12 +59,16 @@ struct ICLBench: ParsableCommand {
             results.append(try Measure.trainingStep(name: name, recipe: r, steps: steps, warmup: warmup))
         }
         let analysis = skipReference ? (milliseconds: Double.nan, gflops: Double.nan) : Measure.compare(tasks: 10_000)
+        let shapes = skipReference ? [] : Measure.stepShapes.map { ($0, Measure.rate($0)) }
         if json {
             var object: [String: Any] = ["gemm_gflops_1thread": gemm.one, "gemm_gflops_2threads": gemm.two,
                                          "batch_size": batchSize, "steps": steps, "blas_kernel": BLAS.kernelName]
             object["models"] = results.map { $0.dictionary(gemm: gemm.two) }
             object["compare_10000_tasks_ms"] = analysis.milliseconds
             object["compare_gflops"] = analysis.gflops
+            object["openblas_step_shapes"] = shapes.map { shape, rate in
+                ["name": shape.name, "m": shape.m, "n": shape.n, "k": shape.k, "gflops_1thread": rate] as [String: Any]
+            }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             return
@@ -82,5 +86,11 @@ struct ICLBench: ParsableCommand {
         }
         print(String(format: "compare (2 × forward + backward, 10,000 tasks, 1-layer LSA): %.2f ms, %.1f GFLOP/s",
                      analysis.milliseconds, analysis.gflops))
+        if !shapes.isEmpty {
+            print("OpenBLAS on the shapes the steps are made of (1 thread, operands in cache; two cores at most double it):")
+            for (shape, rate) in shapes {
+                print("  " + shape.name.padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: "%7.1f GFLOP/s", rate))
+            }
+        }
     }
 }

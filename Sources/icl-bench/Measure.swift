@@ -102,6 +102,47 @@ enum Measure {
         return (ms, 2 * (f.forward + f.backward) / (ms * 1e6))
     }
 
+    /// A product shape the training steps are made of (one chunk: 128 tasks × 11 tokens = 1,408 rows).
+    struct Shape {
+        var name: String
+        var m: Int, n: Int, k: Int
+        var transposeA = false, transposeB = false
+    }
+
+    static let stepShapes = [
+        Shape(name: "per task: 11x11 times 11x11 (U C, X C)", m: 11, n: 11, k: 11),
+        Shape(name: "per task: (10x11)^T 10x11 (C = E^T E)", m: 11, n: 11, k: 10, transposeA: true),
+        Shape(name: "chunk: 1408x11 times (11x11)^T (E K^T)", m: 1408, n: 11, k: 11, transposeB: true),
+        Shape(name: "chunk: (1408x11)^T 1408x11 (dM, dK, dW)", m: 11, n: 11, k: 1408, transposeA: true),
+        Shape(name: "MLP: 1408x11 times (44x11)^T (W_1)", m: 1408, n: 44, k: 11, transposeB: true),
+        Shape(name: "MLP: 1408x44 times (11x44)^T (W_2)", m: 1408, n: 11, k: 44, transposeB: true),
+        Shape(name: "MLP: (1408x44)^T 1408x11 (dW_1)", m: 44, n: 11, k: 1408, transposeA: true),
+        Shape(name: "sine MLP: 1408x40 times (160x40)^T", m: 1408, n: 160, k: 40, transposeB: true),
+    ]
+
+    /// GFLOP/s of OpenBLAS (one thread, operands in cache) on `shape`: what the step's products can
+    /// reach at best on one core, whatever the code around them does.
+    static func rate(_ shape: Shape) -> Double {
+        var random = SplitMix64(seed: 2)
+        let a = (0..<(shape.m * shape.k)).map { _ in Float(random.uniform(-1, 1)) }
+        let b = (0..<(shape.k * shape.n)).map { _ in Float(random.uniform(-1, 1)) }
+        var c = [Float](repeating: 0, count: shape.m * shape.n)
+        let flops = 2 * Double(shape.m * shape.n * shape.k)
+        let calls = max(1, Int(2e7 / flops))          // ≈ 20 MFLOP a measurement
+        var times: [Double] = []
+        c.withUnsafeMutableBufferPointer { cb in
+            for _ in 0..<7 {
+                let t0 = now()
+                for _ in 0..<calls {
+                    BLAS.sgemm(shape.m, shape.n, shape.k, a, transposeA: shape.transposeA, b, transposeB: shape.transposeB,
+                               beta: 1, cb.baseAddress!)
+                }
+                times.append(now() - t0)
+            }
+        }
+        return Double(calls) * flops / (median(times) * 1e6)
+    }
+
     static func loadAverage() -> String {
         (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
     }
