@@ -49,51 +49,58 @@ public struct LinearRegressionTasks: Codable, Equatable, Sendable {
         }
     }
 
-    /// The parallel part is not generic (closures escape Swift's generic specialisation): it writes
-    /// Float or Double through raw memory.
+    /// The parallel part is not generic (closures escape Swift's generic specialisation): it picks
+    /// the element type once per chunk and calls the specialised `drawTask`.
     private func drawTasks(count: Int, seed: UInt64, stream: UInt64, float: Bool,
                            tokens: SharedRawPointer, targets: SharedRawPointer) {
         let chunks = count >= 256 ? 16 : 1
-        let half = inputRange / 2
         parallelFor(chunks: chunks) { chunk in
-            var teacher = [Double](repeating: 0, count: outputDim * inputDim + 1)
-            var x = [Double](repeating: 0, count: inputDim + 1)
-            let floats = tokens.base.assumingMemoryBound(to: Float.self)
-            let doubles = tokens.base.assumingMemoryBound(to: Double.self)
-            func store(_ index: Int, _ value: Double) {
-                if float { floats[index] = Float(value) } else { doubles[index] = value }
-            }
-            for b in chunkRange(chunk, of: chunks, count: count) {
-                var random = SplitMix64(seed: seed, stream: stream, index: UInt64(b))
-                for k in stride(from: 0, to: outputDim * inputDim, by: 2) {
-                    let (z0, z1) = random.normalPair()
-                    teacher[k] = weightScale * z0
-                    teacher[k + 1] = weightScale * z1
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: outputDim * inputDim + inputDim + 2) { scratch in
+                for b in chunkRange(chunk, of: chunks, count: count) {
+                    var random = SplitMix64(seed: seed, stream: stream, index: UInt64(b))
+                    if float {
+                        drawTask(b, &random, scratch.baseAddress!, tokens.base.assumingMemoryBound(to: Float.self),
+                                 targets.base.assumingMemoryBound(to: Float.self))
+                    } else {
+                        drawTask(b, &random, scratch.baseAddress!, tokens.base.assumingMemoryBound(to: Double.self),
+                                 targets.base.assumingMemoryBound(to: Double.self))
+                    }
                 }
-                let task = b * tokenCount * tokenDim
-                for j in 0..<tokenCount {
-                    for k in stride(from: 0, to: inputDim, by: 2) {
-                        let (u0, u1) = random.uniformPair()
-                        x[k] = -half + inputRange * u0
-                        x[k + 1] = -half + inputRange * u1
-                    }
-                    let token = task + j * tokenDim
-                    for k in 0..<inputDim { store(token + k, x[k]) }
-                    for o in 0..<outputDim {
-                        var y = 0.0
-                        for k in 0..<inputDim { y += teacher[o * inputDim + k] * x[k] }
-                        if j < contextSize {
-                            store(token + inputDim + o, y)
-                        } else {
-                            store(token + inputDim + o, 0)          // the query's target is hidden
-                            let target = b * outputDim + o
-                            if float {
-                                targets.base.assumingMemoryBound(to: Float.self)[target] = Float(y)
-                            } else {
-                                targets.base.assumingMemoryBound(to: Double.self)[target] = y
-                            }
-                        }
-                    }
+            }
+        }
+    }
+
+    /// Task `b`: the teacher (normals, in pairs), then each token's inputs (uniforms, in pairs) and
+    /// targets, computed in Double whatever `T` is, so Float and Double batches hold the same tasks.
+    @inline(__always)
+    private func drawTask<T: BinaryFloatingPoint>(_ b: Int, _ random: inout SplitMix64, _ scratch: UnsafeMutablePointer<Double>,
+                                                  _ tokens: UnsafeMutablePointer<T>, _ targets: UnsafeMutablePointer<T>) {
+        let d = inputDim, teacher = scratch, x = scratch + outputDim * d + 1
+        let half = inputRange / 2, range = inputRange, scale = weightScale
+        for k in stride(from: 0, to: outputDim * d, by: 2) {
+            let (z0, z1) = random.normalPair()
+            teacher[k] = scale * z0
+            teacher[k + 1] = scale * z1
+        }
+        for j in 0..<tokenCount {
+            let token = tokens + (b * tokenCount + j) * tokenDim
+            for k in stride(from: 0, to: d, by: 2) {
+                // Stored as drawn: a vector load of x right after these scalar stores would stall.
+                let (u0, u1) = random.uniformPair()
+                let x0 = -half + range * u0, x1 = -half + range * u1
+                x[k] = x0
+                x[k + 1] = x1
+                token[k] = T(x0)
+                token[k + 1] = T(x1)       // for odd d this is the target's slot, written below
+            }
+            for o in 0..<outputDim {
+                var y = 0.0
+                for k in 0..<d { y += teacher[o * d + k] * x[k] }
+                if j < contextSize {
+                    token[d + o] = T(y)
+                } else {
+                    token[d + o] = 0                       // the query's target is hidden
+                    targets[b * outputDim + o] = T(y)
                 }
             }
         }
