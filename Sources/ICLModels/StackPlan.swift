@@ -101,7 +101,7 @@ struct StackPlan: Sendable {
     /// attention, for the whole chunk for the MLP), then three `[tasks, T, D]` gradient buffers.
     static func scratchSize(_ c: ModelConfig, tasks: Int) -> (kernel: Int, total: Int) {
         let D = c.modelDim, T = c.tokenCount
-        var kernel = max(LinearSelfAttention.chunkScratchSize(tasks: tasks, tokenCount: T, tokenDim: D),
+        var kernel = max(LinearSelfAttention.chunkScratchSize(tasks: tasks, tokenCount: T, tokenDim: D, heads: c.heads),
                          LinearSelfAttention.queriesScratchSize(tasks: tasks, tokenDim: D))
         kernel = max(kernel, SoftmaxAttention.chunkScratchSize(tasks: tasks, tokenCount: T, keyDim: c.keyDim))
         if c.mlpHidden > 0 { kernel = max(kernel, MultiLayerPerceptron.scratchSize(rows: tasks * T, hidden: c.mlpHidden)) }

@@ -51,7 +51,7 @@ struct LinearSelfAttentionTests {
         func values(_ count: Int) -> [Double] { (0..<count).map { _ in random.normal() } }
         let n = 5, task = T * D, DD = D * D
         let tokens = values(n * task), M = values(H * DD), K = values(H * DD), G = values(n * task)
-        var scratch = [Double](repeating: 0, count: LinearSelfAttention.chunkScratchSize(tasks: n, tokenCount: T, tokenDim: D))
+        var scratch = [Double](repeating: 0, count: LinearSelfAttention.chunkScratchSize(tasks: n, tokenCount: T, tokenDim: D, heads: H))
         var cache = [Double](repeating: 0, count: n * DD)
         var fast = [Double](repeating: 0, count: n * task)
         LinearSelfAttention.forwardChunk(tokens: tokens, tasks: n, tokenCount: T, tokenDim: D, heads: H, M: M, K: K,
