@@ -61,11 +61,11 @@ struct ICLBench: ParsableCommand {
         let analysis = skipReference ? (milliseconds: Double.nan, gflops: Double.nan) : Measure.compare(tasks: 10_000)
         let shapes = skipReference ? [] : Measure.stepShapes.map { ($0, Measure.rate($0)) }
         if json {
-            var object: [String: Any] = ["gemm_gflops_1thread": gemm.one, "gemm_gflops_2threads": gemm.two,
+            var object: [String: Any] = ["gemm_gflops_1thread": Measure.json(gemm.one), "gemm_gflops_2threads": Measure.json(gemm.two),
                                          "batch_size": batchSize, "steps": steps, "blas_kernel": BLAS.kernelName]
             object["models"] = results.map { $0.dictionary(gemm: gemm.two) }
-            object["compare_10000_tasks_ms"] = analysis.milliseconds
-            object["compare_gflops"] = analysis.gflops
+            object["compare_10000_tasks_ms"] = Measure.json(analysis.milliseconds)
+            object["compare_gflops"] = Measure.json(analysis.gflops)
             object["openblas_step_shapes"] = shapes.map { shape, rate in
                 ["name": shape.name, "m": shape.m, "n": shape.n, "k": shape.k, "gflops_1thread": rate] as [String: Any]
             }

@@ -21,9 +21,12 @@ enum Measure {
 
         func dictionary(gemm: Double) -> [String: Any] {
             ["name": name, "ms_per_step": median, "sample_ms": sample, "forward_backward_ms": model, "adam_ms": adam,
-             "flops_per_step": flops, "gflops": gflops, "fraction_of_gemm": gflops / gemm]
+             "flops_per_step": flops, "gflops": gflops, "fraction_of_gemm": Measure.json(gflops / gemm)]
         }
     }
+
+    /// A number for JSON, or null for what was not measured (NaN, which JSON cannot hold).
+    static func json(_ value: Double) -> Any { value.isFinite ? value : NSNull() }
 
     static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e6 }
 

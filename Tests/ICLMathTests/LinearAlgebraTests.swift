@@ -44,3 +44,21 @@ struct LinearAlgebraTests {
         }
     }
 }
+
+@Suite("OpenBLAS kernel choice")
+struct BLASKernelTests {
+    @Test func aFallbackIsReplacedOnlyByAKernelTheCPUCanRun() {
+        let avx512: Set<String> = ["sse3", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512dq"]
+        #expect(BLAS.fasterKernel(reported: "Prescott", cpuFlags: avx512) == "SkylakeX")
+        #expect(BLAS.fasterKernel(reported: "Prescott", cpuFlags: ["sse3", "avx", "avx2", "fma"]) == "Haswell")
+        #expect(BLAS.fasterKernel(reported: "Prescott", cpuFlags: ["sse3", "avx"]) == nil)
+        #expect(BLAS.fasterKernel(reported: "Prescott", cpuFlags: []) == nil)
+        // OpenBLAS's own choice stands whenever it named the CPU.
+        #expect(BLAS.fasterKernel(reported: "Haswell", cpuFlags: avx512) == nil)
+        #expect(BLAS.fasterKernel(reported: "Zen", cpuFlags: avx512) == nil)
+    }
+
+    @Test func theRunningKernelHasAName() {
+        #expect(!BLAS.kernelName.isEmpty)
+    }
+}
