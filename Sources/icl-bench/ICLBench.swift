@@ -18,9 +18,10 @@ struct ICLBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "icl-bench",
         abstract: "Median time per training step (sample, forward, backward, Adam) for the zoo's models, FLOPs and GFLOP/s, against OpenBLAS SGEMM on this machine.",
-        discussion: """
-        Build with `swift build -c release`; timings from a debug build mean nothing. Look at /proc/loadavg         first: the machine is shared, and its speed drifts, so compare two builds by running them in turn.         After the models: `compare` on 10,000 tasks, and OpenBLAS alone on the product shapes the steps         are made of (what bounds a step built from them). The first line names the OpenBLAS kernel.
-        """)
+        discussion: "Build with `swift build -c release`; timings from a debug build mean nothing. Look at /proc/loadavg "
+            + "first: the machine is shared, and its speed drifts, so compare two builds by running them in turn. "
+            + "After the models: `compare` on 10,000 tasks, and OpenBLAS alone on the product shapes the steps are made "
+            + "of (what bounds a step built from them). The first line names the OpenBLAS kernel.")
 
     @Option(help: "Timed steps per model after warm-up.")
     var steps = 200
