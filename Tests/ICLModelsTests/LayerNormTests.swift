@@ -82,28 +82,13 @@ struct LayerNormTests {
 
     @Test func backwardTwiceDoublesTheGradients() {
         let shape = LayerNormCase(tokenCount: 5, tokenDim: 4)
-        let parameters = shape.randomParameters(seed: 1), tokens = shape.randomTokens(seed: 2)
-        let probe = GradientCheck.probe(count: shape.tokenEntries, seed: 3)
-        let once = shape.gradients(parameters: parameters, tokens: tokens, probe: probe)
-        let twice = shape.gradients(parameters: parameters, tokens: tokens, probe: probe, repeats: 2)
-        #expect(GradientCheck.firstNotDoubled(once: once.parameters, twice: twice.parameters) == nil)
-        #expect(GradientCheck.firstNotDoubled(once: once.tokens, twice: twice.tokens) == nil)
+        shape.expectBackwardTwiceDoubles(parameters: shape.randomParameters(seed: 1), tokens: shape.randomTokens(seed: 2))
     }
 
     @Test func theCheckerCatchesAGradientOffByOnePercent() {
         let shape = LayerNormCase(tokenCount: 5, tokenDim: 4)
-        let parameters = shape.randomParameters(seed: 4), tokens = shape.randomTokens(seed: 5)
-        let probe = GradientCheck.probe(count: shape.tokenEntries, seed: 6)
-        var (dParameters, dTokens) = shape.gradients(parameters: parameters, tokens: tokens, probe: probe)
-        let check = GradientCheck()
-        dParameters[1] *= 1.01                                    // scale[1]
-        #expect(check.compare(tensor: "parameters", values: parameters, analytic: dParameters) {
-            shape.loss(parameters: $0, tokens: tokens, probe: probe)
-        }.map(\.index) == [1])
-        dTokens[6] *= 1.01
-        #expect(check.compare(tensor: "tokens", values: tokens, analytic: dTokens) {
-            shape.loss(parameters: parameters, tokens: $0, probe: probe)
-        }.map(\.index) == [6])
+        shape.expectCheckerCatchesOnePercent(parameters: shape.randomParameters(seed: 4), tokens: shape.randomTokens(seed: 5),
+                                             parameter: 1, token: 6)                 // scale[1]
     }
 
     /// With a constant scale s and offset o, each normalised token has mean o and (biased) variance

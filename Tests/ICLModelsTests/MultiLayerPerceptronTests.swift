@@ -96,29 +96,13 @@ struct MultiLayerPerceptronTests {
 
     @Test func backwardTwiceDoublesTheGradients() {
         let shape = MultiLayerPerceptronCase(rows: 6, tokenDim: 4, hidden: 8)
-        let parameters = shape.randomParameters(seed: 1), tokens = shape.randomTokens(seed: 2)
-        let probe = GradientCheck.probe(count: shape.tokenEntries, seed: 3)
-        let once = shape.gradients(parameters: parameters, tokens: tokens, probe: probe)
-        let twice = shape.gradients(parameters: parameters, tokens: tokens, probe: probe, repeats: 2)
-        #expect(GradientCheck.firstNotDoubled(once: once.parameters, twice: twice.parameters) == nil)
-        #expect(GradientCheck.firstNotDoubled(once: once.tokens, twice: twice.tokens) == nil)
+        shape.expectBackwardTwiceDoubles(parameters: shape.randomParameters(seed: 1), tokens: shape.randomTokens(seed: 2))
     }
 
     @Test func theCheckerCatchesAGradientOffByOnePercent() {
         let shape = MultiLayerPerceptronCase(rows: 6, tokenDim: 4, hidden: 8)
-        let parameters = shape.randomParameters(seed: 4), tokens = shape.randomTokens(seed: 5)
-        let probe = GradientCheck.probe(count: shape.tokenEntries, seed: 6)
-        var (dParameters, dTokens) = shape.gradients(parameters: parameters, tokens: tokens, probe: probe)
-        let check = GradientCheck()
-        let k = shape.tensors[0].range.lowerBound + 5             // an entry of W_1
-        dParameters[k] *= 1.01
-        #expect(check.compare(tensor: "parameters", values: parameters, analytic: dParameters) {
-            shape.loss(parameters: $0, tokens: tokens, probe: probe)
-        }.map(\.index) == [k])
-        dTokens[3] *= 1.01
-        #expect(check.compare(tensor: "tokens", values: tokens, analytic: dTokens) {
-            shape.loss(parameters: parameters, tokens: $0, probe: probe)
-        }.map(\.index) == [3])
+        shape.expectCheckerCatchesOnePercent(parameters: shape.randomParameters(seed: 4), tokens: shape.randomTokens(seed: 5),
+                                             parameter: shape.tensors[0].range.lowerBound + 5, token: 3)  // an entry of W_1
     }
 
     @Test func geluKnownValues() {

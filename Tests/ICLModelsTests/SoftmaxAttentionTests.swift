@@ -120,31 +120,14 @@ struct SoftmaxAttentionTests {
 
     @Test func backwardTwiceDoublesTheGradients() {
         let shape = SoftmaxAttentionCase(tokenCount: 5, tokenDim: 4, heads: 2, keyDim: 3)
-        let parameters = shape.randomParameters(seed: 1), tokens = shape.randomTokens(seed: 2)
-        let probe = GradientCheck.probe(count: shape.tokenEntries, seed: 3)
-        let once = shape.gradients(parameters: parameters, tokens: tokens, probe: probe)
-        let twice = shape.gradients(parameters: parameters, tokens: tokens, probe: probe, repeats: 2)
-        #expect(GradientCheck.firstNotDoubled(once: once.parameters, twice: twice.parameters) == nil)
-        #expect(GradientCheck.firstNotDoubled(once: once.tokens, twice: twice.tokens) == nil)
+        shape.expectBackwardTwiceDoubles(parameters: shape.randomParameters(seed: 1), tokens: shape.randomTokens(seed: 2))
     }
 
     @Test func theCheckerCatchesAGradientOffByOnePercent() {
         let shape = SoftmaxAttentionCase(tokenCount: 5, tokenDim: 4, heads: 1, keyDim: 3)
-        let parameters = shape.randomParameters(seed: 4), tokens = shape.randomTokens(seed: 5)
-        let probe = GradientCheck.probe(count: shape.tokenEntries, seed: 6)
-        var (dParameters, dTokens) = shape.gradients(parameters: parameters, tokens: tokens, probe: probe)
-        let k = shape.tensor(head: 0, 1).range.lowerBound + 2      // an entry of W_K
-        dParameters[k] *= 1.01
-        let check = GradientCheck()
-        let mismatches = check.compare(tensor: "parameters", values: parameters, analytic: dParameters) {
-            shape.loss(parameters: $0, tokens: tokens, probe: probe)
-        }
-        #expect(mismatches.map(\.index) == [k])
-        dTokens[shape.tokenEntries - 1] *= 1.01                    // the query token's last entry
-        let tokenMismatches = check.compare(tensor: "tokens", values: tokens, analytic: dTokens) {
-            shape.loss(parameters: parameters, tokens: $0, probe: probe)
-        }
-        #expect(tokenMismatches.map(\.index) == [shape.tokenEntries - 1])
+        shape.expectCheckerCatchesOnePercent(parameters: shape.randomParameters(seed: 4), tokens: shape.randomTokens(seed: 5),
+                                             parameter: shape.tensor(head: 0, 1).range.lowerBound + 2,  // an entry of W_K
+                                             token: shape.tokenEntries - 1)                             // the query's last
     }
 
     /// With `W_K = 0` every score is 0, so the weights are uniform over the N context tokens and
