@@ -108,74 +108,74 @@ public struct AttentionStack: Sendable {
         let chunks = min(workspace.chunks, count)
         let ws = workspace, plan = self.plan, task = T_ * D
         tokens.withUnsafeBufferPointer { tokenBuffer in
-        let source = SharedPointer(UnsafeMutablePointer(mutating: tokenBuffer.baseAddress!))
-        parallelFor(chunks: chunks) { chunk in
-            // A chunk of tasks goes through the stack block by block: attention task by task, and
-            // per-token work (embedding, norms, MLPs, residuals, clipping) on the whole chunk at once.
-            let scratch = ws.scratch + chunk * ws.scratchSize
-            let tasks = chunkRange(chunk, of: chunks, count: count)
-            let first = tasks.lowerBound, n = tasks.count
-            let chunkTokens = source.base + first * T_ * c.tokenDim
-            if let e = plan.embedding {
-                // h = W_E x for every token (rows: H = X W_Eᵀ); the raw tokens are kept for W_E's gradient.
-                let raw = ws.rawTokens + first * T_ * c.tokenDim
-                raw.update(from: chunkTokens, count: n * T_ * c.tokenDim)
-                gemm(n * T_, D, c.tokenDim, raw, w + e, transposeB: true, into: ws.at(plan.inputs[0], first))
-            } else {
-                ws.at(plan.inputs[0], first).update(from: chunkTokens, count: n * task)
-            }
-            for a in 0..<L {
-                let l = c.recurrent ? 0 : a
-                var state = ws.at(plan.inputs[a], first)
-                for (k, block) in plan.blocks[l].enumerated() {
-                    let slot = plan.slots[a][k]
-                    let last = a == L - 1 && k == plan.blocks[l].count - 1
-                    var u = state
-                    if let norm = block.norm {
-                        u = ws.at(slot.normed, first)
-                        LayerNorm.forward(tokens: state, tokenCount: n * T_, tokenDim: D, scale: w + norm.scale, offset: w + norm.offset,
-                                          cache: ws.at(slot.normStatistics, first), out: u)
-                    }
-                    let out = ws.at(slot.output, first)
-                    let blockWeights = weights[l][k]
-                    switch block.kind {
-                    case .attention(.linear) where last && queryOnly:
-                        // Only the query rows are computed: all the read-out needs.
-                        LinearSelfAttention.forwardQueries(tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
-                                                           M: ws.M + l * H * DD, K: ws.K + l * H * DD, scratch: scratch, delta: out)
-                        for i in 0..<n {
-                            let q = i * task + (T_ - 1) * D
-                            for j in q..<(q + D) { out[j] += state[j] }
+            let source = SharedPointer(UnsafeMutablePointer(mutating: tokenBuffer.baseAddress!))
+            parallelFor(chunks: chunks) { chunk in
+                // A chunk of tasks goes through the stack block by block: attention task by task, and
+                // per-token work (embedding, norms, MLPs, residuals, clipping) on the whole chunk at once.
+                let scratch = ws.scratch + chunk * ws.scratchSize
+                let tasks = chunkRange(chunk, of: chunks, count: count)
+                let first = tasks.lowerBound, n = tasks.count
+                let chunkTokens = source.base + first * T_ * c.tokenDim
+                if let e = plan.embedding {
+                    // h = W_E x for every token (rows: H = X W_Eᵀ); the raw tokens are kept for W_E's gradient.
+                    let raw = ws.rawTokens + first * T_ * c.tokenDim
+                    raw.update(from: chunkTokens, count: n * T_ * c.tokenDim)
+                    gemm(n * T_, D, c.tokenDim, raw, w + e, transposeB: true, into: ws.at(plan.inputs[0], first))
+                } else {
+                    ws.at(plan.inputs[0], first).update(from: chunkTokens, count: n * task)
+                }
+                for a in 0..<L {
+                    let l = c.recurrent ? 0 : a
+                    var state = ws.at(plan.inputs[a], first)
+                    for (k, block) in plan.blocks[l].enumerated() {
+                        let slot = plan.slots[a][k]
+                        let last = a == L - 1 && k == plan.blocks[l].count - 1
+                        var u = state
+                        if let norm = block.norm {
+                            u = ws.at(slot.normed, first)
+                            LayerNorm.forward(tokens: state, tokenCount: n * T_, tokenDim: D, scale: w + norm.scale, offset: w + norm.offset,
+                                              cache: ws.at(slot.normStatistics, first), out: u)
                         }
-                    case .attention(.linear):
-                        LinearSelfAttention.forwardChunk(tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
-                                                         M: ws.M + l * H * DD, K: ws.K + l * H * DD, cache: ws.at(slot.cache, first),
-                                                         scratch: scratch, delta: out)
-                    case .attention(.softmax):
-                        SoftmaxAttention.forwardChunk(tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H, keyDim: c.keyDim,
-                                                      weights: blockWeights, cache: ws.at(slot.cache, first), scratch: scratch,
-                                                      delta: out)
-                    case .mlp:
-                        MultiLayerPerceptron.forward(tokens: u, rows: n * T_, tokenDim: D, hidden: c.mlpHidden,
-                                                     W_1: blockWeights[0], b_1: blockWeights[1], W_2: blockWeights[2], b_2: blockWeights[3],
-                                                     cache: ws.at(slot.cache, first), delta: out)
+                        let out = ws.at(slot.output, first)
+                        let blockWeights = weights[l][k]
+                        switch block.kind {
+                        case .attention(.linear) where last && queryOnly:
+                            // Only the query rows are computed: all the read-out needs.
+                            LinearSelfAttention.forwardQueries(tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
+                                                               M: ws.M + l * H * DD, K: ws.K + l * H * DD, scratch: scratch, delta: out)
+                            for i in 0..<n {
+                                let q = i * task + (T_ - 1) * D
+                                for j in q..<(q + D) { out[j] += state[j] }
+                            }
+                        case .attention(.linear):
+                            LinearSelfAttention.forwardChunk(tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
+                                                             M: ws.M + l * H * DD, K: ws.K + l * H * DD, cache: ws.at(slot.cache, first),
+                                                             scratch: scratch, delta: out)
+                        case .attention(.softmax):
+                            SoftmaxAttention.forwardChunk(tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H, keyDim: c.keyDim,
+                                                          weights: blockWeights, cache: ws.at(slot.cache, first), scratch: scratch,
+                                                          delta: out)
+                        case .mlp:
+                            MultiLayerPerceptron.forward(tokens: u, rows: n * T_, tokenDim: D, hidden: c.mlpHidden,
+                                                         W_1: blockWeights[0], b_1: blockWeights[1], W_2: blockWeights[2], b_2: blockWeights[3],
+                                                         cache: ws.at(slot.cache, first), delta: out)
+                        }
+                        if !(last && queryOnly && block.kind == .attention(.linear)) {
+                            for j in 0..<(n * task) { out[j] += state[j] }
+                        }
+                        state = out
                     }
-                    if !(last && queryOnly && block.kind == .attention(.linear)) {
-                        for j in 0..<(n * task) { out[j] += state[j] }
+                    // The next application's input: this layer's output, clipped (only the queries
+                    // when nothing else was computed).
+                    let next = ws.at(plan.inputs[a + 1], first)
+                    let queriesOnly = a == L - 1 && queryOnly
+                    for r in 0..<(queriesOnly ? n : 1) {
+                        let from = queriesOnly ? (r * T_ + T_ - 1) * D : 0, count = queriesOnly ? D : n * task
+                        (next + from).update(from: state + from, count: count)
+                        if let clip { for j in from..<(from + count) { next[j] = min(max(next[j], -clip), clip) } }
                     }
-                    state = out
-                }
-                // The next application's input: this layer's output, clipped (only the queries
-                // when nothing else was computed).
-                let next = ws.at(plan.inputs[a + 1], first)
-                let queriesOnly = a == L - 1 && queryOnly
-                for r in 0..<(queriesOnly ? n : 1) {
-                    let from = queriesOnly ? (r * T_ + T_ - 1) * D : 0, count = queriesOnly ? D : n * task
-                    (next + from).update(from: state + from, count: count)
-                    if let clip { for j in from..<(from + count) { next[j] = min(max(next[j], -clip), clip) } }
                 }
             }
-        }
         }
         var predictions = [T](repeating: 0, count: count * c.outputDim)
         for b in 0..<count {
@@ -250,10 +250,9 @@ public struct AttentionStack: Sendable {
                         let u = block.norm == nil ? state : UnsafePointer(ws.at(slot.normed, first))
                         let last = a == L - 1 && k == blocks.count - 1
                         // s_out = s_in + delta(u): the residual passes G through, the block adds into dU.
-                        // The first block on raw tokens needs no token gradient unless asked for one.
-                        let tokensGradient = !(a == 0 && k == 0 && block.norm == nil && plan.embedding == nil && inputGradientsBox == nil)
+                        let tokensGradient = inputGradientsBox != nil || !plan.readsRawTokens(application: a, block: k)
                         let dTokens = tokensGradient ? dU : nil
-                        if tokensGradient || block.kind == .mlp { dU.update(repeating: 0, count: n * task) }
+                        if tokensGradient { dU.update(repeating: 0, count: n * task) }
                         switch block.kind {
                         case .attention(.linear) where last && queryOnly:
                             LinearSelfAttention.backwardQueries(dOut: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
@@ -271,7 +270,7 @@ public struct AttentionStack: Sendable {
                             let g = blockGradients[l][k], bw = weights[l][k]
                             MultiLayerPerceptron.backward(dDelta: G, tokens: u, rows: n * T_, tokenDim: D, hidden: c.mlpHidden,
                                                           W_1: bw[0], b_1: bw[1], W_2: bw[2], cache: ws.at(slot.cache, first), scratch: scratch,
-                                                          dTokens: dU, dW_1: g[0], dB_1: g[1], dW_2: g[2], dB_2: g[3])
+                                                          dTokens: dTokens, dW_1: g[0], dB_1: g[1], dW_2: g[2], dB_2: g[3])
                         }
                         if let norm = block.norm {
                             dS.update(from: G, count: n * task)
@@ -340,7 +339,7 @@ public struct AttentionStack: Sendable {
             let blocks = plan.blocks[c.recurrent ? 0 : a]
             for (k, block) in blocks.enumerated() {
                 let last = a == c.layers - 1 && k == blocks.count - 1
-                let tokenGradient = tokenGradients || !(a == 0 && k == 0 && block.norm == nil && c.embeddingDim == 0)
+                let tokenGradient = tokenGradients || !plan.readsRawTokens(application: a, block: k)
                 if block.norm != nil {
                     let f = LayerNorm.flops(tokenCount: T, tokenDim: D)
                     forward += f.forward; backward += f.backward
@@ -354,7 +353,7 @@ public struct AttentionStack: Sendable {
                     f = SoftmaxAttention.flops(tokenCount: T, tokenDim: D, heads: c.heads, keyDim: c.keyDim,
                                                tokenGradient: tokenGradient)
                 case .mlp:
-                    f = MultiLayerPerceptron.flops(rows: T, tokenDim: D, hidden: c.mlpHidden)
+                    f = MultiLayerPerceptron.flops(rows: T, tokenDim: D, hidden: c.mlpHidden, tokenGradient: tokenGradient)
                 }
                 forward += f.forward; backward += f.backward
             }

@@ -132,11 +132,11 @@ public enum MultiLayerPerceptron {
     }
 
     /// `dact = G W_2`, `dW_2 += Gᵀ act`, `db_2 += Σ G`, `dpre = dact ⊙ GELU′(pre)`,
-    /// `dW_1 += dpreᵀ X`, `db_1 += Σ dpre`, `dX += dpre W_1`.
+    /// `dW_1 += dpreᵀ X`, `db_1 += Σ dpre`, and `dX += dpre W_1` when the tokens' gradient is wanted.
     public static func backward<T: BinaryFloatingPoint>(
         dDelta G: UnsafePointer<T>, tokens x: UnsafePointer<T>, rows: Int, tokenDim D: Int, hidden Dh: Int,
         W_1: UnsafePointer<T>, b_1 _: UnsafePointer<T>, W_2: UnsafePointer<T>, cache: UnsafePointer<T>,
-        scratch: UnsafeMutablePointer<T>, dTokens dX: UnsafeMutablePointer<T>,
+        scratch: UnsafeMutablePointer<T>, dTokens dX: UnsafeMutablePointer<T>?,
         dW_1: UnsafeMutablePointer<T>, dB_1: UnsafeMutablePointer<T>, dW_2: UnsafeMutablePointer<T>, dB_2: UnsafeMutablePointer<T>
     ) {
         let activation = cache, derivative = cache + rows * Dh, d = scratch
@@ -145,7 +145,7 @@ public enum MultiLayerPerceptron {
         sumRows(UnsafeMutablePointer(mutating: G), rows: rows, columns: D, into: dB_2)
         sumRows(d, scaledBy: derivative, rows: rows, columns: Dh, into: dB_1)
         gemm(Dh, D, rows, d, transposeA: true, x, into: dW_1, accumulate: true)
-        gemm(rows, D, Dh, d, W_1, into: dX, accumulate: true)
+        if let dX { gemm(rows, D, Dh, d, W_1, into: dX, accumulate: true) }
     }
 
     /// `sum[k] += Σ_r x[r, k]`, after `x ← x ⊙ scale` when `scale` is given; rows in order, so every
@@ -178,9 +178,10 @@ public enum MultiLayerPerceptron {
     }
 
     /// Multiplies and adds counted apart, tanh as one: the two products and GELU forward; four
-    /// products, the bias sums and GELU′ backward.
-    public static func flops(rows: Int, tokenDim D: Int, hidden Dh: Int) -> (forward: Double, backward: Double) {
+    /// products (three without the tokens' gradient), the bias sums and GELU′ backward.
+    public static func flops(rows: Int, tokenDim D: Int, hidden Dh: Int,
+                             tokenGradient: Bool = true) -> (forward: Double, backward: Double) {
         let r = Double(rows), d = Double(D), h = Double(Dh)
-        return (4 * r * d * h + 9 * r * h, 8 * r * d * h + r * d + 21 * r * h)
+        return (4 * r * d * h + 9 * r * h, (tokenGradient ? 8 : 6) * r * d * h + r * d + 21 * r * h)
     }
 }

@@ -41,6 +41,12 @@ struct StackPlan: Sendable {
     let tapeSize: Int
     let embedding: Int?
 
+    /// Whether block k of application a reads the raw tokens directly (no embedding, no norm before
+    /// it): its token gradient is needed only when the caller asks for ∂L/∂tokens.
+    func readsRawTokens(application a: Int, block k: Int) -> Bool {
+        a == 0 && k == 0 && embedding == nil && blocks[0][0].norm == nil
+    }
+
     init(config c: ModelConfig, layout: ParameterLayout) {
         let D = c.modelDim, T = c.tokenCount, H = c.heads, Dk = c.keyDim
         embedding = layout.entry(named: "embedding/W_E")?.offset

@@ -75,6 +75,8 @@ struct AttentionStackGradientTests {
         ModelConfig(architecture: .transformer, layers: 2, heads: 2, inputDim: 3, contextSize: 4, mlpHidden: 5),
         ModelConfig(architecture: .transformer, layers: 1, heads: 1, recurrent: true, inputDim: 1, contextSize: 4, keyDim: 5,
                     mlpHidden: 7, mlpFirst: true, embeddingDim: 5),
+        // An MLP block first, on the raw tokens (its token gradient is skipped in training).
+        ModelConfig(architecture: .transformer, layers: 2, heads: 1, inputDim: 3, contextSize: 4, mlpHidden: 5, mlpFirst: true),
         ModelConfig(architecture: .transformer, layers: 2, heads: 1, inputDim: 3, contextSize: 3, attention: [.softmax, .linear],
                     tokenLayout: .alternating, positionalDim: 2),
         // Gradient descent models: the gradients of η and γ through the derived weights.
