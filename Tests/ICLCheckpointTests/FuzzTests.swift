@@ -67,13 +67,7 @@ import Testing
 
     @Test func stateLoaderRefusesDamagedFilesWithoutCrashing() throws {
         let directory = try TemporaryDirectory()
-        var r = Recipe()
-        r.task.inputDim = 2
-        r.task.contextSize = 3
-        r.training.steps = 8
-        r.training.batchSize = 4
-        r.training.validationTasks = 10
-        r.training.evalEvery = 2
+        var r = shortRun()
         r.training.snapshotEvery = 2
         let trainer = try Trainer(recipe: r)
         var saved: TrainingState?
@@ -89,7 +83,7 @@ import Testing
 @Suite struct SavedRunTests {
     @Test func aSavedRunReadsBackIdentical() throws {
         let directory = try TemporaryDirectory()
-        var r = ResumeFixture.recipe()
+        var r = shortRun()
         r.training.snapshotEvery = 3
         let trainer = try Trainer(recipe: r)
         var states: [TrainingState] = []
@@ -108,7 +102,7 @@ import Testing
 
     @Test func aStateThatDisagreesWithItsRecipeIsRefused() throws {
         let directory = try TemporaryDirectory()
-        let trainer = try Trainer(recipe: ResumeFixture.recipe())
+        let trainer = try Trainer(recipe: shortRun())
         var state: TrainingState?
         _ = try trainer.run(saving: SaveSchedule(steps: 4, seconds: nil), save: { state = state ?? $0 })
         let path = directory.file("m.h5.state")
@@ -126,15 +120,11 @@ import Testing
     }
 }
 
-enum ResumeFixture {
-    static func recipe() -> Recipe {
-        var r = Recipe()
-        r.task.inputDim = 3
-        r.task.contextSize = 4
-        r.training.steps = 10
-        r.training.batchSize = 8
-        r.training.validationTasks = 20
-        r.training.evalEvery = 4
-        return r
-    }
+/// The checkpoint fixture's recipe (2 layers, 2 heads), cut to 10 steps on a small validation set.
+func shortRun() -> Recipe {
+    var r = Fixture.recipe()
+    r.training.steps = 10
+    r.training.validationTasks = 20
+    r.training.evalEvery = 4
+    return r
 }
