@@ -65,7 +65,7 @@ while IFS=$'\t' read -r name kind description; do
   input="$work/corpus/$name"
   if check "$name ($description)" "$BIN/icl-zoo" show "$input"; then
     echo "$kind" >> "$work/accepted"
-    check "$name" "$BIN/icl-analyze" compare "$input" "$input" --tasks 20 || true
+    check "$name" "$BIN/icl-analyze" compare "$input" "$input" --tasks 20 --json || true
     check "$name" "$BIN/icl-analyze" interpolate "$input" "$input" --tasks 20 || true
   fi
 done < "$work/corpus/corpus.tsv"
