@@ -52,6 +52,32 @@ import Testing
         try #require(process.terminationReason == .uncaughtSignal, "the run ended before it was killed; make it longer")
     }
 
+    @Test func sigtermSavesTheStateAfterTheCurrentStepAndResumeFinishesIt() throws {
+        let directory = try TemporaryDirectory()
+        let r = try recipe(in: directory, steps: 1_000)
+        let reference = directory.file("reference.h5"), out = directory.file("m.h5")
+        try #require(try CLI.zoo("train", r, "--out", reference, "--quiet").status == 0)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binaries + "/icl-zoo")
+        process.arguments = ["train", r, "--out", out, "--quiet", "--save-every", "50"]
+        let errors = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: out + ".state"), process.isRunning, Date() < deadline { usleep(2_000) }
+        kill(process.processIdentifier, SIGTERM)
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 1, "\(stderr)")
+        let last = stderr.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(last.hasPrefix("Error: r seed 1: stopped after step ") && last.hasSuffix("by SIGTERM or SIGINT; its state is in \(out).state, --resume continues it"), "\(stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+        let resumed = try CLI.zoo("train", r, "--out", out, "--quiet", "--resume")
+        #expect(resumed.status == 0, "\(resumed)")
+        #expect(try compareAll(reference, out).hasPrefix("identical"))
+    }
+
     @Test func seedsWithResumeSkipFinishedModelsResumeStartedOnesAndStartTheRest() throws {
         let directory = try TemporaryDirectory()
         let r = try recipe(in: directory)
