@@ -11,7 +11,14 @@ struct List: ParsableCommand {
     @Flag(help: "Print one JSON array instead of a table.")
     var json = false
 
+    @Option(help: "A sweep's manifest: list its models as finished, unfinished, missing or bad instead (exit 1 unless all are finished).")
+    var check: String?
+
     func run() throws {
+        if let check {
+            if !(try ListCheck.run(manifest: check, json: json)) { throw ExitCode.failure }
+            return
+        }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
             throw UserError("\(folder): no such folder")

@@ -82,8 +82,9 @@ struct Train: ParsableCommand {
         return files
     }
 
-    func run() throws {
-        // Every recipe is read and checked before any training starts.
+    /// The models asked for, one per recipe × seed, each recipe read, overridden by the flags and
+    /// checked (also what `icl-zoo sweep` plans with).
+    func jobs() throws -> [(file: String, recipe: Recipe)] {
         var jobs: [(file: String, recipe: Recipe)] = []
         let seedList = try seeds.map(Train.parseSeeds) ?? seed.map { [$0] }
         for file in try recipeFiles() {
@@ -101,6 +102,11 @@ struct Train: ParsableCommand {
                 jobs.append((file, r))
             }
         }
+        return jobs
+    }
+
+    func run() throws {
+        let jobs = try jobs()   // every recipe is read and checked before any training starts
         if out != nil, jobs.count > 1 { throw UserError("--out names one file, but \(jobs.count) models were asked for") }
         let live = jobs.count == 1 && !quiet && isatty(STDERR_FILENO) != 0
         let failures = Failures()
