@@ -45,7 +45,7 @@ struct Sweep: ParsableCommand {
     var cpusPerTask = 2
 
     @Option(name: .customLong("slurm-option"),
-            help: "KEY=VALUE (or KEY) written as #SBATCH --KEY=VALUE, e.g. partition=cpu, account=lab, time=2:00:00; repeatable; replaces a generated option of the same KEY.")
+            help: "KEY=VALUE (or KEY) written as #SBATCH --KEY=VALUE, e.g. partition=cpu, account=lab, time=2:00:00; repeatable; replaces a generated option of the same KEY (default: none).")
     var slurmOptions: [String] = []
 
     @Option(help: "Folder of the array tasks' logs (default: <models>/logs).")
@@ -80,6 +80,9 @@ struct Sweep: ParsableCommand {
 
     func run() throws {
         let plan = try makeManifest()
+        if emit == .slurm, plan.tasks.isEmpty {
+            throw UserError("all \(plan.jobs.count) models are finished in \(plan.models): nothing to submit")
+        }
         for job in plan.jobs where job.task == nil {
             FileHandle.standardError.write(Data("skipped \(job.recipe.name) seed \(job.seed): finished in \(job.checkpoint)\n".utf8))
         }
@@ -89,9 +92,6 @@ struct Sweep: ParsableCommand {
         case .list:
             for job in plan.tasks { print(plan.command(job).map(Sweep.shellQuoted).joined(separator: " ")) }
         case .slurm:
-            guard !plan.tasks.isEmpty else {
-                throw UserError("all \(plan.jobs.count) models are finished in \(plan.models): nothing to submit")
-            }
             let manifestPath = Sweep.absolute(manifest)
             let logFolder = Sweep.absolute(logs ?? (models as NSString).appendingPathComponent("logs"))
             do {

@@ -36,6 +36,23 @@ struct SweepManifest: Codable {
         var stepSecondsFrom: String
         /// The resolved recipe, as the finished checkpoint stores it.
         var recipe: Recipe
+
+        enum CodingKeys: String, CodingKey {
+            case task, recipeFile = "recipe_file", seed, checkpoint, stepSeconds = "step_seconds",
+                 stepSecondsFrom = "step_seconds_from", recipe
+        }
+
+        /// Writes `"task": null` for a finished model rather than leaving the field out.
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(task, forKey: .task)
+            try c.encode(recipeFile, forKey: .recipeFile)
+            try c.encode(seed, forKey: .seed)
+            try c.encode(checkpoint, forKey: .checkpoint)
+            try c.encode(stepSeconds, forKey: .stepSeconds)
+            try c.encode(stepSecondsFrom, forKey: .stepSecondsFrom)
+            try c.encode(recipe, forKey: .recipe)
+        }
     }
 
     enum CodingKeys: String, CodingKey {
