@@ -20,6 +20,13 @@ public final class HDF5File {
     let displayPath: String
     /// Negative once closed.
     var fileID: hid_t
+    /// When set, every non-empty array dataset written is stored as one chunk with HDF5's Fletcher32
+    /// checksum, which HDF5 itself (so h5py and h5dump too) verifies on every read: a flipped bit
+    /// becomes a read error instead of a wrong number.
+    public var checksums = false
+    /// The most values one read may declare (2^28); a dataset declaring more is an error before
+    /// anything is allocated, so a damaged shape cannot exhaust memory.
+    public static let maximumValues = 1 << 28
 
     private init(path: String, displayPath: String, fileID: hid_t) {
         self.path = path
@@ -54,8 +61,11 @@ public final class HDF5File {
             let reason = errno == ENOENT ? "no such file" : String(cString: strerror(errno))
             throw HDF5Error(file: path, path: "", message: reason)
         }
-        if status.st_mode & S_IFMT == S_IFDIR {
-            throw HDF5Error(file: path, path: "", message: "is a directory, not an HDF5 file")
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw HDF5Error(file: path, path: "", message: "is a directory, not an HDF5 file")
+        // Opening a FIFO blocks until a writer comes, a device may never end: only regular files.
+        default: throw HDF5Error(file: path, path: "", message: "is not a regular file (a FIFO, socket or device), not an HDF5 file")
         }
         let signature = H5Fis_hdf5(path)
         if signature < 0 { throw hdf5Failure(file: path, path: "", "cannot read file") }
@@ -318,7 +328,16 @@ public final class HDF5File {
         defer { H5Sclose(space) }
         let linkCreation = try intermediateGroupCreation(path)
         defer { H5Pclose(linkCreation) }
-        let dataset = H5Dcreate2(file, path, fileType, space, linkCreation, chdf5_default(), chdf5_default())
+        let creation = H5Pcreate(chdf5_dataset_create())
+        guard creation >= 0 else { throw failure(path, "cannot make dataset creation properties") }
+        defer { H5Pclose(creation) }
+        // One chunk of the whole array (HDF5 filters work on chunks only; an empty one has no data to check).
+        if checksums, !shape.isEmpty, !values.isEmpty {
+            guard H5Pset_chunk(creation, Int32(shape.count), dimensions) >= 0, H5Pset_fletcher32(creation) >= 0 else {
+                throw failure(path, "cannot set up the checksum")
+            }
+        }
+        let dataset = H5Dcreate2(file, path, fileType, space, linkCreation, creation, chdf5_default())
         guard dataset >= 0 else { throw failure(path, "cannot create dataset") }
         defer { H5Dclose(dataset) }
         if values.isEmpty { return }
@@ -337,7 +356,11 @@ public final class HDF5File {
         defer { H5Oclose(dataset) }
         let type = try checkedType(H5Dget_type(dataset), path, accepting: classes, what: "dataset", expected: expected)
         H5Tclose(type)
-        var values = [Element](repeating: zero, count: try elementCount(H5Dget_space(dataset), path, what: "dataset"))
+        let count = try elementCount(H5Dget_space(dataset), path, what: "dataset")
+        guard count <= HDF5File.maximumValues else {
+            throw error(path, "declares \(count) values, more than the \(HDF5File.maximumValues) a read may hold")
+        }
+        var values = [Element](repeating: zero, count: count)
         if values.isEmpty { return values }
         let status = values.withUnsafeMutableBytes { buffer in
             H5Dread(dataset, memoryType, H5S_ALL, H5S_ALL, chdf5_default(), buffer.baseAddress)
@@ -379,6 +402,9 @@ public final class HDF5File {
     func readStrings(
         count: Int, fileType: hid_t, _ path: String, what: String, read: (hid_t, UnsafeMutableRawPointer) -> herr_t
     ) throws -> [String] {
+        guard count <= HDF5File.maximumValues else {
+            throw error(path, "\(what) declares \(count) strings, more than the \(HDF5File.maximumValues) a read may hold")
+        }
         let variable = H5Tis_variable_str(fileType)
         guard variable >= 0 else { throw failure(path, "cannot read the \(what)'s string type") }
         if variable > 0 {
@@ -391,6 +417,9 @@ public final class HDF5File {
             return pointers.map { $0.map { String(cString: $0) } ?? "" }
         }
         let size = H5Tget_size(fileType)
+        guard size <= 1 << 24, count <= (1 << 24) / max(size, 1) else {
+            throw error(path, "\(what) declares \(count) strings of \(size) bytes, more than 16 MiB")
+        }
         let memoryType = H5Tcopy(fileType)
         guard size > 0, memoryType >= 0 else { throw failure(path, "cannot read the \(what)'s string type") }
         defer { H5Tclose(memoryType) }

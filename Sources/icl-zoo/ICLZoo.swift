@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ICLMath
 
 @main
@@ -6,6 +7,9 @@ struct ICLZoo: ParsableCommand {
     /// OpenBLAS's kernel is settled before anything runs (see `BLAS.useFastKernel`).
     static func main() {
         BLAS.useFastKernel()
+        // Past a file-size limit (ulimit -f), a write then fails with EFBIG, an error the atomic
+        // writers clean up after, instead of SIGXFSZ killing the process mid-write.
+        signal(SIGXFSZ, SIG_IGN)
         main(nil)
     }
 

@@ -195,7 +195,7 @@ func json(_ object: Any) throws -> String {
                 a = f.attrs
                 check(sorted(a) == ["created_utc", "format", "format_version", "recipe", "software_version"], sorted(a))
                 string(a["format"], "icl-zoo/checkpoint", "format")
-                int64(a["format_version"], 1, "format_version")
+                int64(a["format_version"], 2, "format_version")
                 check(type(a["software_version"]) is str and a["software_version"].startswith("0."), repr(a["software_version"]))
                 check(type(a["created_utc"]) is str and re.fullmatch(r"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ", a["created_utc"]), repr(a["created_utc"]))
                 check(type(a["recipe"]) is str, repr(a["recipe"]))
@@ -291,7 +291,8 @@ func json(_ object: Any) throws -> String {
     }
 
     /// h5py rebuilds the checkpoint from plain Python values (its own attribute types, chunked and
-    /// gzip-compressed datasets: a layout our writer never makes); we must read the same model.
+    /// gzip-compressed datasets with h5py's own chunk shapes, Fletcher32 as version 2 requires); we
+    /// must read the same model.
     @Test func checkpointRebuiltByH5pyReadsBackIdentical() throws {
         let directory = try TemporaryDirectory()
         let ours = directory.file("ours.h5"), theirs = directory.file("theirs.h5")
@@ -308,7 +309,7 @@ func json(_ object: Any) throws -> String {
                     if isinstance(obj, h5py.Group):
                         d.require_group(name)
                     else:
-                        d.create_dataset(name, data=obj[()], chunks=True, compression="gzip")
+                        d.create_dataset(name, data=obj[()], chunks=True, compression="gzip", fletcher32=True)
                     attributes(obj, d[name])
                 s.visititems(copy)
             """, arguments: [ours, theirs])
@@ -333,8 +334,8 @@ func json(_ object: Any) throws -> String {
         Damage(label: "wrong format", python: #"f.attrs["format"] = "something-else""#,
                mentions: ["not an icl-zoo checkpoint", "format is 'something-else'", "expected 'icl-zoo/checkpoint'"]),
         Damage(label: "no format", python: #"del f.attrs["format"]"#, mentions: ["no 'format' attribute"]),
-        Damage(label: "format_version 2", python: #"f.attrs["format_version"] = 2"#,
-               mentions: ["format_version 2 is not supported", "upgrade"]),
+        Damage(label: "format_version 3", python: #"f.attrs["format_version"] = 3"#,
+               mentions: ["format_version 3 is not supported", "upgrade"]),
         Damage(label: "format_version 0", python: #"f.attrs["format_version"] = 0"#,
                mentions: ["format_version 0 is not supported"]),
         Damage(label: "format_version a string", python: #"f.attrs["format_version"] = "1""#,
@@ -347,7 +348,7 @@ func json(_ object: Any) throws -> String {
         Damage(label: "NaN in W_Q", python: "f['\(head)W_Q'][1, 2] = np.nan",
                mentions: ["/\(head)W_Q: entry 6 is nan, not a finite number"]),
         Damage(label: "infinity in P", python: "f['\(head)P'][0, 0] = np.inf", mentions: ["/\(head)P: entry 0 is inf"]),
-        Damage(label: "integer W_K", python: "del f['\(head)W_K']; f['\(head)W_K'] = np.zeros((3, 4), np.int32)",
+        Damage(label: "integer W_K", python: "del f['\(head)W_K']; f.create_dataset('\(head)W_K', data=np.zeros((3, 4), np.int32), fletcher32=True)",
                mentions: ["/\(head)W_K", "int32", "expected floating-point"]),
         Damage(label: "extra dataset in a head", python: "f['\(head)bias'] = np.zeros(4, np.float32)",
                mentions: ["/\(head)bias: unexpected dataset"]),
@@ -372,8 +373,8 @@ func json(_ object: Any) throws -> String {
         Damage(label: "no /training or /construction", python: #"del f["training"]"#,
                mentions: ["neither /training nor /construction"]),
         Damage(label: "history lengths differ",
-               python: #"del f["training/validation_loss"]; f["training/validation_loss"] = np.zeros(2)"#,
-               mentions: ["/training: step, train_loss and validation_loss have different lengths"]),
+               python: #"del f["training/validation_loss"]; f.create_dataset("training/validation_loss", data=np.zeros(2), fletcher32=True)"#,
+               mentions: ["/training/validation_loss: has shape [2], expected [4] like /training/step"]),
     ]
 
     @Test(arguments: damages)
