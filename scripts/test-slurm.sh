@@ -212,24 +212,6 @@ grep "^resuming\|^icl-zoo sweep\|^wrote" "$log"
 "$zoo" list --check "$sweep2/sweep.json" || fail "list --check after the requeue"
 say "case 2: training the same model uninterrupted, outside Slurm"
 "$zoo" train "$root/zoo/lsa-recurrent-2.json" --seed 3 --steps $steps2 --quiet --out "$sweep2/uninterrupted.h5" 2>/dev/null
-"$python" - "$checkpoint" "$sweep2/uninterrupted.h5" <<'EOF' || fail "the requeued run's checkpoint differs from the uninterrupted one"
-import sys, h5py, numpy as np
-WALL_CLOCK = {"/created_utc", "/training/seconds"}   # when and how long: the only fields allowed to differ
-def contents(path):
-    out = {}
-    with h5py.File(path, "r") as f:
-        def visit(name, obj):
-            if isinstance(obj, h5py.Dataset):
-                out["/" + name] = obj[()].tobytes() + str(obj.dtype).encode()
-            for key, value in obj.attrs.items():
-                out[("/" + name).rstrip("/") + "/" + key] = np.asarray(value).tobytes() if not isinstance(value, str) else value.encode()
-        visit("", f)
-        f.visititems(visit)
-    return out
-a, b = contents(sys.argv[1]), contents(sys.argv[2])
-assert sorted(a) == sorted(b), sorted(set(a) ^ set(b))
-different = [k for k in a if a[k] != b[k] and k not in WALL_CLOCK]
-assert not different, different
-print(f"identical: {len(a)} datasets and attributes compared ({len(WALL_CLOCK)} wall-clock fields left out)")
-EOF
+"$python" "$root/scripts/compare-checkpoints.py" "$checkpoint" "$sweep2/uninterrupted.h5" \
+    || fail "the requeued run's checkpoint differs from the uninterrupted one"
 say "case 2: passed (requeued mid-run, resumed from its saved state, checkpoint identical to the uninterrupted run)"

@@ -118,7 +118,7 @@ struct Sweep: ParsableCommand {
         for (file, recipe) in try train.jobs() {
             let resolved = recipe.resolved()
             let checkpoint = Paths.checkpoint(models: modelsFolder, recipe: resolved.name, seed: resolved.training.seed)
-            guard seen.insert(checkpoint).inserted else { continue }   // the same recipe named twice
+            guard seen.insert(checkpoint).inserted else { throw UserError("\(checkpoint): asked for twice (same recipe name and seed)") }
             let status = ModelStatus.of(checkpoint: checkpoint, recipe: resolved)
             if case .bad(let why) = status {
                 throw UserError("\(why); move it away to train this model again")

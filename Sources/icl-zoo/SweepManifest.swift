@@ -128,47 +128,19 @@ enum ModelStatus: Equatable {
         }
     }
 
-    /// The status of the checkpoint at `path`, which should hold `recipe` (resolved) once trained.
+    /// The status of the checkpoint at `path`, which should hold `recipe` (resolved) once trained. As
+    /// for `icl-zoo train --resume`, a saved state means unfinished even beside a checkpoint.
     static func of(checkpoint path: String, recipe: Recipe) -> ModelStatus {
-        guard FileManager.default.fileExists(atPath: path) else {
-            let state = ResumeStateFile.path(forCheckpoint: path)
-            return FileManager.default.fileExists(atPath: state) ? .unfinished(state: state) : .missing
-        }
+        let state = SavedRun.path(for: path)
+        if FileManager.default.fileExists(atPath: state) { return .unfinished(state: state) }
+        guard FileManager.default.fileExists(atPath: path) else { return .missing }
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint.read(path) } catch { return .bad("\(error)") }
         guard case .trained = checkpoint.origin else { return .bad("\(path): a construction, not a trained model") }
-        if let difference = recipeDifference(checkpoint.recipe, recipe) {
-            return .bad("\(path): trained with another recipe (\(difference))")
+        let differences = checkpoint.recipe.differences(from: recipe)
+        if !differences.isEmpty {
+            return .bad("\(path): trained with another recipe (stored vs asked: \(differences.joined(separator: "; ")))")
         }
         return .finished
     }
-}
-
-/// Where `icl-zoo train` keeps the state of an unfinished run.
-enum ResumeStateFile {
-    // TODO(i9 merge): use train's own name for the state file.
-    static func path(forCheckpoint checkpoint: String) -> String { checkpoint + ".state" }
-}
-
-/// The first field in which two recipes differ, as `field: a (file) vs b (asked)`; nil when equal.
-func recipeDifference(_ stored: Recipe, _ asked: Recipe) -> String? {
-    if stored == asked { return nil }
-    func flat(_ recipe: Recipe) -> [String: String] {
-        let object = (try? JSONSerialization.jsonObject(with: Data(recipe.json().utf8))) as? [String: Any] ?? [:]
-        var out: [String: String] = [:]
-        func visit(_ value: Any, _ key: String) {
-            if let dictionary = value as? [String: Any] {
-                for (k, v) in dictionary { visit(v, key.isEmpty ? k : "\(key).\(k)") }
-            } else {
-                out[key] = "\(value)"
-            }
-        }
-        visit(object, "")
-        return out
-    }
-    let a = flat(stored), b = flat(asked)
-    for key in Set(a.keys).union(b.keys).sorted() where a[key] != b[key] {
-        return "\(key): \(a[key] ?? "none") in the file, \(b[key] ?? "none") asked"
-    }
-    return "recipes differ"
 }
