@@ -34,6 +34,8 @@ chmod 755 "$scratch"
 pids=()   # daemons started here, stopped by pid on exit
 cleanup() {
     local status=$?
+    set +e   # clean up everything, whatever fails
+    [ -n "${reference:-}" ] && kill "$reference" 2>/dev/null   # the uninterrupted run, if still going
     if [ -n "${SLURM_CONF:-}" ] && [ -f "$scratch/slurmctld.pid" ]; then
         scancel --quiet --user=root 2>/dev/null || true
     fi
@@ -98,7 +100,7 @@ SlurmdPort=$slurmd_port
 SlurmUser=root
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$scratch/munge/munge.socket
+AuthInfo=socket=$scratch/munge/munge.socket,cred_expire=10
 StateSaveLocation=$scratch/state
 SlurmdSpoolDir=$scratch/spool
 SlurmctldPidFile=$scratch/slurmctld.pid
@@ -161,7 +163,9 @@ for path in sys.argv[1:]:
     with h5py.File(path, "r") as f:
         recipe = json.loads(f.attrs["recipe"])
         loss = f["training/validation_loss"][-1]
-        weights = sum(d.size for d in f["model"].values() if isinstance(d, h5py.Dataset))
+        sizes = []
+        f["model"].visititems(lambda name, d: sizes.append(d.size) if isinstance(d, h5py.Dataset) else None)
+        weights = sum(sizes)
         assert np.isfinite(loss) and weights > 0, path
         print(f"h5py: {path.split('/models/')[1]}: {recipe['name']} seed {int(f['training'].attrs['seed'])}, "
               f"{int(f['training'].attrs['steps'])} steps, {weights} weights, validation loss {loss:.6f}")
@@ -179,16 +183,20 @@ grep -q "nothing to submit" "$sweep1/again.err" || fail "second sweep: $(cat "$s
 say "case 1: passed (4 tasks COMPLETED, 4 checkpoints verified; a second sweep has nothing to submit)"
 
 # --- Case 2: requeue a task mid-run; its checkpoint equals an uninterrupted run's -----------------
-steps2=4000
+steps2=3000
 sweep2="$scratch/sweep2"
 mkdir -p "$sweep2"
 cd "$sweep2"
 "$zoo" sweep "$root/zoo/lsa-recurrent-2.json" --seeds 3 --models "$sweep2/models" --manifest "$sweep2/sweep.json" \
-       -- --steps $steps2 --save-every 200 > "$sweep2/sweep.sbatch"
+       -- --steps $steps2 --save-every 100 > "$sweep2/sweep.sbatch"
 job=$(sbatch --parsable "$sweep2/sweep.sbatch")
 checkpoint="$sweep2/models/lsa-recurrent-2/seed-3.h5"
 state="$checkpoint.state"
-say "case 2: submitted array job $job (lsa-recurrent-2 seed 3, $steps2 steps, state saved every 200 steps)"
+say "case 2: submitted array job $job (lsa-recurrent-2 seed 3, $steps2 steps, state saved every 100 steps)"
+# The uninterrupted run to compare with, outside Slurm, meanwhile.
+"$zoo" train "$root/zoo/lsa-recurrent-2.json" --seed 3 --steps $steps2 --quiet --out "$sweep2/uninterrupted.h5" \
+    > "$sweep2/uninterrupted.log" 2>&1 &
+reference=$!
 running() { [ "$(squeue -h -j "${job}_0" -o %T 2>/dev/null)" = RUNNING ]; }
 wait_for 120 running || fail "task ${job}_0 did not start"
 wait_for 120 test -s "$state" || fail "no saved state $state after 120 s"
@@ -196,10 +204,8 @@ wait_for 120 test -s "$state" || fail "no saved state $state after 120 s"
 saved_step=$("$python" -c 'import sys, h5py; print(int(h5py.File(sys.argv[1], "r").attrs["step"]))' "$state" 2>/dev/null || echo "?")
 scontrol requeue "${job}_0"
 say "case 2: scontrol requeue ${job}_0 while RUNNING (state saved at step $saved_step)"
-wait_for 60 bash -c "! squeue -h -j ${job}_0 -o %T | grep -q RUNNING" || true
-squeue -j "$job" -o '%.12i %.9T %.20r' || true
-# A requeued job waits for its begin time; release it if Slurm holds it.
-scontrol release "${job}_0" 2>/dev/null || true
+# Slurm holds a requeued job until its credentials expire (cred_expire, 10 s in this slurm.conf).
+wait_for 60 bash -c "squeue -h -j ${job}_0 -o %T | grep -q PENDING" && squeue -j "$job" -o '%.12i %.9T %.20r' || true
 wait_for_array "$job" 300
 info=$(scontrol -o show job "${job}_0")
 restarts=$(grep -o 'Restarts=[0-9]*' <<<"$info" | cut -d= -f2)
@@ -210,8 +216,11 @@ log=$(ls "$sweep2"/models/logs/*.out)
 grep -q "^resuming lsa-recurrent-2 seed 3 from step" "$log" || { cat "$log"; fail "the requeued task did not resume"; }
 grep "^resuming\|^icl-zoo sweep\|^wrote" "$log"
 "$zoo" list --check "$sweep2/sweep.json" || fail "list --check after the requeue"
-say "case 2: training the same model uninterrupted, outside Slurm"
-"$zoo" train "$root/zoo/lsa-recurrent-2.json" --seed 3 --steps $steps2 --quiet --out "$sweep2/uninterrupted.h5" 2>/dev/null
+say "case 2: waiting for the uninterrupted run (pid $reference)"
+for _ in $(seq 300); do kill -0 $reference 2>/dev/null || break; sleep 1; done
+kill -0 $reference 2>/dev/null && { kill $reference; fail "the uninterrupted run took over 300 s"; }
+wait $reference || { cat "$sweep2/uninterrupted.log"; fail "the uninterrupted run failed"; }
+cat "$sweep2/uninterrupted.log"
 "$python" "$root/scripts/compare-checkpoints.py" "$checkpoint" "$sweep2/uninterrupted.h5" \
     || fail "the requeued run's checkpoint differs from the uninterrupted one"
 say "case 2: passed (requeued mid-run, resumed from its saved state, checkpoint identical to the uninterrupted run)"
