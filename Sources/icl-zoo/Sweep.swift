@@ -13,8 +13,8 @@ struct Sweep: ParsableCommand {
         array task per model not yet finished in --models, each running `icl-zoo train RECIPE --seed S \
         --models DIR --resume`, so a preempted or requeued task continues from its last saved state. \
         --time is twice the longest model's steps × step time plus 10 minutes; the step time is \
-        measured from finished checkpoints of the recipe in --models, or else estimated from the step's \
-        FLOP count at \(Int(StepTime.assumedGFLOPs)) GFLOP/s. Options after -- go to every `icl-zoo \
+        measured from finished checkpoints of the recipe in --models, or else timed over a few steps on \
+        this machine. Options after -- go to every `icl-zoo \
         train` (e.g. -- --steps 200). --emit list writes the same jobs as shell command lines (for GNU \
         parallel or xargs -P), --emit json the manifest. Check a sweep with `icl-zoo list --check MANIFEST`.
 
@@ -237,31 +237,41 @@ struct SweepTask: ParsableCommand {
 }
 
 /// Seconds per training step of a recipe: measured from its finished checkpoints in the zoo when
-/// there are some, else estimated from the step's FLOP count.
+/// there are some, else timed over a few steps here (the machine that writes the sweep).
 struct StepTime {
-    /// A conservative rate for the estimate: below every model's measured rate in docs/results.md
-    /// (9–115 GFLOP/s on 2 cores) once drawing the tasks is counted separately.
-    static let assumedGFLOPs = 10.0
-    /// Drawing one task (measured 0.25 µs: 0.5 ms for 2,048 tasks of lsa-1), doubled.
-    static let sampleSecondsPerTask = 0.5e-6
-
     let models: String
-    private var measured: [String: (Double, String)?] = [:]
+    private var known: [String: (Double, String)] = [:]
 
     init(models: String) { self.models = models }
 
     mutating func seconds(for recipe: Recipe) throws -> (Double, String) {
         let key = StepTime.withoutSeedAndSteps(recipe).json()
-        if measured[key] == nil { measured[key] = measure(recipe) }
-        if let found = measured[key]! { return found }
-        let trainer: Trainer
-        do { trainer = try Trainer(recipe: recipe) } catch let error as RecipeError { throw UserError(error.message) }
-        let t = recipe.training
-        let step = trainer.stack.flops(count: trainer.batchSize)
-        let validation = trainer.stack.flops(count: t.validationTasks).forward / Double(t.evalEvery)
-        let flops = step.forward + step.backward + validation
-        let seconds = flops / (StepTime.assumedGFLOPs * 1e9) + Double(t.fixedTasks == nil ? trainer.batchSize : 0) * StepTime.sampleSecondsPerTask
-        return (seconds, String(format: "estimated: %.2f MFLOP per step at %.0f GFLOP/s, plus drawing the tasks", flops / 1e6, StepTime.assumedGFLOPs))
+        if let found = known[key] { return found }
+        let found = try measure(recipe) ?? StepTime.probe(recipe)
+        known[key] = found
+        return found
+    }
+
+    /// Six steps of the recipe with validation at steps 0 and 6: the median of steps 2–5 is the step
+    /// time (step 1 warms up), step 6 less a step the validation pass, paid every `eval_every` steps.
+    static func probe(_ recipe: Recipe) throws -> (Double, String) {
+        var r = recipe
+        r.training.steps = 6
+        r.training.evalEvery = 6
+        var elapsed: [Int: Double] = [:]
+        do {
+            _ = try Trainer(recipe: r).run(progress: { elapsed[$0.step] = $0.elapsed })
+        } catch let error as RecipeError {
+            throw UserError(error.message)
+        } catch {
+            throw UserError("\(recipe.name): timing 6 steps failed: \(error)")
+        }
+        let steps = (1...4).map { elapsed[$0 + 1]! - elapsed[$0]! }.sorted()
+        let step = (steps[1] + steps[2]) / 2
+        let validation = max(0, elapsed[6]! - elapsed[5]! - step)
+        return (step + validation / Double(recipe.training.evalEvery),
+                String(format: "timed here: %.3g ms per step + %.3g ms validation every %d steps",
+                       1000 * step, 1000 * validation, recipe.training.evalEvery))
     }
 
     /// The slowest finished checkpoint of this recipe (any seed, any number of steps) in the zoo.
