@@ -18,14 +18,21 @@ enum ListCheck {
         } else {
             let columns = ["recipe", "seed", "task", "status", "checkpoint", "detail"]
             let table = [columns] + rows.map { row in columns.map { row[$0] ?? "" } }
-            let widths = columns.indices.map { i in table.map { $0[i].count }.max() ?? 0 }
-            for line in table {
-                print(line.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
-                    .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
-            }
+            List.printTable(table)
             print("\(rows.count) models: \(count("finished")) finished, \(count("unfinished")) unfinished, "
                   + "\(count("missing")) missing, \(count("bad")) bad (sweep \(plan.id))")
         }
         return count("finished") == rows.count
+    }
+}
+
+extension List {
+    /// Rows of cells (the first the header) in columns two spaces apart, each as wide as its widest cell.
+    static func printTable(_ table: [[String]]) {
+        let widths = (table.first ?? []).indices.map { i in table.map { $0[i].count }.max() ?? 0 }
+        for line in table {
+            print(line.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+        }
     }
 }
