@@ -9,8 +9,7 @@ extension Checkpoint {
     /// Writes the checkpoint through a temporary file in the same folder, renamed at the end, so a
     /// crash or an error never leaves a half-written file and never damages an existing one.
     public func write(to path: String) throws {
-        let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        try makeFolders(for: path)
         try HDF5File.writeAtomically(to: path) { file in
             file.checksums = true
             try file.setAttribute("format", Checkpoint.format, at: "/")

@@ -360,13 +360,39 @@ public final class HDF5File {
         guard count <= HDF5File.maximumValues else {
             throw error(path, "declares \(count) values, more than the \(HDF5File.maximumValues) a read may hold")
         }
+        if count == 0 { return [] }
+        try requireStoredValues(dataset, path)
         var values = [Element](repeating: zero, count: count)
-        if values.isEmpty { return values }
         let status = values.withUnsafeMutableBytes { buffer in
             H5Dread(dataset, memoryType, H5S_ALL, H5S_ALL, chdf5_default(), buffer.baseAddress)
         }
         guard status >= 0 else { throw failure(path, "cannot read dataset") }
         return values
+    }
+
+    /// A dataset created but never (or only partly) written reads as fill values that no checksum
+    /// covers: refused. (HDF5 1.10 reports a filtered dataset as "partly allocated" even when whole,
+    /// so chunks are counted instead.)
+    private func requireStoredValues(_ dataset: hid_t, _ path: String) throws {
+        var allocation = H5D_SPACE_STATUS_ERROR
+        guard H5Dget_space_status(dataset, &allocation) >= 0 else { throw failure(path, "cannot read the dataset's storage status") }
+        guard allocation != H5D_SPACE_STATUS_NOT_ALLOCATED else { throw error(path, "holds no stored values (created but never written)") }
+        let creation = H5Dget_create_plist(dataset)
+        guard creation >= 0 else { throw failure(path, "cannot read the dataset's storage properties") }
+        defer { H5Pclose(creation) }
+        guard H5Pget_layout(creation) == H5D_CHUNKED else { return }
+        let shape = try extent(H5Dget_space(dataset), path, what: "dataset")
+        var chunk = [hsize_t](repeating: 0, count: shape.count)
+        guard H5Pget_chunk(creation, Int32(shape.count), &chunk) == Int32(shape.count), chunk.allSatisfy({ $0 > 0 }) else {
+            throw failure(path, "cannot read the dataset's chunk shape")
+        }
+        let expected = zip(shape, chunk).reduce(1.0) { $0 * (Double($1.0) / Double($1.1)).rounded(.up) }
+        let space = H5Dget_space(dataset)
+        guard space >= 0 else { throw failure(path, "cannot read the dataset's dataspace") }
+        defer { H5Sclose(space) }
+        var stored: hsize_t = 0
+        guard H5Dget_num_chunks(dataset, space, &stored) >= 0 else { throw failure(path, "cannot count the dataset's chunks") }
+        guard Double(stored) == expected else { throw error(path, "holds \(stored) of its \(Int(expected)) chunks of values (partly written)") }
     }
 
     /// Takes ownership of `type` (a dataset's or attribute's); returns it if its class is one of

@@ -20,7 +20,7 @@ final class Output {
             throw UserError("\(checkpoint): \(status.st_mode & S_IFMT == S_IFDIR ? "is a folder" : "is not a regular file"), not a checkpoint file")
         }
         let folder = (checkpoint as NSString).deletingLastPathComponent
-        try Output.makeFolder(folder.isEmpty ? "." : folder)
+        do { try makeFolders(for: checkpoint) } catch let error as CheckpointError { throw UserError(error.description) }
         try takeLock()
         removeStaleTemporaries(in: folder.isEmpty ? "." : folder)
     }
@@ -98,23 +98,6 @@ final class Output {
     }
 
     // MARK: File system
-
-    /// `mkdir -p`, with each failure one readable line naming the folder.
-    static func makeFolder(_ folder: String) throws {
-        var path = folder.hasPrefix("/") ? "" : "."
-        for component in folder.split(separator: "/") {
-            path += "/" + component
-            var status = stat()
-            if stat(path, &status) == 0 {
-                guard status.st_mode & S_IFMT == S_IFDIR else { throw UserError("\(path): is a file, not a folder (needed for \(folder))") }
-                continue
-            }
-            guard errno == ENOENT else { throw UserError("\(path): \(String(cString: strerror(errno)))") }
-            guard mkdir(path, 0o777) == 0 || errno == EEXIST else {
-                throw UserError("cannot create folder \(path): \(String(cString: strerror(errno)))")
-            }
-        }
-    }
 
     /// Holds `<checkpoint>.lock` with flock. The file may have been removed and re-created by the
     /// trainer that held it before, so the lock counts only if the path still names the locked file.

@@ -49,13 +49,13 @@ struct Train: ParsableCommand {
     @Flag(help: "Print plain progress lines even on a terminal.")
     var quiet = false
 
-    @Flag(help: "Continue interrupted runs from their <out>.state, skip finished ones (same recipe and seed), start the rest (default: off).")
+    @Flag(help: "Continue interrupted runs from their <out>.state, skip finished ones, start the rest; a saved run or checkpoint of another recipe or seed is refused, naming the difference (default: off).")
     var resume = false
 
     @Flag(help: "Replace existing checkpoints and discard saved states (default: off; both are refused).")
     var force = false
 
-    @Option(name: .customLong("save-every"), help: "Save the run's state every N steps and/or S seconds: '1000', '60s', '1000,60s' (whichever first) or 'never' (default: 1000,60s).")
+    @Option(name: .customLong("save-every"), help: "Save the run's state every N steps and/or S seconds: '1000', '60s', '1000,60s' (whichever comes first) or 'never'.")
     var saveEvery = "1000,60s"
 
     func validate() throws {

@@ -27,18 +27,7 @@ import Testing
         let r = try recipe(in: directory)
         let reference = directory.file("reference.h5"), out = directory.file("m.h5")
         try #require(try CLI.zoo("train", r, "--out", reference, "--quiet").status == 0)
-        // Start, wait (bounded) until a state is saved, kill -9, resume.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CLI.binaries + "/icl-zoo")
-        process.arguments = ["train", r, "--out", out, "--quiet", "--save-every", "20"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        while !FileManager.default.fileExists(atPath: out + ".state"), process.isRunning, Date() < deadline { usleep(2_000) }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        try #require(process.terminationReason == .uncaughtSignal, "the run ended before it was killed; make it longer")
+        try trainAndKill([r, "--out", out], state: out + ".state")
         #expect(!FileManager.default.fileExists(atPath: out))
         let resumed = try CLI.zoo("train", r, "--out", out, "--quiet", "--resume")
         #expect(resumed.status == 0, "\(resumed)")
@@ -46,6 +35,39 @@ import Testing
         #expect(try compareAll(reference, out).hasPrefix("identical"))
         let left = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
         #expect(left == ["m.h5", "r.json", "reference.h5"], "state, lock and temporary files are gone")
+    }
+
+    /// Starts `icl-zoo train`, waits (bounded) until it has saved a state, and kills it with SIGKILL.
+    func trainAndKill(_ arguments: [String], state: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binaries + "/icl-zoo")
+        process.arguments = ["train"] + arguments + ["--quiet", "--save-every", "20"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: state), process.isRunning, Date() < deadline { usleep(2_000) }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        try #require(process.terminationReason == .uncaughtSignal, "the run ended before it was killed; make it longer")
+    }
+
+    @Test func seedsWithResumeSkipFinishedModelsResumeStartedOnesAndStartTheRest() throws {
+        let directory = try TemporaryDirectory()
+        let r = try recipe(in: directory)
+        let models = directory.file("models")
+        let seed = { (s: Int) in "\(models)/r/seed-\(s).h5" }
+        try #require(try CLI.zoo("train", r, "--seed", "0", "--models", models, "--quiet").status == 0)
+        try trainAndKill([r, "--seed", "1", "--models", models], state: seed(1) + ".state")
+        try #require(try CLI.zoo("train", r, "--seed", "1", "--out", directory.file("reference-1.h5"), "--quiet").status == 0)
+        expectUserError(try CLI.zoo("train", r, "--seeds", "0-2", "--models", models), mentioning: [seed(0), "exists"])
+        let result = try CLI.zoo("train", r, "--seeds", "0-2", "--models", models, "--quiet", "--resume")
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("skipped \(seed(0)): already trained"), "\(result)")
+        #expect(result.stderr.contains("resuming r seed 1 from step "), "\(result)")
+        #expect(result.stdout.contains("wrote \(seed(1))") && result.stdout.contains("wrote \(seed(2))"), "\(result)")
+        #expect(try compareAll(directory.file("reference-1.h5"), seed(1)).hasPrefix("identical"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: models + "/r").sorted() == ["seed-0.h5", "seed-1.h5", "seed-2.h5"])
     }
 
     @Test func existingCheckpointsAreRefusedReplacedWithForceAndSkippedWithResume() throws {
