@@ -93,14 +93,11 @@ struct Sweep: ParsableCommand {
             for job in plan.tasks { print(plan.command(job).map(Sweep.shellQuoted).joined(separator: " ")) }
         case .slurm:
             let manifestPath = Sweep.absolute(manifest)
-            let logFolder = Sweep.absolute(logs ?? (models as NSString).appendingPathComponent("logs"))
-            do {
-                try FileManager.default.createDirectory(atPath: logFolder, withIntermediateDirectories: true)
-            } catch {
-                throw UserError("\(logFolder): cannot create the log folder (\(error.localizedDescription))")
-            }
+            let logFile = Sweep.absolute(logs ?? (models as NSString).appendingPathComponent("logs")) + "/%x-%A_%a.out"
+            try makeFolders(for: logFile)   // Slurm opens the logs but creates no folder
+            try makeFolders(for: manifestPath)
             try plan.write(to: manifestPath)
-            print(slurmScript(plan, manifest: manifestPath, logs: logFolder), terminator: "")
+            print(slurmScript(plan, manifest: manifestPath, logFile: logFile), terminator: "")
         }
     }
 
@@ -140,7 +137,7 @@ struct Sweep: ParsableCommand {
     }
 
     /// The batch script: one array task per job, each reading its command from the manifest.
-    func slurmScript(_ plan: SweepManifest, manifest: String, logs: String) -> String {
+    func slurmScript(_ plan: SweepManifest, manifest: String, logFile: String) -> String {
         let tasks = plan.tasks
         var options: [(String, String?)] = [
             ("job-name", "icl-zoo-sweep"),
@@ -149,7 +146,7 @@ struct Sweep: ParsableCommand {
             ("time", plan.timeLimit),
             ("requeue", nil),
             ("open-mode", "append"),   // a requeued task's log keeps the first run's lines
-            ("output", logs + "/%x-%A_%a.out"),
+            ("output", logFile),
         ]
         for text in slurmOptions {
             let (key, value) = try! Sweep.slurmOption(text)   // checked in validate()
