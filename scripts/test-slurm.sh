@@ -6,7 +6,8 @@
 # identical to an uninterrupted run's. Stops the daemons it started, by their pids, whatever happens.
 #
 # Needs root (or sudo) for apt-get and for slurmd, which starts jobs as their user. Every wait is
-# bounded. Set KEEP=1 to keep the scratch folder (logs, slurm.conf) afterwards.
+# bounded. Waits use squeue and final states scontrol (kept MinJobAge seconds): sacct would need
+# slurmdbd and a database. Set KEEP=1 to keep the scratch folder (logs, slurm.conf) afterwards.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
