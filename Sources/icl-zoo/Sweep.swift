@@ -54,9 +54,9 @@ struct Sweep: ParsableCommand {
     @Option(name: .customLong("icl-zoo"), help: "The icl-zoo executable the tasks run (default: this one).")
     var iclZoo: String?
 
-
     func validate() throws {
         if cpusPerTask < 1 { throw ValidationError("--cpus-per-task must be at least 1 (got \(cpusPerTask))") }
+        if let seeds { _ = try Train.parseSeeds(seeds) }
         for option in slurmOptions { _ = try Sweep.slurmOption(option) }
         if let word = recipeArguments.first(where: { $0.hasPrefix("-") }) {
             throw ValidationError("Unknown option '\(word)' (options for `icl-zoo train` go after --)")
@@ -104,7 +104,8 @@ struct Sweep: ParsableCommand {
     /// Every model asked for, each with its array task (none when already finished) and step time.
     func makeManifest() throws -> SweepManifest {
         let train: Train
-        let arguments = recipeArguments + (seeds.map { ["--seeds", $0] } ?? []) + ["--models", models] + trainArguments
+        // Parsed as the tasks will run it, so that what train refuses is refused here.
+        let arguments = recipeArguments + (seeds.map { ["--seeds", $0] } ?? []) + ["--models", models, "--resume"] + trainArguments
         do { train = try Train.parse(arguments) } catch {
             throw UserError("train options after --: \(Train.message(for: error))")
         }
@@ -112,6 +113,7 @@ struct Sweep: ParsableCommand {
         var stepTimes = StepTime(models: modelsFolder)
         var jobs: [SweepManifest.Job] = []
         var seen = Set<String>()
+        var tasks = 0
         for (file, recipe) in try train.jobs() {
             let resolved = recipe.resolved()
             let checkpoint = Paths.checkpoint(models: modelsFolder, recipe: resolved.name, seed: resolved.training.seed)
@@ -121,17 +123,14 @@ struct Sweep: ParsableCommand {
                 throw UserError("\(why); move it away to train this model again")
             }
             let (seconds, from) = try stepTimes.seconds(for: resolved)
-            jobs.append(.init(task: status == .finished ? nil : 0, recipeFile: Sweep.absolute(file),
+            jobs.append(.init(task: status == .finished ? nil : tasks, recipeFile: Sweep.absolute(file),
                               seed: resolved.training.seed, checkpoint: checkpoint,
                               stepSeconds: seconds, stepSecondsFrom: from, recipe: resolved))
-        }
-        var next = 0
-        for k in jobs.indices where jobs[k].task != nil {
-            jobs[k].task = next
-            next += 1
+            if status != .finished { tasks += 1 }
         }
         let (limit, basis) = StepTime.timeLimit(jobs.filter { $0.task != nil })
-        return SweepManifest(id: UUID().uuidString, createdUTC: ISO8601DateFormatter().string(from: Date()), softwareVersion: SoftwareVersion.current,
+        return SweepManifest(id: UUID().uuidString, createdUTC: ISO8601DateFormatter().string(from: Date()),
+                             softwareVersion: SoftwareVersion.current,
                              iclZoo: Sweep.absolute(iclZoo ?? Sweep.thisExecutable()), models: modelsFolder,
                              trainArguments: trainArguments, timeLimit: limit, timeLimitBasis: basis, jobs: jobs)
     }

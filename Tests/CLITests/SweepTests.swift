@@ -143,6 +143,8 @@ import Testing
         expectUsageError(try CLI.zoo("sweep", a, "--", "--seed", "3"), mentioning: ["--seed after -- is set by the sweep itself"])
         expectUsageError(try CLI.zoo("sweep", a, "--bogus"), mentioning: ["Unknown option '--bogus'"])
         expectUserError(try CLI.zoo("sweep", a, "--models", models, "--", "--steps", "-1"), mentioning: ["train options after --", "--steps"])
+        expectUserError(try CLI.zoo("sweep", a, "--models", models, "--", "--force"), mentioning: ["train options after --", "--resume and --force"])
+        expectUsageError(try CLI.zoo("sweep", a, "--seeds", "3-1"), mentioning: ["--seeds takes a range"])
         try "a file".write(toFile: directory.file("file"), atomically: false, encoding: .utf8)
         expectUserError(try CLI.zoo("sweep", a, "--models", models, "--logs", directory.file("file/logs"), "--manifest", manifest),
                         mentioning: [directory.file("file/logs/%x-%A_%a.out"), "\(directory.file("file")) is a file, not a folder"])
