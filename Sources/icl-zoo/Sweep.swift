@@ -184,19 +184,6 @@ struct Sweep: ParsableCommand {
         if !word.isEmpty, word.unicodeScalars.allSatisfy(safe.contains) { return word }
         return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
-
-    static func describe(_ error: Error) -> String {
-        guard let error = error as? DecodingError else { return "\(error)" }
-        switch error {
-        case .keyNotFound(let key, let context):
-            return "missing field '\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))'"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return path.isEmpty ? context.debugDescription : "field '\(path)': \(context.debugDescription)"
-        @unknown default:
-            return "\(error)"
-        }
-    }
 }
 
 /// What the array task runs: the manifest's command for task INDEX, in place of this process.
@@ -305,7 +292,9 @@ struct StepTime {
         return (limit, basis)
     }
 }
+
 extension Sweep {
+    /// The positional words before `--` (recipes), and after it (options for `icl-zoo train`).
     var recipeArguments: [String] { Array(recipes.prefix { $0 != "--" }) }
     var trainArguments: [String] { Array(recipes.drop { $0 != "--" }.dropFirst()) }
 }

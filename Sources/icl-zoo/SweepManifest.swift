@@ -91,8 +91,10 @@ struct SweepManifest: Codable {
         let manifest: SweepManifest
         do {
             manifest = try JSONDecoder().decode(SweepManifest.self, from: data)
+        } catch let error as DecodingError {
+            throw UserError("\(path): not an icl-zoo sweep manifest (\(describe(error, whole: "the manifest")))")
         } catch {
-            throw UserError("\(path): not an icl-zoo sweep manifest (\(Sweep.describe(error)))")
+            throw UserError("\(path): not an icl-zoo sweep manifest (\(error))")
         }
         guard manifest.format == formatName, manifest.formatVersion == currentVersion else {
             throw UserError("\(path): format '\(manifest.format)' version \(manifest.formatVersion), expected '\(formatName)' version \(currentVersion)")
