@@ -186,6 +186,12 @@ struct Sweep: ParsableCommand {
     }
 }
 
+extension Sweep {
+    /// The positional words before `--` (recipes), and after it (options for `icl-zoo train`).
+    var recipeArguments: [String] { Array(recipes.prefix { $0 != "--" }) }
+    var trainArguments: [String] { Array(recipes.drop { $0 != "--" }.dropFirst()) }
+}
+
 /// What the array task runs: the manifest's command for task INDEX, in place of this process.
 struct SweepTask: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -291,10 +297,4 @@ struct StepTime {
             + " (\(longest.recipe.name) seed \(longest.seed); \(longest.stepSecondsFrom)) + 10 min"
         return (limit, basis)
     }
-}
-
-extension Sweep {
-    /// The positional words before `--` (recipes), and after it (options for `icl-zoo train`).
-    var recipeArguments: [String] { Array(recipes.prefix { $0 != "--" }) }
-    var trainArguments: [String] { Array(recipes.drop { $0 != "--" }.dropFirst()) }
 }
