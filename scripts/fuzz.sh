@@ -65,7 +65,7 @@ while IFS=$'\t' read -r name kind description; do
   input="$work/corpus/$name"
   if check "$name ($description)" "$BIN/icl-zoo" show "$input"; then
     echo "$kind" >> "$work/accepted"
-    check "$name" "$BIN/icl-analyze" compare "$input" "$input" --tasks 20 || true
+    check "$name" "$BIN/icl-analyze" compare "$input" "$input" --tasks 20 --json || true
     check "$name" "$BIN/icl-analyze" interpolate "$input" "$input" --tasks 20 || true
   fi
 done < "$work/corpus/corpus.tsv"
@@ -79,8 +79,10 @@ echo "list over the corpus: exit $list_status, $rows rows for $inputs inputs ($(
 [ $list_status -eq 1 ] || { echo "fuzz: list exited $list_status"; crashed=$((crashed + 1)); }
 
 distinct=$(sort -u "$work/messages" | wc -l)
+# Coarser: the object inside the file as PATH too (the same refusal for another dataset).
+kinds=$(sed -e 's|FILE: /[^:]*:|FILE: PATH:|' "$work/messages" | sort -u | wc -l)
 echo "inputs: $inputs ($(cut -f2 "$work/corpus/corpus.tsv" | sort -u | wc -l) kinds); runs: $runs (show, and compare + interpolate on accepted inputs)"
-echo "crashes: $crashed  hangs: $hung  refusals: $refused  accepted: $accepted  unclean refusals: $unclean  distinct error messages: $distinct"
+echo "crashes: $crashed  hangs: $hung  refusals: $refused  accepted: $accepted  unclean refusals: $unclean  distinct error messages: $distinct ($kinds when the object inside the file is not told apart)"
 echo "inputs show accepted, by kind (edits that change nothing checked: unused bytes, free-text attributes): $(sort "$work/accepted" | uniq -c | sort -rn | awk '{printf "%s %s, ", $2, $1}')"
 echo "distinct error messages (file path as FILE, numbers as N), by count:"
 sort "$work/messages" | uniq -c | sort -rn | sed 's/^/  /'
