@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE := .build/release
 DEMO := out/demo
 
-.PHONY: deps venv build demo test bench fuzz kill-test clean
+.PHONY: deps venv build demo test test-slurm bench fuzz kill-test clean
 
 ## Debian packages: installed only when one is missing.
 deps:
@@ -40,6 +40,11 @@ demo: build
 test: deps venv
 	swift build --build-tests
 	swift test --skip-build
+
+## `icl-zoo sweep` on a real single-node Slurm started in a scratch folder (installs slurm-wlm and munge
+## when missing; needs root or sudo): a 2 recipes x 2 seeds job array, then a task requeued mid-run.
+test-slurm: build venv
+	scripts/test-slurm.sh
 
 bench: build
 	$(RELEASE)/icl-bench

@@ -20,5 +20,5 @@ struct ICLZoo: ParsableCommand {
         Recipes (JSON) in zoo/ name the models; each run writes one checkpoint with its weights, the \
         resolved recipe, the seed, the code version and the training curve. See docs/checkpoint-format.md.
         """,
-        subcommands: [Train.self, Construct.self, Show.self, List.self])
+        subcommands: [Train.self, Construct.self, Show.self, List.self, Sweep.self, SweepTask.self])
 }

@@ -18,7 +18,14 @@ struct List: ParsableCommand {
     @Flag(help: "Print one JSON array instead of a table.")
     var json = false
 
+    @Option(help: "A sweep's manifest: list its models as finished, unfinished, missing or bad instead (exit 1 unless all are finished).")
+    var check: String?
+
     func run() throws {
+        if let check {
+            if !(try ListCheck.run(manifest: check, json: json)) { throw ExitCode.failure }
+            return
+        }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
             throw UserError("\(folder): no such folder")
@@ -79,11 +86,7 @@ struct List: ParsableCommand {
         }
         let columns = ["file", "recipe", "origin", "architecture", "layers", "heads", "recurrent", "seed", "steps", "final_loss"]
         let table = [columns] + rows.map { row in columns.map { row[$0] ?? (row["error"] != nil && $0 == "recipe" ? "unreadable: \(row["error"]!)" : "") } }
-        let widths = columns.indices.map { i in table.map { $0[i].count }.max() ?? 0 }
-        for line in table {
-            print(line.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
-        }
+        List.printTable(table)
         if rows.isEmpty { print("(no checkpoints in \(folder))") }
         if bad > 0 { throw ExitCode(1) }
     }

@@ -116,8 +116,9 @@ struct Train: ParsableCommand {
         return files
     }
 
-    func run() throws {
-        // Every recipe is read and checked before any training starts.
+    /// The models asked for, one per recipe × seed, each recipe read, overridden by the flags and
+    /// checked (also what `icl-zoo sweep` plans with).
+    func jobs() throws -> [(file: String, recipe: Recipe)] {
         var jobs: [(file: String, recipe: Recipe)] = []
         let seedList = try seeds.map(Train.parseSeeds) ?? seed.map { [$0] }
         for file in try recipeFiles() {
@@ -135,6 +136,11 @@ struct Train: ParsableCommand {
                 jobs.append((file, r))
             }
         }
+        return jobs
+    }
+
+    func run() throws {
+        let jobs = try jobs()   // every recipe is read and checked before any training starts
         if out != nil, jobs.count > 1 { throw UserError("--out names one file, but \(jobs.count) models were asked for") }
         // Every output is checked and locked, and what to do with it decided, before any training.
         var runs: [(file: String, recipe: Recipe, output: Output, start: TrainingState?)] = []
