@@ -102,7 +102,8 @@ public struct TrainingDiverged: Error, CustomStringConvertible {
     /// update); nil when the update itself produced the non-finite value.
     public let lastGoodState: TrainingState?
     public var description: String {
-        "diverged at step \(step): \(what) (last finite loss \(lastFiniteLoss) at step \(lastFiniteStep))"
+        "diverged at step \(step): \(what) ("
+            + (lastFiniteLoss.isFinite ? "last finite loss \(lastFiniteLoss) at step \(lastFiniteStep))" : "no finite loss before it)")
     }
 }
 
