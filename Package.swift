@@ -49,7 +49,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: mode),
         .executableTarget(name: "icl-bench", dependencies: [
-            "ICLMath", "ICLTasks", "ICLModels", "ICLTraining", "ICLAnalysis",
+            "ICLMath", "ICLTasks", "ICLModels", "ICLTraining", "ICLCheckpoint", "ICLAnalysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: mode),
 

@@ -26,6 +26,13 @@ public enum GradientDescentWeights {
         return layout
     }
 
+    /// The η and γ (empty for plain GD) of a gd or gdpp model's parameters, in `layout`'s order.
+    public static func etasAndGammas<T: BinaryFloatingPoint>(_ config: ModelConfig, _ parameters: [T]) -> (etas: [Double], gammas: [Double]) {
+        let Lp = config.parameterLayers
+        let etas = parameters[0..<Lp].map { Double($0) }
+        return (etas, config.architecture == .gdpp ? parameters[Lp..<(2 * Lp)].map { Double($0) } : [])
+    }
+
     /// The attention weights of `parameters` (η, γ) in `weightLayout`'s order.
     public static func expand<T: BinaryFloatingPoint>(_ config: ModelConfig, _ parameters: [T], weightLayout: ParameterLayout,
                                                        into weights: UnsafeMutablePointer<T>) {

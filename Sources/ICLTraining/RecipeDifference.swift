@@ -10,6 +10,12 @@ extension Recipe {
         }
     }
 
+    /// The task settings (`task.…` fields) in which two recipes differ, as `task.field: A vs B`: the
+    /// fields that make two models' evaluation tasks differ.
+    public func taskDifferences(from other: Recipe) -> [String] {
+        differences(from: other).filter { $0.hasPrefix("task.") }
+    }
+
     /// `field.path → JSON value` for every leaf of the recipe's JSON.
     private func flattened() -> [String: String] {
         var out: [String: String] = [:]

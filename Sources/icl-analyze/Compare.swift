@@ -70,6 +70,7 @@ struct Compare: ParsableCommand {
                   ca.inputDim == cb.inputDim, ca.outputDim == cb.outputDim, ca.contextSize == cb.contextSize else {
                 throw UserError("\(b): its tasks (\(checkpointB.recipe.task.family), d = \(cb.inputDim), outputs \(cb.outputDim), N = \(cb.contextSize)) differ from \(a)'s (\(checkpointA.recipe.task.family), d = \(ca.inputDim), outputs \(ca.outputDim), N = \(ca.contextSize)); the models cannot be compared on the same tasks")
             }
+            try requireSameTasks([(a, checkpointA.recipe), (b, checkpointB.recipe)])
             modelB = TrainedModel(config: cb, parameters: checkpointB.parameters)
             nameB = b
         } else {

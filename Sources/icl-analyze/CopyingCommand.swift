@@ -25,6 +25,12 @@ struct CopyingCommand: ParsableCommand {
     func run() throws {
         let loaded = try LoadedModel(checkpoint)
         let c = loaded.checkpoint
+        // On paired tokens (x_k, y_k) each y already sits in its x's token: there is nothing to copy,
+        // and "the next token" is the next example.
+        if c.config.tokenLayout == .paired {
+            throw UserError("\(checkpoint): its tokens are paired (x and y in one token), so there is no target to copy; "
+                + "the copying analysis needs alternating tokens (token_layout alternating or alternating_onehot)")
+        }
         var points: [CopyingPoint] = []
         let tasks = c.recipe.taskSource.sample(count: output.tasks, seed: output.seed, stream: RandomStream.evaluation, as: Float.self)
         var weights: [(Int, [Float])] = []

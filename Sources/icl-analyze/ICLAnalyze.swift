@@ -1,4 +1,5 @@
 import ArgumentParser
+import ICLCheckpoint
 import ICLMath
 
 @main
@@ -12,6 +13,7 @@ struct ICLAnalyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "icl-analyze",
         abstract: "Analyse stored icl-zoo checkpoints as the paper does (never retrains).",
+        version: SoftwareVersion.release,
         subcommands: [Compare.self, Interpolate.self, OOD.self, RolloutCommand.self, HeatmapCommand.self, SpectrumCommand.self, CurvesCommand.self, CopyingCommand.self])
 }
 

@@ -32,6 +32,7 @@ struct Interpolate: ParsableCommand {
 
     func run() throws {
         let models = try [a, b].map(LoadedModel.init)
+        try requireSameTasks(models)
         let (ma, mb) = (models[0], models[1])
         for m in models {
             if let reason = Interpolation.inapplicability(m.model.config) { throw UserError("\(m.path): \(reason)") }

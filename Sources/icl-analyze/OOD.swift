@@ -55,6 +55,7 @@ struct OOD: ParsableCommand {
 
     func run() throws {
         let loaded = try LoadedModel.all(checkpoints)
+        try requireSameTasks(loaded)
         let base = try loaded[0].linearTasks()
         var models = loaded.map { (name: $0.name, model: $0.model) }
         for m in loaded {

@@ -4,6 +4,7 @@ import ICLAnalysis
 import ICLCheckpoint
 import ICLRender
 import ICLTasks
+import ICLTraining
 
 /// What every analysis subcommand takes besides its inputs: where its results go, and which
 /// evaluation tasks it draws (so two runs on the same files print the same numbers).
@@ -11,7 +12,7 @@ struct OutputOptions: ParsableArguments {
     @Flag(help: "Print one JSON object instead of the table (default: the table).")
     var json = false
 
-    @Option(help: ArgumentHelp("Also write the computed curve as CSV to this file (default: none).", valueName: "file"))
+    @Option(help: ArgumentHelp("Also write the numbers shown (curve, table or matrices) as CSV to this file (default: none).", valueName: "file"))
     var csv: String?
 
     @Option(help: ArgumentHelp("Also draw the figure as a PNG to this file (default: none).", valueName: "file"))
@@ -45,6 +46,7 @@ struct OutputOptions: ParsableArguments {
     func writeCSV(header: [String], rows: [[String]]) throws {
         guard let csv else { return }
         let text = ([header] + rows).map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n"
+        try makeFolders(for: csv)   // a missing folder is created, as `icl-zoo train` does
         do {
             try Data(text.utf8).write(to: URL(fileURLWithPath: csv), options: .atomic)
         } catch {
@@ -55,6 +57,7 @@ struct OutputOptions: ParsableArguments {
     /// Writes `--png` (if given) with the image `draw` makes (drawn only when asked for).
     func writePNG(_ draw: () throws -> RGBAImage) throws {
         guard let png else { return }
+        try makeFolders(for: png)
         do {
             try draw().writePNG(to: png)
         } catch let error as RenderError {
@@ -106,6 +109,24 @@ struct LoadedModel {
     /// Runs an analysis of this file, naming the file in its error.
     func analyse<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let error as AnalysisError { throw UserError("\(path): \(error.message)") }
+    }
+}
+
+/// Refuses checkpoints trained on other task settings than the first (another input range, N, d, …):
+/// the analyses evaluate every model on the first one's tasks, which would silently be new tasks
+/// for the others. The error names the differing fields.
+func requireSameTasks(_ models: [LoadedModel]) throws {
+    try requireSameTasks(models.map { ($0.path, $0.checkpoint.recipe) })
+}
+
+func requireSameTasks(_ checkpoints: [(path: String, recipe: Recipe)]) throws {
+    guard let first = checkpoints.first else { return }
+    for other in checkpoints.dropFirst() {
+        let differences = first.recipe.taskDifferences(from: other.recipe)
+        if !differences.isEmpty {
+            throw UserError("\(other.path): trained on other task settings than \(first.path) ("
+                + differences.joined(separator: "; ") + "); the analysis evaluates every model on the first one's tasks")
+        }
     }
 }
 

@@ -38,6 +38,7 @@ struct RolloutCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try LoadedModel.all(checkpoints)
+        try requireSameTasks(loaded)
         let base = try loaded[0].linearTasks()
         var layers: [TrainedModel] = []
         for m in loaded {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ICLCheckpoint
 import ICLMath
 import ICLModels
 import ICLTasks
@@ -21,7 +22,8 @@ struct ICLBench: ParsableCommand {
         discussion: "Build with `swift build -c release`; timings from a debug build mean nothing. Look at /proc/loadavg "
             + "first: the machine is shared, and its speed drifts, so compare two builds by running them in turn. "
             + "After the models: `compare` on 10,000 tasks, and OpenBLAS alone on the product shapes the steps are made "
-            + "of (what bounds a step built from them). The first line names the OpenBLAS kernel.")
+            + "of (what bounds a step built from them). The first line names the OpenBLAS kernel.",
+        version: SoftwareVersion.release)
 
     @Option(help: "Timed steps per model after warm-up.")
     var steps = 200
@@ -35,8 +37,8 @@ struct ICLBench: ParsableCommand {
     @Option(help: "Only the models whose name contains this (default: all).")
     var only: String?
 
-    @Option(help: "Folder of the recipes to time.")
-    var zoo = "zoo"
+    @Option(help: "Folder of the recipes to time (default: ./zoo, else the package's zoo/).")
+    var zoo: String?
 
     @Flag(name: .customLong("skip-reference"), help: "Skip the SGEMM reference and compare timings (for profiling one model).")
     var skipReference = false
@@ -51,12 +53,16 @@ struct ICLBench: ParsableCommand {
     }
 
     func run() throws {
+        let models = try Measure.models(zoo: zoo ?? (FileManager.default.fileExists(atPath: "zoo") ? "zoo" : Recipe.packageZoo))
+        if let only, !models.contains(where: { $0.0.contains(only) }) {
+            throw ValidationError("--only \(only) matches no model (models: \(models.map(\.0).joined(separator: ", ")))")
+        }
         #if DEBUG
         FileHandle.standardError.write(Data("warning: this is a debug build; use `swift build -c release`\n".utf8))
         #endif
         let gemm = skipReference ? (one: Double.nan, two: Double.nan) : Measure.gemmGFLOPs(size: 1024)
         var results: [Measure.StepResult] = []
-        for (name, recipe) in try Measure.models(zoo: zoo) where only.map({ name.contains($0) }) ?? true {
+        for (name, recipe) in models where only.map({ name.contains($0) }) ?? true {
             var r = recipe
             r.training.batchSize = batchSize
             results.append(try Measure.trainingStep(name: name, recipe: r, steps: steps, warmup: warmup))
@@ -76,19 +82,21 @@ struct ICLBench: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        print(String(format: "OpenBLAS SGEMM 1024³ (%@ kernel): %.1f GFLOP/s on 1 thread, %.1f on 2 (the reference below)",
-                     BLAS.kernelName, gemm.one, gemm.two))
+        // A figure not measured (--skip-reference) prints as "-".
+        func figure(_ format: String, _ value: Double) -> String { value.isNaN ? "-" : String(format: format, value) }
+        print("OpenBLAS SGEMM 1024³ (\(BLAS.kernelName) kernel): \(figure("%.1f", gemm.one)) GFLOP/s on 1 thread, "
+              + "\(figure("%.1f", gemm.two)) on 2 (the reference below)")
         print("batch \(batchSize), median over \(steps) steps after \(warmup) warm-up; load \(Measure.loadAverage())")
         let header = ["model", "ms/step", "sample", "fwd+bwd", "adam", "MFLOP/step", "GFLOP/s", "% of GEMM"]
         print(header.map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
         for r in results {
             let row = [r.name, String(format: "%.3f", r.median), String(format: "%.3f", r.sample), String(format: "%.3f", r.model),
                        String(format: "%.3f", r.adam), String(format: "%.2f", r.flops / 1e6), String(format: "%.1f", r.gflops),
-                       String(format: "%.1f%%", 100 * r.gflops / gemm.two)]
+                       figure("%.1f%%", 100 * r.gflops / gemm.two)]
             print(row.map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
         }
-        print(String(format: "compare (2 × forward + backward, 10,000 tasks, 1-layer LSA): %.2f ms, %.1f GFLOP/s",
-                     analysis.milliseconds, analysis.gflops))
+        print("compare (2 × forward + backward, 10,000 tasks, 1-layer LSA): \(figure("%.2f", analysis.milliseconds)) ms, "
+              + "\(figure("%.1f", analysis.gflops)) GFLOP/s")
         if !shapes.isEmpty {
             print("OpenBLAS on the shapes the steps are made of (1 thread, operands in cache; two cores at most double it):")
             for (shape, rate) in shapes {

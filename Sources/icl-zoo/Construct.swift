@@ -41,7 +41,7 @@ extension Construct {
         @Option(help: "Seed of the line-search tasks.")
         var seed: UInt64 = 0
 
-        @Option(help: "Recipe whose task section describes the tasks).")
+        @Option(help: "Recipe (a file, or a name in zoo/) whose task section describes the tasks.")
         var recipe: String = Paths.defaultRecipe
 
         @Option(help: "Checkpoint to write (default: zoo/models/gd-<L>/construction.h5).")
@@ -55,7 +55,7 @@ extension Construct {
 
         func run() throws {
             var r: Recipe
-            do { r = try Recipe.load(recipe) } catch let error as RecipeError { throw UserError(error.message) }
+            do { r = try Recipe.load(Recipe.locate(recipe)) } catch let error as RecipeError { throw UserError(error.message) }
             r.name = "gd-\(layers)"
             r.description = "Proposition 1 construction: \(layers) step(s) of gradient descent"
             r.model = Recipe.ModelSection()
@@ -117,9 +117,7 @@ extension Construct {
             var recipe = source.recipe
             recipe.name += "-lsa"
             recipe.model.architecture = .lsa
-            let Lp = c.parameterLayers
-            let etas = source.parameters[0..<Lp].map { Double($0) }
-            let gammas = c.architecture == .gdpp ? source.parameters[Lp..<(2 * Lp)].map { Double($0) } : []
+            let (etas, gammas) = GradientDescentWeights.etasAndGammas(c, source.parameters)
             let path = out ?? String(from.dropLast(3)) + "-lsa.h5"
             let record = Checkpoint.ConstructionRecord(method: c.architecture.rawValue, etas: etas, gammas: gammas)
             try Checkpoint(config: config, parameters: weights, recipe: recipe, origin: .constructed(record)).write(to: path)
@@ -138,7 +136,7 @@ extension Construct {
             alternating_onehot). After the layer every x token holds (x_m, y_m) zero-padded: Proposition 1's tokens.
             """)
 
-        @Option(help: "Recipe whose task section gives d and N).")
+        @Option(help: "Recipe (a file, or a name in zoo/) whose task section gives d and N.")
         var recipe: String = Paths.defaultRecipe
 
         @Option(help: "Checkpoint to write.")
@@ -146,7 +144,7 @@ extension Construct {
 
         func run() throws {
             var r: Recipe
-            do { r = try Recipe.load(recipe) } catch let error as RecipeError { throw UserError(error.message) }
+            do { r = try Recipe.load(Recipe.locate(recipe)) } catch let error as RecipeError { throw UserError(error.message) }
             guard r.task.family == "linear-regression" else { throw UserError("\(recipe): the copy construction needs linear-regression tasks") }
             r.name = "copy"
             r.description = "Proposition 3 construction: copies each target into the position slot of the input token before it"

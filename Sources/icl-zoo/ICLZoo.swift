@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ICLCheckpoint
 import ICLMath
 
 @main
@@ -20,5 +21,6 @@ struct ICLZoo: ParsableCommand {
         Recipes (JSON) in zoo/ name the models; each run writes one checkpoint with its weights, the \
         resolved recipe, the seed, the code version and the training curve. See docs/checkpoint-format.md.
         """,
+        version: SoftwareVersion.release,
         subcommands: [Train.self, Construct.self, Show.self, List.self, Sweep.self, SweepTask.self])
 }

@@ -12,7 +12,7 @@ struct List: ParsableCommand {
         a stale temporary file is found, else 0. Symbolic links to folders are not followed.
         """)
 
-    @Argument(help: "Folder to search for .h5 files (default: zoo/models).")
+    @Argument(help: "Folder to search for .h5 files.")
     var folder = "zoo/models"
 
     @Flag(help: "Print one JSON array instead of a table.")
@@ -79,7 +79,7 @@ struct List: ParsableCommand {
             }
         }
         if json {
-            let data = try JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys])
+            let data = try JSONSerialization.data(withJSONObject: rows.map(List.typed), options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             if bad > 0 { throw ExitCode(1) }
             return
@@ -89,6 +89,20 @@ struct List: ParsableCommand {
         List.printTable(table)
         if rows.isEmpty { print("(no checkpoints in \(folder))") }
         if bad > 0 { throw ExitCode(1) }
+    }
+
+    /// A table row for JSON: counts and losses as numbers, `recurrent` as a Bool, "-" (not
+    /// applicable, e.g. a construction's seed) as null.
+    static func typed(_ row: [String: String]) -> [String: Any] {
+        row.reduce(into: [:]) { out, field in
+            let (key, value) = field
+            switch key {
+            case "layers", "heads", "seed", "steps": out[key] = value == "-" ? NSNull() : (Int(value).map { $0 as Any } ?? value)
+            case "final_loss": out[key] = value == "-" ? NSNull() : (Double(value).map { $0 as Any } ?? value)
+            case "recurrent": out[key] = value == "yes"
+            default: out[key] = value
+            }
+        }
     }
 
     /// Every regular file below `folder`, not following symbolic links to folders (a link cycle

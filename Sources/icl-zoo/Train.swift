@@ -21,7 +21,7 @@ struct Train: ParsableCommand {
         SIGTERM or SIGINT makes every run save its state after its current step and stop (exit 1).
         """)
 
-    @Argument(help: "Recipe JSON files or folders of them (default: \(Paths.defaultRecipe), a 1-layer LSA with the paper's settings).")
+    @Argument(help: "Recipe JSON files, recipe names in zoo/ (e.g. lsa-1), or folders of recipes (default: \(Paths.defaultRecipe), a 1-layer LSA with the paper's settings).")
     var recipes: [String] = []
 
     @Option(help: "Random seed: fixes the initialisation, the training tasks and the validation tasks (default: the recipe's, 0).")
@@ -47,7 +47,7 @@ struct Train: ParsableCommand {
     @Option(help: "Folder of the zoo's checkpoints.")
     var models = "zoo/models"
 
-    @Flag(help: "Print plain progress lines even on a terminal.")
+    @Flag(help: "No live progress line on a terminal: plain progress lines on stderr, as when not on a terminal.")
     var quiet = false
 
     @Flag(help: "Continue interrupted runs from their <out>.state, skip finished ones, start the rest; a saved run or checkpoint of another recipe or seed is refused, naming the difference (default: off).")
@@ -98,9 +98,9 @@ struct Train: ParsableCommand {
 
     /// Recipe files named by the arguments, folders expanded to their .json files.
     func recipeFiles() throws -> [String] {
-        if recipes.isEmpty { return [Paths.defaultRecipe] }
+        if recipes.isEmpty { return [Recipe.locate(Paths.defaultRecipe)] }
         var files: [String] = []
-        for path in recipes {
+        for path in recipes.map(Recipe.locate) {
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
                 throw UserError("\(path): no such recipe file or folder")

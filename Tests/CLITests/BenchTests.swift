@@ -7,7 +7,7 @@ import Testing
     /// its SSE3 kernels on a CPU it does not know; on a CPU with AVX2 and FMA the kernel they end up
     /// with is never that fallback.
     @Test func benchRunsOnAKernelTheCPUAllows() throws {
-        let result = try CLI.run("icl-bench", ["--only", "no-such-model", "--skip-reference", "--steps", "1", "--warmup", "0",
+        let result = try CLI.run("icl-bench", ["--only", "lsa-1", "--skip-reference", "--steps", "1", "--warmup", "0", "--batch-size", "4",
                                                "--zoo", Python.packageRoot.appendingPathComponent("zoo").path, "--json"])
         #expect(result.status == 0, "\(result)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -17,6 +17,18 @@ import Testing
         if flags.isSuperset(of: ["avx2", "fma"]) && ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil {
             #expect(kernel != "Prescott", "OpenBLAS runs its SSE3 fallback on a CPU with AVX2 and FMA")
         }
-        #expect((object["models"] as? [Any])?.isEmpty == true, "\(result)")
+        #expect((object["models"] as? [Any])?.count == 1, "\(result)")
+    }
+
+    /// What --skip-reference did not measure prints as "-", never "nan"; a model name matching
+    /// nothing is an error, not an empty table.
+    @Test func skippedFiguresAndUnknownModels() throws {
+        let table = try CLI.run("icl-bench", ["--only", "lsa-1", "--skip-reference", "--steps", "1", "--warmup", "0", "--batch-size", "4"])
+        #expect(table.status == 0, "\(table)")
+        #expect(!table.stdout.lowercased().contains("nan"), "\(table)")
+        #expect(table.stdout.contains("1 thread, - on 2") && table.stdout.contains("tasks, 1-layer LSA): - ms"), "\(table)")
+        expectUsageError(try CLI.run("icl-bench", ["--only", "NOSUCH"]), mentioning: ["--only NOSUCH matches no model", "lsa-1"])
+        let version = try CLI.run("icl-bench", ["--version"])
+        #expect(version.status == 0 && version.stdout.hasPrefix("0."), "\(version)")
     }
 }

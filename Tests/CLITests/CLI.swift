@@ -18,11 +18,11 @@ enum CLI {
         var stderrLines: [Substring] { stderr.split(separator: "\n", omittingEmptySubsequences: false).dropLast() }
     }
 
-    static func run(_ tool: String, _ arguments: [String]) throws -> Result {
+    static func run(_ tool: String, _ arguments: [String], in folder: String? = nil) throws -> Result {
         let executable = binaries + "/" + tool
         try #require(FileManager.default.isExecutableFile(atPath: executable),
                      "\(executable) is missing: run `swift build` before `swift test --skip-build`")
-        let (status, stdout, stderr) = try Subprocess.run(executable, arguments)
+        let (status, stdout, stderr) = try Subprocess.run(executable, arguments, in: folder)
         return Result(status: status, stdout: stdout, stderr: stderr)
     }
 

@@ -28,11 +28,13 @@ public enum Python {
 /// Runs a command-line tool (h5dump, our own binaries) and captures what it says.
 public enum Subprocess {
 
-    /// Runs any executable (an absolute path, or a name looked up on PATH) and captures its output.
-    public static func run(_ executable: String, _ arguments: [String]) throws
+    /// Runs any executable (an absolute path, or a name looked up on PATH) and captures its output;
+    /// in `folder` when given, else in the tests' own working folder.
+    public static func run(_ executable: String, _ arguments: [String], in folder: String? = nil) throws
         -> (status: Int32, stdout: String, stderr: String)
     {
         let process = Process()
+        if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
         if executable.contains("/") {
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
