@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE := .build/release
 DEMO := out/demo
 
-.PHONY: deps venv build demo test test-slurm bench fuzz kill-test clean
+.PHONY: deps venv build demo test lint test-slurm bench fuzz kill-test clean
 
 ## Debian packages: installed only when one is missing.
 deps:
@@ -37,9 +37,17 @@ demo: build
 	$(RELEASE)/icl-zoo list $(DEMO)
 	$(RELEASE)/icl-analyze compare $(DEMO)/lsa-1-seed-0.h5 $(DEMO)/gd-1.h5
 
+## In CI (CI set, as .ci/run does) compiler warnings are errors: the tree builds without any. Locally
+## they stay warnings, so `make test` and `swift build` share one build (other flags rebuild it all).
+WERROR := $(if $(CI),-Xswiftc -warnings-as-errors,)
+
 test: deps venv
-	swift build --build-tests
+	swift build --build-tests $(WERROR)
 	swift test --skip-build
+
+## swift-format's rule checks (.swift-format); its layout findings are not checked (scripts/lint.sh).
+lint:
+	scripts/lint.sh
 
 ## `icl-zoo sweep` on a real single-node Slurm started in a scratch folder (installs slurm-wlm and munge
 ## when missing; needs root or sudo): a 2 recipes x 2 seeds job array, then a task requeued mid-run.

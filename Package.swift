@@ -3,14 +3,19 @@
 // trained on the CPU, stored as HDF5 checkpoints, and analysed.
 import PackageDescription
 
-// Every target is compiled for a CPU with AVX2 and FMA: without it, SIMD multiply-adds become
-// library calls (../shared/TOOLCHAIN.md). Haswell is the oldest x86-64 with both.
+// Platforms: built and tested on Linux x86-64 (Debian 12, Swift 6.3) only. Expected to work on any
+// x86-64 Linux with the four pkg-config packages below; other systems need changes (macOS: Homebrew's
+// library names and no `-target-cpu haswell` on arm64; arm64 Linux: another CPU flag), so no Apple
+// platform is declared.
+//
+// Every target is compiled for a CPU with AVX2 and FMA: without an FMA target CPU, Swift's SIMD
+// multiply-adds compile to one call of the C library's fmaf per lane instead of one instruction,
+// tens of times slower. Haswell is the oldest x86-64 with both.
 let fast: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
 let mode: [SwiftSetting] = fast + [.swiftLanguageMode(.v5)]
 
 let package = Package(
     name: "icl-zoo",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "icl-zoo", targets: ["icl-zoo"]),
         .executable(name: "icl-analyze", targets: ["icl-analyze"]),

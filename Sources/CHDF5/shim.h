@@ -1,5 +1,7 @@
-// HDF5 for Swift. Most of HDF5's constants are macros that call H5open() or cast, which Swift cannot
-// import (../../../shared/TOOLCHAIN.md); each one ICLHDF5 uses is exposed here as a function.
+// HDF5 for Swift. Most of HDF5's constants (H5P_DEFAULT, H5T_NATIVE_FLOAT, H5F_ACC_TRUNC, ...) are
+// macros that expand to a call of H5open() followed by a global variable, or to a cast; Swift's C
+// importer only imports plain literal macros, so these would be missing. Each one ICLHDF5 uses is
+// wrapped here in a static inline function, which Swift imports and calls like any other.
 #ifndef CHDF5_SHIM_H
 #define CHDF5_SHIM_H
 

@@ -48,8 +48,8 @@ func oneLine(_ text: String) -> String {
     String(text.map { $0.isNewline ? " " : $0 }).trimmingTrailingSpaces()
 }
 
-private extension String {
-    func trimmingTrailingSpaces() -> String {
+extension String {
+    fileprivate func trimmingTrailingSpaces() -> String {
         var text = Substring(self)
         while text.last == " " { text = text.dropLast() }
         return String(text)

@@ -1,11 +1,11 @@
 import ArgumentParser
 import Foundation
+import ICLAnalysis
 import ICLCheckpoint
 import ICLMath
 import ICLModels
 import ICLTasks
 import ICLTraining
-import ICLAnalysis
 
 /// Training-step and analysis timings in a release build, beside the machine's own GEMM rate.
 @main

@@ -2,9 +2,9 @@ import ArgumentParser
 import Foundation
 import ICLAnalysis
 import ICLCheckpoint
+import ICLMath
 import ICLModels
 import ICLTasks
-import ICLMath
 import ICLTraining
 
 struct Construct: ParsableCommand {

@@ -91,13 +91,13 @@ struct List: ParsableCommand {
         if bad > 0 { throw ExitCode(1) }
     }
 
-    /// A table row for JSON: counts and losses as numbers, `recurrent` as a Bool, "-" (not
-    /// applicable, e.g. a construction's seed) as null.
+    /// A table row for JSON (`list` and `list --check`): counts and losses as numbers, `recurrent` as
+    /// a Bool, "-" (not applicable, e.g. a construction's seed) as null.
     static func typed(_ row: [String: String]) -> [String: Any] {
         row.reduce(into: [:]) { out, field in
             let (key, value) = field
             switch key {
-            case "layers", "heads", "seed", "steps": out[key] = value == "-" ? NSNull() : (Int(value).map { $0 as Any } ?? value)
+            case "layers", "heads", "seed", "steps", "task": out[key] = value == "-" ? NSNull() : (Int(value).map { $0 as Any } ?? value)
             case "final_loss": out[key] = value == "-" ? NSNull() : (Double(value).map { $0 as Any } ?? value)
             case "recurrent": out[key] = value == "yes"
             default: out[key] = value

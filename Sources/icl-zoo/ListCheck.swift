@@ -13,7 +13,7 @@ enum ListCheck {
         }
         let count = { (label: String) in rows.filter { $0["status"] == label }.count }
         if json {
-            let data = try JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            let data = try JSONSerialization.data(withJSONObject: rows.map(List.typed), options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             print(String(decoding: data, as: UTF8.self))
         } else {
             let columns = ["recipe", "seed", "task", "status", "checkpoint", "detail"]

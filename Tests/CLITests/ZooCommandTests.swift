@@ -15,9 +15,9 @@ struct ZooRecipeTests {
                             "--models", dir.path)
         #expect(r.status == 0, "\(r)")
         let list = try CLI.zoo("list", dir.path, "--json")
-        let rows = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: String]] ?? []
+        let rows = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]] ?? []
         #expect(rows.count == 2 * recipes.count)
-        #expect(rows.allSatisfy { $0["error"] == nil && $0["steps"] == "2" }, "\(rows.filter { $0["error"] != nil })")
+        #expect(rows.allSatisfy { $0["error"] == nil && $0["steps"] as? Int == 2 }, "\(rows.filter { $0["error"] != nil })")
     }
 
     @Test func seedsAndOutAreChecked() throws {

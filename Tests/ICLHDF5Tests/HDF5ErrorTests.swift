@@ -1,7 +1,8 @@
 import Foundation
-@testable import ICLHDF5
 import ICLTestSupport
 import Testing
+
+@testable import ICLHDF5
 
 /// Every error names the file, the object inside it, and what was wrong.
 @Suite struct HDF5ErrorTests {
