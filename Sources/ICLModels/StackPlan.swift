@@ -48,7 +48,7 @@ struct StackPlan: Sendable {
     }
 
     init(config c: ModelConfig, layout: ParameterLayout) {
-        let D = c.modelDim, T = c.tokenCount, H = c.heads, Dk = c.keyDim
+        let D = c.modelDim, T = c.tokenCount, H = c.heads
         embedding = layout.entry(named: "embedding/W_E")?.offset
         var blocks: [[Block]] = []
         for l in 0..<c.parameterLayers {

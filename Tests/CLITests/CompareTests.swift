@@ -31,7 +31,7 @@ import Testing
         // 10 steps from a near-zero init barely move the prediction off 0; one GD step does better.
         #expect(report["prediction_diff"]! > 0.01 && report["sensitivity_diff"]! > 0.01, "\(report)")
         #expect(report["loss_b"]! < report["loss_a"]!, "\(report)")
-        #expect(abs(report["sensitivity_cosine"]!) <= 1, "\(report)")
+        // The measures' values are checked against a hand computation in ICLAnalysisTests/AlignmentTests.
     }
 
     @Test func gdAgainstItselfAgreesExactly() throws {
