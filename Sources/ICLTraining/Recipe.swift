@@ -49,7 +49,7 @@ public struct Recipe: Codable, Equatable, Sendable {
     }
 
     public struct TaskSection: Codable, Equatable, Sendable {
-        public var family = "linear-regression"
+        public var family = TaskFamily.linearRegression
         public var inputDim = 10
         public var outputDim = 1
         public var contextSize = 10
@@ -102,10 +102,14 @@ public struct Recipe: Codable, Equatable, Sendable {
 
     /// Draws this recipe's tasks in the model's token layout.
     public var taskSource: TaskSource {
-        let family: TaskSource.Family = task.family == "sine"
-            ? .sine(SineTasks(contextSize: task.contextSize, inputRange: task.inputRange, amplitudeMin: task.amplitudeMin,
-                              amplitudeMax: task.amplitudeMax, correlatedPhase: task.correlatedPhase))
-            : .linearRegression(tasks)
+        let family: TaskSource.Family
+        switch task.family {
+        case .sine:
+            family = .sine(SineTasks(contextSize: task.contextSize, inputRange: task.inputRange, amplitudeMin: task.amplitudeMin,
+                                     amplitudeMax: task.amplitudeMax, correlatedPhase: task.correlatedPhase))
+        case .linearRegression:
+            family = .linearRegression(tasks)
+        }
         return TaskSource(family: family, layout: model.tokenLayout, positionalDim: model.positionalDim)
     }
 
@@ -137,15 +141,14 @@ public struct Recipe: Codable, Equatable, Sendable {
         if !sizes.isEmpty { return nameProblems() + sizes }
         var out = nameProblems() + modelConfig.problems()
         switch task.family {
-        case "linear-regression": break
-        case "sine":
+        case .linearRegression: break
+        case .sine:
             if task.inputDim != 1 || task.outputDim != 1 { out.append("task.input_dim and task.output_dim must be 1 for the sine family") }
             if !(task.amplitudeMin < task.amplitudeMax) { out.append("task.amplitude_min must be below task.amplitude_max") }
-        default: out.append("task.family: unknown family '\(task.family)' (known: linear-regression, sine)")
         }
         if let n = training.fixedTasks, n < 1 { out.append("training.fixed_tasks must be at least 1 (got \(n))") }
         if let k = training.snapshotEvery, k < 1 { out.append("training.snapshot_every must be at least 1 (got \(k))") }
-        if model.architecture.isGradientDescent, task.family != "linear-regression" {
+        if model.architecture.isGradientDescent, task.family != .linearRegression {
             out.append("model.architecture '\(model.architecture.rawValue)' needs task.family 'linear-regression'")
         }
         if !(task.inputRange > 0) { out.append("task.input_range must be positive (got \(task.inputRange))") }
@@ -280,7 +283,7 @@ extension Recipe.TaskSection {
         try rejectUnknownKeys(decoder, CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init()
-        family = try c.decodeIfPresent(String.self, forKey: .family) ?? family
+        family = try decodeChoice(c, .family, "task.family") ?? family
         inputDim = try c.decodeIfPresent(Int.self, forKey: .inputDim) ?? inputDim
         outputDim = try c.decodeIfPresent(Int.self, forKey: .outputDim) ?? outputDim
         contextSize = try c.decodeIfPresent(Int.self, forKey: .contextSize) ?? contextSize

@@ -74,7 +74,7 @@ struct Compare: ParsableCommand {
             modelB = TrainedModel(config: cb, parameters: checkpointB.parameters)
             nameB = b
         } else {
-            guard checkpointA.recipe.task.family == "linear-regression" else {
+            guard checkpointA.recipe.task.family == .linearRegression else {
                 throw UserError("\(a): --against gd needs linear-regression tasks (this model's are '\(checkpointA.recipe.task.family)')")
             }
             let steps = gdSteps ?? ca.layers

@@ -77,7 +77,7 @@ struct LoadedModel {
     /// The linear-regression tasks this model was trained on; an error for another family
     /// (the sine models), which the linear-regression analyses do not apply to.
     func linearTasks() throws -> LinearRegressionTasks {
-        guard checkpoint.recipe.task.family == "linear-regression" else {
+        guard checkpoint.recipe.task.family == .linearRegression else {
             throw UserError("\(path): a model of the '\(checkpoint.recipe.task.family)' task family; this analysis uses linear-regression tasks")
         }
         return checkpoint.recipe.tasks

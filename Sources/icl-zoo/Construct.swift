@@ -145,7 +145,7 @@ extension Construct {
         func run() throws {
             var r: Recipe
             do { r = try Recipe.load(Recipe.locate(recipe)) } catch let error as RecipeError { throw UserError(error.message) }
-            guard r.task.family == "linear-regression" else { throw UserError("\(recipe): the copy construction needs linear-regression tasks") }
+            guard r.task.family == .linearRegression else { throw UserError("\(recipe): the copy construction needs linear-regression tasks") }
             r.name = "copy"
             r.description = "Proposition 3 construction: copies each target into the position slot of the input token before it"
             r.model = Recipe.ModelSection()

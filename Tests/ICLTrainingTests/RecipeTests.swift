@@ -40,6 +40,7 @@ struct RecipeTests {
         (#"{"model": {"layers": 2, "attention": ["linear"]}}"#, "model.attention lists 1 layer(s)"),
         (#"{"model": {"token_layout": "diagonal"}}"#, "model.token_layout: unknown value 'diagonal'"),
         (#"{"task": {"family": "sine"}}"#, "must be 1 for the sine family"),
+        (#"{"task": {"family": "quadratic"}}"#, "task.family: unknown value 'quadratic' (known: linear-regression, sine)"),
         (#"{"training": {"steps": -1}}"#, "training.steps must not be negative"),
         (#"{"training": {"fixed_tasks": 0}}"#, "training.fixed_tasks must be at least 1"),
         ("[1, 2]", "r.json"),
