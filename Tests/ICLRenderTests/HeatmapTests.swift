@@ -1,3 +1,4 @@
+import ICLTestSupport
 import Testing
 @testable import ICLRender
 
@@ -11,7 +12,7 @@ import Testing
     }
 
     @Test func cellsShowTheSignOfEachEntry() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory()
         let path = folder.file("signs.png")
         let figure = HeatmapFigure([try signs()])
         try figure.writePNG(to: path)
@@ -50,7 +51,7 @@ import Testing
     }
 
     @Test func severalPanelsSideBySideWithTheirOwnScales() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory()
         // An 11×11 product, like W_KQ of a d = 10 model, and a second with a fixed scale.
         let n = 11
         let kq = Heatmap(title: "W_KQ (layer 1)", matrix: (0..<n * n).map { i in

@@ -1,4 +1,5 @@
 import Foundation
+import ICLTestSupport
 import Testing
 @testable import ICLRender
 
@@ -34,7 +35,7 @@ import Testing
     }
 
     @Test func linePlotRendersToAPNG() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory()
         let path = folder.file("loss.png")
         try lossPlot().writePNG(to: path)
         let image = try RGBAImage.readPNG(path)
@@ -46,7 +47,7 @@ import Testing
     }
 
     @Test func logAxesRenderAndSkipUnplaceablePoints() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory()
         let n = (1...60).map(Double.init)
         let plot = LinePlot(
             title: "Out-of-distribution: query scale", xLabel: "scale α", yLabel: "mean squared error",
@@ -74,7 +75,7 @@ import Testing
     }
 
     @Test func seriesTakeDistinctPaletteColours() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory()
         // A rollout-like figure: error per layer for ten models, markers and lines, negative values.
         let layers = (0..<8).map(Double.init)
         let series = (0..<10).map { k in
@@ -141,7 +142,7 @@ import Testing
     }
 
     @Test func gridOfPlots() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory()
         var plots: [LinePlot] = []
         for k in 0..<3 {
             var p = lossPlot()

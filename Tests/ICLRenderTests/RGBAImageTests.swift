@@ -1,4 +1,5 @@
 import Foundation
+import ICLTestSupport
 import Testing
 @testable import ICLRender
 
@@ -35,7 +36,7 @@ import Testing
     }
 
     @Test func roundTripThroughPNGIsExact() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory()
         let path = folder.file("pattern.png")
         let image = pattern(width: 37, height: 23)
         try image.writePNG(to: path)
@@ -50,7 +51,7 @@ import Testing
     }
 
     @Test func writeReplacesAnExistingFile() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory()
         let path = folder.file("figure.png")
         try RGBAImage(width: 5, height: 5, fill: .black).writePNG(to: path)
         let second = pattern(width: 8, height: 4)
@@ -60,7 +61,7 @@ import Testing
     }
 
     @Test func writingIntoAMissingFolderThrowsNamingThePath() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory()
         let path = folder.file("no-such-folder/figure.png")
         do {
             try RGBAImage(width: 2, height: 2).writePNG(to: path)
@@ -76,12 +77,12 @@ import Testing
     }
 
     @Test func writingAnEmptyImageThrows() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory()
         #expect(throws: RenderError.self) { try RGBAImage(width: 0, height: 0).writePNG(to: folder.file("a.png")) }
     }
 
     @Test func readingAMissingOrCorruptFileThrowsNamingThePath() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory()
         let missing = folder.file("missing.png")
         #expect { try RGBAImage.readPNG(missing) } throws: { error in
             "\(error)".contains(missing)

@@ -1,8 +1,10 @@
 import Foundation
 
 /// A fresh directory per test (tests run in parallel), removed with everything in it on deinit.
+/// Set `ICL_TEST_KEEP=1` to keep the directories (to look at the figures); their paths are printed.
 public final class TemporaryDirectory {
     public let path: String
+    private let keep = ProcessInfo.processInfo.environment["ICL_TEST_KEEP"] != nil
 
     public init() throws {
         let pattern = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("icl-zoo-test-XXXXXX").path
@@ -16,5 +18,12 @@ public final class TemporaryDirectory {
     /// The path of `name` inside this directory (nothing is created).
     public func file(_ name: String) -> String { path + "/" + name }
 
-    deinit { try? FileManager.default.removeItem(atPath: path) }
+    /// Names of the files in the directory (to check no temporary file is left behind).
+    public func contents() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: path).sorted()
+    }
+
+    deinit {
+        if keep { print("kept \(path)") } else { try? FileManager.default.removeItem(atPath: path) }
+    }
 }
