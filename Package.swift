@@ -32,31 +32,31 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         // MARK: Libraries, one concern each
-        .target(name: "ICLMath", dependencies: ["CBLAS"], swiftSettings: mode,
+        .target(name: "ICLMath", dependencies: ["CBLAS"], exclude: ["README.md"], swiftSettings: mode,
                 linkerSettings: [.linkedLibrary("m")]),
-        .target(name: "ICLTasks", dependencies: ["ICLMath"], swiftSettings: mode),
+        .target(name: "ICLTasks", dependencies: ["ICLMath"], exclude: ["README.md"], swiftSettings: mode),
         .target(name: "ICLModels", dependencies: ["ICLMath"], exclude: ["README.md"], swiftSettings: mode),
-        .target(name: "ICLTraining", dependencies: ["ICLMath", "ICLTasks", "ICLModels"], swiftSettings: mode),
+        .target(name: "ICLTraining", dependencies: ["ICLMath", "ICLTasks", "ICLModels"], exclude: ["README.md"], swiftSettings: mode),
         // A thin, strict HDF5 wrapper: its own dependency and its own reader (h5py), so its own target.
-        .target(name: "ICLHDF5", dependencies: ["CHDF5"], swiftSettings: mode),
-        .target(name: "ICLCheckpoint", dependencies: ["ICLHDF5", "ICLModels", "ICLTraining"], swiftSettings: mode),
+        .target(name: "ICLHDF5", dependencies: ["CHDF5"], exclude: ["README.md"], swiftSettings: mode),
+        .target(name: "ICLCheckpoint", dependencies: ["ICLHDF5", "ICLModels", "ICLTraining"], exclude: ["README.md"], swiftSettings: mode),
         .target(name: "ICLRender", dependencies: ["CPNG", "CCairo"], exclude: ["README.md"], swiftSettings: mode,
                 linkerSettings: [.linkedLibrary("m")]),
-        .target(name: "ICLAnalysis", dependencies: ["ICLMath", "ICLTasks", "ICLModels"], swiftSettings: mode),
+        .target(name: "ICLAnalysis", dependencies: ["ICLMath", "ICLTasks", "ICLModels"], exclude: ["README.md"], swiftSettings: mode),
 
         // MARK: Executables: parse, call one library function, print or plot
         .executableTarget(name: "icl-zoo", dependencies: [
             "ICLMath", "ICLTasks", "ICLModels", "ICLTraining", "ICLCheckpoint", "ICLRender", "ICLAnalysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: mode),
+        ], exclude: ["README.md"], swiftSettings: mode),
         .executableTarget(name: "icl-analyze", dependencies: [
             "ICLMath", "ICLTasks", "ICLModels", "ICLTraining", "ICLCheckpoint", "ICLRender", "ICLAnalysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: mode),
+        ], exclude: ["README.md"], swiftSettings: mode),
         .executableTarget(name: "icl-bench", dependencies: [
             "ICLMath", "ICLTasks", "ICLModels", "ICLTraining", "ICLCheckpoint", "ICLAnalysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: mode),
+        ], exclude: ["README.md"], swiftSettings: mode),
 
         // MARK: Tests, beside what they test (every module a test imports is listed, so that
         // incremental builds recompile the test when that module's types change)
