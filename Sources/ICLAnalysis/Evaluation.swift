@@ -19,13 +19,10 @@ public enum Evaluation {
         let batch = model.inLayout(paired)
         let workspace = model.stack.makeWorkspace(batchSize: min(sliceSize, batch.count), as: Float.self)
         var sum = 0.0
-        var start = 0
-        while start < batch.count {
-            let part = batch.slice(start..<min(start + sliceSize, batch.count))
+        for part in batch.slices(of: sliceSize) {
             let y = model.stack.forward(parameters: model.parameters, tokens: part.tokens, count: part.count,
                                         workspace: workspace)
             sum += squaredError(y, part.targets)
-            start += part.count
         }
         return 0.5 * sum / Double(batch.count)
     }

@@ -58,9 +58,7 @@ public enum Rollout {
         var out = [[Float]](repeating: [], count: steps + 1)
         let workspace = model.stack.makeWorkspace(batchSize: min(sliceSize, batch.count), as: Float.self)
         workspace.computeAllTokens = true
-        var start = 0
-        while start < batch.count {
-            let part = batch.slice(start..<min(start + sliceSize, batch.count))
+        for part in batch.slices(of: sliceSize) {
             var tokens = part.tokens
             func record(_ k: Int) {
                 for b in 0..<part.count {
@@ -82,7 +80,6 @@ public enum Rollout {
                     record(k)
                 }
             }
-            start += part.count
         }
         return out
     }

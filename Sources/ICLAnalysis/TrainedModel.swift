@@ -40,9 +40,7 @@ public struct TrainedModel: Sendable {
         let workspace = stack.makeWorkspace(batchSize: min(sliceSize, batch.count), as: Float.self)
         var gradients = [Float](repeating: 0, count: parameters.count)
         var dTokens = [Float](repeating: 0, count: min(sliceSize, batch.count) * T * D)
-        var start = 0
-        while start < batch.count {
-            let part = batch.slice(start..<min(start + sliceSize, batch.count))
+        for part in batch.slices(of: sliceSize) {
             predictions += stack.forward(parameters: parameters, tokens: part.tokens, count: part.count, workspace: workspace)
             var dPredictions = [Float](repeating: 0, count: part.count * c.outputDim)
             for b in 0..<part.count { dPredictions[b * c.outputDim] = 1 }
@@ -54,7 +52,6 @@ public struct TrainedModel: Sendable {
                 let query = (b * T + T - 1) * D           // the query token is last in every layout
                 sensitivities += dTokens[query..<(query + d)]
             }
-            start += part.count
         }
         return (predictions, sensitivities)
     }

@@ -175,13 +175,10 @@ public struct Trainer {
         let workspace = given ?? stack.makeWorkspace(batchSize: min(sliceSize, batch.count), as: Float.self)
         precondition(workspace.batchSize >= min(sliceSize, batch.count), "validation workspace too small")
         var total = 0.0
-        var start = 0
-        while start < batch.count {
-            let part = batch.slice(start..<min(start + sliceSize, batch.count))
+        for part in batch.slices(of: sliceSize) {
             let y = stack.forward(parameters: parameters, tokens: part.tokens, count: part.count, workspace: workspace)
             var unused = y
             total += queryLoss(predictions: y, targets: part.targets, count: 1, gradient: &unused)
-            start += part.count
         }
         return total / Double(batch.count)
     }

@@ -66,3 +66,14 @@ struct TaskTests {
         }
     }
 }
+
+@Suite struct TaskBatchSliceTests {
+    /// 10 tasks in slices of 4: sizes 4, 4, 2, and put back together they are the batch.
+    @Test func slicesCoverTheBatchInOrder() {
+        let batch = LinearRegressionTasks(inputDim: 2, contextSize: 3).sample(count: 10, seed: 5, stream: 1, as: Float.self)
+        let parts = Array(batch.slices(of: 4))
+        #expect(parts.map(\.count) == [4, 4, 2])
+        #expect(parts.flatMap(\.tokens) == batch.tokens && parts.flatMap(\.targets) == batch.targets)
+        #expect(Array(batch.slices(of: 10)).map(\.count) == [10] && Array(batch.slices(of: 64)).map(\.count) == [10])
+    }
+}
