@@ -28,15 +28,9 @@ public enum Alignment {
         let (yA, sA) = a.predictionsAndSensitivities(batch)
         let (yB, sB) = b.predictionsAndSensitivities(batch)
         let d = a.config.inputDim, o = a.config.outputDim
-        var lossA = 0.0, lossB = 0.0, predictionDiff = 0.0, cosine = 0.0, diff = 0.0
+        var predictionDiff = 0.0, cosine = 0.0, diff = 0.0
         for t in 0..<batch.count {
-            for k in 0..<o {
-                let i = t * o + k
-                let y = Double(batch.targets[i])
-                lossA += 0.5 * (Double(yA[i]) - y) * (Double(yA[i]) - y)
-                lossB += 0.5 * (Double(yB[i]) - y) * (Double(yB[i]) - y)
-                predictionDiff += abs(Double(yA[i]) - Double(yB[i]))
-            }
+            for i in (t * o)..<(t * o + o) { predictionDiff += abs(Double(yA[i]) - Double(yB[i])) }
             var ab = 0.0, aa = 0.0, bb = 0.0, dd = 0.0
             for k in 0..<d {
                 let x = Double(sA[t * d + k]), z = Double(sB[t * d + k])
@@ -46,7 +40,9 @@ public enum Alignment {
             diff += dd.squareRoot()
         }
         let n = Double(batch.count)
-        return AlignmentReport(tasks: batch.count, lossA: lossA / n, lossB: lossB / n,
+        // The paper's loss, as `Evaluation.loss` computes it, from the predictions already made.
+        let lossA = 0.5 * Evaluation.squaredError(yA, batch.targets) / n, lossB = 0.5 * Evaluation.squaredError(yB, batch.targets) / n
+        return AlignmentReport(tasks: batch.count, lossA: lossA, lossB: lossB,
                                predictionDiff: predictionDiff / (n * Double(o)),
                                sensitivityCosine: cosine / n, sensitivityDiff: diff / n)
     }
