@@ -263,55 +263,97 @@ extension LinePlot {
         return result
     }
 
-    /// Draws the plot with its top-left corner at (x, y) of `canvas`.
+    /// Draws the plot with its top-left corner at (x, y) of `canvas`: layout, grid, data, axes,
+    /// then the labels of reference lines and the legend where they hide the fewest points.
     func draw(on canvas: Canvas, x originX: Double, y originY: Double) {
         canvas.save()
         cairo_translate(canvas.cr, originX, originY)
         canvas.clip(x: 0, y: 0, width: Double(width), height: Double(height))
         defer { canvas.restore() }
+        let frame = layout(canvas)
+        drawGrid(canvas, frame)
+        let occupied = drawData(canvas, frame)
+        drawAxes(canvas, frame)
+        let labels = drawReferenceLabels(canvas, frame, avoiding: occupied)
+        drawLegend(canvas, area: frame.area, avoiding: occupied, labels: labels)
+    }
+
+    /// Margins and gaps of a panel, in pixels.
+    enum Margin {
+        static let outer = 12.0          // panel edge to the axis labels
+        static let top = 16.0, topWithTitle = 42.0
+        static let right = 28.0
+        static let tickLabelGap = 4.0    // tick to its label
+        static let axisLabelGap = 10.0   // axis label to the tick labels
+        static let titleBaseline = 26.0
+        static let xLabelBottom = 10.0   // the x axis label's baseline above the panel's bottom
+        static let titleInset = 8.0      // how close the title may come to the panel's sides
+        static let yTickSpacing = 50.0   // at most one y tick per this many pixels
+        static let minorTick = 0.6       // a minor tick's length, as a fraction of a major one's
+        static let referenceDash = [6.0, 4.0], referenceWidth = 1.2
+    }
+
+    /// Where the plot area sits in the panel, its ticks and its data-to-pixel maps.
+    struct Frame {
+        let left: Double, top: Double, plotWidth: Double, plotHeight: Double
+        let xTicks: [Tick], yTicks: [Tick]
+        let mx: AxisMap, my: AxisMap
+        var area: Rect { Rect(x: left, y: top, width: plotWidth, height: plotHeight) }
+        var bottom: Double { top + plotHeight }
+    }
+
+    /// The vertical layout is fixed; the left margin depends on the widest y tick label.
+    func layout(_ canvas: Canvas) -> Frame {
         let W = Double(width), H = Double(height)
         let (xRange, yRange) = dataRanges()
-
-        // Vertical layout is fixed; the left margin depends on the y tick labels.
-        let top = title.isEmpty ? 16.0 : 42.0
-        let bottom = 12.0 + PlotStyle.tickLength + 4 + PlotStyle.tickFont + (xLabel.isEmpty ? 0 : 10 + PlotStyle.axisLabelFont)
+        let top = title.isEmpty ? Margin.top : Margin.topWithTitle
+        let bottom = Margin.outer + PlotStyle.tickLength + Margin.tickLabelGap + PlotStyle.tickFont
+            + (xLabel.isEmpty ? 0 : Margin.axisLabelGap + PlotStyle.axisLabelFont)
         let plotHeight = H - top - bottom
-        let yTicks = ticks(yScale, yRange, maxCount: max(2, Int(plotHeight / 50)))
+        let yTicks = ticks(yScale, yRange, maxCount: max(2, Int(plotHeight / Margin.yTickSpacing)))
         let yLabelWidth = yTicks.compactMap(\.label).map { canvas.labelWidth($0, size: PlotStyle.tickFont) }.max() ?? 0
-        let left = 12 + (yLabel.isEmpty ? 0 : PlotStyle.axisLabelFont + 10) + yLabelWidth + 4 + PlotStyle.tickLength
-        let right = 28.0
-        let plotWidth = W - left - right
+        let left = Margin.outer + (yLabel.isEmpty ? 0 : PlotStyle.axisLabelFont + Margin.axisLabelGap) + yLabelWidth
+            + Margin.tickLabelGap + PlotStyle.tickLength
+        let plotWidth = W - left - Margin.right
         let xTicks = fittingXTicks(canvas, xRange, plotWidth: plotWidth)
+        return Frame(left: left, top: top, plotWidth: plotWidth, plotHeight: plotHeight, xTicks: xTicks, yTicks: yTicks,
+                     mx: AxisMap(scale: xScale, lo: xRange.0, hi: xRange.1, start: left, end: left + plotWidth),
+                     my: AxisMap(scale: yScale, lo: yRange.0, hi: yRange.1, start: top + plotHeight, end: top))
+    }
 
-        let mx = AxisMap(scale: xScale, lo: xRange.0, hi: xRange.1, start: left, end: left + plotWidth)
-        let my = AxisMap(scale: yScale, lo: yRange.0, hi: yRange.1, start: top + plotHeight, end: top)
-
-        // Grid at major ticks.
+    /// Grid lines at the major ticks.
+    func drawGrid(_ canvas: Canvas, _ f: Frame) {
         canvas.setColor(PlotStyle.grid)
-        for t in xTicks where t.isMajor { canvas.line(x0: mx.pixel(t.value), y0: top, x1: mx.pixel(t.value), y1: top + plotHeight) }
-        for t in yTicks where t.isMajor { canvas.line(x0: left, y0: my.pixel(t.value), x1: left + plotWidth, y1: my.pixel(t.value)) }
+        for t in f.xTicks where t.isMajor { canvas.line(x0: f.mx.pixel(t.value), y0: f.top, x1: f.mx.pixel(t.value), y1: f.bottom) }
+        for t in f.yTicks where t.isMajor { canvas.line(x0: f.left, y0: f.my.pixel(t.value), x1: f.left + f.plotWidth, y1: f.my.pixel(t.value)) }
+    }
 
-        // Data, clipped to the plot area.
+    /// Bands, reference lines and the series, clipped to the plot area; returns the boxes of the
+    /// drawn points (where labels should not go).
+    func drawData(_ canvas: Canvas, _ f: Frame) -> [Rect] {
+        let (mx, my) = (f.mx, f.my)
         canvas.save()
-        canvas.clip(x: left, y: top, width: plotWidth, height: plotHeight)
+        defer { canvas.restore() }
+        canvas.clip(x: f.left, y: f.top, width: f.plotWidth, height: f.plotHeight)
         cairo_set_line_join(canvas.cr, CAIRO_LINE_JOIN_ROUND)
         cairo_set_line_cap(canvas.cr, CAIRO_LINE_CAP_ROUND)
         for (k, s) in series.enumerated() { drawBand(s, color(of: k), canvas, mx, my) }
         for line in horizontalLines where my.accepts(line.y) {
             canvas.setColor(line.color ?? PlotStyle.reference)
-            canvas.setDash([6, 4])
-            canvas.line(x0: left, y0: my.pixel(line.y).rounded(), x1: left + plotWidth, y1: my.pixel(line.y).rounded(), width: 1.2)
+            canvas.setDash(Margin.referenceDash)
+            canvas.line(x0: f.left, y0: my.pixel(line.y).rounded(), x1: f.left + f.plotWidth, y1: my.pixel(line.y).rounded(),
+                        width: Margin.referenceWidth)
         }
         for marker in verticalMarkers where mx.accepts(marker.x) {
             canvas.setColor(marker.color ?? PlotStyle.reference)
-            canvas.setDash([6, 4])
-            canvas.line(x0: mx.pixel(marker.x).rounded(), y0: top, x1: mx.pixel(marker.x).rounded(), y1: top + plotHeight, width: 1.2)
+            canvas.setDash(Margin.referenceDash)
+            canvas.line(x0: mx.pixel(marker.x).rounded(), y0: f.top, x1: mx.pixel(marker.x).rounded(), y1: f.bottom,
+                        width: Margin.referenceWidth)
         }
         canvas.setDash([])
-        var occupied: [Rect] = []   // data points, for legend placement
+        var occupied: [Rect] = []
         for (k, s) in series.enumerated() {
-            let c = color(of: k)
-            canvas.setColor(c)
+            canvas.setColor(color(of: k))
             for run in runs(s, s.y, mx, my) {
                 if s.style != .markers, run.count > 1 {
                     cairo_set_line_width(canvas.cr, PlotStyle.lineWidth)
@@ -329,72 +371,79 @@ extension LinePlot {
                 occupied += sample(run)
             }
         }
-        canvas.restore()
+        return occupied
+    }
 
-        // Frame, ticks, labels.
+    /// Frame, ticks and their labels, the axis labels and the title.
+    func drawAxes(_ canvas: Canvas, _ f: Frame) {
+        let W = Double(width), H = Double(height)
         canvas.setColor(PlotStyle.ink)
-        canvas.strokeRect(x: left, y: top, width: plotWidth + 1, height: plotHeight + 1)
-        for t in xTicks {
-            let px = mx.pixel(t.value)
-            let length = t.isMajor ? PlotStyle.tickLength : PlotStyle.tickLength * 0.6
-            canvas.line(x0: px, y0: top + plotHeight + 1, x1: px, y1: top + plotHeight + 1 + length)
+        canvas.strokeRect(x: f.left, y: f.top, width: f.plotWidth + 1, height: f.plotHeight + 1)
+        for t in f.xTicks {
+            let px = f.mx.pixel(t.value)
+            let length = t.isMajor ? PlotStyle.tickLength : PlotStyle.tickLength * Margin.minorTick
+            canvas.line(x0: px, y0: f.bottom + 1, x1: px, y1: f.bottom + 1 + length)
             if let label = t.label {
-                canvas.label(label, x: px, y: top + plotHeight + PlotStyle.tickLength + 4, size: PlotStyle.tickFont,
+                canvas.label(label, x: px, y: f.bottom + PlotStyle.tickLength + Margin.tickLabelGap, size: PlotStyle.tickFont,
                              horizontal: .center, vertical: .top)
             }
         }
-        for t in yTicks {
-            let py = my.pixel(t.value)
-            let length = t.isMajor ? PlotStyle.tickLength : PlotStyle.tickLength * 0.6
-            canvas.line(x0: left - length, y0: py, x1: left, y1: py)
+        for t in f.yTicks {
+            let py = f.my.pixel(t.value)
+            let length = t.isMajor ? PlotStyle.tickLength : PlotStyle.tickLength * Margin.minorTick
+            canvas.line(x0: f.left - length, y0: py, x1: f.left, y1: py)
             if let label = t.label {
-                canvas.label(label, x: left - PlotStyle.tickLength - 4, y: py, size: PlotStyle.tickFont,
+                canvas.label(label, x: f.left - PlotStyle.tickLength - Margin.tickLabelGap, y: py, size: PlotStyle.tickFont,
                              horizontal: .right, vertical: .middle)
             }
         }
         if !xLabel.isEmpty {
             canvas.setFont(size: PlotStyle.axisLabelFont)
-            canvas.text(xLabel, x: left + plotWidth / 2, y: H - 10, horizontal: .center, vertical: .bottom)
+            canvas.text(xLabel, x: f.left + f.plotWidth / 2, y: H - Margin.xLabelBottom, horizontal: .center, vertical: .bottom)
         }
         if !yLabel.isEmpty {
             canvas.setFont(size: PlotStyle.axisLabelFont)
-            canvas.text(yLabel, x: 12, y: top + plotHeight / 2, horizontal: .center, vertical: .top, angle: -Double.pi / 2)
+            canvas.text(yLabel, x: Margin.outer, y: f.top + f.plotHeight / 2, horizontal: .center, vertical: .top, angle: -Double.pi / 2)
         }
         if !title.isEmpty {
-            let size = canvas.fittingFontSize(title, size: PlotStyle.titleFont, weight: .bold, maxWidth: W - 16)
+            let size = canvas.fittingFontSize(title, size: PlotStyle.titleFont, weight: .bold, maxWidth: W - 2 * Margin.titleInset)
             canvas.setFont(size: size, weight: .bold)
             // Centred over the plot area, shifted only as far as needed to stay inside the panel.
             let half = canvas.textWidth(title) / 2
-            let center = min(max(left + plotWidth / 2, 8 + half), W - 8 - half)
-            canvas.text(title, x: center, y: 26, horizontal: .center, vertical: .baseline)
+            let center = min(max(f.left + f.plotWidth / 2, Margin.titleInset + half), W - Margin.titleInset - half)
+            canvas.text(title, x: center, y: Margin.titleBaseline, horizontal: .center, vertical: .baseline)
         }
+    }
 
-        // Reference-line labels: each goes where it hides the fewest data points and no other label.
+    /// Reference-line labels: each goes where it hides the fewest data points and no other label.
+    /// Returns their boxes (for the legend to avoid).
+    func drawReferenceLabels(_ canvas: Canvas, _ f: Frame, avoiding occupied: [Rect]) -> [Rect] {
+        let labelGap = 4.0, lineGap = 6.0            // label to its line; to the plot's side
         canvas.setFont(size: PlotStyle.legendFont)
-        let area = Rect(x: left, y: top, width: plotWidth, height: plotHeight)
+        let area = f.area
         let labelHeight = PlotStyle.legendFont + 2   // text box: 2 px above capitals, descenders
         var labels: [Rect] = []
-        for marker in verticalMarkers where mx.accepts(marker.x) && !marker.label.isEmpty {
-            let px = mx.pixel(marker.x).rounded()
+        for marker in verticalMarkers where f.mx.accepts(marker.x) && !marker.label.isEmpty {
+            let px = f.mx.pixel(marker.x).rounded()
             let w = canvas.textWidth(marker.label)
             var candidates: [Rect] = []
             for row in 0..<3 {
-                let y = top + 4 + Double(row) * labelHeight
-                candidates += [Rect(x: px + 4, y: y, width: w, height: labelHeight),
-                               Rect(x: px - 4 - w, y: y, width: w, height: labelHeight)]
+                let y = f.top + labelGap + Double(row) * labelHeight
+                candidates += [Rect(x: px + labelGap, y: y, width: w, height: labelHeight),
+                               Rect(x: px - labelGap - w, y: y, width: w, height: labelHeight)]
             }
-            let bottomY = top + plotHeight - 4 - labelHeight
-            candidates += [Rect(x: px + 4, y: bottomY, width: w, height: labelHeight),
-                           Rect(x: px - 4 - w, y: bottomY, width: w, height: labelHeight)]
+            let bottomY = f.bottom - labelGap - labelHeight
+            candidates += [Rect(x: px + labelGap, y: bottomY, width: w, height: labelHeight),
+                           Rect(x: px - labelGap - w, y: bottomY, width: w, height: labelHeight)]
             let rect = cheapest(candidates, inside: area, points: occupied, labels: labels)
             labels.append(rect)
             canvas.haloText(marker.label, x: rect.x, y: rect.y + 2, color: marker.color ?? PlotStyle.reference,
                             horizontal: .left, vertical: .top)
         }
-        for line in horizontalLines where my.accepts(line.y) && !line.label.isEmpty {
-            let py = my.pixel(line.y).rounded()
+        for line in horizontalLines where f.my.accepts(line.y) && !line.label.isEmpty {
+            let py = f.my.pixel(line.y).rounded()
             let w = canvas.textWidth(line.label)
-            let rightX = left + plotWidth - 6 - w, leftX = left + 6
+            let rightX = f.left + f.plotWidth - lineGap - w, leftX = f.left + lineGap
             let candidates = [
                 Rect(x: rightX, y: py - 2 - labelHeight, width: w, height: labelHeight),
                 Rect(x: rightX, y: py + 3, width: w, height: labelHeight),
@@ -406,9 +455,7 @@ extension LinePlot {
             canvas.haloText(line.label, x: rect.x, y: rect.y + 2, color: line.color ?? PlotStyle.reference,
                             horizontal: .left, vertical: .top)
         }
-
-        drawLegend(canvas, area: area,
-                   avoiding: occupied, labels: labels)
+        return labels
     }
 
     private func ticks(_ scale: AxisScale, _ range: (Double, Double), maxCount: Int) -> [Tick] {
