@@ -69,6 +69,6 @@ let package = Package(
         .testTarget(name: "ICLCheckpointTests", dependencies: ["ICLCheckpoint", "ICLModels", "ICLTraining", "ICLTestSupport"], swiftSettings: mode),
         .testTarget(name: "ICLRenderTests", dependencies: ["ICLRender", "ICLTestSupport"], swiftSettings: mode),
         .testTarget(name: "ICLAnalysisTests", dependencies: ["ICLAnalysis", "ICLModels", "ICLTasks", "ICLTestSupport"], swiftSettings: mode),
-        .testTarget(name: "CLITests", dependencies: ["ICLTestSupport"], swiftSettings: mode),
+        .testTarget(name: "CLITests", dependencies: ["ICLRender", "ICLTestSupport"], swiftSettings: mode),
     ]
 )

@@ -3,10 +3,9 @@ import ICLRender
 import ICLTestSupport
 import Testing
 
-/// Every kind of figure `icl-analyze` writes, decoded with our libpng reader: the right size, and
-/// drawn (many colours, a fair share of non-white pixels). The commands themselves, their exit
-/// codes and JSON are tested in CLITests/AnalyzeCommandsTests; this file lives here because it
-/// needs `RGBAImage.readPNG`, which only targets depending on ICLRender can import.
+/// Every kind of figure `icl-analyze` writes, decoded with our libpng reader (`RGBAImage.readPNG`):
+/// the right size, and drawn (many colours, a fair share of non-white pixels). The commands' exit
+/// codes and JSON are tested in AnalyzeCommandsTests.
 @Suite("icl-analyze figures decode and are drawn")
 struct AnalyzeFiguresTests {
     /// Runs `icl-analyze arguments --png <folder>/<name>` and decodes the result.
