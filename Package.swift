@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "ICLMath", dependencies: ["CBLAS"], exclude: ["README.md"], swiftSettings: mode,
                 linkerSettings: [.linkedLibrary("m")]),
         .target(name: "ICLTasks", dependencies: ["ICLMath"], exclude: ["README.md"], swiftSettings: mode),
-        .target(name: "ICLModels", dependencies: ["ICLMath"], exclude: ["README.md"], swiftSettings: mode),
+        .target(name: "ICLModels", dependencies: ["ICLMath", "ICLTasks"], exclude: ["README.md"], swiftSettings: mode),
         .target(name: "ICLTraining", dependencies: ["ICLMath", "ICLTasks", "ICLModels"], exclude: ["README.md"], swiftSettings: mode),
         // A thin, strict HDF5 wrapper: its own dependency and its own reader (h5py), so its own target.
         .target(name: "ICLHDF5", dependencies: ["CHDF5"], exclude: ["README.md"], swiftSettings: mode),

@@ -20,11 +20,9 @@ public struct TrainedModel: Sendable {
     /// alternating tokens sees the same tasks rearranged (so models of both layouts can be compared).
     public func inLayout(_ batch: TaskBatch<Float>) -> TaskBatch<Float> {
         let c = config
-        if c.tokenLayout.isAlternating, batch.tokenCount == c.contextSize + 1 {
-            return AlternatingTokens.make(from: batch, inputDim: c.inputDim, positionalDim: c.positionalDim,
-                                          oneHot: c.tokenLayout == .alternatingOneHot)
-        }
-        return batch
+        // Paired tasks have N + 1 tokens; a batch already in the model's layout is passed through.
+        guard batch.tokenCount == c.contextSize + 1 else { return batch }
+        return c.tokenLayout.tokens(from: batch, inputDim: c.inputDim, positionalDim: c.positionalDim)
     }
 
     /// Predictions `[B, outputDim]` and, for every task, the sensitivity `∂ŷ/∂x_q` of the (first)

@@ -1,3 +1,5 @@
+import ICLTasks
+
 /// What a model is, independent of its weights: the `/model` attributes of a checkpoint.
 ///
 /// Shape letters used in this module: B tasks, T tokens per task (the query last), D model width
@@ -31,18 +33,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case linear, softmax
     }
 
-    /// How a task becomes tokens.
-    public enum TokenLayout: String, Codable, Sendable, CaseIterable {
-        /// `e_j = (x_j, y_j)`, query `(x_q, 0)` (Proposition 1).
-        case paired
-        /// `x_1, (0,…,0,y_1), x_2, …, x_q`, each d wide, with sinusoidal positions concatenated (Section 4).
-        case alternating
-        /// The same with one-hot positions of width T = 2N + 1 (Appendix A.5, the copy construction).
-        case alternatingOneHot = "alternating_onehot"
-
-        /// Inputs and targets in separate tokens.
-        public var isAlternating: Bool { self != .paired }
-    }
+    /// How a task becomes tokens (declared with the tasks, in ICLTasks).
+    public typealias TokenLayout = ICLTasks.TokenLayout
 
     public var architecture: Architecture
     /// L: applications of a layer (for a recurrent model, of its one layer).

@@ -33,12 +33,7 @@ public struct TaskSource: Sendable {
             return tasks.sample(count: count, seed: seed, stream: stream)
         case .linearRegression(let tasks):
             let paired: TaskBatch<T> = tasks.sample(count: count, seed: seed, stream: stream)
-            switch layout {
-            case .paired: return paired
-            case .alternating, .alternatingOneHot:
-                return AlternatingTokens.make(from: paired, inputDim: tasks.inputDim, positionalDim: positionalDim,
-                                              oneHot: layout == .alternatingOneHot)
-            }
+            return layout.tokens(from: paired, inputDim: tasks.inputDim, positionalDim: positionalDim)
         }
     }
 }

@@ -13,12 +13,7 @@ func randomParameters(_ stack: AttentionStack, seed: UInt64, std: Double = 0.3) 
 func tasks(_ config: ModelConfig, count: Int, seed: UInt64) -> TaskBatch<Double> {
     let paired = LinearRegressionTasks(inputDim: config.inputDim, outputDim: config.outputDim, contextSize: config.contextSize)
         .sample(count: count, seed: seed, stream: 7, as: Double.self)
-    switch config.tokenLayout {
-    case .paired: return paired
-    case .alternating, .alternatingOneHot:
-        return AlternatingTokens.make(from: paired, inputDim: config.inputDim, positionalDim: config.positionalDim,
-                                      oneHot: config.tokenLayout == .alternatingOneHot)
-    }
+    return config.tokenLayout.tokens(from: paired, inputDim: config.inputDim, positionalDim: config.positionalDim)
 }
 
 /// `L = Σ ŷ ⊙ probe` for the stack, with parameter and token gradients from one backward pass.
