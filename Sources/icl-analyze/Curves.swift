@@ -20,7 +20,7 @@ struct CurvesCommand: ParsableCommand {
     @Argument(help: "Trained checkpoints (.h5); several seeds of a recipe are averaged.")
     var checkpoints: [String]
 
-    @Option(name: .customLong("baseline"), help: "A checkpoint (e.g. the GD construction) drawn as a horizontal line at its loss; repeatable.")
+    @Option(name: .customLong("baseline"), help: ArgumentHelp("A checkpoint (e.g. the GD construction) or a baseline algorithm, drawn as a horizontal line at its loss; repeatable. \(AgainstHelp.text).", valueName: "file|baseline"))
     var baselines: [String] = []
 
     @Option(name: .customLong("align-with"), help: "For checkpoints with snapshots: the alignment measures of every snapshot against this checkpoint, or 'gd' for GD with as many steps as the model has layers and a line-searched η (default: none).")
@@ -30,6 +30,7 @@ struct CurvesCommand: ParsableCommand {
 
     func validate() throws {
         if checkpoints.isEmpty { throw ValidationError("give at least one trained checkpoint") }
+        _ = try BaselineSpec.parseAll(baselines.filter { !FileManager.default.fileExists(atPath: $0) && !$0.hasSuffix(".h5") }, option: "--baseline")
     }
 
     struct Baseline: Encodable {
@@ -53,10 +54,22 @@ struct CurvesCommand: ParsableCommand {
         let groups = try order.map { key in
             do { return try Curves.group(name: key, runs[key]!) } catch let error as AnalysisError { throw UserError(error.message) }
         }
-        let baselineModels = try LoadedModel.all(baselines)
-        let lines = try baselineModels.map { b in
+        // A value that names a file is a checkpoint; anything else is an algorithm, on the first run's tasks.
+        let files = baselines.filter { FileManager.default.fileExists(atPath: $0) || $0.hasSuffix(".h5") }
+        var lines = try LoadedModel.all(files).map { b in
             Baseline(name: b.name, file: b.path, loss: Evaluation.loss(
                 b.model, on: try b.linearTasks().sample(count: output.tasks, seed: output.seed, stream: RandomStream.evaluation, as: Float.self)))
+        }
+        let algorithms = baselines.filter { !files.contains($0) }
+        if !algorithms.isEmpty {
+            let tasks = try loaded[0].linearTasks()
+            let batch = tasks.sample(count: output.tasks, seed: output.seed, stream: RandomStream.evaluation, as: Float.self)
+            for (spelling, baseline) in try loadBaselines(algorithms) {
+                let resolved = try loaded[0].analyse {
+                    try baseline.predictor(tasks: tasks, batch: batch, seed: output.seed, defaultSteps: loaded[0].model.config.layers)
+                }
+                lines.append(Baseline(name: resolved.name, file: spelling, loss: Evaluation.loss(resolved.predictor, on: batch)))
+            }
         }
 
         // Alignment over training, for runs that stored snapshots.
