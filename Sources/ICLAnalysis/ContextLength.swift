@@ -61,6 +61,11 @@ public enum ContextLength {
     public static func sweep(models: [(name: String, model: TrainedModel)], baselines: [(name: String, baseline: Baseline)],
                              base: LinearRegressionTasks, lengths: [Int], count: Int, seed: UInt64) throws -> ContextLengthSweep {
         precondition(!lengths.isEmpty, "ContextLength.sweep: no lengths")
+        for (name, model) in models {
+            var own = base
+            own.contextSize = model.config.contextSize
+            if let problem = Evaluation.mismatch(model.config, own) { throw AnalysisError("\(name): \(problem)") }
+        }
         let defaultSteps = models.first?.model.config.layers ?? 1
         var modelCurves = models.map { ContextLengthSweep.Curve(name: $0.name, losses: [], resolved: nil) }
         var baselineCurves = baselines.map { ContextLengthSweep.Curve(name: $0.name, losses: [], resolved: []) }

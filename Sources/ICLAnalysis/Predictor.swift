@@ -17,9 +17,11 @@ extension TrainedModel: InContextPredictor {
         predictionsAndSensitivities(paired, sliceSize: 4_096)
     }
 
+    public func predictions(_ paired: TaskBatch<Float>) -> [Float] { predictions(paired, sliceSize: 4_096) }
+
     /// The forward pass in slices of at most `sliceSize` tasks.
-    public func predictions(_ paired: TaskBatch<Float>) -> [Float] {
-        let batch = inLayout(paired), sliceSize = 4_096
+    public func predictions(_ paired: TaskBatch<Float>, sliceSize: Int) -> [Float] {
+        let batch = inLayout(paired)
         let workspace = stack.makeWorkspace(batchSize: min(sliceSize, batch.count), as: Float.self)
         var out: [Float] = []
         out.reserveCapacity(batch.count * config.outputDim)

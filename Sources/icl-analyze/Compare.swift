@@ -43,7 +43,7 @@ struct Compare: ParsableCommand {
         if tasks < 1 { throw ValidationError("--tasks must be at least 1 (got \(tasks))") }
         if let gdSteps, gdSteps < 1 { throw ValidationError("--gd-steps must be at least 1 (got \(gdSteps))") }
         switch (b, against) {
-        case (nil, nil): throw ValidationError("give a second checkpoint or --against (e.g. --against gd)")
+        case (nil, nil): throw ValidationError("give a second checkpoint or --against gd (or another baseline)")
         case (.some, .some): throw ValidationError("give a second checkpoint or --against, not both")
         case (nil, let baseline?): _ = try BaselineSpec.parseAll([baseline], option: "--against")
         default: break
