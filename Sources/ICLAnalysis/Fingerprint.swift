@@ -45,27 +45,34 @@ public struct Fingerprint: Codable, Sendable {
 public enum Fingerprinting {
     /// The families and their members, as `--against` spellings: least squares; ridge with λ from
     /// 10⁻³ to 10² (two per decade); GD with K = 1…maxSteps steps (η line-searched for each K);
-    /// Newton–Schulz with K = 0…maxSteps iterations; k-nearest neighbours for k = 1…N; averaging.
-    public static func families(contextSize N: Int, maxSteps: Int) -> [(family: String, members: [String])] {
-        [("least squares", ["ols"]),
-         ("ridge", stride(from: -3.0, through: 2.0, by: 0.5).map { "ridge:\(short(Baselines.pow10($0)))" }),
-         ("GD", (1...maxSteps).map { "gd:\($0)" }),
-         ("Newton", (0...maxSteps).map { "newton:\($0)" }),
-         ("k-NN", (1...N).map { "knn:\($0)" }),
-         ("averaging", ["averaging"])]
+    /// Newton–Schulz with K = 0…maxSteps iterations; k-nearest neighbours for k = 1…N; averaging; and
+    /// with `ridgeSteps` K (noisy tasks: the model's depth), GD on the ridge objective, K steps, with
+    /// λ from 10⁻² to 10¹ (two per decade).
+    public static func families(contextSize N: Int, maxSteps: Int, ridgeSteps: Int? = nil) -> [(family: String, members: [String])] {
+        let lambdas = { (from: Double, to: Double) in stride(from: from, through: to, by: 0.5).map { short(Baselines.pow10($0)) } }
+        var out = [("least squares", ["ols"]),
+                   ("ridge", lambdas(-3, 2).map { "ridge:\($0)" }),
+                   ("GD", (1...maxSteps).map { "gd:\($0)" }),
+                   ("Newton", (0...maxSteps).map { "newton:\($0)" }),
+                   ("k-NN", (1...N).map { "knn:\($0)" }),
+                   ("averaging", ["averaging"])]
+        if let K = ridgeSteps { out.append(("ridge-GD", lambdas(-2, 1).map { "gd:\(K):\($0)" })) }
+        return out
     }
 
     /// The families compared with each layer's readout.
     public static let layerFamilies: Set<String> = ["least squares", "GD", "Newton"]
 
     /// The fingerprint of `model` on `count` tasks of `tasks` (evaluation stream, `seed`); `extra`
-    /// baselines (e.g. a GD++ checkpoint) are families of one member each.
+    /// baselines (e.g. a GD++ checkpoint) are families of one member each. Tasks with noise add the
+    /// ridge-GD family with the model's depth.
     public static func fingerprint(_ model: TrainedModel, tasks: LinearRegressionTasks, count: Int, seed: UInt64, maxSteps: Int,
                                    extra: [(name: String, baseline: Baseline)] = []) throws -> Fingerprint {
         guard tasks.outputDim == 1 else { throw AnalysisError("the fingerprint needs a single output (output_dim is \(tasks.outputDim))") }
         let batch = tasks.sample(count: count, seed: seed, stream: RandomStream.evaluation, as: Float.self)
         var candidates: [(family: String, spelling: String, baseline: Baseline)] = []
-        for (family, members) in families(contextSize: tasks.contextSize, maxSteps: maxSteps) {
+        let ridgeSteps = tasks.noiseStd > 0 ? model.config.layers : nil
+        for (family, members) in families(contextSize: tasks.contextSize, maxSteps: maxSteps, ridgeSteps: ridgeSteps) {
             for spelling in members { candidates.append((family, spelling, .algorithm(try BaselineSpec(parsing: spelling)))) }
         }
         for (name, baseline) in extra { candidates.append((name, name, baseline)) }

@@ -23,6 +23,15 @@ struct FingerprintTests {
         #expect(result.layers.isEmpty && result.layersNote == nil)
     }
 
+    @Test func noisyTasksAddTheRidgeGDFamily() throws {
+        let noisy = LinearRegressionTasks(inputDim: 3, contextSize: 5, noiseStd: 0.5)
+        let model = gdModel(ModelConfig(layers: 2, recurrent: true, inputDim: 3, contextSize: 5), etas: [1])
+        let result = try Fingerprinting.fingerprint(model, tasks: noisy, count: 50, seed: 4, maxSteps: 2)
+        let ridgeGD = try #require(result.families.last)
+        #expect(ridgeGD.family == "ridge-GD" && ridgeGD.members.map(\.spelling) == ["gd:2:0.01", "gd:2:0.03162", "gd:2:0.1", "gd:2:0.3162",
+                                                                                   "gd:2:1", "gd:2:3.162", "gd:2:10"])
+    }
+
     @Test func deepModelsAreReadOutAfterEveryLayer() throws {
         // Three separate GD layers: the readout after layer l is l GD steps.
         let config = ModelConfig(layers: 3, inputDim: 3, contextSize: 5)
