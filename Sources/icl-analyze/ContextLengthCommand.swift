@@ -24,12 +24,16 @@ struct ContextLengthCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Context sizes: a list of numbers and ranges, e.g. 1-20,30,40 (default: 1 to 4 × the first model's N).", valueName: "list"))
     var lengths: String?
 
+    @Option(name: .customLong("y-min"), help: ArgumentHelp("Bottom of the figure's loss axis; smaller losses run off it (least squares on noiseless tasks reaches rounding error once n ≥ d) (default: fit every loss).", valueName: "loss"))
+    var yMin: Double?
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
         if checkpoints.isEmpty { throw ValidationError("give at least one checkpoint") }
         _ = try BaselineSpec.parseAll(baselines, option: "--against")
         if let lengths { _ = try parseLengths(lengths) }
+        if let yMin, !(yMin > 0 && yMin.isFinite) { throw ValidationError("--y-min must be a positive loss (got \(yMin))") }
     }
 
     /// `1-20,30,40` → [1, …, 20, 30, 40], sorted, without repeats.
@@ -88,12 +92,15 @@ struct ContextLengthCommand: ParsableCommand {
         })
         try output.writePNG {
             let x = lengths.map(Double.init)
+            let top = curves.flatMap(\.losses).filter(\.isFinite).max() ?? 1
+            let limits = yMin.flatMap { $0 < top ? $0...(top * 1.5) : nil }
             let plot = LinePlot(
                 title: "Loss against the number of in-context examples",
                 xLabel: "context examples n", yLabel: "loss (log scale)", yScale: .log10,
                 series: sweep.models.map { Series(name: $0.name, x: x, y: $0.losses, style: .lineAndMarkers) }
                     + sweep.baselines.map { Series(name: $0.name, x: x, y: $0.losses) },
-                verticalMarkers: [VerticalMarker(x: Double(sweep.trainingContextSize), label: "training N = \(sweep.trainingContextSize)")])
+                verticalMarkers: [VerticalMarker(x: Double(sweep.trainingContextSize), label: "training N = \(sweep.trainingContextSize)")],
+                yLimits: limits, width: 900, height: 560)
             return try plot.render()
         }
     }

@@ -29,7 +29,8 @@ import Testing
         let m = try BuiltTools.makeCheckpoints(in: folder.path)
         let png = folder.file("n.png"), csv = folder.file("n.csv")
         let out = try object(try CLI.analyze("context-length", m["gd"]!, m["lsa"]!, "--against", "averaging", "--against", "ols",
-                                             "--lengths", "3,10-11,20", "--tasks", "100", "--json", "--png", png, "--csv", csv))
+                                             "--lengths", "3,10-11,20", "--tasks", "100", "--json", "--png", png, "--csv", csv,
+                                             "--y-min", "1e-3"))
         #expect(out["lengths"] as? [Int] == [3, 10, 11, 20] && out["training_context_size"] as? Int == 10)
         let pairs = try #require(out["alignment"] as? [[String: Any]])
         #expect(pairs.count == 4)
@@ -81,6 +82,7 @@ import Testing
         expectUsageError(try CLI.analyze("ood", m["gd"]!, "--against", "ridge:-1"), mentioning: ["λ must be a positive number"])
         expectUsageError(try CLI.analyze("context-length", m["gd"]!, "--lengths", "0-3"), mentioning: ["--lengths: '0-3'"])
         expectUsageError(try CLI.analyze("fingerprint", m["gd"]!, "--max-steps", "0"), mentioning: ["--max-steps must be at least 1"])
+        expectUsageError(try CLI.analyze("context-length", m["gd"]!, "--y-min", "0"), mentioning: ["--y-min must be a positive loss"])
         expectUsageError(try CLI.analyze("curves", m["lsa"]!, "--baseline", "nothing"), mentioning: ["--baseline: unknown baseline 'nothing'"])
         let missing = folder.file("missing.h5")
         expectUserError(try CLI.analyze("compare", m["gd"]!, "--against", "gdpp:" + missing, "--tasks", "10"), mentioning: ["\(missing): no such file"])
