@@ -30,7 +30,13 @@ struct CurvesCommand: ParsableCommand {
 
     func validate() throws {
         if checkpoints.isEmpty { throw ValidationError("give at least one trained checkpoint") }
-        _ = try BaselineSpec.parseAll(baselines.filter { !FileManager.default.fileExists(atPath: $0) && !$0.hasSuffix(".h5") }, option: "--baseline")
+        _ = try BaselineSpec.parseAll(baselineAlgorithms, option: "--baseline")
+    }
+
+    /// The --baseline values that are algorithms (on the first run's tasks): those that name no
+    /// file and do not end in .h5.
+    var baselineAlgorithms: [String] {
+        baselines.filter { !FileManager.default.fileExists(atPath: $0) && !$0.hasSuffix(".h5") }
     }
 
     struct Baseline: Encodable {
@@ -54,17 +60,14 @@ struct CurvesCommand: ParsableCommand {
         let groups = try order.map { key in
             do { return try Curves.group(name: key, runs[key]!) } catch let error as AnalysisError { throw UserError(error.message) }
         }
-        // A value that names a file is a checkpoint; anything else is an algorithm, on the first run's tasks.
-        let files = baselines.filter { FileManager.default.fileExists(atPath: $0) || $0.hasSuffix(".h5") }
-        var lines = try LoadedModel.all(files).map { b in
+        var lines = try LoadedModel.all(baselines.filter { !baselineAlgorithms.contains($0) }).map { b in
             Baseline(name: b.name, file: b.path, loss: Evaluation.loss(
                 b.model, on: try b.linearTasks().sample(count: output.tasks, seed: output.seed, stream: RandomStream.evaluation, as: Float.self)))
         }
-        let algorithms = baselines.filter { !files.contains($0) }
-        if !algorithms.isEmpty {
+        if !baselineAlgorithms.isEmpty {
             let tasks = try loaded[0].linearTasks()
             let batch = tasks.sample(count: output.tasks, seed: output.seed, stream: RandomStream.evaluation, as: Float.self)
-            for (spelling, baseline) in try loadBaselines(algorithms) {
+            for (spelling, baseline) in try loadBaselines(baselineAlgorithms) {
                 let resolved = try loaded[0].analyse {
                     try baseline.predictor(tasks: tasks, batch: batch, seed: output.seed, defaultSteps: loaded[0].model.config.layers)
                 }
