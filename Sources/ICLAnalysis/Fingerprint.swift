@@ -65,13 +65,14 @@ public enum Fingerprinting {
 
     /// The fingerprint of `model` on `count` tasks of `tasks` (evaluation stream, `seed`); `extra`
     /// baselines (e.g. a GD++ checkpoint) are families of one member each. Tasks with noise add the
-    /// ridge-GD family with the model's depth.
+    /// ridge-GD family with the model's depth (two layers or more).
     public static func fingerprint(_ model: TrainedModel, tasks: LinearRegressionTasks, count: Int, seed: UInt64, maxSteps: Int,
                                    extra: [(name: String, baseline: Baseline)] = []) throws -> Fingerprint {
         guard tasks.outputDim == 1 else { throw AnalysisError("the fingerprint needs a single output (output_dim is \(tasks.outputDim))") }
         let batch = tasks.sample(count: count, seed: seed, stream: RandomStream.evaluation, as: Float.self)
         var candidates: [(family: String, spelling: String, baseline: Baseline)] = []
-        let ridgeSteps = tasks.noiseStd > 0 ? model.config.layers : nil
+        // One step from w₀ = 0 is plain GD whatever λ: the family needs two layers or more.
+        let ridgeSteps = tasks.noiseStd > 0 && model.config.layers > 1 ? model.config.layers : nil
         for (family, members) in families(contextSize: tasks.contextSize, maxSteps: maxSteps, ridgeSteps: ridgeSteps) {
             for spelling in members { candidates.append((family, spelling, .algorithm(try BaselineSpec(parsing: spelling)))) }
         }

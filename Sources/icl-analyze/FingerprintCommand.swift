@@ -10,8 +10,8 @@ struct FingerprintCommand: ParsableCommand {
         discussion: """
         Families: least squares; ridge, λ = 10^-3 … 10^2 (two per decade); GD with K = 1 … --max-steps steps (η \
         line-searched on the evaluation tasks for each K); Newton–Schulz with K = 0 … --max-steps iterations; k-nearest \
-        neighbours, k = 1 … N; averaging; on noisy tasks (noise_std > 0) GD on the ridge objective with as many steps \
-        as the model has layers, λ = 10^-2 … 10^1; and each --against baseline. For each family the member with the smallest \
+        neighbours, k = 1 … N; averaging; on noisy tasks (noise_std > 0) and models of several layers, GD on the ridge \
+        objective with as many steps as the model has layers, λ = 10^-2 … 10^1; and each --against baseline. For each family the member with the smallest \
         mean prediction difference |ŷ_model − ŷ_algorithm| is shown with its sensitivity cosine. For a model of several \
         layers the prediction read out after each layer is set beside least squares, GD and Newton the same way. Tasks: \
         the model's, evaluation stream, --seed.
