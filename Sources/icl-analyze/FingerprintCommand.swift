@@ -67,9 +67,10 @@ struct FingerprintCommand: ParsableCommand {
         let (tasks, seed) = (output.tasks, output.seed)
         print("\(name) (\(checkpoint)): loss \(number(result.loss)) on \(tasks) tasks (seed \(seed))")
         print("closest member of each family (smallest mean |ŷ_model − ŷ_algorithm|):")
-        print("  family          best member                         loss         pred diff   sens cosine")
+        let width = max(16, (result.families.map(\.family.count).max() ?? 0) + 2)
+        print("  " + "family".padding(toLength: width, withPad: " ", startingAt: 0) + "best member                         loss         pred diff   sens cosine")
         for f in result.families {
-            print("  " + row(f.family, f.best))
+            print("  " + f.family.padding(toLength: width, withPad: " ", startingAt: 0) + row(f.best))
         }
         if !result.layers.isEmpty {
             print("after each layer (the query's readout), the closest least squares, GD and Newton:")
@@ -85,8 +86,8 @@ struct FingerprintCommand: ParsableCommand {
         }
     }
 
-    func row(_ family: String, _ member: Fingerprint.Member) -> String {
-        family.padding(toLength: 16, withPad: " ", startingAt: 0) + member.name.padding(toLength: 36, withPad: " ", startingAt: 0)
+    func row(_ member: Fingerprint.Member) -> String {
+        member.name.padding(toLength: 36, withPad: " ", startingAt: 0)
             + number(member.report.lossB).padding(toLength: 13, withPad: " ", startingAt: 0)
             + String(format: "%-12.4g%.4f", member.report.predictionDiff, member.report.sensitivityCosine)
     }
