@@ -30,7 +30,12 @@ extension BaselineSpec {
     }
 }
 
-/// The baselines of `values`, each with the spelling it was given (the key in tables and CSV).
+/// The baselines of `values`, each named by the spelling it was given (the key in tables and CSV),
+/// a checkpoint by its model's name.
 func loadBaselines(_ values: [String]) throws -> [(name: String, baseline: Baseline)] {
-    try values.map { ($0, try BaselineSpec(parsing: $0).load()) }
+    try values.map { text in
+        let baseline = try BaselineSpec(parsing: text).load()
+        if case .model(let name, _) = baseline { return (name, baseline) }
+        return (text, baseline)
+    }
 }
