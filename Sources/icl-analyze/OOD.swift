@@ -79,7 +79,7 @@ struct OOD: ParsableCommand {
             let resolved = try loaded[0].analyse {
                 try baseline.predictor(tasks: base, batch: trainingBatch, seed: output.seed, defaultSteps: loaded[0].model.config.layers)
             }
-            models.append((name: "\(spelling): \(resolved.name)", model: resolved.predictor))
+            models.append((name: spelling == resolved.name ? spelling : "\(spelling): \(resolved.name)", model: resolved.predictor))
         }
         let training = shift.trainingScale(base)
         let scales = OutOfDistribution.scales(range!, count: pointCount, including: training)
