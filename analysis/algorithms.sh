@@ -21,8 +21,10 @@ models="zoo/models/lsa-1/seed-0.h5 zoo/models/lsa-recurrent-2/seed-0.h5"
   --against gdpp:zoo/models/gdpp-recurrent-2/seed-0.h5 --against newton:3 --tasks "$TASKS" --y-min 1e-3 \
   --png "$FIGURES/context-length.png" --csv "$FIGURES/context-length.csv"
 for m in $models; do
-  "$BIN/icl-analyze" fingerprint "$m" --csv "$FIGURES/fingerprint-$(basename "$(dirname "$m")").csv"
+  "$BIN/icl-analyze" fingerprint "$m" --against gdpp:zoo/models/gdpp-recurrent-2/seed-0.h5 \
+    --csv "$FIGURES/fingerprint-$(basename "$(dirname "$m")").csv"
 done
+[ "$DEEP" = 1 ] && "$BIN/icl-analyze" fingerprint zoo/models/lsa-5/seed-0.h5 --max-steps 20 --png "$FIGURES/fingerprint-lsa-5.png"
 
 for s in 0.5 1; do
   m=zoo/models/lsa-1-noise-$s/seed-0.h5
