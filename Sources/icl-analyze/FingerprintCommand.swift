@@ -14,7 +14,8 @@ struct FingerprintCommand: ParsableCommand {
         objective with as many steps as the model has layers, λ = 10^-2 … 10^1; and each --against baseline. For each family the member with the smallest \
         mean prediction difference |ŷ_model − ŷ_algorithm| is shown with its sensitivity cosine. For a model of several \
         layers the prediction read out after each layer is set beside least squares, GD and Newton the same way. Tasks: \
-        the model's, evaluation stream, --seed.
+        the model's, evaluation stream, --seed. --csv writes every member of every family; --png draws the \
+        prediction difference against K for GD and Newton.
         """)
 
     @Argument(help: "Checkpoint (.h5) of a linear-regression model with one output.")
