@@ -4,7 +4,8 @@
 # squares, GD, GD++ and Newton; the fingerprint of each model; noisy tasks against GD with a
 # line-searched η (one layer: GD on the ridge objective is plain GD for one step) and the
 # Bayes-optimal ridge λ = σ². Trains what is missing, one seed (lsa-5 and its noisy twin take
-# 10+ minutes each in release; set DEEP=0 to leave them out). mlp-12-4head is used when present.
+# 10+ minutes each in release; set DEEP=0 to leave them out). lsa-recurrent-10 and mlp-12-4head are
+# used when present.
 . "$(dirname "$0")/common.sh"
 SEEDS=0
 DEEP=${DEEP:-1}
@@ -14,7 +15,9 @@ recipes="lsa-1 lsa-recurrent-2 gdpp-recurrent-2 lsa-1-noise-0.5 lsa-1-noise-1"
 for r in $recipes; do train_seeds "zoo/$r.json"; done
 models="zoo/models/lsa-1/seed-0.h5 zoo/models/lsa-recurrent-2/seed-0.h5"
 [ "$DEEP" = 1 ] && models="$models zoo/models/lsa-5/seed-0.h5"
-[ -f zoo/models/mlp-12-4head/seed-0.h5 ] && models="$models zoo/models/mlp-12-4head/seed-0.h5"
+for r in lsa-recurrent-10 mlp-12-4head; do
+  [ -f "zoo/models/$r/seed-0.h5" ] && models="$models zoo/models/$r/seed-0.h5"
+done
 
 # shellcheck disable=SC2086  # $models is a list of paths
 "$BIN/icl-analyze" context-length $models --against ols --against gd:1 --against gd:5 \
