@@ -16,7 +16,7 @@ for r in $recipes; do train_seeds "zoo/$r.json"; done
 models="zoo/models/lsa-1/seed-0.h5 zoo/models/lsa-recurrent-2/seed-0.h5"
 [ "$DEEP" = 1 ] && models="$models zoo/models/lsa-5/seed-0.h5"
 for r in lsa-recurrent-10 mlp-12-4head; do
-  [ -f "zoo/models/$r/seed-0.h5" ] && models="$models zoo/models/$r/seed-0.h5"
+  if [ -f "zoo/models/$r/seed-0.h5" ]; then models="$models zoo/models/$r/seed-0.h5"; fi
 done
 
 # shellcheck disable=SC2086  # $models is a list of paths
