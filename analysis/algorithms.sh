@@ -35,6 +35,8 @@ for s in 0.5 1; do
   "$BIN/icl-analyze" compare "$m" --against "ridge:$(awk "BEGIN { print $s * $s }")"
   "$BIN/icl-analyze" compare "$m" --against ridge
 done
+"$BIN/icl-analyze" curves zoo/models/lsa-1-noise-0.5/seed-0.h5 --baseline gd:1 --baseline ridge:0.25 \
+  --png "$FIGURES/noisy-lsa-1-curves.png"
 if [ "$DEEP" = 1 ]; then
   m=zoo/models/lsa-5-noise-0.5/seed-0.h5
   for b in gd:5 gd:5:0.25 ridge:0.25; do "$BIN/icl-analyze" compare "$m" --against "$b"; done
