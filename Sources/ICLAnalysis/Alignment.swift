@@ -24,10 +24,17 @@ public enum Alignment {
     /// Added to each norm in the cosine, as the authors did, so a zero sensitivity gives 0, not NaN.
     public static let epsilon = 1e-8
 
-    public static func compare(_ a: TrainedModel, _ b: TrainedModel, on batch: TaskBatch<Float>) -> AlignmentReport {
-        let (yA, sA) = a.predictionsAndSensitivities(batch)
-        let (yB, sB) = b.predictionsAndSensitivities(batch)
-        let d = a.config.inputDim, o = a.config.outputDim
+    /// `batch` holds paired tasks `(x_j, y_j)`.
+    public static func compare(_ a: some InContextPredictor, _ b: some InContextPredictor, on batch: TaskBatch<Float>) -> AlignmentReport {
+        compare(a.predictionsAndSensitivities(batch), b.predictionsAndSensitivities(batch), on: batch)
+    }
+
+    /// The report from predictions and sensitivities already computed on `batch` (an analysis that
+    /// sets one model beside many baselines computes each once).
+    public static func compare(_ a: (predictions: [Float], sensitivities: [Float]), _ b: (predictions: [Float], sensitivities: [Float]),
+                               on batch: TaskBatch<Float>) -> AlignmentReport {
+        let (yA, sA) = a, (yB, sB) = b
+        let o = batch.outputDim, d = batch.tokenDim - o
         var predictionDiff = 0.0, cosine = 0.0, diff = 0.0
         for t in 0..<batch.count {
             for i in (t * o)..<(t * o + o) { predictionDiff += abs(Double(yA[i]) - Double(yB[i])) }
@@ -40,9 +47,8 @@ public enum Alignment {
             diff += dd.squareRoot()
         }
         let n = Double(batch.count)
-        // The paper's loss, as `Evaluation.loss` computes it, from the predictions already made.
-        let lossA = 0.5 * Evaluation.squaredError(yA, batch.targets) / n, lossB = 0.5 * Evaluation.squaredError(yB, batch.targets) / n
-        return AlignmentReport(tasks: batch.count, lossA: lossA, lossB: lossB,
+        return AlignmentReport(tasks: batch.count, lossA: Evaluation.loss(predictions: yA, on: batch),
+                               lossB: Evaluation.loss(predictions: yB, on: batch),
                                predictionDiff: predictionDiff / (n * Double(o)),
                                sensitivityCosine: cosine / n, sensitivityDiff: diff / n)
     }

@@ -14,7 +14,8 @@ struct ICLAnalyze: ParsableCommand {
         commandName: "icl-analyze",
         abstract: "Analyse stored icl-zoo checkpoints as the paper does (never retrains).",
         version: SoftwareVersion.release,
-        subcommands: [Compare.self, Interpolate.self, OOD.self, RolloutCommand.self, HeatmapCommand.self, SpectrumCommand.self, CurvesCommand.self, CopyingCommand.self])
+        subcommands: [Compare.self, Interpolate.self, OOD.self, RolloutCommand.self, HeatmapCommand.self, SpectrumCommand.self, CurvesCommand.self, CopyingCommand.self,
+                      ContextLengthCommand.self, FingerprintCommand.self])
 }
 
 /// A failure the user can fix: printed as one line, exit status 1.

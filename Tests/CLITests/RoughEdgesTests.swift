@@ -119,7 +119,8 @@ import Testing
             ("icl-zoo", ["construct", "copy"]), ("icl-zoo", ["show"]), ("icl-zoo", ["list"]), ("icl-zoo", ["sweep"]),
             ("icl-analyze", ["compare"]), ("icl-analyze", ["interpolate"]), ("icl-analyze", ["ood"]),
             ("icl-analyze", ["rollout"]), ("icl-analyze", ["heatmap"]), ("icl-analyze", ["spectrum"]),
-            ("icl-analyze", ["curves"]), ("icl-analyze", ["copying"]), ("icl-bench", []),
+            ("icl-analyze", ["curves"]), ("icl-analyze", ["copying"]), ("icl-analyze", ["context-length"]),
+            ("icl-analyze", ["fingerprint"]), ("icl-bench", []),
         ]
         for (tool, command) in commands {
             let help = try CLI.run(tool, command + ["--help"]).stdout
