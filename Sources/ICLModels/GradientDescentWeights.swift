@@ -26,11 +26,13 @@ public enum GradientDescentWeights {
         return layout
     }
 
-    /// The η and γ (empty for plain GD) of a gd or gdpp model's parameters, in `layout`'s order.
+    /// The η and γ (empty for plain GD) of a gd or gdpp model's parameters, looked up by their
+    /// names in `layout` (which for these two kinds does not read the weight layout).
     public static func etasAndGammas<T: BinaryFloatingPoint>(_ config: ModelConfig, _ parameters: [T]) -> (etas: [Double], gammas: [Double]) {
-        let Lp = config.parameterLayers
-        let etas = parameters[0..<Lp].map { Double($0) }
-        return (etas, config.architecture == .gdpp ? parameters[Lp..<(2 * Lp)].map { Double($0) } : [])
+        precondition(config.architecture.isGradientDescent, "etasAndGammas: a gd or gdpp model")
+        let names = layout(config, weightLayout: ParameterLayout())
+        let values = { (name: String) in names.entry(named: name).map { $0.range.map { Double(parameters[$0]) } } ?? [] }
+        return (values("gd/eta"), values("gd/gamma"))
     }
 
     /// The attention weights of `parameters` (η, γ) in `weightLayout`'s order.
