@@ -37,8 +37,9 @@ public enum Rollout {
         let stack = AttentionStack(single)
         var parameters = [Float](repeating: 0, count: stack.layout.count)
         for entry in stack.layout.entries {
-            let name = "layer_\(layer)/" + entry.name.dropFirst("layer_0/".count)
-            guard entry.name.hasPrefix("layer_0/"), let source = model.stack.layout.entry(named: name), source.shape == entry.shape else {
+            let first = AttentionStack.layerPath(0)
+            let name = AttentionStack.layerPath(layer) + entry.name.dropFirst(first.count)
+            guard entry.name.hasPrefix(first), let source = model.stack.layout.entry(named: name), source.shape == entry.shape else {
                 throw AnalysisError("layer \(layer) has no weight \(name) of shape \(entry.shape) to roll out")
             }
             parameters.replaceSubrange(entry.range, with: model.parameters[source.range])

@@ -26,7 +26,7 @@ public struct AttentionStack: Sendable {
             layout.add("embedding/W_E", shape: [D, config.tokenDim], fanIn: config.tokenDim)
         }
         for l in 0..<config.parameterLayers {
-            let p = "layer_\(l)/"
+            let p = AttentionStack.layerPath(l)
             if config.hasAttentionNorm(layer: l) {
                 layout.add(p + "attention_norm/scale", shape: [D], initialisation: .ones)
                 layout.add(p + "attention_norm/offset", shape: [D], initialisation: .zeros)
@@ -56,9 +56,12 @@ public struct AttentionStack: Sendable {
         plan = StackPlan(config: config, layout: layout)
     }
 
+    /// `layer_<l>/`: the prefix of every parameter of parameter layer l (its HDF5 group under `/model`).
+    public static func layerPath(_ layer: Int) -> String { "layer_\(layer)/" }
+
     /// `layer_<l>/attention/head_<h>/`: the parameter names' prefix, also the HDF5 path under `/model`.
     public static func headPath(layer: Int, head: Int) -> String {
-        "layer_\(layer)/attention/head_\(head)/"
+        layerPath(layer) + "attention/head_\(head)/"
     }
 
     /// Fixed number of chunks for a batch: enough to keep two cores busy with unequal luck, and

@@ -52,7 +52,7 @@ struct StackPlan: Sendable {
         embedding = layout.entry(named: "embedding/W_E")?.offset
         var blocks: [[Block]] = []
         for l in 0..<c.parameterLayers {
-            let p = "layer_\(l)/"
+            let p = AttentionStack.layerPath(l)
             var attention = Block(kind: .attention(c.attention[l]), layer: l, norm: nil, weights: [])
             if c.hasAttentionNorm(layer: l) {
                 attention.norm = (layout.offset(p + "attention_norm/scale"), layout.offset(p + "attention_norm/offset"))
