@@ -1,0 +1,352 @@
+/// The linear-attention layer (`ICLModels.LinearSelfAttention`) in Float, with SIMD lanes across
+/// tasks: W tasks (a *group*: 8 for AVX2, 16 for AVX-512) are stored interleaved, so that one vector
+/// holds the same entry of W tasks, and every per-task 11×11 product — `C = Σ e eᵀ`, `C u`, and
+/// their gradients — becomes fused multiply-adds over full vectors, with no call overhead and no
+/// packing beyond one gather of the group's tokens (the "compact" batched layout of MKL's
+/// `sgemm_compact`). Products with the shared `M_h`, `K_h` multiply a vector by a broadcast scalar,
+/// and the reductions into `dM_h`, `dK_h` accumulate per lane, summed across lanes once per chunk.
+///
+/// The kernels are generic over the vector type and `@inlinable`: each lane width is specialised in
+/// a module compiled for its CPU (`SIMD8` here, for Haswell; `SIMD16` in `ICLLanesAVX512`), and
+/// `ICLModels` calls those entry points only, after checking the CPU (`LaneWidth`).
+///
+/// Shapes as in `LinearSelfAttention`'s chunk kernels: tokens, `delta`, `G`, `dE` are `[n, T, D]`
+/// per task (row-major), `M`, `K`, `dM`, `dK` are `[H, D, D]`, the cache holds each task's `C` (D×D).
+/// The layouts match, so a Float fast path and the Double reference share the tape.
+public enum LinearAttentionLanes {
+    /// Float scratch for any of the kernels at lane width `W`: the transposed `M_h`, `K_h`, then
+    /// (aligned) vectors: tokens, gradients, their output (3·T·D), C and dC (2·D²), the per-lane
+    /// `dM`, `dK` (2·H·D²) and six D-vectors.
+    public static func scratchSize(lanes W: Int, tokenCount T: Int, tokenDim D: Int, heads H: Int) -> Int {
+        2 * H * D * D + W * (3 * T * D + 2 * D * D + 2 * H * D * D + 6 * D) + 2 * W
+    }
+
+    // MARK: Full layer
+
+    /// `delta = Σ_h M_h C K_h e_j` for every token of the n tasks; each task's C goes to `cache`.
+    @inlinable
+    public static func forward<V: SIMD>(
+        _: V.Type, tokens e: UnsafePointer<Float>, tasks n: Int, tokenCount T: Int, tokenDim D: Int, heads H: Int,
+        M: UnsafePointer<Float>, K: UnsafePointer<Float>, cache: UnsafeMutablePointer<Float>,
+        scratch: UnsafeMutablePointer<Float>, delta: UnsafeMutablePointer<Float>
+    ) where V.Scalar == Float {
+        let TD = T * D, DD = D * D
+        let space = Space<V>(scratch, tokenCount: T, tokenDim: D, heads: H)
+        let E = space.tokens, out = space.output, C = space.C, u = space.temporaries, w = u + D
+        var first = 0
+        while first < n {
+            let m = min(V.scalarCount, n - first)
+            gather(e + first * TD, stride: TD, lanes: m, count: TD, into: E)
+            gram(E, count: T - 1, dim: D, into: C)
+            for t in 0..<T {
+                let et = E + t * D, outT = out + t * D
+                for h in 0..<H {
+                    scalarRowsTimes(K + h * DD, rows: D, cols: D, et, into: u)                  // u = K_h e_t
+                    laneRowsTimes(C, rows: D, cols: D, u, into: w)                              // w = C u
+                    scalarRowsTimes(M + h * DD, rows: D, cols: D, w, into: outT, accumulate: h > 0)  // Σ_h M_h w
+                }
+            }
+            scatter(out, lanes: m, count: TD, into: delta + first * TD, stride: TD)
+            scatter(C, lanes: m, count: DD, into: cache + first * DD, stride: DD)
+            first += V.scalarCount
+        }
+    }
+
+    /// The backward of `forward` from `G = ∂L/∂delta`: adds into `dM`, `dK` and, when given, `dE`.
+    /// Per token and head, with `u = K_h e_t`, `x = M_hᵀ g_t`:
+    ///
+    ///     dM_h += g_t (C u)ᵀ,   dK_h += (C x) e_tᵀ,   dE_t += K_hᵀ (C x),   dC += x uᵀ
+    ///
+    /// then `dE_i += (dC + dCᵀ) e_i` for the context tokens (C is quadratic in them).
+    @inlinable
+    public static func backward<V: SIMD>(
+        _: V.Type, dOut G: UnsafePointer<Float>, tokens e: UnsafePointer<Float>, tasks n: Int, tokenCount T: Int,
+        tokenDim D: Int, heads H: Int, M: UnsafePointer<Float>, K: UnsafePointer<Float>, cache: UnsafePointer<Float>,
+        scratch: UnsafeMutablePointer<Float>,
+        dE: UnsafeMutablePointer<Float>?, dM: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>
+    ) where V.Scalar == Float {
+        let TD = T * D, DD = D * D
+        let space = Space<V>(scratch, tokenCount: T, tokenDim: D, heads: H)
+        let Mt = space.transposed(M), Kt = space.transposed(K, second: true)
+        let E = space.tokens, Gv = space.gradients, dEv = space.output, C = space.C, dC = space.dC
+        let dMv = space.dM, dKv = space.dK
+        let u = space.temporaries, x = u + D, w = x + D, y = w + D
+        zero(dMv, H * DD); zero(dKv, H * DD)
+        var first = 0
+        while first < n {
+            let m = min(V.scalarCount, n - first)
+            gather(e + first * TD, stride: TD, lanes: m, count: TD, into: E)
+            gather(G + first * TD, stride: TD, lanes: m, count: TD, into: Gv)
+            gather(cache + first * DD, stride: DD, lanes: m, count: DD, into: C)
+            if dE != nil { zero(dEv, TD); zero(dC, DD) }
+            for t in 0..<T {
+                let et = E + t * D, gt = Gv + t * D
+                for h in 0..<H {
+                    scalarRowsTimes(K + h * DD, rows: D, cols: D, et, into: u)       // u = K_h e_t
+                    scalarRowsTimes(Mt + h * DD, rows: D, cols: D, gt, into: x)      // x = M_hᵀ g_t
+                    laneRowsTimes(C, rows: D, cols: D, u, into: w)                   // C u
+                    laneRowsTimes(C, rows: D, cols: D, x, into: y)                   // C x
+                    addOuterProduct(gt, w, rows: D, cols: D, into: dMv + h * DD)
+                    addOuterProduct(y, et, rows: D, cols: D, into: dKv + h * DD)
+                    if dE != nil {
+                        scalarRowsTimes(Kt + h * DD, rows: D, cols: D, y, into: dEv + t * D, accumulate: true)
+                        addOuterProduct(x, u, rows: D, cols: D, into: dC)
+                    }
+                }
+            }
+            if let dE {
+                for r in 0..<D { for c in r..<D { let s = dC[r * D + c] + dC[c * D + r]; dC[r * D + c] = s; dC[c * D + r] = s } }
+                for i in 0..<(T - 1) { laneRowsTimes(dC, rows: D, cols: D, E + i * D, into: dEv + i * D, accumulate: true) }
+                scatter(dEv, lanes: m, count: TD, into: dE + first * TD, stride: TD, accumulate: true)
+            }
+            first += V.scalarCount
+        }
+        sumLanes(dMv, count: H * DD, into: dM)
+        sumLanes(dKv, count: H * DD, into: dK)
+    }
+
+    // MARK: Query-only layer
+
+    /// `delta_q = Σ_h M_h C K_h e_q` for the n tasks, into the query rows of `delta`; C is never
+    /// formed: `C v = Σ_i e_i (e_i·v)`.
+    @inlinable
+    public static func forwardQueries<V: SIMD>(
+        _: V.Type, tokens e: UnsafePointer<Float>, tasks n: Int, tokenCount T: Int, tokenDim D: Int, heads H: Int,
+        M: UnsafePointer<Float>, K: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+        delta: UnsafeMutablePointer<Float>
+    ) where V.Scalar == Float {
+        let TD = T * D, DD = D * D, N = T - 1
+        let space = Space<V>(scratch, tokenCount: T, tokenDim: D, heads: H)
+        let E = space.tokens, out = space.output, v = space.temporaries, Cv = v + D
+        var first = 0
+        while first < n {
+            let m = min(V.scalarCount, n - first)
+            gather(e + first * TD, stride: TD, lanes: m, count: TD, into: E)
+            let query = E + N * D
+            for h in 0..<H {
+                scalarRowsTimes(K + h * DD, rows: D, cols: D, query, into: v)                      // v = K_h e_q
+                contextProduct(E, count: N, dim: D, v, into: Cv)                                   // C v
+                scalarRowsTimes(M + h * DD, rows: D, cols: D, Cv, into: out, accumulate: h > 0)   // Σ_h M_h C v
+            }
+            scatter(out, lanes: m, count: D, into: delta + first * TD + N * D, stride: TD)
+            first += V.scalarCount
+        }
+    }
+
+    /// The backward of `forwardQueries` from the query rows of `G`. With `v = K_h e_q`, `u = M_hᵀ g`:
+    /// `dM_h += g (C v)ᵀ`, `dK_h += (C u) e_qᵀ`, `dE_q += K_hᵀ C u`, and for the context tokens
+    /// `dE_i += u (v·e_i) + v (u·e_i)`. Adds into `dM`, `dK` and, when given, `dE`.
+    @inlinable
+    public static func backwardQueries<V: SIMD>(
+        _: V.Type, dOut G: UnsafePointer<Float>, tokens e: UnsafePointer<Float>, tasks n: Int, tokenCount T: Int,
+        tokenDim D: Int, heads H: Int, M: UnsafePointer<Float>, K: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+        dE: UnsafeMutablePointer<Float>?, dM: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>
+    ) where V.Scalar == Float {
+        let TD = T * D, DD = D * D, N = T - 1
+        let space = Space<V>(scratch, tokenCount: T, tokenDim: D, heads: H)
+        let Mt = space.transposed(M), Kt = space.transposed(K, second: true)
+        let E = space.tokens, g = space.gradients, dEv = space.output, dMv = space.dM, dKv = space.dK
+        let v = space.temporaries, u = v + D, Cv = u + D, Cu = Cv + D
+        zero(dMv, H * DD); zero(dKv, H * DD)
+        var first = 0
+        while first < n {
+            let m = min(V.scalarCount, n - first)
+            gather(e + first * TD, stride: TD, lanes: m, count: TD, into: E)
+            gather(G + first * TD + N * D, stride: TD, lanes: m, count: D, into: g)
+            let query = E + N * D
+            if dE != nil { zero(dEv, TD) }
+            for h in 0..<H {
+                scalarRowsTimes(K + h * DD, rows: D, cols: D, query, into: v)      // v = K_h e_q
+                scalarRowsTimes(Mt + h * DD, rows: D, cols: D, g, into: u)         // u = M_hᵀ g
+                contextProduct(E, count: N, dim: D, v, into: Cv)
+                contextProduct(E, count: N, dim: D, u, into: Cu)
+                addOuterProduct(g, Cv, rows: D, cols: D, into: dMv + h * DD)
+                addOuterProduct(Cu, query, rows: D, cols: D, into: dKv + h * DD)
+                guard dE != nil else { continue }
+                scalarRowsTimes(Kt + h * DD, rows: D, cols: D, Cu, into: dEv + N * D, accumulate: true)
+                for i in 0..<N {
+                    let ei = E + i * D, dEi = dEv + i * D
+                    let ve = dot(v, ei, count: D), ue = dot(u, ei, count: D)
+                    for k in 0..<D { dEi[k].addProduct(u[k], ve); dEi[k].addProduct(v[k], ue) }
+                }
+            }
+            if let dE { scatter(dEv, lanes: m, count: TD, into: dE + first * TD, stride: TD, accumulate: true) }
+            first += V.scalarCount
+        }
+        sumLanes(dMv, count: H * DD, into: dM)
+        sumLanes(dKv, count: H * DD, into: dK)
+    }
+
+    // MARK: Building blocks
+
+    /// Where each buffer sits in the caller's Float scratch (see `scratchSize`).
+    @usableFromInline
+    struct Space<V: SIMD> where V.Scalar == Float {
+        @usableFromInline let floats: UnsafeMutablePointer<Float>
+        @usableFromInline let tokens, gradients, output, C, dC, dM, dK, temporaries: UnsafeMutablePointer<V>
+        @usableFromInline let D: Int, H: Int
+
+        @inlinable
+        init(_ scratch: UnsafeMutablePointer<Float>, tokenCount T: Int, tokenDim D: Int, heads H: Int) {
+            floats = scratch
+            self.D = D
+            self.H = H
+            let raw = UnsafeMutableRawPointer(scratch + 2 * H * D * D).alignedUp(toMultipleOf: MemoryLayout<V>.alignment)
+            tokens = raw.bindMemory(to: V.self, capacity: 3 * T * D + 2 * D * D + 2 * H * D * D + 6 * D)
+            gradients = tokens + T * D
+            output = gradients + T * D
+            C = output + T * D
+            dC = C + D * D
+            dM = dC + D * D
+            dK = dM + H * D * D
+            temporaries = dK + H * D * D
+        }
+
+        /// `[H, D, D]` with every head transposed, into the Float part of the scratch (first or second half).
+        @inlinable
+        func transposed(_ A: UnsafePointer<Float>, second: Bool = false) -> UnsafePointer<Float> {
+            let out = floats + (second ? H * D * D : 0)
+            for h in 0..<H { for r in 0..<D { for c in 0..<D { out[h * D * D + c * D + r] = A[h * D * D + r * D + c] } } }
+            return UnsafePointer(out)
+        }
+    }
+
+    /// `count` entries of `lanes` tasks (task k at `source + k·stride`) into vectors; missing lanes are 0.
+    @inlinable
+    static func gather<V: SIMD>(_ source: UnsafePointer<Float>, stride: Int, lanes: Int, count: Int,
+                                into out: UnsafeMutablePointer<V>) where V.Scalar == Float {
+        let W = V.scalarCount
+        out.withMemoryRebound(to: Float.self, capacity: count * W) { f in
+            if lanes < W { f.update(repeating: 0, count: count * W) }
+            for lane in 0..<lanes {
+                let task = source + lane * stride
+                for k in 0..<count { f[k * W + lane] = task[k] }
+            }
+        }
+    }
+
+    /// The inverse of `gather`: the first `lanes` lanes back to the tasks (added with `accumulate`).
+    @inlinable
+    static func scatter<V: SIMD>(_ vectors: UnsafeMutablePointer<V>, lanes: Int, count: Int, into target: UnsafeMutablePointer<Float>,
+                                 stride: Int, accumulate: Bool = false) where V.Scalar == Float {
+        let W = V.scalarCount
+        vectors.withMemoryRebound(to: Float.self, capacity: count * W) { f in
+            for lane in 0..<lanes {
+                let task = target + lane * stride
+                if accumulate {
+                    for k in 0..<count { task[k] += f[k * W + lane] }
+                } else {
+                    for k in 0..<count { task[k] = f[k * W + lane] }
+                }
+            }
+        }
+    }
+
+    @inlinable
+    static func zero<V: SIMD>(_ p: UnsafeMutablePointer<V>, _ count: Int) where V.Scalar == Float {
+        for k in 0..<count { p[k] = V() }
+    }
+
+    /// `out[k] += Σ_lanes p[k]`: the per-lane reductions into the shared weights' gradients.
+    @inlinable
+    static func sumLanes<V: SIMD>(_ p: UnsafeMutablePointer<V>, count: Int, into out: UnsafeMutablePointer<Float>)
+    where V.Scalar == Float {
+        for k in 0..<count { out[k] += p[k].sum() }
+    }
+
+    /// `C = Σ_{t<count} e_t e_tᵀ` (D×D, both triangles), four entries of a row at a time.
+    @inlinable
+    static func gram<V: SIMD>(_ E: UnsafePointer<V>, count: Int, dim D: Int, into C: UnsafeMutablePointer<V>)
+    where V.Scalar == Float {
+        for a in 0..<D {
+            var b = a
+            while b + 4 <= D {
+                var s0 = V(), s1 = V(), s2 = V(), s3 = V()
+                for t in 0..<count {
+                    let row = E + t * D, x = row[a]
+                    s0.addProduct(x, row[b]); s1.addProduct(x, row[b + 1])
+                    s2.addProduct(x, row[b + 2]); s3.addProduct(x, row[b + 3])
+                }
+                C[a * D + b] = s0; C[a * D + b + 1] = s1; C[a * D + b + 2] = s2; C[a * D + b + 3] = s3
+                C[b * D + a] = s0; C[(b + 1) * D + a] = s1; C[(b + 2) * D + a] = s2; C[(b + 3) * D + a] = s3
+                b += 4
+            }
+            while b < D {
+                var s = V()
+                for t in 0..<count { let row = E + t * D; s.addProduct(row[a], row[b]) }
+                C[a * D + b] = s; C[b * D + a] = s
+                b += 1
+            }
+        }
+    }
+
+    /// `y_i (+)= Σ_j A_ij x_j` for a matrix `A` shared by all lanes (rows × cols, row-major): each
+    /// weight is broadcast.
+    @inlinable
+    static func scalarRowsTimes<V: SIMD>(_ A: UnsafePointer<Float>, rows: Int, cols: Int, _ x: UnsafePointer<V>,
+                                         into y: UnsafeMutablePointer<V>, accumulate: Bool = false) where V.Scalar == Float {
+        rowsTimes(A, rows: rows, cols: cols, x, into: y, accumulate: accumulate) { V(repeating: $0) }
+    }
+
+    /// `y_i (+)= Σ_j A_ij x_j` for a per-lane matrix `A` (each task its own, e.g. C).
+    @inlinable
+    static func laneRowsTimes<V: SIMD>(_ A: UnsafePointer<V>, rows: Int, cols: Int, _ x: UnsafePointer<V>,
+                                       into y: UnsafeMutablePointer<V>, accumulate: Bool = false) where V.Scalar == Float {
+        rowsTimes(A, rows: rows, cols: cols, x, into: y, accumulate: accumulate) { $0 }
+    }
+
+    /// `y_i (+)= Σ_j vector(A_ij) x_j`, four rows at a time so that four multiply-add chains run side by side.
+    @inlinable @inline(__always)
+    static func rowsTimes<V: SIMD, Entry>(_ A: UnsafePointer<Entry>, rows: Int, cols: Int, _ x: UnsafePointer<V>,
+                                          into y: UnsafeMutablePointer<V>, accumulate: Bool,
+                                          _ vector: (Entry) -> V) where V.Scalar == Float {
+        var i = 0
+        while i + 4 <= rows {
+            let a0 = A + i * cols, a1 = a0 + cols, a2 = a1 + cols, a3 = a2 + cols
+            var s0 = V(), s1 = V(), s2 = V(), s3 = V()
+            for j in 0..<cols {
+                let xj = x[j]
+                s0.addProduct(vector(a0[j]), xj); s1.addProduct(vector(a1[j]), xj)
+                s2.addProduct(vector(a2[j]), xj); s3.addProduct(vector(a3[j]), xj)
+            }
+            if accumulate { y[i] += s0; y[i + 1] += s1; y[i + 2] += s2; y[i + 3] += s3 }
+            else { y[i] = s0; y[i + 1] = s1; y[i + 2] = s2; y[i + 3] = s3 }
+            i += 4
+        }
+        while i < rows {
+            let a = A + i * cols
+            var s = V()
+            for j in 0..<cols { s.addProduct(vector(a[j]), x[j]) }
+            if accumulate { y[i] += s } else { y[i] = s }
+            i += 1
+        }
+    }
+
+    /// `A += x yᵀ` (rows × cols of vectors): the per-lane share of a weight gradient, or dC.
+    @inlinable
+    static func addOuterProduct<V: SIMD>(_ x: UnsafePointer<V>, _ y: UnsafePointer<V>, rows: Int, cols: Int,
+                                         into A: UnsafeMutablePointer<V>) where V.Scalar == Float {
+        for r in 0..<rows {
+            let xr = x[r], row = A + r * cols
+            for c in 0..<cols { row[c].addProduct(xr, y[c]) }
+        }
+    }
+
+    @inlinable
+    static func dot<V: SIMD>(_ x: UnsafePointer<V>, _ y: UnsafePointer<V>, count: Int) -> V where V.Scalar == Float {
+        var s = V()
+        for k in 0..<count { s.addProduct(x[k], y[k]) }
+        return s
+    }
+
+    /// `C v = Σ_{i<count} e_i (e_i·v)` without forming C.
+    @inlinable
+    static func contextProduct<V: SIMD>(_ E: UnsafePointer<V>, count: Int, dim D: Int, _ v: UnsafePointer<V>,
+                                        into out: UnsafeMutablePointer<V>) where V.Scalar == Float {
+        zero(out, D)
+        for i in 0..<count {
+            let ei = E + i * D, s = dot(ei, v, count: D)
+            for k in 0..<D { out[k].addProduct(s, ei[k]) }
+        }
+    }
+}
