@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE := .build/release
 DEMO := out/demo
 
-.PHONY: deps venv build demo test bench clean
+.PHONY: deps venv build demo test bench bench-peer clean
 
 ## Debian packages: installed only when one is missing.
 deps:
@@ -43,6 +43,11 @@ test: deps venv
 
 bench: build
 	$(RELEASE)/icl-bench
+
+## The same three LSA steps written in JAX + Optax (its own venv, .venv-peer/), alternating with
+## icl-bench: both medians and the ratio. Not part of `make test`.
+bench-peer: build
+	bash scripts/bench-peer.sh
 
 clean:
 	rm -rf .build out

@@ -18,9 +18,8 @@ public struct LaneLayer {
 /// `LaneKernels.eight` here (AVX2), `ICLLanesAVX512.sixteen` there.
 public struct LaneKernels: @unchecked Sendable {
     public let lanes: Int
-    public let forward: (LaneLayer, _ tokens: UnsafePointer<Float>, _ cache: UnsafeMutablePointer<Float>,
-                         _ delta: UnsafeMutablePointer<Float>) -> Void
-    public let backward: (LaneLayer, _ dOut: UnsafePointer<Float>, _ tokens: UnsafePointer<Float>, _ cache: UnsafePointer<Float>,
+    public let forward: (LaneLayer, _ tokens: UnsafePointer<Float>, _ delta: UnsafeMutablePointer<Float>) -> Void
+    public let backward: (LaneLayer, _ dOut: UnsafePointer<Float>, _ tokens: UnsafePointer<Float>,
                           _ dE: UnsafeMutablePointer<Float>?, _ dM: UnsafeMutablePointer<Float>, _ dK: UnsafeMutablePointer<Float>) -> Void
     public let forwardQueries: (LaneLayer, _ tokens: UnsafePointer<Float>, _ delta: UnsafeMutablePointer<Float>) -> Void
     public let backwardQueries: (LaneLayer, _ dOut: UnsafePointer<Float>, _ tokens: UnsafePointer<Float>,
@@ -31,13 +30,13 @@ public struct LaneKernels: @unchecked Sendable {
     public init<V: SIMD>(_: V.Type) where V.Scalar == Float {
         typealias L = LinearAttentionLanes
         lanes = V.scalarCount
-        forward = { l, e, cache, delta in
+        forward = { l, e, delta in
             L.forward(V.self, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim, heads: l.heads,
-                      M: l.M, K: l.K, cache: cache, scratch: l.scratch, delta: delta)
+                      M: l.M, K: l.K, scratch: l.scratch, delta: delta)
         }
-        backward = { l, G, e, cache, dE, dM, dK in
+        backward = { l, G, e, dE, dM, dK in
             L.backward(V.self, dOut: G, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim, heads: l.heads,
-                       M: l.M, K: l.K, cache: cache, scratch: l.scratch, dE: dE, dM: dM, dK: dK)
+                       M: l.M, K: l.K, scratch: l.scratch, dE: dE, dM: dM, dK: dK)
         }
         forwardQueries = { l, e, delta in
             L.forwardQueries(V.self, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim, heads: l.heads,

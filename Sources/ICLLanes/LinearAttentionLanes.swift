@@ -11,8 +11,10 @@
 /// `ICLModels` calls those entry points only, after checking the CPU (`LaneWidth`).
 ///
 /// Shapes as in `LinearSelfAttention`'s chunk kernels: tokens, `delta`, `G`, `dE` are `[n, T, D]`
-/// per task (row-major), `M`, `K`, `dM`, `dK` are `[H, D, D]`, the cache holds each task's `C` (D×D).
-/// The layouts match, so a Float fast path and the Double reference share the tape.
+/// per task (row-major), `M`, `K`, `dM`, `dK` are `[H, D, D]`.
+/// The layouts match, so a Float fast path and the Double reference share the tape. The full layer's
+/// backward forms each group's C again rather than keep it: 66 multiply-adds a token over full vectors
+/// cost less than moving C out of the lanes and back.
 public enum LinearAttentionLanes {
     /// Float scratch for any of the kernels at lane width `W`: the transposed `M_h`, `K_h`, then
     /// (aligned) vectors: tokens, gradients, their output (3·T·D), C and dC (2·D²), the per-lane
@@ -23,11 +25,11 @@ public enum LinearAttentionLanes {
 
     // MARK: Full layer
 
-    /// `delta = Σ_h M_h C K_h e_j` for every token of the n tasks; each task's C goes to `cache`.
+    /// `delta = Σ_h M_h C K_h e_j` for every token of the n tasks.
     @inlinable
     public static func forward<V: SIMD>(
         _: V.Type, tokens e: UnsafePointer<Float>, tasks n: Int, tokenCount T: Int, tokenDim D: Int, heads H: Int,
-        M: UnsafePointer<Float>, K: UnsafePointer<Float>, cache: UnsafeMutablePointer<Float>,
+        M: UnsafePointer<Float>, K: UnsafePointer<Float>,
         scratch: UnsafeMutablePointer<Float>, delta: UnsafeMutablePointer<Float>
     ) where V.Scalar == Float {
         let TD = T * D, DD = D * D
@@ -47,7 +49,6 @@ public enum LinearAttentionLanes {
                 }
             }
             scatter(out, lanes: m, count: TD, into: delta + first * TD, stride: TD)
-            scatter(C, lanes: m, count: DD, into: cache + first * DD, stride: DD)
             first += V.scalarCount
         }
     }
@@ -61,7 +62,7 @@ public enum LinearAttentionLanes {
     @inlinable
     public static func backward<V: SIMD>(
         _: V.Type, dOut G: UnsafePointer<Float>, tokens e: UnsafePointer<Float>, tasks n: Int, tokenCount T: Int,
-        tokenDim D: Int, heads H: Int, M: UnsafePointer<Float>, K: UnsafePointer<Float>, cache: UnsafePointer<Float>,
+        tokenDim D: Int, heads H: Int, M: UnsafePointer<Float>, K: UnsafePointer<Float>,
         scratch: UnsafeMutablePointer<Float>,
         dE: UnsafeMutablePointer<Float>?, dM: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>
     ) where V.Scalar == Float {
@@ -77,7 +78,7 @@ public enum LinearAttentionLanes {
             let m = min(V.scalarCount, n - first)
             gather(e + first * TD, stride: TD, lanes: m, count: TD, into: E)
             gather(G + first * TD, stride: TD, lanes: m, count: TD, into: Gv)
-            gather(cache + first * DD, stride: DD, lanes: m, count: DD, into: C)
+            gram(E, count: T - 1, dim: D, into: C)      // cheaper than a scatter to `cache` and a gather back
             if dE != nil { zero(dEv, TD); zero(dC, DD) }
             for t in 0..<T {
                 let et = E + t * D, gt = Gv + t * D

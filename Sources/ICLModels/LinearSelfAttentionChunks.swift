@@ -37,7 +37,7 @@ extension LinearSelfAttention {
         if let lanes = LaneWidth.kernels(for: T.self, tokenDim: D) {
             let layer = LaneLayer(tasks: n, tokenCount: tokenCount, tokenDim: D, heads: heads, M: floats(M), K: floats(K),
                                   scratch: floats(scratch))
-            return lanes.forward(layer, floats(e), floats(cache), floats(delta))
+            return lanes.forward(layer, floats(e), floats(delta))   // (the lane backward needs no cache)
         }
         let task = tokenCount * D, rows = n * tokenCount, DD = D * D, N = tokenCount - 1, HD = heads * D
         let U = scratch, W = U + rows * HD, stacked = W + rows * HD
@@ -64,7 +64,7 @@ extension LinearSelfAttention {
         if let lanes = LaneWidth.kernels(for: T.self, tokenDim: D) {
             let layer = LaneLayer(tasks: n, tokenCount: tokenCount, tokenDim: D, heads: heads, M: floats(M), K: floats(K),
                                   scratch: floats(scratch))
-            return lanes.backward(layer, floats(G), floats(e), floats(cache), dE.map { floats($0) }, floats(dM), floats(dK))
+            return lanes.backward(layer, floats(G), floats(e), dE.map { floats($0) }, floats(dM), floats(dK))
         }
         let task = tokenCount * D, rows = n * tokenCount, DD = D * D, N = tokenCount - 1, HD = heads * D
         let taskRows = tokenCount * heads, taskSize = tokenCount * HD

@@ -69,7 +69,6 @@ struct LinearAttentionLanesTests {
         -> (delta: [Float], dE: [Float], dM: [Float], dK: [Float], dMWithoutTokens: [Float]) {
         let kernels = LaneWidth.kernels(lanes)
         let tokens = c.tokens.map { Float($0) }, G = c.G.map { Float($0) }
-        var cache = [Float](repeating: 0, count: c.n * c.D * c.D)
         var delta = [Float](repeating: 0, count: c.n * c.task), dE = delta
         var dM = [Float](repeating: 0, count: c.products), dK = dM, dM2 = dM, dK2 = dM
         // The layer holds pointers: buffers that outlive it.
@@ -84,9 +83,9 @@ struct LinearAttentionLanesTests {
             kernels.backwardQueries(layer, G, tokens, &dE, &dM, &dK)
             kernels.backwardQueries(layer, G, tokens, nil, &dM2, &dK2)
         } else {
-            kernels.forward(layer, tokens, &cache, &delta)
-            kernels.backward(layer, G, tokens, cache, &dE, &dM, &dK)
-            kernels.backward(layer, G, tokens, cache, nil, &dM2, &dK2)
+            kernels.forward(layer, tokens, &delta)
+            kernels.backward(layer, G, tokens, &dE, &dM, &dK)
+            kernels.backward(layer, G, tokens, nil, &dM2, &dK2)
         }
         #expect(dK == dK2)
         return (delta, dE, dM, dK, dM2)
