@@ -18,9 +18,14 @@
 public enum LinearAttentionLanes {
     /// Float scratch for any of the kernels at lane width `W`: the transposed `M_h`, `K_h`, then
     /// (aligned) vectors: tokens, gradients, their output (3·T·D), C and dC (2·D²), the per-lane
-    /// `dM`, `dK` (2·H·D²) and six D-vectors.
+    /// `dM`, `dK` (2·H·D²) and four `[T, D]` temporaries.
     public static func scratchSize(lanes W: Int, tokenCount T: Int, tokenDim D: Int, heads H: Int) -> Int {
-        2 * H * D * D + W * (3 * T * D + 2 * D * D + 2 * H * D * D + 6 * D) + 2 * W
+        2 * H * D * D + W * (vectors(tokenCount: T, tokenDim: D, heads: H) + 2)
+    }
+
+    @inlinable
+    static func vectors(tokenCount T: Int, tokenDim D: Int, heads H: Int) -> Int {
+        7 * T * D + 2 * D * D + 2 * H * D * D
     }
 
     // MARK: Full layer
@@ -71,7 +76,7 @@ public enum LinearAttentionLanes {
         let Mt = space.transposed(M), Kt = space.transposed(K, second: true)
         let E = space.tokens, Gv = space.gradients, dEv = space.output, C = space.C, dC = space.dC
         let dMv = space.dM, dKv = space.dK
-        let u = space.temporaries, x = u + D, w = x + D, y = w + D
+        let U = space.temporaries, X = U + TD, W = X + TD, Y = W + TD          // [T, D] vectors each
         zero(dMv, H * DD); zero(dKv, H * DD)
         var first = 0
         while first < n {
@@ -80,20 +85,18 @@ public enum LinearAttentionLanes {
             gather(G + first * TD, stride: TD, lanes: m, count: TD, into: Gv)
             gram(E, count: T - 1, dim: D, into: C)      // cheaper than a scatter to `cache` and a gather back
             if dE != nil { zero(dEv, TD); zero(dC, DD) }
-            for t in 0..<T {
-                let et = E + t * D, gt = Gv + t * D
-                for h in 0..<H {
-                    scalarRowsTimes(K + h * DD, rows: D, cols: D, et, into: u)       // u = K_h e_t
-                    scalarRowsTimes(Mt + h * DD, rows: D, cols: D, gt, into: x)      // x = M_hᵀ g_t
-                    laneRowsTimes(C, rows: D, cols: D, u, into: w)                   // C u
-                    laneRowsTimes(C, rows: D, cols: D, x, into: y)                   // C x
-                    addOuterProduct(gt, w, rows: D, cols: D, into: dMv + h * DD)
-                    addOuterProduct(y, et, rows: D, cols: D, into: dKv + h * DD)
-                    if dE != nil {
-                        scalarRowsTimes(Kt + h * DD, rows: D, cols: D, y, into: dEv + t * D, accumulate: true)
-                        addOuterProduct(x, u, rows: D, cols: D, into: dC)
-                    }
+            for h in 0..<H {
+                for t in 0..<T {
+                    let r = t * D
+                    scalarRowsTimes(K + h * DD, rows: D, cols: D, E + r, into: U + r)       // u_t = K_h e_t
+                    scalarRowsTimes(Mt + h * DD, rows: D, cols: D, Gv + r, into: X + r)     // x_t = M_hᵀ g_t
+                    laneRowsTimes(C, rows: D, cols: D, U + r, into: W + r)                  // C u_t
+                    laneRowsTimes(C, rows: D, cols: D, X + r, into: Y + r)                  // C x_t
+                    if dE != nil { scalarRowsTimes(Kt + h * DD, rows: D, cols: D, Y + r, into: dEv + r, accumulate: true) }
                 }
+                addTransposedProduct(Gv, W, count: T, rows: D, cols: D, into: dMv + h * DD)   // Σ_t g_t (C u_t)ᵀ
+                addTransposedProduct(Y, E, count: T, rows: D, cols: D, into: dKv + h * DD)    // Σ_t (C x_t) e_tᵀ
+                if dE != nil { addTransposedProduct(X, U, count: T, rows: D, cols: D, into: dC) }  // Σ_t x_t u_tᵀ
             }
             if let dE {
                 for r in 0..<D { for c in r..<D { let s = dC[r * D + c] + dC[c * D + r]; dC[r * D + c] = s; dC[c * D + r] = s } }
@@ -161,8 +164,8 @@ public enum LinearAttentionLanes {
                 scalarRowsTimes(Mt + h * DD, rows: D, cols: D, g, into: u)         // u = M_hᵀ g
                 contextProduct(E, count: N, dim: D, v, into: Cv)
                 contextProduct(E, count: N, dim: D, u, into: Cu)
-                addOuterProduct(g, Cv, rows: D, cols: D, into: dMv + h * DD)
-                addOuterProduct(Cu, query, rows: D, cols: D, into: dKv + h * DD)
+                addTransposedProduct(g, Cv, count: 1, rows: D, cols: D, into: dMv + h * DD)
+                addTransposedProduct(Cu, query, count: 1, rows: D, cols: D, into: dKv + h * DD)
                 guard dE != nil else { continue }
                 scalarRowsTimes(Kt + h * DD, rows: D, cols: D, Cu, into: dEv + N * D, accumulate: true)
                 for i in 0..<N {
@@ -193,7 +196,7 @@ public enum LinearAttentionLanes {
             self.D = D
             self.H = H
             let raw = UnsafeMutableRawPointer(scratch + 2 * H * D * D).alignedUp(toMultipleOf: MemoryLayout<V>.alignment)
-            tokens = raw.bindMemory(to: V.self, capacity: 3 * T * D + 2 * D * D + 2 * H * D * D + 6 * D)
+            tokens = raw.bindMemory(to: V.self, capacity: LinearAttentionLanes.vectors(tokenCount: T, tokenDim: D, heads: H))
             gradients = tokens + T * D
             output = gradients + T * D
             C = output + T * D
@@ -323,13 +326,41 @@ public enum LinearAttentionLanes {
         }
     }
 
-    /// `A += x yᵀ` (rows × cols of vectors): the per-lane share of a weight gradient, or dC.
+    /// `out += Σ_t a_t b_tᵀ` for `count` rows `a_t` (length `rows`) and `b_t` (length `cols`): a
+    /// weight gradient's per-lane share over a group's tokens. Blocks of 2×4 entries keep eight
+    /// accumulators in registers and load six vectors for eight multiply-adds.
     @inlinable
-    static func addOuterProduct<V: SIMD>(_ x: UnsafePointer<V>, _ y: UnsafePointer<V>, rows: Int, cols: Int,
-                                         into A: UnsafeMutablePointer<V>) where V.Scalar == Float {
-        for r in 0..<rows {
-            let xr = x[r], row = A + r * cols
-            for c in 0..<cols { row[c].addProduct(xr, y[c]) }
+    static func addTransposedProduct<V: SIMD>(_ a: UnsafePointer<V>, _ b: UnsafePointer<V>, count: Int, rows R: Int, cols Cn: Int,
+                                              into out: UnsafeMutablePointer<V>) where V.Scalar == Float {
+        var r = 0
+        while r < R {
+            let rr = min(2, R - r)
+            var c = 0
+            while c < Cn {
+                let cc = min(4, Cn - c)
+                if rr == 2 && cc == 4 {
+                    var s00 = V(), s01 = V(), s02 = V(), s03 = V(), s10 = V(), s11 = V(), s12 = V(), s13 = V()
+                    for t in 0..<count {
+                        let at = a + t * R + r, bt = b + t * Cn + c
+                        let a0 = at[0], a1 = at[1], b0 = bt[0], b1 = bt[1], b2 = bt[2], b3 = bt[3]
+                        s00.addProduct(a0, b0); s01.addProduct(a0, b1); s02.addProduct(a0, b2); s03.addProduct(a0, b3)
+                        s10.addProduct(a1, b0); s11.addProduct(a1, b1); s12.addProduct(a1, b2); s13.addProduct(a1, b3)
+                    }
+                    let o0 = out + r * Cn + c, o1 = o0 + Cn
+                    o0[0] += s00; o0[1] += s01; o0[2] += s02; o0[3] += s03
+                    o1[0] += s10; o1[1] += s11; o1[2] += s12; o1[3] += s13
+                } else {
+                    for i in r..<(r + rr) {
+                        for j in c..<(c + cc) {
+                            var s = V()
+                            for t in 0..<count { s.addProduct(a[t * R + i], b[t * Cn + j]) }
+                            out[i * Cn + j] += s
+                        }
+                    }
+                }
+                c += cc
+            }
+            r += rr
         }
     }
 
