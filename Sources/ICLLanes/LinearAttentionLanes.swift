@@ -216,34 +216,90 @@ public enum LinearAttentionLanes {
     }
 
     /// `count` entries of `lanes` tasks (task k at `source + k·stride`) into vectors; missing lanes are 0.
+    /// Blocks of W entries go as W×W transposes in registers (one vector load per task, `unzip`
+    /// shuffles); the tail entry by entry.
     @inlinable
     static func gather<V: SIMD>(_ source: UnsafePointer<Float>, stride: Int, lanes: Int, count: Int,
                                 into out: UnsafeMutablePointer<V>) where V.Scalar == Float {
         let W = V.scalarCount
+        var k = 0
+        if canTranspose(V.self) {
+            while k + W <= count {
+                let block = out + k
+                for i in 0..<W { block[i] = i < lanes ? UnsafeRawPointer(source + i * stride + k).loadUnaligned(as: V.self) : V() }
+                transpose(block)
+                k += W
+            }
+        }
         out.withMemoryRebound(to: Float.self, capacity: count * W) { f in
-            if lanes < W { f.update(repeating: 0, count: count * W) }
-            for lane in 0..<lanes {
-                let task = source + lane * stride
-                for k in 0..<count { f[k * W + lane] = task[k] }
+            for j in k..<count {
+                for lane in 0..<W { f[j * W + lane] = lane < lanes ? source[lane * stride + j] : 0 }
             }
         }
     }
 
     /// The inverse of `gather`: the first `lanes` lanes back to the tasks (added with `accumulate`).
+    /// Transposes `vectors` in place (blocks of W).
     @inlinable
     static func scatter<V: SIMD>(_ vectors: UnsafeMutablePointer<V>, lanes: Int, count: Int, into target: UnsafeMutablePointer<Float>,
                                  stride: Int, accumulate: Bool = false) where V.Scalar == Float {
         let W = V.scalarCount
+        var k = 0
+        if canTranspose(V.self) {
+            while k + W <= count {
+                let block = vectors + k
+                transpose(block)
+                for i in 0..<lanes {
+                    let row = UnsafeMutableRawPointer(target + i * stride + k)
+                    row.storeBytes(of: accumulate ? row.loadUnaligned(as: V.self) + block[i] : block[i], as: V.self)
+                }
+                k += W
+            }
+        }
         vectors.withMemoryRebound(to: Float.self, capacity: count * W) { f in
             for lane in 0..<lanes {
                 let task = target + lane * stride
-                if accumulate {
-                    for k in 0..<count { task[k] += f[k * W + lane] }
-                } else {
-                    for k in 0..<count { task[k] = f[k * W + lane] }
-                }
+                for j in k..<count { task[j] = accumulate ? task[j] + f[j * W + lane] : f[j * W + lane] }
             }
         }
+    }
+
+    @inlinable @inline(__always)
+    static func canTranspose<V: SIMD>(_: V.Type) -> Bool where V.Scalar == Float {
+        V.self == SIMD8<Float>.self || V.self == SIMD16<Float>.self
+    }
+
+    /// W vectors of W lanes transposed in place (vector i, lane j ↔ vector j, lane i): log2(W)
+    /// perfect unshuffles of the W² floats read in order — each one rotates an index's bits by one,
+    /// so log2(W) of them swap the row and column bits.
+    @inlinable @inline(__always)
+    static func transpose<V: SIMD>(_ rows: UnsafeMutablePointer<V>) where V.Scalar == Float {
+        let W = V.scalarCount, half = W / 2
+        withUnsafeTemporaryAllocation(of: V.self, capacity: W) { spare in
+            var (a, b) = (rows, spare.baseAddress!)
+            var width = W
+            while width > 1 {
+                for k in 0..<half {
+                    let (even, odd) = unzip(a[2 * k], a[2 * k + 1])
+                    b[k] = even
+                    b[half + k] = odd
+                }
+                swap(&a, &b)
+                width /= 2
+            }
+            if a != rows { rows.update(from: a, count: W) }
+        }
+    }
+
+    /// The even and the odd lanes of `x` followed by `y` (for 8 and 16 lanes).
+    @inlinable @inline(__always)
+    static func unzip<V: SIMD>(_ x: V, _ y: V) -> (V, V) where V.Scalar == Float {
+        if V.self == SIMD8<Float>.self {
+            let both = SIMD16<Float>(lowHalf: unsafeBitCast(x, to: SIMD8<Float>.self), highHalf: unsafeBitCast(y, to: SIMD8<Float>.self))
+            return (unsafeBitCast(both.evenHalf, to: V.self), unsafeBitCast(both.oddHalf, to: V.self))
+        }
+        let both = SIMD32<Float>(lowHalf: unsafeBitCast(x, to: SIMD16<Float>.self), highHalf: unsafeBitCast(y, to: SIMD16<Float>.self))
+        return (unsafeBitCast(both.evenHalf, to: V.self), unsafeBitCast(both.oddHalf, to: V.self))
     }
 
     @inlinable
