@@ -133,7 +133,9 @@ public struct Recipe: Codable, Equatable, Sendable {
 
     /// Every problem with the recipe, each naming its field; empty when it can be trained.
     public func problems() -> [String] {
-        var out = modelConfig.problems()
+        let sizes = sizeProblems()
+        if !sizes.isEmpty { return nameProblems() + sizes }
+        var out = nameProblems() + modelConfig.problems()
         switch task.family {
         case "linear-regression": break
         case "sine":

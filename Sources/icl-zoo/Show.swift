@@ -3,7 +3,7 @@ import Foundation
 import ICLCheckpoint
 
 struct Show: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Describe one checkpoint: model, origin, settings, final losses.")
+    static let configuration = CommandConfiguration(abstract: "Describe one checkpoint: model, origin, the training settings stored in /training, final losses.")
 
     @Argument(help: "Checkpoint file (.h5).")
     var file: String
@@ -24,8 +24,10 @@ struct Show: ParsableCommand {
         print("  software     \(c.softwareVersion), written \(c.createdUTC)")
         switch c.origin {
         case .trained(let record):
-            let t = c.recipe.training
-            print("  trained      seed \(t.seed), \(t.steps) steps, batch \(t.batchSize), Adam lr \(c.recipe.learningRate) (β1 \(t.adamBeta1), β2 \(t.adamBeta2)), clip norm \(c.recipe.clipNorm), init scale \(c.recipe.initScale)")
+            // What the file's /training holds (the loader checked it agrees with the recipe).
+            let stored = Dictionary(try Checkpoint.storedAttributes(of: "/training", in: file), uniquingKeysWith: { a, _ in a })
+            let value = { (name: String) in stored[name] ?? "?" }
+            print("  trained      seed \(value("seed")), \(value("steps")) steps, batch \(value("batch_size")), \(value("optimizer")) lr \(value("learning_rate")) (β1 \(value("adam_beta1")), β2 \(value("adam_beta2")), ε \(value("adam_epsilon"))), clip norm \(value("clip_norm")), init scale \(value("init_scale"))")
             let h = record.history
             if let last = h.step.indices.last {
                 print(String(format: "  final loss   train %.6f, validation %.6f at step %d (%.1f s)",
