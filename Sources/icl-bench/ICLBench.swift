@@ -88,11 +88,11 @@ struct ICLBench: ParsableCommand {
                      BLAS.kernelName, gemm.one, gemm.two))
         print("linear attention: \(LaneWidth.current == 0 ? "per-task OpenBLAS (ICL_LANES=0)" : "\(LaneWidth.current) tasks a SIMD vector")")
         print("batch \(batchSize), median over \(steps) steps after \(warmup) warm-up; load \(Measure.loadAverage())")
-        let header = ["model", "ms/step", "sample", "fwd+bwd", "adam", "MFLOP/step", "GFLOP/s", "% of GEMM"]
+        let header = ["model", "ms/step", "sample", "fwd+bwd", "adam", "CPU ms/step", "MFLOP/step", "GFLOP/s", "% of GEMM"]
         print(header.map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
         for r in results {
             let row = [r.name, String(format: "%.3f", r.median), String(format: "%.3f", r.sample), String(format: "%.3f", r.model),
-                       String(format: "%.3f", r.adam), String(format: "%.2f", r.flops / 1e6), String(format: "%.1f", r.gflops),
+                       String(format: "%.3f", r.adam), String(format: "%.3f", r.cpu), String(format: "%.2f", r.flops / 1e6), String(format: "%.1f", r.gflops),
                        String(format: "%.1f%%", 100 * r.gflops / gemm.two)]
             print(row.map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
         }

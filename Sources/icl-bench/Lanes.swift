@@ -15,6 +15,14 @@ extension Measure {
         return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
     }
 
+    /// CPU time of the whole process (user and system, all threads) in ms.
+    static func processTime() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let t = [usage.ru_utime, usage.ru_stime].map { Double($0.tv_sec) * 1e3 + Double($0.tv_usec) / 1e3 }
+        return t[0] + t[1]
+    }
+
     /// GFLOP/s of the linear-attention lane kernels on one chunk (128 tasks of the default shape:
     /// T = 11, D = 11, one head) at `lanes`, in thread CPU time: forward, backward, and the
     /// query-only pair, each the median of 7 runs of ≈ 20 MFLOP.
