@@ -39,19 +39,16 @@ public enum LinearAttentionLanes {
     ) where V.Scalar == Float {
         let TD = T * D, DD = D * D
         let space = Space<V>(scratch, tokenCount: T, tokenDim: D, heads: H)
-        let E = space.tokens, out = space.output, C = space.C, u = space.temporaries, w = u + D
+        let E = space.tokens, out = space.output, C = space.C, U = space.temporaries, W = U + TD   // [T, D] each
         var first = 0
         while first < n {
             let m = min(V.scalarCount, n - first)
             gather(e + first * TD, stride: TD, lanes: m, count: TD, into: E)
             gram(E, count: T - 1, dim: D, into: C)
-            for t in 0..<T {
-                let et = E + t * D, outT = out + t * D
-                for h in 0..<H {
-                    scalarRowsTimes(K + h * DD, rows: D, cols: D, et, into: u)                  // u = K_h e_t
-                    laneRowsTimes(C, rows: D, cols: D, u, into: w)                              // w = C u
-                    scalarRowsTimes(M + h * DD, rows: D, cols: D, w, into: outT, accumulate: h > 0)  // Σ_h M_h w
-                }
+            for h in 0..<H {
+                scalarRowsTimes(K + h * DD, rows: D, cols: D, E, count: T, into: U)                      // u_t = K_h e_t
+                laneRowsTimes(C, rows: D, cols: D, U, count: T, into: W)                                 // C u_t
+                scalarRowsTimes(M + h * DD, rows: D, cols: D, W, count: T, into: out, accumulate: h > 0)  // Σ_h M_h C u_t
             }
             scatter(out, lanes: m, count: TD, into: delta + first * TD, stride: TD)
             first += V.scalarCount
@@ -86,21 +83,18 @@ public enum LinearAttentionLanes {
             gram(E, count: T - 1, dim: D, into: C)      // cheaper than a scatter to `cache` and a gather back
             if dE != nil { zero(dEv, TD); zero(dC, DD) }
             for h in 0..<H {
-                for t in 0..<T {
-                    let r = t * D
-                    scalarRowsTimes(K + h * DD, rows: D, cols: D, E + r, into: U + r)       // u_t = K_h e_t
-                    scalarRowsTimes(Mt + h * DD, rows: D, cols: D, Gv + r, into: X + r)     // x_t = M_hᵀ g_t
-                    laneRowsTimes(C, rows: D, cols: D, U + r, into: W + r)                  // C u_t
-                    laneRowsTimes(C, rows: D, cols: D, X + r, into: Y + r)                  // C x_t
-                    if dE != nil { scalarRowsTimes(Kt + h * DD, rows: D, cols: D, Y + r, into: dEv + r, accumulate: true) }
-                }
+                scalarRowsTimes(K + h * DD, rows: D, cols: D, E, count: T, into: U)       // u_t = K_h e_t
+                scalarRowsTimes(Mt + h * DD, rows: D, cols: D, Gv, count: T, into: X)     // x_t = M_hᵀ g_t
+                laneRowsTimes(C, rows: D, cols: D, U, count: T, into: W)                  // C u_t
+                laneRowsTimes(C, rows: D, cols: D, X, count: T, into: Y)                  // C x_t
+                if dE != nil { scalarRowsTimes(Kt + h * DD, rows: D, cols: D, Y, count: T, into: dEv, accumulate: true) }
                 addTransposedProduct(Gv, W, count: T, rows: D, cols: D, into: dMv + h * DD)   // Σ_t g_t (C u_t)ᵀ
                 addTransposedProduct(Y, E, count: T, rows: D, cols: D, into: dKv + h * DD)    // Σ_t (C x_t) e_tᵀ
                 if dE != nil { addTransposedProduct(X, U, count: T, rows: D, cols: D, into: dC) }  // Σ_t x_t u_tᵀ
             }
             if let dE {
                 for r in 0..<D { for c in r..<D { let s = dC[r * D + c] + dC[c * D + r]; dC[r * D + c] = s; dC[c * D + r] = s } }
-                for i in 0..<(T - 1) { laneRowsTimes(dC, rows: D, cols: D, E + i * D, into: dEv + i * D, accumulate: true) }
+                laneRowsTimes(dC, rows: D, cols: D, E, count: T - 1, into: dEv, accumulate: true)   // context tokens
                 scatter(dEv, lanes: m, count: TD, into: dE + first * TD, stride: TD, accumulate: true)
             }
             first += V.scalarCount
@@ -340,44 +334,72 @@ public enum LinearAttentionLanes {
         }
     }
 
-    /// `y_i (+)= Σ_j A_ij x_j` for a matrix `A` shared by all lanes (rows × cols, row-major): each
-    /// weight is broadcast.
+    /// `y_t = A x_t` (or `y_t += A x_t`) for `count` vectors `x_t` of length `cols`, with a matrix `A`
+    /// shared by all lanes (rows × cols, row-major): each weight is broadcast.
     @inlinable
-    static func scalarRowsTimes<V: SIMD>(_ A: UnsafePointer<Float>, rows: Int, cols: Int, _ x: UnsafePointer<V>,
+    static func scalarRowsTimes<V: SIMD>(_ A: UnsafePointer<Float>, rows: Int, cols: Int, _ x: UnsafePointer<V>, count: Int = 1,
                                          into y: UnsafeMutablePointer<V>, accumulate: Bool = false) where V.Scalar == Float {
-        rowsTimes(A, rows: rows, cols: cols, x, into: y, accumulate: accumulate) { V(repeating: $0) }
+        rowsTimes(A, rows: rows, cols: cols, x, count: count, into: y, accumulate: accumulate) { V(repeating: $0) }
     }
 
-    /// `y_i (+)= Σ_j A_ij x_j` for a per-lane matrix `A` (each task its own, e.g. C).
+    /// The same with a per-lane matrix `A` (each task its own, e.g. C).
     @inlinable
-    static func laneRowsTimes<V: SIMD>(_ A: UnsafePointer<V>, rows: Int, cols: Int, _ x: UnsafePointer<V>,
+    static func laneRowsTimes<V: SIMD>(_ A: UnsafePointer<V>, rows: Int, cols: Int, _ x: UnsafePointer<V>, count: Int = 1,
                                        into y: UnsafeMutablePointer<V>, accumulate: Bool = false) where V.Scalar == Float {
-        rowsTimes(A, rows: rows, cols: cols, x, into: y, accumulate: accumulate) { $0 }
+        rowsTimes(A, rows: rows, cols: cols, x, count: count, into: y, accumulate: accumulate) { $0 }
     }
 
-    /// `y_i (+)= Σ_j vector(A_ij) x_j`, four rows at a time so that four multiply-add chains run side by side.
+    /// `y_t (+)= Σ_j vector(A_ij) x_t,j`: two vectors `x_t` and four rows of `A` at a time, so that
+    /// eight multiply-add chains run side by side and each entry of `A` read serves two tokens.
     @inlinable @inline(__always)
-    static func rowsTimes<V: SIMD, Entry>(_ A: UnsafePointer<Entry>, rows: Int, cols: Int, _ x: UnsafePointer<V>,
+    static func rowsTimes<V: SIMD, Entry>(_ A: UnsafePointer<Entry>, rows: Int, cols: Int, _ x: UnsafePointer<V>, count: Int,
                                           into y: UnsafeMutablePointer<V>, accumulate: Bool,
                                           _ vector: (Entry) -> V) where V.Scalar == Float {
+        @inline(__always) func store(_ s: V, _ p: UnsafeMutablePointer<V>) { if accumulate { p.pointee += s } else { p.pointee = s } }
+        var t = 0
+        while t + 2 <= count {
+            let x0 = x + t * cols, x1 = x0 + cols, y0 = y + t * rows, y1 = y0 + rows
+            var i = 0
+            while i + 4 <= rows {
+                let a0 = A + i * cols, a1 = a0 + cols, a2 = a1 + cols, a3 = a2 + cols
+                var s00 = V(), s01 = V(), s02 = V(), s03 = V(), s10 = V(), s11 = V(), s12 = V(), s13 = V()
+                for j in 0..<cols {
+                    let u = x0[j], v = x1[j], b0 = vector(a0[j]), b1 = vector(a1[j]), b2 = vector(a2[j]), b3 = vector(a3[j])
+                    s00.addProduct(b0, u); s01.addProduct(b1, u); s02.addProduct(b2, u); s03.addProduct(b3, u)
+                    s10.addProduct(b0, v); s11.addProduct(b1, v); s12.addProduct(b2, v); s13.addProduct(b3, v)
+                }
+                store(s00, y0 + i); store(s01, y0 + i + 1); store(s02, y0 + i + 2); store(s03, y0 + i + 3)
+                store(s10, y1 + i); store(s11, y1 + i + 1); store(s12, y1 + i + 2); store(s13, y1 + i + 3)
+                i += 4
+            }
+            while i < rows {
+                let a = A + i * cols
+                var s0 = V(), s1 = V()
+                for j in 0..<cols { let b = vector(a[j]); s0.addProduct(b, x0[j]); s1.addProduct(b, x1[j]) }
+                store(s0, y0 + i); store(s1, y1 + i)
+                i += 1
+            }
+            t += 2
+        }
+        guard t < count else { return }
+        let xt = x + t * cols, yt = y + t * rows
         var i = 0
         while i + 4 <= rows {
             let a0 = A + i * cols, a1 = a0 + cols, a2 = a1 + cols, a3 = a2 + cols
             var s0 = V(), s1 = V(), s2 = V(), s3 = V()
             for j in 0..<cols {
-                let xj = x[j]
+                let xj = xt[j]
                 s0.addProduct(vector(a0[j]), xj); s1.addProduct(vector(a1[j]), xj)
                 s2.addProduct(vector(a2[j]), xj); s3.addProduct(vector(a3[j]), xj)
             }
-            if accumulate { y[i] += s0; y[i + 1] += s1; y[i + 2] += s2; y[i + 3] += s3 }
-            else { y[i] = s0; y[i + 1] = s1; y[i + 2] = s2; y[i + 3] = s3 }
+            store(s0, yt + i); store(s1, yt + i + 1); store(s2, yt + i + 2); store(s3, yt + i + 3)
             i += 4
         }
         while i < rows {
             let a = A + i * cols
             var s = V()
-            for j in 0..<cols { s.addProduct(vector(a[j]), x[j]) }
-            if accumulate { y[i] += s } else { y[i] = s }
+            for j in 0..<cols { s.addProduct(vector(a[j]), xt[j]) }
+            store(s, yt + i)
             i += 1
         }
     }
