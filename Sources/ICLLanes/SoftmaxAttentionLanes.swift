@@ -7,7 +7,8 @@ import Glibc
 /// softmax of `S / √Dk` row by row, `O = A V`, and their gradients. The projections with the shared
 /// weights stay chunk-wide products in the caller. `Q`, `K`, `V`, `O`, `dO`, `dQ`, `dK`, `dV` are
 /// `[n, T, Dk]` per task (keys and values: the first N = T − 1 rows); task i's `A` (T×N) is at
-/// `A + i·stride`. The exponential is `expf`, lane by lane, as in the reference Float path.
+/// `A + i·stride`. The exponential is a polynomial over whole vectors (`exponential`), within about
+/// 2 ulp of `expf`.
 extension LinearAttentionLanes {
     /// Float scratch for the softmax kernels at lane width `W`.
     public static func softmaxScratchSize(lanes W: Int, tokenCount T: Int, keyDim Dk: Int) -> Int {
@@ -106,13 +107,46 @@ extension LinearAttentionLanes {
             for i in 0..<N { row[i] *= scale; largest = pointwiseMax(largest, row[i]) }
             var sum = V()
             for i in 0..<N {
-                var x = row[i] - largest
-                for lane in 0..<V.scalarCount { x[lane] = expf(x[lane]) }
+                let x = exponential(row[i] - largest)
                 row[i] = x
                 sum += x
             }
             for i in 0..<N { row[i] /= sum }
         }
+    }
+
+    /// `e^x` for every lane, for `x ≤ 0` (a softmax's shifted scores): `x = n ln 2 + r` with
+    /// `|r| ≤ ln 2 / 2`, `e^r` by its Taylor polynomial of degree 7 (relative error below 1e-8), and
+    /// `2^n` written into the exponent bits. Below −87 the result is 0 where `expf` would give a
+    /// subnormal number, which no softmax sum notices.
+    @inlinable @inline(__always)
+    static func exponential<V: SIMD>(_ x: V) -> V where V.Scalar == Float {
+        if V.self == SIMD8<Float>.self { return exponential(x, bits: SIMD8<Int32>.self) }
+        if V.self == SIMD16<Float>.self { return exponential(x, bits: SIMD16<Int32>.self) }
+        var out = x
+        for lane in 0..<V.scalarCount { out[lane] = expf(x[lane]) }
+        return out
+    }
+
+    @inlinable @inline(__always)
+    static func exponential<V: SIMD, I: SIMD>(_ x: V, bits _: I.Type) -> V where V.Scalar == Float, I.Scalar == Int32 {
+        let shifter = V(repeating: 12_582_912)            // 1.5 · 2²³: adding it rounds to an integer in the low bits
+        let below = x .< V(repeating: -87)
+        let y = x.replacing(with: V(repeating: -87), where: below)
+        let t = shifter.addingProduct(y, V(repeating: 1.442_695_04))   // n + 1.5 · 2²³, n = round(x / ln 2)
+        let n = t - shifter
+        // r = x − n ln 2, with ln 2 in two parts so that n · (first part) is exact.
+        let r = y.addingProduct(n, V(repeating: -0.693_145_751_953_125)).addingProduct(n, V(repeating: -1.428_606_820_309_417e-6))
+        var p = V(repeating: 1.0 / 5040)
+        p = V(repeating: 1.0 / 720).addingProduct(p, r)
+        p = V(repeating: 1.0 / 120).addingProduct(p, r)
+        p = V(repeating: 1.0 / 24).addingProduct(p, r)
+        p = V(repeating: 1.0 / 6).addingProduct(p, r)
+        p = V(repeating: 0.5).addingProduct(p, r)
+        p = V(repeating: 1).addingProduct(p, r)
+        p = V(repeating: 1).addingProduct(p, r)
+        let scale = unsafeBitCast((unsafeBitCast(t, to: I.self) &<< 23) &+ I(repeating: 0x3F80_0000), to: V.self)
+        return (p * scale).replacing(with: V(), where: below)
     }
 
     /// `∂L/∂A` in `gradient` becomes `∂L/∂S`: `a ⊙ (g − a·g) · scale`, row by row.
