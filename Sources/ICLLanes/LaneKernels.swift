@@ -13,7 +13,7 @@ public struct LaneLayer {
     }
 }
 
-/// The `LinearAttentionLanes` kernels specialised for one lane width. The initialiser is
+/// The four `LinearAttentionLanes` kernels specialised for one lane width. The initialiser is
 /// inlined where it is called, so the kernels are compiled for the caller's module and CPU:
 /// `LaneKernels.eight` here (AVX2), `ICLLanesAVX512.sixteen` there.
 public struct LaneKernels: @unchecked Sendable {
@@ -25,16 +25,6 @@ public struct LaneKernels: @unchecked Sendable {
     public let backwardQueries: (LaneLayer, _ dOut: UnsafePointer<Float>, _ tokens: UnsafePointer<Float>,
                                  _ dE: UnsafeMutablePointer<Float>?, _ dM: UnsafeMutablePointer<Float>,
                                  _ dK: UnsafeMutablePointer<Float>) -> Void
-
-    /// `LinearAttentionLanes.softmaxForward` / `softmaxBackward` for one head.
-    public let softmaxForward: (_ Q: UnsafePointer<Float>, _ K: UnsafePointer<Float>, _ V: UnsafePointer<Float>, _ tasks: Int,
-                                _ tokenCount: Int, _ keyDim: Int, _ A: UnsafeMutablePointer<Float>, _ stride: Int,
-                                _ scratch: UnsafeMutablePointer<Float>, _ O: UnsafeMutablePointer<Float>) -> Void
-    public let softmaxBackward: (_ Q: UnsafePointer<Float>, _ K: UnsafePointer<Float>, _ V: UnsafePointer<Float>,
-                                 _ dO: UnsafePointer<Float>, _ tasks: Int, _ tokenCount: Int, _ keyDim: Int,
-                                 _ A: UnsafePointer<Float>, _ stride: Int, _ scratch: UnsafeMutablePointer<Float>,
-                                 _ O: UnsafeMutablePointer<Float>, _ dQ: UnsafeMutablePointer<Float>,
-                                 _ dK: UnsafeMutablePointer<Float>, _ dV: UnsafeMutablePointer<Float>) -> Void
 
     @inlinable
     public init<V: SIMD>(_: V.Type) where V.Scalar == Float {
@@ -55,14 +45,6 @@ public struct LaneKernels: @unchecked Sendable {
         backwardQueries = { l, G, e, dE, dM, dK in
             L.backwardQueries(V.self, dOut: G, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim,
                               heads: l.heads, M: l.M, K: l.K, scratch: l.scratch, dE: dE, dM: dM, dK: dK)
-        }
-        softmaxForward = { Q, K, values, n, T, Dk, A, stride, scratch, O in
-            L.softmaxForward(V.self, Q: Q, K: K, V: values, tasks: n, tokenCount: T, keyDim: Dk, A: A, stride: stride,
-                             scratch: scratch, O: O)
-        }
-        softmaxBackward = { Q, K, values, dO, n, T, Dk, A, stride, scratch, O, dQ, dK, dV in
-            L.softmaxBackward(V.self, Q: Q, K: K, V: values, dO: dO, tasks: n, tokenCount: T, keyDim: Dk, A: A, stride: stride,
-                              scratch: scratch, O: O, dQ: dQ, dK: dK, dV: dV)
         }
     }
 

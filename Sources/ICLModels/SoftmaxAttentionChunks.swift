@@ -1,18 +1,17 @@
-import ICLLanes
 import ICLMath
 
 /// Softmax attention for a whole chunk of tasks: the fast path of `SoftmaxAttention.forward` /
 /// `backward`, which stay as the readable per-task reference (a test holds the two equal). The
 /// projections with the shared `W_Q`, `W_K`, `W_V`, `P` and their gradients run over all the chunk's
 /// tokens at once (keys and values are projected for the query rows too, then left unused); the
-/// scores, the softmax and `A V` stay per task — in Float with SIMD lanes across tasks (`ICLLanes`).
+/// scores, the softmax and `A V` stay per task.
 extension SoftmaxAttention {
     /// Per task: the attention weights A of every head (H·T·N); the rest is recomputed.
     public static func chunkCacheSize(tokenCount T: Int, heads H: Int) -> Int { H * T * (T - 1) }
 
-    /// Scratch for `n` tasks: eight `[n, T, Dk]` buffers and one `[T, N]`, then the lane kernels'.
+    /// Scratch for `n` tasks: eight `[n, T, Dk]` buffers and one `[T, N]`.
     public static func chunkScratchSize(tasks n: Int, tokenCount T: Int, keyDim Dk: Int) -> Int {
-        8 * n * T * Dk + T * (T - 1) + LinearAttentionLanes.softmaxScratchSize(lanes: 16, tokenCount: T, keyDim: Dk)
+        8 * n * T * Dk + T * (T - 1)
     }
 
     /// Q, K, V of head h for every token of the chunk, `[n·T, Dk]` each.
@@ -34,20 +33,14 @@ extension SoftmaxAttention {
         let N = T_ - 1, rows = n * T_, block = T_ * Dk, perTask = heads * T_ * N
         let scale = 1 / T(Double(Dk).squareRoot())
         let Q = scratch, K = Q + n * block, V = K + n * block, O = V + n * block
-        let lanes = LaneWidth.kernels(for: T.self, tokenDim: max(D, Dk)), laneScratch = floats(scratch + 8 * n * block + T_ * N)
         delta.update(repeating: 0, count: rows * D)
         for h in 0..<heads {
             project(e, rows: rows, tokenDim: D, keyDim: Dk, weights: w, head: h, Q: Q, K: K, V: V)
-            if let lanes {   // Float: scores, softmax and A V with SIMD lanes across tasks
-                lanes.softmaxForward(floats(UnsafePointer(Q)), floats(UnsafePointer(K)), floats(UnsafePointer(V)), n, T_, Dk, floats(cache + h * T_ * N), perTask, laneScratch,
-                                     floats(O))
-            } else {
-              for i in 0..<n {
+            for i in 0..<n {
                 let A = cache + i * perTask + h * T_ * N
                 gemm(T_, N, Dk, Q + i * block, K + i * block, transposeB: true, into: A)
                 softmaxRows(A, rows: T_, columns: N, scale: scale)
                 gemm(T_, Dk, N, A, V + i * block, into: O + i * block)
-              }
             }
             gemm(rows, D, Dk, O, w[4 * h + 3], transposeB: true, into: delta, accumulate: true)
         }
@@ -63,18 +56,12 @@ extension SoftmaxAttention {
         let scale = 1 / T(Double(Dk).squareRoot())
         let Q = scratch, K = Q + n * block, V = K + n * block, O = V + n * block
         let dO = O + n * block, dQ = dO + n * block, dK = dQ + n * block, dV = dK + n * block, dA = dV + n * block
-        let lanes = LaneWidth.kernels(for: T.self, tokenDim: max(D, Dk)), laneScratch = floats(dA + T_ * N)
         for h in 0..<heads {
             project(e, rows: rows, tokenDim: D, keyDim: Dk, weights: w, head: h, Q: Q, K: K, V: V)
             gemm(rows, Dk, D, G, w[4 * h + 3], into: dO)                                     // dO = G P
             dK.update(repeating: 0, count: n * block)
             dV.update(repeating: 0, count: n * block)
-            if let lanes {
-                lanes.softmaxBackward(floats(UnsafePointer(Q)), floats(UnsafePointer(K)), floats(UnsafePointer(V)),
-                                      floats(UnsafePointer(dO)), n, T_, Dk, floats(cache + h * T_ * N), perTask,
-                                      laneScratch, floats(O), floats(dQ), floats(dK), floats(dV))
-            } else {
-              for i in 0..<n {
+            for i in 0..<n {
                 let A = cache + i * perTask + h * T_ * N
                 gemm(T_, Dk, N, A, V + i * block, into: O + i * block)                       // O = A V
                 gemm(T_, N, Dk, dO + i * block, V + i * block, transposeB: true, into: dA)   // dA = dO Vᵀ
@@ -82,7 +69,6 @@ extension SoftmaxAttention {
                 softmaxBackwardRows(A, gradient: dA, rows: T_, columns: N, scale: scale)
                 gemm(T_, Dk, N, dA, K + i * block, into: dQ + i * block)                     // dQ = dS K
                 gemm(N, Dk, T_, dA, transposeA: true, Q + i * block, into: dK + i * block)   // dK = dSᵀ Q
-              }
             }
             gemm(D, Dk, rows, G, transposeA: true, O, into: g[4 * h + 3], accumulate: true)  // dP
             gemm(Dk, D, rows, dQ, transposeA: true, e, into: g[4 * h], accumulate: true)     // dW_Q

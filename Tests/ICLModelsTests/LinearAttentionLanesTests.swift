@@ -1,4 +1,3 @@
-import Foundation
 import ICLLanes
 import ICLMath
 import ICLModels
@@ -124,55 +123,5 @@ struct LinearAttentionLanesTests {
         let k = slow.dM.indices.max { abs(slow.dM[$0]) < abs(slow.dM[$1]) }!
         slow.dM[k] *= 1.01
         #expect(Self.relativeError(fast.dM, slow.dM) > 1e-4)
-    }
-}
-
-/// The softmax lane kernels at every lane width against the same per-task computation in Double,
-/// written out here with the reference `matmul`: `A = softmax(Q Kᵀ/√Dk)` over the N context keys,
-/// `O = A V`, and from `dO` the gradients `dQ`, `dK`, `dV`.
-@Suite("Softmax attention: the lane kernels against the Double reference")
-struct SoftmaxAttentionLanesTests {
-    @Test(arguments: LinearAttentionLanesTests.widths, [(11, 11), (7, 5), (4, 9)])   // (T, Dk)
-    func theScoresAndTheirGradientsMatch(lanes: Int, shape: (Int, Int)) {
-        let (T, Dk) = shape, N = T - 1, n = 19, block = T * Dk
-        var random = SplitMix64(seed: UInt64(10 * T + Dk))
-        func values(_ count: Int) -> [Double] { (0..<count).map { _ in random.normal() } }
-        let Q = values(n * block), K = values(n * block), V = values(n * block), dO = values(n * block)
-        // Reference, task by task.
-        var O = [Double](repeating: 0, count: n * block), dQ = O, dK = O, dV = O
-        let scale = 1 / Double(Dk).squareRoot()
-        for i in 0..<n {
-            let range = (i * block)..<((i + 1) * block)
-            let q = Array(Q[range]), k = Array(K[range].prefix(N * Dk)), v = Array(V[range].prefix(N * Dk)), g = Array(dO[range])
-            var A = q.matmul(k, T, Dk, N, transposeOther: true).map { $0 * scale }
-            for t in 0..<T {
-                let row = A[(t * N)..<((t + 1) * N)], largest = row.max()!
-                let e = row.map { Foundation.exp($0 - largest) }, sum = e.reduce(0, +)
-                for s in 0..<N { A[t * N + s] = e[s] / sum }
-            }
-            let o = A.matmul(v, T, N, Dk)
-            var dA = g.matmul(v, T, Dk, N, transposeOther: true)
-            let dv = A.matmul(g, N, T, Dk, transposeSelf: true)
-            for t in 0..<T {
-                let inner = (0..<N).map { A[t * N + $0] * dA[t * N + $0] }.reduce(0, +)
-                for s in 0..<N { dA[t * N + s] = A[t * N + s] * (dA[t * N + s] - inner) * scale }
-            }
-            let dq = dA.matmul(k, T, N, Dk), dk = dA.matmul(q, N, T, Dk, transposeSelf: true)
-            for j in 0..<block { O[i * block + j] = o[j]; dQ[i * block + j] = dq[j] }
-            for j in 0..<(N * Dk) { dK[i * block + j] = dk[j]; dV[i * block + j] = dv[j] }
-        }
-        // Lanes, in Float.
-        let kernels = LaneWidth.kernels(lanes)
-        let f = { (x: [Double]) in x.map { Float($0) } }
-        var A = [Float](repeating: 0, count: n * T * N), fastO = [Float](repeating: 0, count: n * block)
-        var scratch = [Float](repeating: .nan, count: LinearAttentionLanes.softmaxScratchSize(lanes: 16, tokenCount: T, keyDim: Dk))
-        kernels.softmaxForward(f(Q), f(K), f(V), n, T, Dk, &A, T * N, &scratch, &fastO)
-        var backO = fastO.map { _ in Float(0) }, fastQ = backO, fastK = backO, fastV = backO
-        kernels.softmaxBackward(f(Q), f(K), f(V), f(dO), n, T, Dk, A, T * N, &scratch, &backO, &fastQ, &fastK, &fastV)
-        #expect(LinearAttentionLanesTests.relativeError(fastO, O) < 1e-5)
-        #expect(backO == fastO)
-        #expect(LinearAttentionLanesTests.relativeError(fastQ, dQ) < 1e-4)
-        #expect(LinearAttentionLanesTests.relativeError(fastK, dK) < 1e-4)
-        #expect(LinearAttentionLanesTests.relativeError(fastV, dV) < 1e-4)
     }
 }
