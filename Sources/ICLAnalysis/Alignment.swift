@@ -24,10 +24,17 @@ public enum Alignment {
     /// Added to each norm in the cosine, as the authors did, so a zero sensitivity gives 0, not NaN.
     public static let epsilon = 1e-8
 
-    public static func compare(_ a: TrainedModel, _ b: TrainedModel, on batch: TaskBatch<Float>) -> AlignmentReport {
-        let (yA, sA) = a.predictionsAndSensitivities(batch)
-        let (yB, sB) = b.predictionsAndSensitivities(batch)
-        let d = a.config.inputDim, o = a.config.outputDim
+    /// `batch` holds paired tasks `(x_j, y_j)`.
+    public static func compare(_ a: some InContextPredictor, _ b: some InContextPredictor, on batch: TaskBatch<Float>) -> AlignmentReport {
+        compare(a.predictionsAndSensitivities(batch), b.predictionsAndSensitivities(batch), on: batch)
+    }
+
+    /// The report from predictions and sensitivities already computed on `batch` (an analysis that
+    /// sets one model beside many baselines computes each once).
+    public static func compare(_ a: (predictions: [Float], sensitivities: [Float]), _ b: (predictions: [Float], sensitivities: [Float]),
+                               on batch: TaskBatch<Float>) -> AlignmentReport {
+        let (yA, sA) = a, (yB, sB) = b
+        let o = batch.outputDim, d = batch.tokenDim - o
         var lossA = 0.0, lossB = 0.0, predictionDiff = 0.0, cosine = 0.0, diff = 0.0
         for t in 0..<batch.count {
             for k in 0..<o {

@@ -12,22 +12,16 @@ public struct AnalysisError: Error, CustomStringConvertible, Equatable, Sendable
 
 /// The loss every analysis reports, in one place.
 public enum Evaluation {
-    /// The paper's loss `0.5 · Σ_b ‖ŷ_b − y_b‖² / B` (the authors' code has the 0.5) of `model` on
-    /// `batch`, run in slices of at most `sliceSize` tasks and summed in Double. A model whose
-    /// predictions overflow gives `+∞` or NaN, which callers report as such (a diverging rollout).
-    public static func loss(_ model: TrainedModel, on paired: TaskBatch<Float>, sliceSize: Int = 4_096) -> Double {
-        let batch = model.inLayout(paired)
-        let workspace = model.stack.makeWorkspace(batchSize: min(sliceSize, batch.count), as: Float.self)
-        var sum = 0.0
-        var start = 0
-        while start < batch.count {
-            let part = batch.slice(start..<min(start + sliceSize, batch.count))
-            let y = model.stack.forward(parameters: model.parameters, tokens: part.tokens, count: part.count,
-                                        workspace: workspace)
-            sum += squaredError(y, part.targets)
-            start += part.count
-        }
-        return 0.5 * sum / Double(batch.count)
+    /// The paper's loss `0.5 · Σ_b ‖ŷ_b − y_b‖² / B` (the authors' code has the 0.5) of `predictor` on
+    /// `batch`, summed in Double. A model whose predictions overflow gives `+∞` or NaN, which callers
+    /// report as such (a diverging rollout).
+    public static func loss(_ predictor: some InContextPredictor, on batch: TaskBatch<Float>) -> Double {
+        loss(predictions: predictor.predictions(batch), on: batch)
+    }
+
+    /// The same loss of predictions already computed on `batch`.
+    public static func loss(predictions: [Float], on batch: TaskBatch<Float>) -> Double {
+        0.5 * squaredError(predictions, batch.targets) / Double(batch.count)
     }
 
     /// `Σ_k (a_k − b_k)²` in Double.

@@ -34,28 +34,31 @@ public enum LineSearch {
 
     public static func search(_ batch: TaskBatch<Double>, inputDim: Int, steps: Int,
                               grid: [Double] = defaultGrid) -> LineSearchResult {
+        let (losses, bestEta, bestLoss) = minimise(grid: grid) { gdLoss(batch, inputDim: inputDim, steps: steps, eta: $0) }
+        return LineSearchResult(steps: steps, tasks: batch.count, etas: grid, losses: losses,
+                                bestEta: bestEta, bestLoss: bestLoss)
+    }
+
+    /// The minimum of `loss` over `grid`, refined by golden-section search between the best grid
+    /// point's neighbours (the loss is smooth and unimodal near its minimum); the grid's losses too.
+    public static func minimise(grid: [Double], _ loss: (Double) -> Double) -> (losses: [Double], best: Double, bestLoss: Double) {
         precondition(!grid.isEmpty, "line search needs a grid")
-        let losses = grid.map { gdLoss(batch, inputDim: inputDim, steps: steps, eta: $0) }
+        let losses = grid.map(loss)
         let best = losses.indices.min { losses[$0] < losses[$1] }!
         var low = grid[max(best - 1, 0)], high = grid[min(best + 1, grid.count - 1)]
-        // Golden-section refinement on [low, high] (the loss is smooth and unimodal near its minimum).
         let ratio = (5.0.squareRoot() - 1) / 2
         var x1 = high - ratio * (high - low), x2 = low + ratio * (high - low)
-        var f1 = gdLoss(batch, inputDim: inputDim, steps: steps, eta: x1)
-        var f2 = gdLoss(batch, inputDim: inputDim, steps: steps, eta: x2)
+        var f1 = loss(x1), f2 = loss(x2)
         for _ in 0..<40 {
             if f1 < f2 {
                 high = x2; x2 = x1; f2 = f1
-                x1 = high - ratio * (high - low); f1 = gdLoss(batch, inputDim: inputDim, steps: steps, eta: x1)
+                x1 = high - ratio * (high - low); f1 = loss(x1)
             } else {
                 low = x1; x1 = x2; f1 = f2
-                x2 = low + ratio * (high - low); f2 = gdLoss(batch, inputDim: inputDim, steps: steps, eta: x2)
+                x2 = low + ratio * (high - low); f2 = loss(x2)
             }
         }
-        var bestEta = (low + high) / 2
-        var bestLoss = gdLoss(batch, inputDim: inputDim, steps: steps, eta: bestEta)
-        if losses[best] < bestLoss { bestEta = grid[best]; bestLoss = losses[best] }
-        return LineSearchResult(steps: steps, tasks: batch.count, etas: grid, losses: losses,
-                                bestEta: bestEta, bestLoss: bestLoss)
+        let middle = (low + high) / 2, middleLoss = loss(middle)
+        return losses[best] < middleLoss ? (losses, grid[best], losses[best]) : (losses, middle, middleLoss)
     }
 }

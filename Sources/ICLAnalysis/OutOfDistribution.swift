@@ -93,12 +93,14 @@ public enum OutOfDistribution {
         return values
     }
 
-    /// The loss of every model at every scale, all models on the same tasks at each scale. Each
-    /// model must read tasks of `base`'s shape.
-    public static func sweep(_ models: [(name: String, model: TrainedModel)], base: LinearRegressionTasks,
+    /// The loss of every model (or algorithm) at every scale, all on the same tasks at each scale.
+    /// Each model must read tasks of `base`'s shape.
+    public static func sweep(_ models: [(name: String, model: any InContextPredictor)], base: LinearRegressionTasks,
                              shift: DistributionShift, scales: [Double], count: Int, seed: UInt64) throws -> ShiftSweep {
         for (name, model) in models {
-            if let problem = Evaluation.mismatch(model.config, base) { throw AnalysisError("\(name): \(problem)") }
+            if let model = model as? TrainedModel, let problem = Evaluation.mismatch(model.config, base) {
+                throw AnalysisError("\(name): \(problem)")
+            }
         }
         var losses = [[Double]](repeating: [], count: models.count)
         for scale in scales {

@@ -127,6 +127,7 @@ public final class HDF5File {
                 let reason = String(cString: strerror(errno))
                 throw HDF5Error(file: path, path: "", message: "cannot rename \(temporary) to it: \(reason)")
             }
+            flushFolder(folder)
         } catch {
             unlink(temporary)
             throw error
@@ -573,6 +574,15 @@ public final class HDF5File {
         guard get(&buffer, buffer.count) >= 0 else { throw failure(path, message) }
         return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
+}
+
+/// A rename is durable once its folder is flushed too (a power cut could undo it otherwise); best
+/// effort, as some file systems refuse to flush a folder. At file scope for the same reason as `writeFile`.
+private func flushFolder(_ folder: String) {
+    let descriptor = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard descriptor >= 0 else { return }
+    fsync(descriptor)
+    close(descriptor)
 }
 
 /// Writes `bytes` to the new file `path` and makes them durable (fsync) before a rename publishes it.

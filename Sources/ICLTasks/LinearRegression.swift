@@ -1,7 +1,8 @@
 import ICLMath
 
 /// The paper's in-context linear regression family (Section 3): per task a teacher
-/// `W ~ N(0, s² I)` (`outputDim × inputDim`), inputs `x ~ U(−r/2, r/2)^d`, targets `y = W x`.
+/// `W ~ N(0, s² I)` (`outputDim × inputDim`), inputs `x ~ U(−r/2, r/2)^d`, targets `y = W x + ε` with
+/// `ε ~ N(0, σ² I)` (`noiseStd` σ, 0 in the paper; the query's hidden target is noisy too).
 ///
 /// The authors' code draws `x ~ U(−0.5, 0.5)` (`inputRange = 1`) although the text says U(−1, 1);
 /// their figures (one GD step ≈ 0.2) belong to the code's range, so that is the default.
@@ -11,9 +12,12 @@ public struct LinearRegressionTasks: Codable, Equatable, Sendable {
     public var contextSize: Int
     public var inputRange: Double
     public var weightScale: Double
+    /// σ of the target noise; 0 draws no noise at all, so noiseless tasks are those of the paper, bit for bit.
+    public var noiseStd: Double
 
     public init(inputDim: Int = 10, outputDim: Int = 1, contextSize: Int = 10,
-                inputRange: Double = 1, weightScale: Double = 1) {
+                inputRange: Double = 1, weightScale: Double = 1, noiseStd: Double = 0) {
+        self.noiseStd = noiseStd
         self.inputDim = inputDim
         self.outputDim = outputDim
         self.contextSize = contextSize
@@ -96,6 +100,7 @@ public struct LinearRegressionTasks: Codable, Equatable, Sendable {
             for o in 0..<outputDim {
                 var y = 0.0
                 for k in 0..<d { y += teacher[o * d + k] * x[k] }
+                if noiseStd > 0 { y += noiseStd * random.normalPair().0 }
                 if j < contextSize {
                     token[d + o] = T(y)
                 } else {

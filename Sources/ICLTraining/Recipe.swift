@@ -56,6 +56,8 @@ public struct Recipe: Codable, Equatable, Sendable {
         /// Inputs `x ~ U(−r/2, r/2)`: 1 is the authors' code, 2 the paper's text.
         public var inputRange = 1.0
         public var weightScale = 1.0
+        /// Target noise: `y = W x + ε`, `ε ~ N(0, noise_std²)` (0: the paper's noiseless tasks).
+        public var noiseStd = 0.0
         /// Sine family: amplitude range and whether the phase is drawn from the amplitude's number.
         public var amplitudeMin = 0.1
         public var amplitudeMax = 5.0
@@ -112,7 +114,7 @@ public struct Recipe: Codable, Equatable, Sendable {
     /// The linear-regression family with this recipe's settings (for the sine family: unused).
     public var tasks: LinearRegressionTasks {
         LinearRegressionTasks(inputDim: task.inputDim, outputDim: task.outputDim, contextSize: task.contextSize,
-                              inputRange: task.inputRange, weightScale: task.weightScale)
+                              inputRange: task.inputRange, weightScale: task.weightScale, noiseStd: task.noiseStd)
     }
 
     public var learningRate: Double { training.learningRate ?? (model.layers > 3 ? 5e-4 : 1e-3) }
@@ -150,6 +152,8 @@ public struct Recipe: Codable, Equatable, Sendable {
         }
         if !(task.inputRange > 0) { out.append("task.input_range must be positive (got \(task.inputRange))") }
         if !(task.weightScale > 0) { out.append("task.weight_scale must be positive (got \(task.weightScale))") }
+        if !(task.noiseStd >= 0) || !task.noiseStd.isFinite { out.append("task.noise_std must be zero or positive (got \(task.noiseStd))") }
+        if task.noiseStd > 0, task.family != "linear-regression" { out.append("task.noise_std applies to the linear-regression family only") }
         if training.steps < 0 { out.append("training.steps must not be negative (got \(training.steps))") }
         if training.batchSize < 1 { out.append("training.batch_size must be at least 1 (got \(training.batchSize))") }
         if !(learningRate > 0) { out.append("training.learning_rate must be positive (got \(learningRate))") }
@@ -273,7 +277,7 @@ extension Recipe.ModelSection {
 extension Recipe.TaskSection {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case family, inputDim = "input_dim", outputDim = "output_dim", contextSize = "context_size"
-        case inputRange = "input_range", weightScale = "weight_scale"
+        case inputRange = "input_range", weightScale = "weight_scale", noiseStd = "noise_std"
         case amplitudeMin = "amplitude_min", amplitudeMax = "amplitude_max", correlatedPhase = "correlated_phase"
     }
     public init(from decoder: Decoder) throws {
@@ -286,6 +290,7 @@ extension Recipe.TaskSection {
         contextSize = try c.decodeIfPresent(Int.self, forKey: .contextSize) ?? contextSize
         inputRange = try c.decodeIfPresent(Double.self, forKey: .inputRange) ?? inputRange
         weightScale = try c.decodeIfPresent(Double.self, forKey: .weightScale) ?? weightScale
+        noiseStd = try c.decodeIfPresent(Double.self, forKey: .noiseStd) ?? noiseStd
         amplitudeMin = try c.decodeIfPresent(Double.self, forKey: .amplitudeMin) ?? amplitudeMin
         amplitudeMax = try c.decodeIfPresent(Double.self, forKey: .amplitudeMax) ?? amplitudeMax
         correlatedPhase = try c.decodeIfPresent(Bool.self, forKey: .correlatedPhase) ?? correlatedPhase

@@ -85,6 +85,12 @@ public struct SaveSchedule: Sendable, Equatable {
     }
 }
 
+/// Training was asked to stop (a signal) and saved its state after `step` steps.
+public struct TrainingStopped: Error, CustomStringConvertible {
+    public let step: Int
+    public var description: String { "stopped after step \(step)" }
+}
+
 /// Training met a non-finite loss, gradient or parameter and stopped at once.
 public struct TrainingDiverged: Error, CustomStringConvertible {
     public let step: Int
@@ -96,7 +102,8 @@ public struct TrainingDiverged: Error, CustomStringConvertible {
     /// update); nil when the update itself produced the non-finite value.
     public let lastGoodState: TrainingState?
     public var description: String {
-        "diverged at step \(step): \(what) (last finite loss \(lastFiniteLoss) at step \(lastFiniteStep))"
+        "diverged at step \(step): \(what) ("
+            + (lastFiniteLoss.isFinite ? "last finite loss \(lastFiniteLoss) at step \(lastFiniteStep))" : "no finite loss before it)")
     }
 }
 
@@ -183,10 +190,11 @@ public struct Trainer {
     /// bit for bit: every step's tasks come from stream `training + step` of the seed, so the step
     /// number is the only position in a random stream a run has. `save` is handed the complete state
     /// whenever `schedule` says so (never after the last step: the caller writes the checkpoint).
+    /// When `stop` answers true after a step, the state is saved and `TrainingStopped` thrown.
     /// Throws `TrainingDiverged` at the first non-finite loss, gradient or parameter, and whatever
     /// `save` throws.
     public func run(from start: TrainingState? = nil, saving schedule: SaveSchedule = .never,
-                    save: (TrainingState) throws -> Void = { _ in },
+                    save: (TrainingState) throws -> Void = { _ in }, stop: () -> Bool = { false },
                     progress: (TrainingProgress) -> Void = { _ in }) throws -> TrainingResult {
         let t = recipe.training
         let started = Date()
@@ -263,10 +271,12 @@ public struct Trainer {
             } else {
                 progress(TrainingProgress(step: step, steps: t.steps, trainLoss: loss, validationLoss: nil, elapsed: elapsed()))
             }
-            if step < t.steps, schedule.isDue(steps: step - lastSave.step, seconds: Date().timeIntervalSince(lastSave.time)) {
+            let stopping = step < t.steps && stop()
+            if step < t.steps, stopping || schedule.isDue(steps: step - lastSave.step, seconds: Date().timeIntervalSince(lastSave.time)) {
                 try save(state(after: step))
                 lastSave = (step, Date())
             }
+            if stopping { throw TrainingStopped(step: step) }
         }
         return TrainingResult(recipe: recipe, parameters: parameters, history: history, seconds: elapsed(), snapshots: snapshots)
     }

@@ -22,10 +22,10 @@ struct Compare: ParsableCommand {
     @Argument(help: "Second checkpoint (.h5); leave out with --against.")
     var b: String?
 
-    @Option(help: "Compare with a baseline built on the fly instead of a second checkpoint: 'gd' (gradient descent with as many steps as A has layers, η line-searched on the evaluation tasks) (default: none).")
+    @Option(help: ArgumentHelp("Compare with a baseline instead of a second checkpoint (default: none). \(AgainstHelp.text).", valueName: "baseline"))
     var against: String?
 
-    @Option(name: .customLong("gd-steps"), parsing: .unconditional, help: "Steps of the --against gd baseline (default: A's number of layers).")
+    @Option(name: .customLong("gd-steps"), parsing: .unconditional, help: "Steps of the --against gd baseline (default: A's number of layers; same as gd:K).")
     var gdSteps: Int?
 
     // parsing: .unconditional takes `-5` as the value, so validate() can say what is wrong with it
@@ -43,10 +43,9 @@ struct Compare: ParsableCommand {
         if tasks < 1 { throw ValidationError("--tasks must be at least 1 (got \(tasks))") }
         if let gdSteps, gdSteps < 1 { throw ValidationError("--gd-steps must be at least 1 (got \(gdSteps))") }
         switch (b, against) {
-        case (nil, nil): throw ValidationError("give a second checkpoint or --against gd")
+        case (nil, nil): throw ValidationError("give a second checkpoint or --against gd (or another baseline)")
         case (.some, .some): throw ValidationError("give a second checkpoint or --against, not both")
-        case (nil, let baseline?) where baseline != "gd":
-            throw ValidationError("--against takes 'gd' (got '\(baseline)'); for GD++ pass a trained gdpp checkpoint as the second file")
+        case (nil, let baseline?): _ = try BaselineSpec.parseAll([baseline], option: "--against")
         default: break
         }
     }
@@ -61,7 +60,7 @@ struct Compare: ParsableCommand {
         let paired = TaskSource(family: source.family, layout: .paired, positionalDim: 0)
         let batch = paired.sample(count: tasks, seed: seed, stream: RandomStream.evaluation, as: Float.self)
         let modelA = TrainedModel(config: ca, parameters: checkpointA.parameters)
-        let modelB: TrainedModel
+        let modelB: any InContextPredictor
         let nameB: String
         if let b {
             let checkpointB = try Checkpoint.read(b)
@@ -74,13 +73,15 @@ struct Compare: ParsableCommand {
             nameB = b
         } else {
             guard checkpointA.recipe.task.family == "linear-regression" else {
-                throw UserError("\(a): --against gd needs linear-regression tasks (this model's are '\(checkpointA.recipe.task.family)')")
+                throw UserError("\(a): --against needs linear-regression tasks (this model's are '\(checkpointA.recipe.task.family)')")
             }
-            let steps = gdSteps ?? ca.layers
-            let gd = ModelConfig(layers: steps, recurrent: true, inputDim: ca.inputDim, outputDim: ca.outputDim, contextSize: ca.contextSize)
-            let search = LineSearch.search(batch.converted(to: Double.self), inputDim: ca.inputDim, steps: steps)
-            modelB = TrainedModel(config: gd, parameters: Construction.gradientDescent(gd, etas: [search.bestEta]).map { Float($0) })
-            nameB = String(format: "GD, %d step(s), η = %.4f (line search on these tasks)", steps, search.bestEta)
+            let baseline = try loadBaselines([against!])[0].baseline
+            let resolved: (name: String, predictor: any InContextPredictor)
+            do {
+                resolved = try baseline.predictor(tasks: checkpointA.recipe.tasks, batch: batch, seed: seed, defaultSteps: gdSteps ?? ca.layers)
+            } catch let error as AnalysisError { throw UserError("\(a): \(error.message)") }
+            modelB = resolved.predictor
+            nameB = resolved.name + (resolved.name.hasPrefix("GD") ? " (η line-searched on these tasks)" : "")
         }
         let report = Alignment.compare(modelA, modelB, on: batch)
         if json {

@@ -20,7 +20,7 @@ struct CurvesCommand: ParsableCommand {
     @Argument(help: "Trained checkpoints (.h5); several seeds of a recipe are averaged.")
     var checkpoints: [String]
 
-    @Option(name: .customLong("baseline"), help: "A checkpoint (e.g. the GD construction) drawn as a horizontal line at its loss; repeatable.")
+    @Option(name: .customLong("baseline"), help: ArgumentHelp("A checkpoint (e.g. the GD construction) or a baseline algorithm, drawn as a horizontal line at its loss; repeatable. \(AgainstHelp.text).", valueName: "file|baseline"))
     var baselines: [String] = []
 
     @Option(name: .customLong("align-with"), help: "For checkpoints with snapshots: the alignment measures of every snapshot against this checkpoint, or 'gd' for GD with as many steps as the model has layers and a line-searched η (default: none).")
@@ -30,6 +30,13 @@ struct CurvesCommand: ParsableCommand {
 
     func validate() throws {
         if checkpoints.isEmpty { throw ValidationError("give at least one trained checkpoint") }
+        _ = try BaselineSpec.parseAll(baselineAlgorithms, option: "--baseline")
+    }
+
+    /// The --baseline values that are algorithms (on the first run's tasks): those that name no
+    /// file and do not end in .h5.
+    var baselineAlgorithms: [String] {
+        baselines.filter { !FileManager.default.fileExists(atPath: $0) && !$0.hasSuffix(".h5") }
     }
 
     struct Baseline: Encodable {
@@ -53,10 +60,19 @@ struct CurvesCommand: ParsableCommand {
         let groups = try order.map { key in
             do { return try Curves.group(name: key, runs[key]!) } catch let error as AnalysisError { throw UserError(error.message) }
         }
-        let baselineModels = try LoadedModel.all(baselines)
-        let lines = try baselineModels.map { b in
+        var lines = try LoadedModel.all(baselines.filter { !baselineAlgorithms.contains($0) }).map { b in
             Baseline(name: b.name, file: b.path, loss: Evaluation.loss(
                 b.model, on: try b.linearTasks().sample(count: output.tasks, seed: output.seed, stream: RandomStream.evaluation, as: Float.self)))
+        }
+        if !baselineAlgorithms.isEmpty {
+            let tasks = try loaded[0].linearTasks()
+            let batch = tasks.sample(count: output.tasks, seed: output.seed, stream: RandomStream.evaluation, as: Float.self)
+            for (spelling, baseline) in try loadBaselines(baselineAlgorithms) {
+                let resolved = try loaded[0].analyse {
+                    try baseline.predictor(tasks: tasks, batch: batch, seed: output.seed, defaultSteps: loaded[0].model.config.layers)
+                }
+                lines.append(Baseline(name: resolved.name, file: spelling, loss: Evaluation.loss(resolved.predictor, on: batch)))
+            }
         }
 
         // Alignment over training, for runs that stored snapshots.

@@ -12,7 +12,8 @@ struct ICLAnalyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "icl-analyze",
         abstract: "Analyse stored icl-zoo checkpoints as the paper does (never retrains).",
-        subcommands: [Compare.self, Interpolate.self, OOD.self, RolloutCommand.self, HeatmapCommand.self, SpectrumCommand.self, CurvesCommand.self, CopyingCommand.self])
+        subcommands: [Compare.self, Interpolate.self, OOD.self, RolloutCommand.self, HeatmapCommand.self, SpectrumCommand.self, CurvesCommand.self, CopyingCommand.self,
+                      ContextLengthCommand.self, FingerprintCommand.self])
 }
 
 /// A failure the user can fix: printed as one line, exit status 1.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ICLAnalysis
+import ICLMath
 import ICLRender
 
 extension DistributionShift: ExpressibleByArgument {}
@@ -38,6 +39,9 @@ struct OOD: ParsableCommand {
     @Flag(help: "Add the interpolated model: the midpoint of the first two checkpoints' scale-corrected products (Appendix A.3).")
     var interpolated = false
 
+    @Option(name: .customLong("against"), help: ArgumentHelp("\(AgainstHelp.text); repeatable; resolved once on the training distribution, then held fixed over α (default: none).", valueName: "baseline"))
+    var baselines: [String] = []
+
     @OptionGroup var output: OutputOptions
 
     var range: ClosedRange<Double>? {
@@ -50,13 +54,14 @@ struct OOD: ParsableCommand {
         if let points, points < 2 { throw ValidationError("--points must be at least 2 (got \(points))") }
         guard let range else { throw ValidationError("--from must be below --to (got \(from ?? shift.defaultScales.lowerBound) and \(to ?? shift.defaultScales.upperBound))") }
         if !(range.lowerBound > 0) || !range.upperBound.isFinite { throw ValidationError("α must be positive and finite (got \(range))") }
+        _ = try BaselineSpec.parseAll(baselines, option: "--against")
         if interpolated && checkpoints.count < 2 { throw ValidationError("--interpolated needs two checkpoints: the trained model and the construction") }
     }
 
     func run() throws {
         let loaded = try LoadedModel.all(checkpoints)
         let base = try loaded[0].linearTasks()
-        var models = loaded.map { (name: $0.name, model: $0.model) }
+        var models: [(name: String, model: any InContextPredictor)] = loaded.map { ($0.name, $0.model) }
         for m in loaded {
             if let problem = Evaluation.mismatch(m.model.config, base) { throw UserError("\(m.path): \(problem) (tasks of \(loaded[0].path))") }
         }
@@ -69,6 +74,13 @@ struct OOD: ParsableCommand {
             let midpoint = try a.analyse { try Interpolation.midpoint(a.model, b.model) }
             models.append((name: "interpolated", model: midpoint))
         }
+        let trainingBatch = base.sample(count: output.tasks, seed: output.seed, stream: RandomStream.evaluation, as: Float.self)
+        for (spelling, baseline) in try loadBaselines(baselines) {
+            let resolved = try loaded[0].analyse {
+                try baseline.predictor(tasks: base, batch: trainingBatch, seed: output.seed, defaultSteps: loaded[0].model.config.layers)
+            }
+            models.append((name: spelling == resolved.name ? spelling : "\(spelling): \(resolved.name)", model: resolved.predictor))
+        }
         let training = shift.trainingScale(base)
         let scales = OutOfDistribution.scales(range!, count: pointCount, including: training)
         let sweep = try OutOfDistribution.sweep(models, base: base, shift: shift, scales: scales, count: output.tasks, seed: output.seed)
@@ -78,7 +90,7 @@ struct OOD: ParsableCommand {
         } else {
             print("\(shift.scaleDescription), \(output.tasks) tasks per α (seed \(output.seed)); training scale α = \(number(training))")
             for (k, m) in models.enumerated() {
-                print("  [\(k + 1)] \(m.name)\(k < loaded.count ? "  \(loaded[k].path)" : "  (midpoint of [1] and [2])")")
+                print("  [\(k + 1)] \(m.name)\(k < loaded.count ? "  \(loaded[k].path)" : (interpolated && k == loaded.count ? "  (midpoint of [1] and [2])" : ""))")
             }
             print("  " + pad("α", 7) + models.indices.map { pad("[\($0 + 1)]", 13) }.joined())
             for (i, alpha) in scales.enumerated() {

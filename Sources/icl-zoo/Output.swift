@@ -3,8 +3,9 @@ import ICLCheckpoint
 import ICLTraining
 
 /// The checkpoint one run will write, checked before its first step: the folder exists (created if
-/// missing) and is writable, the path is not a folder, and `<checkpoint>.lock` is held (flock, so a
-/// killed trainer never leaves a lock behind) until the run ends. Beside it: `<checkpoint>.state`,
+/// missing) and is writable, the path is not a folder, and `<checkpoint>.lock` is held until the run
+/// ends (with flock: the kernel releases it when a trainer dies, so a killed one never blocks the
+/// next, which takes over the file it left). Beside it: `<checkpoint>.state`,
 /// the saved run, and the hidden temporary files of atomic writes, which killed writers leave and
 /// the next trainer of the same checkpoint removes.
 final class Output {

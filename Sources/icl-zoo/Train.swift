@@ -17,7 +17,8 @@ struct Train: ParsableCommand {
         The run's complete state is saved to <out>.state (docs/checkpoint-format.md) every --save-every; \
         --resume continues from it to the checkpoint an uninterrupted run writes, bit for bit, skips \
         models whose checkpoint exists with the same recipe and seed, and starts the others. A \
-        non-finite loss, gradient or parameter stops the run with an error; no checkpoint is written.
+        non-finite loss, gradient or parameter stops the run with an error; no checkpoint is written. \
+        SIGTERM or SIGINT makes every run save its state after its current step and stop (exit 1).
         """)
 
     @Argument(help: "Recipe JSON files or folders of them (default: \(Paths.defaultRecipe), a 1-layer LSA with the paper's settings).")
@@ -157,6 +158,19 @@ struct Train: ParsableCommand {
             }
         }
         let schedule = try Train.parseSchedule(saveEvery)
+        // SIGTERM (a Slurm preemption, `kill`) or SIGINT (Ctrl-C): every run saves after its step and
+        // stops; a second one ends the process at once (the handler restores the default).
+        // A parent may have started us with these signals blocked (Foundation's Process does): unblock.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for signalNumber in [SIGTERM, SIGINT] {
+            sigaddset(&signals, signalNumber)
+            signal(signalNumber) { received in
+                stopSignal = 1
+                signal(received, SIG_DFL)
+            }
+        }
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
         let live = runs.count == 1 && !quiet && isatty(STDERR_FILENO) != 0
         let failures = Failures()
         // Two models at a time: each also splits its batch over the cores, so neither core idles.
@@ -164,6 +178,8 @@ struct Train: ParsableCommand {
             let run = runs[k]
             do {
                 try train(run.recipe, output: run.output, from: run.start, schedule: schedule, live: live)
+            } catch let error as TrainingStopped {
+                failures.add("\(run.recipe.name) seed \(run.recipe.training.seed): \(error) by SIGTERM or SIGINT; its state is in \(run.output.state), --resume continues it")
             } catch let error as TrainingDiverged {
                 failures.add("\(run.recipe.name) seed \(run.recipe.training.seed): \(error); \(run.output.afterDivergence(error, recipe: run.recipe.resolved()))")
             } catch {
@@ -178,7 +194,7 @@ struct Train: ParsableCommand {
         let progress = ProgressLine(label: "\(r.name) seed \(r.training.seed)", live: live)
         let result = try trainer.run(from: start, saving: schedule, save: { state in
             try SavedRun(recipe: trainer.recipe, state: state).write(to: output.state)
-        }, progress: { progress.update($0) })
+        }, stop: { stopSignal != 0 }, progress: { progress.update($0) })
         let checkpoint = Checkpoint(config: trainer.recipe.modelConfig, parameters: result.parameters, recipe: trainer.recipe,
                                     origin: .trained(.init(history: result.history, seconds: result.seconds,
                                                            snapshots: result.snapshots)))
@@ -191,6 +207,9 @@ struct Train: ParsableCommand {
                      result.seconds, r.training.steps > 0 ? 1000 * result.seconds / Double(r.training.steps) : 0))
     }
 }
+
+/// Set by the SIGTERM and SIGINT handler; read by every running model after each step.
+private var stopSignal: sig_atomic_t = 0
 
 /// Errors from concurrently running jobs, kept in arrival order.
 final class Failures: @unchecked Sendable {

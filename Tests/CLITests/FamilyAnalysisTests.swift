@@ -22,7 +22,7 @@ import Testing
         // One GD step with a line-searched η on these tasks beats an untrained model.
         let lossA = object?["loss_a"] as? Double ?? 0, lossB = object?["loss_b"] as? Double ?? 1
         #expect(lossB < lossA, "\(r.stdout)")
-        expectUsageError(try CLI.analyze("compare", model, "--against", "gdpp"), mentioning: ["--against takes 'gd'"])
+        expectUsageError(try CLI.analyze("compare", model, "--against", "gdpp"), mentioning: ["--against: unknown baseline 'gdpp'", "gdpp:FILE"])
     }
 
     @Test func copyingOverSnapshotsWithAFigure() throws {

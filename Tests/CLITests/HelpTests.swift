@@ -12,6 +12,8 @@ import Testing
         ("icl-zoo", ["list"], "USAGE: icl-zoo list"),
         ("icl-analyze", [], "USAGE: icl-analyze <subcommand>"),
         ("icl-analyze", ["compare"], "USAGE: icl-analyze compare <a> [<b>]"),
+        ("icl-analyze", ["context-length"], "USAGE: icl-analyze context-length <checkpoints> ..."),
+        ("icl-analyze", ["fingerprint"], "USAGE: icl-analyze fingerprint <checkpoint>"),
     ])
     func helpExitsZero(tool: String, command: [String], usage: String) throws {
         let result = try CLI.run(tool, command + ["--help"])
@@ -22,7 +24,8 @@ import Testing
     }
 
     /// Every option with a value says its default (STYLE.md: "each with `help:` stating its default").
-    @Test(arguments: [("icl-zoo", ["train"]), ("icl-zoo", ["construct", "gd"]), ("icl-analyze", ["compare"])])
+    @Test(arguments: [("icl-zoo", ["train"]), ("icl-zoo", ["construct", "gd"]), ("icl-analyze", ["compare"]),
+                      ("icl-analyze", ["context-length"]), ("icl-analyze", ["fingerprint"])])
     func optionsStateTheirDefaults(tool: String, command: [String]) throws {
         let help = try CLI.run(tool, command + ["--help"]).stdout
         let options = try #require(help.components(separatedBy: "OPTIONS:\n").last)

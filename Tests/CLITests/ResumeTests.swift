@@ -37,19 +37,45 @@ import Testing
         #expect(left == ["m.h5", "r.json", "reference.h5"], "state, lock and temporary files are gone")
     }
 
-    /// Starts `icl-zoo train`, waits (bounded) until it has saved a state, and kills it with SIGKILL.
-    func trainAndKill(_ arguments: [String], state: String) throws {
+    /// Starts `icl-zoo train`, waits (bounded) until it has saved a state, and sends it `signal`;
+    /// returns what it wrote on stderr once it has ended.
+    @discardableResult
+    func train(_ arguments: [String], until state: String, thenSend signal: Int32 = SIGKILL,
+               saveEvery: String = "20") throws -> (process: Process, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binaries + "/icl-zoo")
-        process.arguments = ["train"] + arguments + ["--quiet", "--save-every", "20"]
+        process.arguments = ["train"] + arguments + ["--quiet", "--save-every", saveEvery]
+        let errors = Pipe()
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = errors
         try process.run()
         let deadline = Date().addingTimeInterval(60)
         while !FileManager.default.fileExists(atPath: state), process.isRunning, Date() < deadline { usleep(2_000) }
-        kill(process.processIdentifier, SIGKILL)
+        kill(process.processIdentifier, signal)
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        return (process, stderr)
+    }
+
+    /// Killed with SIGKILL once it has saved a state (it must not have finished first).
+    func trainAndKill(_ arguments: [String], state: String) throws {
+        let (process, _) = try train(arguments, until: state)
         try #require(process.terminationReason == .uncaughtSignal, "the run ended before it was killed; make it longer")
+    }
+
+    @Test func sigtermSavesTheStateAfterTheCurrentStepAndResumeFinishesIt() throws {
+        let directory = try TemporaryDirectory()
+        let r = try recipe(in: directory, steps: 1_000)
+        let reference = directory.file("reference.h5"), out = directory.file("m.h5")
+        try #require(try CLI.zoo("train", r, "--out", reference, "--quiet").status == 0)
+        let (process, stderr) = try train([r, "--out", out], until: out + ".state", thenSend: SIGTERM, saveEvery: "50")
+        #expect(process.terminationReason == .exit && process.terminationStatus == 1, "\(stderr)")
+        let last = stderr.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(last.hasPrefix("Error: r seed 1: stopped after step ") && last.hasSuffix("by SIGTERM or SIGINT; its state is in \(out).state, --resume continues it"), "\(stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+        let resumed = try CLI.zoo("train", r, "--out", out, "--quiet", "--resume")
+        #expect(resumed.status == 0, "\(resumed)")
+        #expect(try compareAll(reference, out).hasPrefix("identical"))
     }
 
     @Test func seedsWithResumeSkipFinishedModelsResumeStartedOnesAndStartTheRest() throws {

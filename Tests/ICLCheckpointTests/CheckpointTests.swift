@@ -127,8 +127,9 @@ func json(_ object: Any) throws -> String {
     @Test func writingCreatesMissingFolders() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("zoo/models/fixture/seed-7.h5")
-        try Fixture.trained().write(to: path)
-        expectIdentical(try Checkpoint.read(path), Fixture.trained())
+        let written = Fixture.trained()   // one fixture: its created_utc is the second it was made
+        try written.write(to: path)
+        expectIdentical(try Checkpoint.read(path), written)
     }
 
     /// The atomic write goes through `.<name>.tmp-…`: after a write, and after overwriting, only the

@@ -21,6 +21,32 @@ struct TaskTests {
         #expect(worst < 1e-3)
     }
 
+    @Test func noisyTargetsAreTheTeachersPlusNoiseOfTheGivenSpread() {
+        // σ = 0 draws nothing: the paper's tasks, bit for bit. With σ > 0, least squares on many
+        // examples leaves residuals of standard deviation ≈ σ (the normal equations, written out for d = 2).
+        let clean = LinearRegressionTasks(inputDim: 2, contextSize: 400)
+        #expect(clean.sample(count: 3, seed: 1, stream: 2, as: Double.self).tokens
+            == LinearRegressionTasks(inputDim: 2, contextSize: 400, noiseStd: 0).sample(count: 3, seed: 1, stream: 2, as: Double.self).tokens)
+        let noisy = LinearRegressionTasks(inputDim: 2, contextSize: 400, noiseStd: 0.5).sample(count: 3, seed: 1, stream: 2, as: Double.self)
+        var squares = 0.0, count = 0.0
+        for b in 0..<3 {
+            // Fit w on the context by the normal equations (2 × 2), then look at the context residuals.
+            var s = [0.0, 0, 0], m = [0.0, 0]
+            for i in 0..<400 {
+                let t = (b * 401 + i) * 3, (x0, x1, y) = (noisy.tokens[t], noisy.tokens[t + 1], noisy.tokens[t + 2])
+                s[0] += x0 * x0; s[1] += x0 * x1; s[2] += x1 * x1; m[0] += x0 * y; m[1] += x1 * y
+            }
+            let det = s[0] * s[2] - s[1] * s[1], w = [(s[2] * m[0] - s[1] * m[1]) / det, (s[0] * m[1] - s[1] * m[0]) / det]
+            for i in 0..<400 {
+                let t = (b * 401 + i) * 3
+                let r = noisy.tokens[t + 2] - w[0] * noisy.tokens[t] - w[1] * noisy.tokens[t + 1]
+                squares += r * r; count += 1
+            }
+        }
+        let std = (squares / count).squareRoot()
+        #expect(abs(std - 0.5) < 0.03, "residual std \(std)")
+    }
+
     @Test func theSameSeedGivesTheSameTasksInFloatAndDouble() {
         let tasks = LinearRegressionTasks()
         let a = tasks.sample(count: 300, seed: 9, stream: 1, as: Float.self)

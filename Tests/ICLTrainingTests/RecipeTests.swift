@@ -42,6 +42,8 @@ struct RecipeTests {
         (#"{"task": {"family": "sine"}}"#, "must be 1 for the sine family"),
         (#"{"training": {"steps": -1}}"#, "training.steps must not be negative"),
         (#"{"training": {"fixed_tasks": 0}}"#, "training.fixed_tasks must be at least 1"),
+        (#"{"task": {"noise_std": -0.5}}"#, "task.noise_std must be zero or positive"),
+        (#"{"task": {"family": "sine", "input_dim": 1, "noise_std": 0.5}}"#, "task.noise_std applies to the linear-regression family only"),
         ("[1, 2]", "r.json"),
     ])
     func badRecipesAreRejectedNamingTheField(json: String, expected: String) {

@@ -1,0 +1,36 @@
+import ICLModels
+import ICLTasks
+
+/// Anything that predicts a query's target from its context on paired tasks `(x_j, y_j)`: a model
+/// (`TrainedModel`, from a checkpoint or a construction) or an algorithm (`Algorithm`). The
+/// comparisons (`Alignment`, `OutOfDistribution`, `ContextLength`, `Fingerprint`) take either.
+public protocol InContextPredictor: Sendable {
+    /// Predictions `[B, outputDim]`.
+    func predictions(_ paired: TaskBatch<Float>) -> [Float]
+    /// Predictions `[B, outputDim]` and the sensitivity `∂ŷ/∂x_q` of the (first) output to the
+    /// query's input, `[B, d]`.
+    func predictionsAndSensitivities(_ paired: TaskBatch<Float>) -> (predictions: [Float], sensitivities: [Float])
+}
+
+extension TrainedModel: InContextPredictor {
+    public func predictionsAndSensitivities(_ paired: TaskBatch<Float>) -> (predictions: [Float], sensitivities: [Float]) {
+        predictionsAndSensitivities(paired, sliceSize: 4_096)
+    }
+
+    public func predictions(_ paired: TaskBatch<Float>) -> [Float] { predictions(paired, sliceSize: 4_096) }
+
+    /// The forward pass in slices of at most `sliceSize` tasks.
+    public func predictions(_ paired: TaskBatch<Float>, sliceSize: Int) -> [Float] {
+        let batch = inLayout(paired)
+        let workspace = stack.makeWorkspace(batchSize: min(sliceSize, batch.count), as: Float.self)
+        var out: [Float] = []
+        out.reserveCapacity(batch.count * config.outputDim)
+        var start = 0
+        while start < batch.count {
+            let part = batch.slice(start..<min(start + sliceSize, batch.count))
+            out += stack.forward(parameters: parameters, tokens: part.tokens, count: part.count, workspace: workspace)
+            start += part.count
+        }
+        return out
+    }
+}
