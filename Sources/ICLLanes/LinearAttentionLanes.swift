@@ -406,39 +406,52 @@ public enum LinearAttentionLanes {
 
     /// `out += Σ_t a_t b_tᵀ` for `count` rows `a_t` (length `rows`) and `b_t` (length `cols`): a
     /// weight gradient's per-lane share over a group's tokens. Blocks of 2×4 entries keep eight
-    /// accumulators in registers and load six vectors for eight multiply-adds.
+    /// accumulators in registers and load six vectors for eight multiply-adds; the edges go in
+    /// blocks of 2×1 and 1×4, so that no entry is a lone chain of loads.
     @inlinable
     static func addTransposedProduct<V: SIMD>(_ a: UnsafePointer<V>, _ b: UnsafePointer<V>, count: Int, rows R: Int, cols Cn: Int,
                                               into out: UnsafeMutablePointer<V>) where V.Scalar == Float {
         var r = 0
-        while r < R {
-            let rr = min(2, R - r)
+        while r + 2 <= R {
+            let o0 = out + r * Cn, o1 = o0 + Cn
             var c = 0
-            while c < Cn {
-                let cc = min(4, Cn - c)
-                if rr == 2 && cc == 4 {
-                    var s00 = V(), s01 = V(), s02 = V(), s03 = V(), s10 = V(), s11 = V(), s12 = V(), s13 = V()
-                    for t in 0..<count {
-                        let at = a + t * R + r, bt = b + t * Cn + c
-                        let a0 = at[0], a1 = at[1], b0 = bt[0], b1 = bt[1], b2 = bt[2], b3 = bt[3]
-                        s00.addProduct(a0, b0); s01.addProduct(a0, b1); s02.addProduct(a0, b2); s03.addProduct(a0, b3)
-                        s10.addProduct(a1, b0); s11.addProduct(a1, b1); s12.addProduct(a1, b2); s13.addProduct(a1, b3)
-                    }
-                    let o0 = out + r * Cn + c, o1 = o0 + Cn
-                    o0[0] += s00; o0[1] += s01; o0[2] += s02; o0[3] += s03
-                    o1[0] += s10; o1[1] += s11; o1[2] += s12; o1[3] += s13
-                } else {
-                    for i in r..<(r + rr) {
-                        for j in c..<(c + cc) {
-                            var s = V()
-                            for t in 0..<count { s.addProduct(a[t * R + i], b[t * Cn + j]) }
-                            out[i * Cn + j] += s
-                        }
-                    }
+            while c + 4 <= Cn {
+                var s00 = V(), s01 = V(), s02 = V(), s03 = V(), s10 = V(), s11 = V(), s12 = V(), s13 = V()
+                for t in 0..<count {
+                    let at = a + t * R + r, bt = b + t * Cn + c
+                    let a0 = at[0], a1 = at[1], b0 = bt[0], b1 = bt[1], b2 = bt[2], b3 = bt[3]
+                    s00.addProduct(a0, b0); s01.addProduct(a0, b1); s02.addProduct(a0, b2); s03.addProduct(a0, b3)
+                    s10.addProduct(a1, b0); s11.addProduct(a1, b1); s12.addProduct(a1, b2); s13.addProduct(a1, b3)
                 }
-                c += cc
+                o0[c] += s00; o0[c + 1] += s01; o0[c + 2] += s02; o0[c + 3] += s03
+                o1[c] += s10; o1[c + 1] += s11; o1[c + 2] += s12; o1[c + 3] += s13
+                c += 4
             }
-            r += rr
+            while c < Cn {
+                var s0 = V(), s1 = V()
+                for t in 0..<count { let bt = b[t * Cn + c], at = a + t * R + r; s0.addProduct(at[0], bt); s1.addProduct(at[1], bt) }
+                o0[c] += s0; o1[c] += s1
+                c += 1
+            }
+            r += 2
+        }
+        guard r < R else { return }
+        let o = out + r * Cn
+        var c = 0
+        while c + 4 <= Cn {
+            var s0 = V(), s1 = V(), s2 = V(), s3 = V()
+            for t in 0..<count {
+                let x = a[t * R + r], bt = b + t * Cn + c
+                s0.addProduct(x, bt[0]); s1.addProduct(x, bt[1]); s2.addProduct(x, bt[2]); s3.addProduct(x, bt[3])
+            }
+            o[c] += s0; o[c + 1] += s1; o[c + 2] += s2; o[c + 3] += s3
+            c += 4
+        }
+        while c < Cn {
+            var s = V()
+            for t in 0..<count { s.addProduct(a[t * R + r], b[t * Cn + c]) }
+            o[c] += s
+            c += 1
         }
     }
 
