@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE := .build/release
 DEMO := out/demo
 
-.PHONY: deps venv build demo test lint test-slurm bench fuzz kill-test clean
+.PHONY: deps venv build demo test lint test-slurm bench bench-peer fuzz kill-test clean
 
 ## Debian packages: installed only when one is missing.
 deps:
@@ -56,6 +56,11 @@ test-slurm: build venv
 
 bench: build
 	$(RELEASE)/icl-bench
+
+## The same three LSA steps written in JAX + Optax (its own venv, .venv-peer/), alternating with
+## icl-bench: both medians and the ratio. Not part of `make test`.
+bench-peer: build
+	bash scripts/bench-peer.sh
 
 ## Damaged and hostile checkpoints (a seeded corpus of 2,500) through the loader and the CLI:
 ## counts crashes, hangs, refusals and the distinct error messages (scripts/fuzz.sh).

@@ -32,8 +32,8 @@ extension BLAS {
         unsetenv("OPENBLAS_CORETYPE")   // exec failed: carry on with the slow kernel
     }
 
-    /// The first "flags" line of /proc/cpuinfo, or an empty set.
-    static func cpuFlags() -> Set<String> {
+    /// The first "flags" line of /proc/cpuinfo, or an empty set (also on systems without it).
+    public static func cpuFlags() -> Set<String> {
         guard let file = fopen("/proc/cpuinfo", "r") else { return [] }
         defer { fclose(file) }
         var line: UnsafeMutablePointer<CChar>? = nil, capacity = 0

@@ -1,3 +1,4 @@
+import ICLLanes
 import ICLMath
 
 /// The full linear-attention layer for a whole chunk of tasks: the fast path of
@@ -6,7 +7,8 @@ import ICLMath
 /// sit side by side — `U = E [K_1; …; K_H]ᵀ` is `[rows, H·D]` — so every product with the shared
 /// weights, and every reduction into their gradients, is one product over all the chunk's tokens
 /// and all heads (wider shapes run several times faster than H narrow ones); per task, `C = E_cᵀ E_c`
-/// multiplies all heads' rows at once (`U_i` read as `(T·H) × D`).
+/// multiplies all heads' rows at once (`U_i` read as `(T·H) × D`). In Float these hand over to the
+/// lane kernels (`LaneWidth`), SIMD across tasks, unless `ICL_LANES=0`.
 extension LinearSelfAttention {
     /// Per task: C (D·D).
     public static func chunkCacheSize(tokenDim D: Int) -> Int { D * D }
@@ -32,6 +34,11 @@ extension LinearSelfAttention {
         M: UnsafePointer<T>, K: UnsafePointer<T>, cache: UnsafeMutablePointer<T>,
         scratch: UnsafeMutablePointer<T>, delta: UnsafeMutablePointer<T>
     ) {
+        if let lanes = LaneWidth.kernels(for: T.self, tokenDim: D) {
+            let layer = LaneLayer(tasks: n, tokenCount: tokenCount, tokenDim: D, heads: heads, M: floats(M), K: floats(K),
+                                  scratch: floats(scratch))
+            return lanes.forward(layer, floats(e), floats(delta))   // (the lane backward needs no cache)
+        }
         let task = tokenCount * D, rows = n * tokenCount, DD = D * D, N = tokenCount - 1, HD = heads * D
         let U = scratch, W = U + rows * HD, stacked = W + rows * HD
         for i in 0..<n { gemm(D, D, N, e + i * task, transposeA: true, e + i * task, into: cache + i * DD) }   // C_i
@@ -54,6 +61,11 @@ extension LinearSelfAttention {
         M: UnsafePointer<T>, K: UnsafePointer<T>, cache: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
         dE: UnsafeMutablePointer<T>?, dM: UnsafeMutablePointer<T>, dK: UnsafeMutablePointer<T>
     ) {
+        if let lanes = LaneWidth.kernels(for: T.self, tokenDim: D) {
+            let layer = LaneLayer(tasks: n, tokenCount: tokenCount, tokenDim: D, heads: heads, M: floats(M), K: floats(K),
+                                  scratch: floats(scratch))
+            return lanes.backward(layer, floats(G), floats(e), dE.map { floats($0) }, floats(dM), floats(dK))
+        }
         let task = tokenCount * D, rows = n * tokenCount, DD = D * D, N = tokenCount - 1, HD = heads * D
         let taskRows = tokenCount * heads, taskSize = tokenCount * HD
         let U = scratch, W = U + rows * HD, X = W + rows * HD, Y = X + rows * HD, dC = Y + rows * HD

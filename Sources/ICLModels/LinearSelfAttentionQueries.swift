@@ -1,10 +1,12 @@
+import ICLLanes
 import ICLMath
 
 /// The query-only last layer for a whole chunk of tasks at once: the fast path of
 /// `LinearSelfAttention.forwardQuery` / `backwardQuery`, which stay as the readable per-task
 /// reference (a test holds the two equal). The products with the shared `M_h`, `K_h` — and the
 /// reductions into `dM_h`, `dK_h` — become matrix products over the chunk's n queries (OpenBLAS in
-/// Float); only `C v = Σ_i e_i (e_iᵀ v)` and the context tokens' gradients stay per task.
+/// Float); only `C v = Σ_i e_i (e_iᵀ v)` and the context tokens' gradients stay per task. In Float
+/// these hand over to the lane kernels (`LaneWidth`), SIMD across tasks, unless `ICL_LANES=0`.
 extension LinearSelfAttention {
     /// Scratch for `n` tasks: eight `[n, D]` buffers.
     public static func queriesScratchSize(tasks n: Int, tokenDim D: Int) -> Int { 8 * n * D }
@@ -16,6 +18,11 @@ extension LinearSelfAttention {
         tokens e: UnsafePointer<T>, tasks n: Int, tokenCount: Int, tokenDim D: Int, heads: Int,
         M: UnsafePointer<T>, K: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>, delta: UnsafeMutablePointer<T>
     ) {
+        if let lanes = LaneWidth.kernels(for: T.self, tokenDim: D) {
+            let layer = LaneLayer(tasks: n, tokenCount: tokenCount, tokenDim: D, heads: heads, M: floats(M), K: floats(K),
+                                  scratch: floats(scratch))
+            return lanes.forwardQueries(layer, floats(e), floats(delta))
+        }
         let task = tokenCount * D, q = (tokenCount - 1) * D, N = tokenCount - 1
         let EQ = scratch, V = EQ + n * D, CV = V + n * D, OUT = CV + n * D
         for i in 0..<n { (EQ + i * D).update(from: e + i * task + q, count: D) }
@@ -38,6 +45,11 @@ extension LinearSelfAttention {
         M: UnsafePointer<T>, K: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
         dE: UnsafeMutablePointer<T>?, dM: UnsafeMutablePointer<T>, dK: UnsafeMutablePointer<T>
     ) {
+        if let lanes = LaneWidth.kernels(for: T.self, tokenDim: D) {
+            let layer = LaneLayer(tasks: n, tokenCount: tokenCount, tokenDim: D, heads: heads, M: floats(M), K: floats(K),
+                                  scratch: floats(scratch))
+            return lanes.backwardQueries(layer, floats(G), floats(e), dE.map { floats($0) }, floats(dM), floats(dK))
+        }
         let task = tokenCount * D, q = (tokenCount - 1) * D, N = tokenCount - 1, DD = D * D
         let EQ = scratch, GQ = EQ + n * D, V = GQ + n * D, U = V + n * D, CV = U + n * D, CU = CV + n * D, DQ = CU + n * D
         for i in 0..<n {

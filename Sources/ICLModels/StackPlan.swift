@@ -109,6 +109,7 @@ struct StackPlan: Sendable {
         let D = c.modelDim, T = c.tokenCount
         var kernel = max(LinearSelfAttention.chunkScratchSize(tasks: tasks, tokenCount: T, tokenDim: D, heads: c.heads),
                          LinearSelfAttention.queriesScratchSize(tasks: tasks, tokenDim: D))
+        kernel = max(kernel, LinearSelfAttention.laneScratchSize(tokenCount: T, tokenDim: D, heads: c.heads))
         kernel = max(kernel, SoftmaxAttention.chunkScratchSize(tasks: tasks, tokenCount: T, keyDim: c.keyDim))
         if c.mlpHidden > 0 { kernel = max(kernel, MultiLayerPerceptron.scratchSize(rows: tasks * T, hidden: c.mlpHidden)) }
         return (kernel, kernel + 3 * tasks * T * D)

@@ -22,7 +22,9 @@ struct ICLBench: ParsableCommand {
         discussion: "Build with `swift build -c release`; timings from a debug build mean nothing. Look at /proc/loadavg "
             + "first: the machine is shared, and its speed drifts, so compare two builds by running them in turn. "
             + "After the models: `compare` on 10,000 tasks, and OpenBLAS alone on the product shapes the steps are made "
-            + "of (what bounds a step built from them). The first line names the OpenBLAS kernel.",
+            + "of (what bounds a step built from them), and the linear-attention lane kernels alone on one chunk. "
+            + "ICL_LANES=8 or ICL_LANES=0 (the per-task OpenBLAS path) compares paths in one build. "
+            + "The first line names the OpenBLAS kernel.",
         version: SoftwareVersion.release)
 
     @Option(help: "Timed steps per model after warm-up.")
@@ -69,6 +71,8 @@ struct ICLBench: ParsableCommand {
         }
         let analysis = skipReference ? (milliseconds: Double.nan, gflops: Double.nan) : Measure.compare(tasks: 10_000)
         let shapes = skipReference ? [] : Measure.stepShapes.map { ($0, Measure.rate($0)) }
+        let laneWidths = LaneWidth.supported == 16 ? [8, 16] : [8]
+        let lanes = skipReference ? [] : laneWidths.map { ($0, Measure.laneRates(lanes: $0)) }
         if json {
             var object: [String: Any] = ["gemm_gflops_1thread": Measure.json(gemm.one), "gemm_gflops_2threads": Measure.json(gemm.two),
                                          "batch_size": batchSize, "steps": steps, "blas_kernel": BLAS.kernelName]
@@ -78,6 +82,10 @@ struct ICLBench: ParsableCommand {
             object["openblas_step_shapes"] = shapes.map { shape, rate in
                 ["name": shape.name, "m": shape.m, "n": shape.n, "k": shape.k, "gflops_1thread": rate] as [String: Any]
             }
+            object["lane_kernels"] = lanes.flatMap { width, rates in
+                rates.map { name, rate in ["lanes": width, "kernel": name, "gflops_1thread_cpu_time": rate] as [String: Any] }
+            }
+            object["lanes_used"] = LaneWidth.current
             let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             return
@@ -86,12 +94,13 @@ struct ICLBench: ParsableCommand {
         func figure(_ format: String, _ value: Double) -> String { value.isNaN ? "-" : String(format: format, value) }
         print("OpenBLAS SGEMM 1024³ (\(BLAS.kernelName) kernel): \(figure("%.1f", gemm.one)) GFLOP/s on 1 thread, "
               + "\(figure("%.1f", gemm.two)) on 2 (the reference below)")
+        print("linear attention: \(LaneWidth.current == 0 ? "per-task OpenBLAS (ICL_LANES=0)" : "\(LaneWidth.current) tasks a SIMD vector")")
         print("batch \(batchSize), median over \(steps) steps after \(warmup) warm-up; load \(Measure.loadAverage())")
-        let header = ["model", "ms/step", "sample", "fwd+bwd", "adam", "MFLOP/step", "GFLOP/s", "% of GEMM"]
+        let header = ["model", "ms/step", "sample", "fwd+bwd", "adam", "CPU ms/step", "MFLOP/step", "GFLOP/s", "% of GEMM"]
         print(header.map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
         for r in results {
             let row = [r.name, String(format: "%.3f", r.median), String(format: "%.3f", r.sample), String(format: "%.3f", r.model),
-                       String(format: "%.3f", r.adam), String(format: "%.2f", r.flops / 1e6), String(format: "%.1f", r.gflops),
+                       String(format: "%.3f", r.adam), String(format: "%.3f", r.cpu), String(format: "%.2f", r.flops / 1e6), String(format: "%.1f", r.gflops),
                        figure("%.1f%%", 100 * r.gflops / gemm.two)]
             print(row.map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
         }
@@ -101,6 +110,13 @@ struct ICLBench: ParsableCommand {
             print("OpenBLAS on the shapes the steps are made of (1 thread, operands in cache; two cores at most double it):")
             for (shape, rate) in shapes {
                 print("  " + shape.name.padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: "%7.1f GFLOP/s", rate))
+            }
+        }
+        if !lanes.isEmpty {
+            print("Linear-attention lane kernels on one chunk (128 tasks, T = D = 11; 1 thread, its CPU time, so load matters less):")
+            for (width, rates) in lanes {
+                let row = rates.map { name, rate in String(format: "%@ %.1f", name, rate) }.joined(separator: ", ")
+                print("  \(width) lanes: " + row + " GFLOP/s")
             }
         }
     }

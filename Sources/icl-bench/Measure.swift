@@ -16,12 +16,16 @@ enum Measure {
     struct StepResult {
         var name: String
         var median: Double, sample: Double, model: Double, adam: Double
+        /// CPU time of the whole process (all threads) per timed step: on a loaded machine, where the
+        /// wall clock also counts other processes' turns, this divided by the cores used bounds the
+        /// quiet-machine step time from below (a waiting thread spins, so it is counted too).
+        var cpu: Double
         var flops: Double
         var gflops: Double { flops / (model * 1e6) }
 
         func dictionary(gemm: Double) -> [String: Any] {
             ["name": name, "ms_per_step": median, "sample_ms": sample, "forward_backward_ms": model, "adam_ms": adam,
-             "flops_per_step": flops, "gflops": gflops, "fraction_of_gemm": Measure.json(gflops / gemm)]
+             "cpu_ms_per_step": cpu, "flops_per_step": flops, "gflops": gflops, "fraction_of_gemm": Measure.json(gflops / gemm)]
         }
     }
 
@@ -46,7 +50,9 @@ enum Measure {
         var dPredictions = [Float](repeating: 0, count: B * r.task.outputDim)
         var total: [Double] = [], sample: [Double] = [], model: [Double] = [], update: [Double] = []
         var batch = r.taskSource.sample(count: B, seed: 0, stream: RandomStream.training, as: Float.self)
+        var cpuStart = 0.0
         for step in 0..<(warmup + steps) {
+            if step == warmup { cpuStart = processTime() }
             let t0 = now()
             r.taskSource.sample(into: &batch, seed: 0, stream: RandomStream.training + UInt64(step))
             let t1 = now()
@@ -61,9 +67,10 @@ enum Measure {
                 total.append(t3 - t0); sample.append(t1 - t0); model.append(t2 - t1); update.append(t3 - t2)
             }
         }
+        let cpu = (processTime() - cpuStart) / Double(steps)
         let f = stack.flops(count: B)
         return StepResult(name: name, median: median(total), sample: median(sample), model: median(model),
-                          adam: median(update), flops: f.forward + f.backward)
+                          adam: median(update), cpu: cpu, flops: f.forward + f.backward)
     }
 
     /// SGEMM n³ through OpenBLAS on one and on two threads: what this CPU can do on dense products.

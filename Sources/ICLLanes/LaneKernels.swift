@@ -1,0 +1,53 @@
+/// One call of a lane kernel: the chunk's shape and the operands every task shares.
+public struct LaneLayer {
+    public var tasks: Int, tokenCount: Int, tokenDim: Int, heads: Int
+    /// `[H, D, D]`: `M_h = P_h W_V,h` and `K_h = W_K,hᵀ W_Q,h`.
+    public var M: UnsafePointer<Float>, K: UnsafePointer<Float>
+    /// At least `LinearAttentionLanes.scratchSize(lanes:…)` Floats.
+    public var scratch: UnsafeMutablePointer<Float>
+
+    public init(tasks: Int, tokenCount: Int, tokenDim: Int, heads: Int, M: UnsafePointer<Float>, K: UnsafePointer<Float>,
+                scratch: UnsafeMutablePointer<Float>) {
+        (self.tasks, self.tokenCount, self.tokenDim, self.heads) = (tasks, tokenCount, tokenDim, heads)
+        (self.M, self.K, self.scratch) = (M, K, scratch)
+    }
+}
+
+/// The four `LinearAttentionLanes` kernels specialised for one lane width. The initialiser is
+/// inlined where it is called, so the kernels are compiled for the caller's module and CPU:
+/// `LaneKernels.eight` here (AVX2), `ICLLanesAVX512.sixteen` there.
+public struct LaneKernels: @unchecked Sendable {
+    public let lanes: Int
+    public let forward: (LaneLayer, _ tokens: UnsafePointer<Float>, _ delta: UnsafeMutablePointer<Float>) -> Void
+    public let backward: (LaneLayer, _ dOut: UnsafePointer<Float>, _ tokens: UnsafePointer<Float>,
+                          _ dE: UnsafeMutablePointer<Float>?, _ dM: UnsafeMutablePointer<Float>, _ dK: UnsafeMutablePointer<Float>) -> Void
+    public let forwardQueries: (LaneLayer, _ tokens: UnsafePointer<Float>, _ delta: UnsafeMutablePointer<Float>) -> Void
+    public let backwardQueries: (LaneLayer, _ dOut: UnsafePointer<Float>, _ tokens: UnsafePointer<Float>,
+                                 _ dE: UnsafeMutablePointer<Float>?, _ dM: UnsafeMutablePointer<Float>,
+                                 _ dK: UnsafeMutablePointer<Float>) -> Void
+
+    @inlinable
+    public init<V: SIMD>(_: V.Type) where V.Scalar == Float {
+        typealias L = LinearAttentionLanes
+        lanes = V.scalarCount
+        forward = { l, e, delta in
+            L.forward(V.self, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim, heads: l.heads,
+                      M: l.M, K: l.K, scratch: l.scratch, delta: delta)
+        }
+        backward = { l, G, e, dE, dM, dK in
+            L.backward(V.self, dOut: G, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim, heads: l.heads,
+                       M: l.M, K: l.K, scratch: l.scratch, dE: dE, dM: dM, dK: dK)
+        }
+        forwardQueries = { l, e, delta in
+            L.forwardQueries(V.self, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim, heads: l.heads,
+                             M: l.M, K: l.K, scratch: l.scratch, delta: delta)
+        }
+        backwardQueries = { l, G, e, dE, dM, dK in
+            L.backwardQueries(V.self, dOut: G, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim,
+                              heads: l.heads, M: l.M, K: l.K, scratch: l.scratch, dE: dE, dM: dM, dK: dK)
+        }
+    }
+
+    /// Eight lanes: one AVX2 register (this module is compiled for Haswell).
+    public static let eight = LaneKernels(SIMD8<Float>.self)
+}

@@ -1,0 +1,53 @@
+import ICLLanes
+import ICLLanesAVX512
+import ICLMath
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The linear-attention chunk kernels in Float run with SIMD lanes across tasks
+/// (`ICLLanes.LinearAttentionLanes`): 16 tasks a vector where the CPU has AVX-512, 8 otherwise.
+/// Double always takes the reference path, which the lane kernels are tested against.
+public enum LaneWidth {
+    /// Lanes the CPU supports: 16 with AVX-512 (F, CD, BW, DQ, VL: what `-target-cpu skylake-avx512`
+    /// may emit), else 8 (AVX2, which the whole package is compiled for).
+    public static let supported: Int =
+        BLAS.cpuFlags().isSuperset(of: ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]) ? 16 : 8
+
+    /// Lanes used: `supported`, or fewer when the environment variable `ICL_LANES` says so (8, or
+    /// 0 for the per-task OpenBLAS path) — for comparing paths in one build. Never more than supported.
+    public static let current: Int = {
+        guard let text = getenv("ICL_LANES"), let requested = Int(String(cString: text)) else { return supported }
+        return requested <= 0 ? 0 : min(requested >= 16 ? 16 : 8, supported)
+    }()
+
+    /// The kernels for `lanes` (8 or 16; 16 only when `supported` is 16).
+    public static func kernels(_ lanes: Int) -> LaneKernels {
+        precondition(lanes == 8 || (lanes == 16 && supported == 16), "LaneWidth: \(lanes) lanes not available on this CPU")
+        return lanes == 16 ? sixteen : .eight
+    }
+
+    /// The kernels the chunk paths use for Float tokens of width D, or nil for the reference path.
+    /// Tokens wider than 16 (the sine model's 40) keep OpenBLAS: their per-task matrices no longer
+    /// fit the vector registers and first-level cache the lane kernels are written for.
+    @usableFromInline
+    static func kernels<T>(for _: T.Type, tokenDim D: Int) -> LaneKernels? {
+        guard T.self == Float.self, current > 0, D <= 16 else { return nil }
+        return kernels(current)
+    }
+}
+
+extension LinearSelfAttention {
+    /// Scratch the lane kernels need for a chunk (the widest lanes, whatever the CPU).
+    public static func laneScratchSize(tokenCount T: Int, tokenDim D: Int, heads H: Int) -> Int {
+        LinearAttentionLanes.scratchSize(lanes: 16, tokenCount: T, tokenDim: D, heads: H)
+    }
+}
+
+/// A generic pointer seen as Float (for callers that checked `T == Float`).
+@inlinable
+func floats<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> { UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
+@inlinable
+func floats<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
+}
