@@ -112,6 +112,7 @@ public struct Trainer {
     }
 
     public func run(progress: (TrainingProgress) -> Void = { _ in }) -> TrainingResult {
+        if recipe.training.optimizer == .continuation { return GDPlusPlusFit(trainer: self).run(progress: progress) }
         let t = recipe.training
         let started = Date()
         var parameters = initialParameters()
