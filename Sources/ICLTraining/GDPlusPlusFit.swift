@@ -36,6 +36,11 @@ public struct SpectralLoss: Sendable {
         public var eta: [Int]
         public var gamma: [Int?]
         public var count: Int { eta.count }
+        public init(eta: [Int], gamma: [Int?]) {
+            precondition(eta.count == gamma.count, "one γ entry per step")
+            self.eta = eta
+            self.gamma = gamma
+        }
     }
 
     /// The loss at `eta`, `gamma` (one per applied step; the variables are their logarithms, so the
@@ -47,44 +52,45 @@ public struct SpectralLoss: Sendable {
         var losses = [Double](repeating: 0, count: chunks)
         var gradients = [[Double]](repeating: [], count: chunks)
         let invN = 1 / Double(contextSize)
+        // Per applied step: η_k/N and γ_k (0 where the step has no γ: u is then unchanged).
+        let etaOverN = steps.eta.map { values[$0] * invN }, gammas = steps.gamma.map { $0.map { values[$0] } ?? 0 }
         eigenvalues.withUnsafeBufferPointer { lambdas in
             losses.withUnsafeMutableBufferPointer { lossBuffer in
                 gradients.withUnsafeMutableBufferPointer { gradientBuffer in
                     let lossOut = SharedPointer(lossBuffer.baseAddress!), gradientOut = SharedPointer(gradientBuffer.baseAddress!)
                     parallelFor(chunks: chunks) { chunk in
                         var sum = 0.0
-                        var g = [Double](repeating: 0, count: values.count)
+                        var dEta = [Double](repeating: 0, count: K), dGamma = [Double](repeating: 0, count: K)
                         var u = [Double](repeating: 0, count: K + 1), R = [Double](repeating: 0, count: K + 1)
                         for i in chunkRange(chunk, of: chunks, count: n) {
                             u[0] = lambdas[i]; R[0] = 1
                             for k in 0..<K {
-                                R[k + 1] = R[k] * (1 - values[steps.eta[k]] * invN * u[k])
-                                if let j = steps.gamma[k] {
-                                    let b = 1 - values[j] * u[k]
-                                    u[k + 1] = u[k] * b * b
-                                } else {
-                                    u[k + 1] = u[k]
-                                }
+                                R[k + 1] = R[k] * (1 - etaOverN[k] * u[k])
+                                let b = 1 - gammas[k] * u[k]
+                                u[k + 1] = u[k] * b * b
                             }
                             sum += R[K] * R[K]
                             guard gradient else { continue }
                             // Backward through the recursion: dR (of R_{k+1}) and du (of u_{k+1}).
                             var dR = 2 * R[K], du = 0.0
                             for k in stride(from: K - 1, through: 0, by: -1) {
-                                if let j = steps.gamma[k] {
-                                    let gamma = values[j], b = 1 - gamma * u[k]
-                                    let db = du * 2 * u[k] * b
-                                    du = du * b * b - db * gamma
-                                    g[j] -= db * u[k] * gamma          // ∂/∂log γ = γ ∂/∂γ
-                                }
-                                let eta = values[steps.eta[k]], a = 1 - eta * invN * u[k]
+                                let b = 1 - gammas[k] * u[k]
+                                let db = du * 2 * u[k] * b
+                                du = du * b * b - db * gammas[k]
+                                dGamma[k] -= db * u[k]
                                 let da = dR * R[k]
-                                dR *= a
-                                du -= da * eta * invN
-                                g[steps.eta[k]] -= da * u[k] * invN * eta
+                                dR *= 1 - etaOverN[k] * u[k]
+                                du -= da * etaOverN[k]
+                                dEta[k] -= da * u[k] * invN
                             }
                         }
                         lossOut.base[chunk] = sum
+                        // ∂/∂log v = v ∂/∂v, summed over the steps that share a variable.
+                        var g = [Double](repeating: 0, count: values.count)
+                        for k in 0..<K {
+                            g[steps.eta[k]] += dEta[k] * values[steps.eta[k]]
+                            if let j = steps.gamma[k] { g[j] += dGamma[k] * values[j] }
+                        }
                         gradientOut.base[chunk] = g
                     }
                 }
@@ -181,8 +187,8 @@ public enum LBFGS {
 /// - variables are `log η`, `log γ` (positive, and steps of one size move small and large values
 ///   alike);
 /// - continuation: step k is added to the optimum of k − 1 steps; its η_k and the γ_{k−1} it makes
-///   matter (the last step's γ changes no prediction) start from a grid line search, 61 × 61 values
-///   over six decades around the previous step's, on the first tenth of the tasks;
+///   matter (the last step's γ changes no prediction) start from a grid line search, 31 × 31 values
+///   over six decades around the previous step's, on the first twentieth of the tasks;
 /// - the best `starts` grid points are each minimised by L-BFGS (at most `steps` iterations), and
 ///   the one with the lowest loss of the real model on the validation tasks is kept.
 /// A recurrent model shares one η and γ: one stage, the grid over both.
@@ -191,7 +197,7 @@ public struct GDPlusPlusFit {
     /// Grid points refined at each stage.
     public var starts = 3
     /// Grid: this many points per variable, over `decades` decades starting `below` decades under the reference.
-    public var gridPoints = 61
+    public var gridPoints = 31
     public var decades = 6.0
     public var below = 2.0
 
@@ -226,7 +232,7 @@ public struct GDPlusPlusFit {
     }
 
     /// Candidate starts of stage `active`: the previous optimum with the new variables on a log grid,
-    /// best first by the loss on the first tenth of the tasks.
+    /// best first by the loss on the first twentieth of the tasks.
     func gridStarts(previous: [Double], active: Int, loss: SpectralLoss) -> [[Double]] {
         let etaInit = log(trainer.recipe.model.etaInit), N2 = 2 * log(Double(config.contextSize))
         // (index in the new variables, log of the reference value) of each searched variable.
@@ -250,7 +256,7 @@ public struct GDPlusPlusFit {
         }
         let offsets = (0..<gridPoints).map { (Double($0) / Double(gridPoints - 1) * decades - below) * log(10.0) }
         var candidates: [(Double, [Double])] = []
-        let stageSteps = steps(active: active), probe = max(loss.taskCount / 10, 1)
+        let stageSteps = steps(active: active), probe = max(loss.taskCount / 20, 1)
         func visit(_ depth: Int, _ x: inout [Double]) {
             if depth == searched.count {
                 candidates.append((loss.evaluate(logValues: x, steps: stageSteps, limit: probe, gradient: false).loss, x))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ICLCheckpoint
+import ICLTraining
 
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Describe one checkpoint: model, origin, settings, final losses.")
@@ -25,7 +26,16 @@ struct Show: ParsableCommand {
         switch c.origin {
         case .trained(let record):
             let t = c.recipe.training
-            print("  trained      seed \(t.seed), \(t.steps) steps, batch \(t.batchSize), Adam lr \(c.recipe.learningRate) (β1 \(t.adamBeta1), β2 \(t.adamBeta2)), clip norm \(c.recipe.clipNorm), init scale \(c.recipe.initScale)")
+            if t.optimizer == .continuation {
+                print("  trained      seed \(t.seed), continuation fit on \(t.fixedTasks ?? GDPlusPlusFit.defaultTasks) fixed tasks, at most \(t.steps) L-BFGS iterations per start")
+            } else {
+                print("  trained      seed \(t.seed), \(t.steps) steps, batch \(t.batchSize), Adam lr \(c.recipe.learningRate) (β1 \(t.adamBeta1), β2 \(t.adamBeta2)), clip norm \(c.recipe.clipNorm), init scale \(c.recipe.initScale)")
+            }
+            if m.architecture.isGradientDescent {
+                let Lp = m.parameterLayers, values = c.parameters.map { String(format: "%.6g", $0) }
+                print("  learned      η = " + values[0..<Lp].joined(separator: ", ")
+                      + (m.architecture == .gdpp ? "; γ = " + values[Lp..<(2 * Lp)].joined(separator: ", ") : ""))
+            }
             let h = record.history
             if let last = h.step.indices.last {
                 print(String(format: "  final loss   train %.6f, validation %.6f at step %d (%.1f s)",
