@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE := .build/release
 DEMO := out/demo
 
-.PHONY: deps venv build demo test bench clean
+.PHONY: deps venv build demo test test-slurm bench fuzz kill-test clean
 
 ## Debian packages: installed only when one is missing.
 deps:
@@ -41,8 +41,23 @@ test: deps venv
 	swift build --build-tests
 	swift test --skip-build
 
+## `icl-zoo sweep` on a real single-node Slurm started in a scratch folder (installs slurm-wlm and munge
+## when missing; needs root or sudo): a 2 recipes x 2 seeds job array, then a task requeued mid-run.
+test-slurm: build venv
+	scripts/test-slurm.sh
+
 bench: build
 	$(RELEASE)/icl-bench
+
+## Damaged and hostile checkpoints (a seeded corpus of 2,500) through the loader and the CLI:
+## counts crashes, hangs, refusals and the distinct error messages (scripts/fuzz.sh).
+fuzz: build venv
+	scripts/fuzz.sh
+
+## kill -9 at random moments, during state saves and the final write, then --resume: the final
+## checkpoint must equal an uninterrupted run's (scripts/kill-test.sh).
+kill-test: build venv
+	scripts/kill-test.sh
 
 clean:
 	rm -rf .build out

@@ -3,11 +3,11 @@ import ICLHDF5
 import ICLModels
 import ICLTraining
 
-/// One model as one HDF5 file (format `icl-zoo/checkpoint`, version 1; every path is documented in
+/// One model as one HDF5 file (format `icl-zoo/checkpoint`, version 2; version 1 still read; every path is documented in
 /// docs/checkpoint-format.md). Trained models carry their training record, constructions theirs.
 public struct Checkpoint: Sendable {
     public static let format = "icl-zoo/checkpoint"
-    public static let formatVersion: Int64 = 1
+    public static let formatVersion: Int64 = 2
 
     public var config: ModelConfig
     /// Flat, in `AttentionStack(config).layout` order.
@@ -86,4 +86,18 @@ public struct CheckpointError: Error, CustomStringConvertible {
     public let path: String
     public let message: String
     public var description: String { path.isEmpty ? "\(file): \(message)" : "\(file): \(path): \(message)" }
+}
+
+extension Checkpoint {
+    /// The attributes stored on `group` in the file at `path`, each as text, sorted by name: what the
+    /// file holds (for `icl-zoo show`), read without interpretation.
+    public static func storedAttributes(of group: String, in path: String) throws -> [(name: String, value: String)] {
+        let file = try HDF5File.open(path)
+        defer { file.close() }
+        return try file.attributeNames(at: group).map { name in
+            if let value = try? file.intAttribute(name, at: group) { return (name, "\(value)") }
+            if let value = try? file.doubleAttribute(name, at: group) { return (name, "\(value)") }
+            return (name, try file.stringAttribute(name, at: group))
+        }
+    }
 }

@@ -20,6 +20,13 @@ public final class HDF5File {
     let displayPath: String
     /// Negative once closed.
     var fileID: hid_t
+    /// When set, every non-empty array dataset written is stored as one chunk with HDF5's Fletcher32
+    /// checksum, which HDF5 itself (so h5py and h5dump too) verifies on every read: a flipped bit
+    /// becomes a read error instead of a wrong number.
+    public var checksums = false
+    /// The most values one read may declare (2^28); a dataset declaring more is an error before
+    /// anything is allocated, so a damaged shape cannot exhaust memory.
+    public static let maximumValues = 1 << 28
 
     private init(path: String, displayPath: String, fileID: hid_t) {
         self.path = path
@@ -54,8 +61,11 @@ public final class HDF5File {
             let reason = errno == ENOENT ? "no such file" : String(cString: strerror(errno))
             throw HDF5Error(file: path, path: "", message: reason)
         }
-        if status.st_mode & S_IFMT == S_IFDIR {
-            throw HDF5Error(file: path, path: "", message: "is a directory, not an HDF5 file")
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw HDF5Error(file: path, path: "", message: "is a directory, not an HDF5 file")
+        // Opening a FIFO blocks until a writer comes, a device may never end: only regular files.
+        default: throw HDF5Error(file: path, path: "", message: "is not a regular file (a FIFO, socket or device), not an HDF5 file")
         }
         let signature = H5Fis_hdf5(path)
         if signature < 0 { throw hdf5Failure(file: path, path: "", "cannot read file") }
@@ -318,7 +328,16 @@ public final class HDF5File {
         defer { H5Sclose(space) }
         let linkCreation = try intermediateGroupCreation(path)
         defer { H5Pclose(linkCreation) }
-        let dataset = H5Dcreate2(file, path, fileType, space, linkCreation, chdf5_default(), chdf5_default())
+        let creation = H5Pcreate(chdf5_dataset_create())
+        guard creation >= 0 else { throw failure(path, "cannot make dataset creation properties") }
+        defer { H5Pclose(creation) }
+        // One chunk of the whole array (HDF5 filters work on chunks only; an empty one has no data to check).
+        if checksums, !shape.isEmpty, !values.isEmpty {
+            guard H5Pset_chunk(creation, Int32(shape.count), dimensions) >= 0, H5Pset_fletcher32(creation) >= 0 else {
+                throw failure(path, "cannot set up the checksum")
+            }
+        }
+        let dataset = H5Dcreate2(file, path, fileType, space, linkCreation, creation, chdf5_default())
         guard dataset >= 0 else { throw failure(path, "cannot create dataset") }
         defer { H5Dclose(dataset) }
         if values.isEmpty { return }
@@ -337,13 +356,43 @@ public final class HDF5File {
         defer { H5Oclose(dataset) }
         let type = try checkedType(H5Dget_type(dataset), path, accepting: classes, what: "dataset", expected: expected)
         H5Tclose(type)
-        var values = [Element](repeating: zero, count: try elementCount(H5Dget_space(dataset), path, what: "dataset"))
-        if values.isEmpty { return values }
+        let count = try elementCount(H5Dget_space(dataset), path, what: "dataset")
+        guard count <= HDF5File.maximumValues else {
+            throw error(path, "declares \(count) values, more than the \(HDF5File.maximumValues) a read may hold")
+        }
+        if count == 0 { return [] }
+        try requireStoredValues(dataset, path)
+        var values = [Element](repeating: zero, count: count)
         let status = values.withUnsafeMutableBytes { buffer in
             H5Dread(dataset, memoryType, H5S_ALL, H5S_ALL, chdf5_default(), buffer.baseAddress)
         }
         guard status >= 0 else { throw failure(path, "cannot read dataset") }
         return values
+    }
+
+    /// A dataset created but never (or only partly) written reads as fill values that no checksum
+    /// covers: refused. (HDF5 1.10 reports a filtered dataset as "partly allocated" even when whole,
+    /// so chunks are counted instead.)
+    private func requireStoredValues(_ dataset: hid_t, _ path: String) throws {
+        var allocation = H5D_SPACE_STATUS_ERROR
+        guard H5Dget_space_status(dataset, &allocation) >= 0 else { throw failure(path, "cannot read the dataset's storage status") }
+        guard allocation != H5D_SPACE_STATUS_NOT_ALLOCATED else { throw error(path, "holds no stored values (created but never written)") }
+        let creation = H5Dget_create_plist(dataset)
+        guard creation >= 0 else { throw failure(path, "cannot read the dataset's storage properties") }
+        defer { H5Pclose(creation) }
+        guard H5Pget_layout(creation) == H5D_CHUNKED else { return }
+        let shape = try extent(H5Dget_space(dataset), path, what: "dataset")
+        var chunk = [hsize_t](repeating: 0, count: shape.count)
+        guard H5Pget_chunk(creation, Int32(shape.count), &chunk) == Int32(shape.count), chunk.allSatisfy({ $0 > 0 }) else {
+            throw failure(path, "cannot read the dataset's chunk shape")
+        }
+        let expected = zip(shape, chunk).reduce(1.0) { $0 * (Double($1.0) / Double($1.1)).rounded(.up) }
+        let space = H5Dget_space(dataset)
+        guard space >= 0 else { throw failure(path, "cannot read the dataset's dataspace") }
+        defer { H5Sclose(space) }
+        var stored: hsize_t = 0
+        guard H5Dget_num_chunks(dataset, space, &stored) >= 0 else { throw failure(path, "cannot count the dataset's chunks") }
+        guard Double(stored) == expected else { throw error(path, "holds \(stored) of its \(Int(expected)) chunks of values (partly written)") }
     }
 
     /// Takes ownership of `type` (a dataset's or attribute's); returns it if its class is one of
@@ -379,6 +428,9 @@ public final class HDF5File {
     func readStrings(
         count: Int, fileType: hid_t, _ path: String, what: String, read: (hid_t, UnsafeMutableRawPointer) -> herr_t
     ) throws -> [String] {
+        guard count <= HDF5File.maximumValues else {
+            throw error(path, "\(what) declares \(count) strings, more than the \(HDF5File.maximumValues) a read may hold")
+        }
         let variable = H5Tis_variable_str(fileType)
         guard variable >= 0 else { throw failure(path, "cannot read the \(what)'s string type") }
         if variable > 0 {
@@ -391,6 +443,9 @@ public final class HDF5File {
             return pointers.map { $0.map { String(cString: $0) } ?? "" }
         }
         let size = H5Tget_size(fileType)
+        guard size <= 1 << 24, count <= (1 << 24) / max(size, 1) else {
+            throw error(path, "\(what) declares \(count) strings of \(size) bytes, more than 16 MiB")
+        }
         let memoryType = H5Tcopy(fileType)
         guard size > 0, memoryType >= 0 else { throw failure(path, "cannot read the \(what)'s string type") }
         defer { H5Tclose(memoryType) }

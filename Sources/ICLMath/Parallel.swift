@@ -20,7 +20,18 @@ public func parallelFor(chunks: Int, _ body: (Int) -> Void) {
 /// through `concurrentPerform`, 90 µs here, 89 µs ideal). A caller that finds the pool busy (another
 /// model training at the same time, a nested region) goes through Dispatch instead.
 public final class ChunkPool: @unchecked Sendable {
-    public static let shared = ChunkPool(workers: max(ProcessInfo.processInfo.activeProcessorCount - 1, 0))
+    public static let shared = ChunkPool(workers: max(ChunkPool.availableCores - 1, 0))
+
+    /// The cores this process may use: its CPU affinity (a Slurm task's allocation, `taskset`), which
+    /// `activeProcessorCount` ignores on Linux; spinning workers beyond it would fight for its cores.
+    /// Read from `Cpus_allowed` in /proc/self/status (Swift does not import `sched_getaffinity`).
+    static var availableCores: Int {
+        let count = ProcessInfo.processInfo.activeProcessorCount
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) else { return count }
+        let allowed = line.dropFirst("Cpus_allowed:".count).compactMap { $0.hexDigitValue?.nonzeroBitCount }.reduce(0, +)
+        return allowed > 0 ? min(allowed, count) : count
+    }
 
     private let generation = Atomic<Int>(0)
     private let nextChunk = Atomic<Int>(0)

@@ -9,9 +9,11 @@ public struct Adam: Sendable {
     public let epsilon: Double
     /// Gradients with global norm above this are scaled down to it; nil: no clipping.
     public let clipNorm: Double?
+    /// Updates taken so far (the bias corrections' exponent).
     public private(set) var step = 0
-    private var m: [Float]
-    private var v: [Float]
+    /// First and second moment estimates, one per parameter; with `step`, all a resumed run needs.
+    public private(set) var m: [Float]
+    public private(set) var v: [Float]
 
     public init(count: Int, learningRate: Double, beta1: Double = 0.9, beta2: Double = 0.98,
                 epsilon: Double = 1e-8, clipNorm: Double? = nil) {
@@ -24,6 +26,15 @@ public struct Adam: Sendable {
         v = [Float](repeating: 0, count: count)
     }
 
+    /// Continues from saved moments after `step` updates, so the next update is the one an
+    /// uninterrupted run would take.
+    public mutating func restore(step: Int, m: [Float], v: [Float]) {
+        precondition(m.count == self.m.count && v.count == self.v.count && step >= 0, "Adam: wrong saved state")
+        self.step = step
+        self.m = m
+        self.v = v
+    }
+
     /// Global L2 norm, accumulated in Double.
     public static func globalNorm(_ g: [Float]) -> Double {
         var sum = 0.0
@@ -31,11 +42,14 @@ public struct Adam: Sendable {
         return sum.squareRoot()
     }
 
-    /// One update of `parameters` from `gradients`; returns the gradient norm before clipping.
+    /// One update of `parameters` from `gradients`; returns the gradient norm before clipping. A
+    /// non-finite norm changes nothing (parameters, moments and step stay as they were), so a
+    /// caller that stops on it still holds the last good state.
     @discardableResult
     public mutating func update(_ parameters: inout [Float], gradients: [Float]) -> Double {
         precondition(parameters.count == m.count && gradients.count == m.count, "Adam: wrong parameter count")
         let norm = Adam.globalNorm(gradients)
+        guard norm.isFinite else { return norm }
         let clip = clipNorm.map { norm > $0 ? $0 / norm : 1 } ?? 1
         step += 1
         let b1 = Float(beta1), b2 = Float(beta2)

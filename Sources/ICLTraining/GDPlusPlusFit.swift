@@ -285,22 +285,22 @@ public struct GDPlusPlusFit {
                                 tasks: tasks)
         let validation = trainer.validationSet()
         var history = TrainingHistory()
-        var iterations = 0
-        func record(_ parameters: [Float], trainLoss: Double) {
+        // One record per stage, at step = the number of steps fitted so far (0: predicting 0).
+        func record(_ parameters: [Float], stage: Int, trainLoss: Double) {
             let v = Trainer.loss(trainer.stack, parameters: parameters, on: validation)
-            history.step.append(Int64(iterations))
+            history.step.append(Int64(stage))
             history.trainLoss.append(trainLoss)
             history.validationLoss.append(v)
-            progress(TrainingProgress(step: iterations, steps: t.steps * starts * stages, trainLoss: trainLoss, validationLoss: v,
+            progress(TrainingProgress(step: stage, steps: config.layers, trainLoss: trainLoss, validationLoss: v,
                                       elapsed: Date().timeIntervalSince(started)))
         }
         let stages = config.recurrent ? 1 : config.layers
         var parameters = [Float](repeating: 0, count: trainer.initialParameters().count)
-        record(parameters, trainLoss: loss.evaluate(logValues: [], steps: .init(eta: [], gamma: []), gradient: false).loss)
+        record(parameters, stage: 0, trainLoss: loss.evaluate(logValues: [], steps: .init(eta: [], gamma: []), gradient: false).loss)
         var best: [Double] = []
         for active in 1...stages {
             let stageSteps = steps(active: active)
-            var kept: (validation: Double, x: [Double], value: Double, iterations: Int)?
+            var kept: (validation: Double, x: [Double], value: Double)?
             for start in gridStarts(previous: best, active: active, loss: loss) {
                 let result = LBFGS.minimize({ x in
                     let r = loss.evaluate(logValues: x, steps: stageSteps, gradient: true)
@@ -308,12 +308,11 @@ public struct GDPlusPlusFit {
                 }, from: start, iterations: t.steps)
                 var v = Trainer.loss(trainer.stack, parameters: self.parameters(logValues: result.x, active: active), on: validation)
                 if !v.isFinite { v = .infinity }
-                if kept == nil || v < kept!.validation { kept = (v, result.x, result.value, result.iterations) }
+                if kept == nil || v < kept!.validation { kept = (v, result.x, result.value) }
             }
             best = kept!.x
-            iterations += kept!.iterations
             parameters = self.parameters(logValues: best, active: active)
-            record(parameters, trainLoss: kept!.value)
+            record(parameters, stage: config.recurrent ? config.layers : active, trainLoss: kept!.value)
         }
         return TrainingResult(recipe: recipe, parameters: parameters, history: history,
                               seconds: Date().timeIntervalSince(started))

@@ -140,7 +140,9 @@ public struct Recipe: Codable, Equatable, Sendable {
 
     /// Every problem with the recipe, each naming its field; empty when it can be trained.
     public func problems() -> [String] {
-        var out = modelConfig.problems()
+        let sizes = sizeProblems()
+        if !sizes.isEmpty { return nameProblems() + sizes }
+        var out = nameProblems() + modelConfig.problems()
         switch task.family {
         case "linear-regression": break
         case "sine":
@@ -153,6 +155,9 @@ public struct Recipe: Codable, Equatable, Sendable {
         if training.optimizer == .continuation && !(model.architecture.isGradientDescent && model.tokenLayout == .paired
                                                     && training.snapshotEvery == nil) {
             out.append("training.optimizer 'continuation' needs architecture 'gd' or 'gdpp', paired tokens and no snapshot_every")
+        }
+        if training.optimizer == .continuation && training.steps < model.layers {
+            out.append("training.steps must be at least model.layers (\(model.layers)) for 'continuation': the curve records one step per GD step fitted (got \(training.steps))")
         }
         if model.architecture.isGradientDescent, task.family != "linear-regression" {
             out.append("model.architecture '\(model.architecture.rawValue)' needs task.family 'linear-regression'")

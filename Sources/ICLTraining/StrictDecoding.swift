@@ -24,11 +24,11 @@ public struct RecipeError: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// A `DecodingError` as one line naming the field.
-func describe(_ error: DecodingError) -> String {
+/// A `DecodingError` as one line naming the field (`whole` when the error is about the whole file).
+public func describe(_ error: DecodingError, whole: String = "the recipe") -> String {
     func path(_ context: DecodingError.Context) -> String {
         let p = context.codingPath.map(\.stringValue).joined(separator: ".")
-        return p.isEmpty ? "the recipe" : "field '\(p)'"
+        return p.isEmpty ? whole : "field '\(p)'"
     }
     switch error {
     case .typeMismatch(let type, let context):

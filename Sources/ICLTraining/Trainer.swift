@@ -32,6 +32,74 @@ public struct Snapshot: Sendable, Equatable {
     }
 }
 
+/// Everything a run needs to continue exactly where it stopped (`Trainer.run(from:)`): what the
+/// training loop holds between two steps. The random streams need no position: step k's tasks are
+/// stream `training + k` of the seed, the validation and fixed training sets are drawn whole.
+public struct TrainingState: Sendable, Equatable {
+    /// Steps completed.
+    public var step: Int
+    public var parameters: [Float]
+    /// Adam's update count and moment estimates.
+    public var adamStep: Int
+    public var adamM: [Float]
+    public var adamV: [Float]
+    /// The curve so far.
+    public var history: TrainingHistory
+    /// Sum and count of the training losses since the last record (the next record's mean).
+    public var lossSinceRecord: Double
+    public var stepsSinceRecord: Int
+    public var snapshots: [Snapshot]
+    /// Wall-clock seconds of training so far, summed over every session of the run.
+    public var seconds: Double
+
+    public init(step: Int, parameters: [Float], adamStep: Int, adamM: [Float], adamV: [Float], history: TrainingHistory,
+                lossSinceRecord: Double, stepsSinceRecord: Int, snapshots: [Snapshot], seconds: Double) {
+        self.step = step
+        self.parameters = parameters
+        self.adamStep = adamStep
+        self.adamM = adamM
+        self.adamV = adamV
+        self.history = history
+        self.lossSinceRecord = lossSinceRecord
+        self.stepsSinceRecord = stepsSinceRecord
+        self.snapshots = snapshots
+        self.seconds = seconds
+    }
+}
+
+/// When a run saves its state: after this many steps or seconds since the last save, whichever
+/// comes first; nil: not by that measure.
+public struct SaveSchedule: Sendable, Equatable {
+    public var steps: Int?
+    public var seconds: Double?
+    public init(steps: Int?, seconds: Double?) {
+        self.steps = steps
+        self.seconds = seconds
+    }
+    public static let never = SaveSchedule(steps: nil, seconds: nil)
+    /// Every 1,000 steps or 60 s of training, whichever comes first.
+    public static let standard = SaveSchedule(steps: 1_000, seconds: 60)
+
+    public func isDue(steps done: Int, seconds passed: Double) -> Bool {
+        (steps.map { done >= $0 } ?? false) || (seconds.map { passed >= $0 } ?? false)
+    }
+}
+
+/// Training met a non-finite loss, gradient or parameter and stopped at once.
+public struct TrainingDiverged: Error, CustomStringConvertible {
+    public let step: Int
+    /// What was not finite, e.g. "the training loss is nan".
+    public let what: String
+    public let lastFiniteLoss: Double
+    public let lastFiniteStep: Int
+    /// The state after step `step − 1` when it is intact (the loss or gradient was caught before the
+    /// update); nil when the update itself produced the non-finite value.
+    public let lastGoodState: TrainingState?
+    public var description: String {
+        "diverged at step \(step): \(what) (last finite loss \(lastFiniteLoss) at step \(lastFiniteStep))"
+    }
+}
+
 /// A report from the running loop, for progress display.
 public struct TrainingProgress: Sendable {
     public let step: Int
@@ -111,13 +179,30 @@ public struct Trainer {
         return total / Double(batch.count)
     }
 
-    public func run(progress: (TrainingProgress) -> Void = { _ in }) -> TrainingResult {
-        if recipe.training.optimizer == .continuation { return GDPlusPlusFit(trainer: self).run(progress: progress) }
+    /// Trains from step 0, or from `start` (a saved state of this recipe and seed) to the same end
+    /// bit for bit: every step's tasks come from stream `training + step` of the seed, so the step
+    /// number is the only position in a random stream a run has. `save` is handed the complete state
+    /// whenever `schedule` says so (never after the last step: the caller writes the checkpoint).
+    /// Throws `TrainingDiverged` at the first non-finite loss, gradient or parameter, and whatever
+    /// `save` throws. A continuation fit (GD, GD++) runs whole: it saves no state and takes none.
+    public func run(from start: TrainingState? = nil, saving schedule: SaveSchedule = .never,
+                    save: (TrainingState) throws -> Void = { _ in },
+                    progress: (TrainingProgress) -> Void = { _ in }) throws -> TrainingResult {
+        if recipe.training.optimizer == .continuation {
+            precondition(start == nil, "Trainer: a continuation fit is not resumed")
+            return GDPlusPlusFit(trainer: self).run(progress: progress)
+        }
         let t = recipe.training
         let started = Date()
-        var parameters = initialParameters()
+        let earlierSeconds = start?.seconds ?? 0
+        func elapsed() -> Double { earlierSeconds + Date().timeIntervalSince(started) }
+        var parameters = start?.parameters ?? initialParameters()
         var adam = Adam(count: parameters.count, learningRate: recipe.learningRate, beta1: t.adamBeta1,
                         beta2: t.adamBeta2, epsilon: t.adamEpsilon, clipNorm: recipe.clipNorm)
+        if let start {
+            precondition(start.parameters.count == parameters.count && start.step <= t.steps, "Trainer: state of another model")
+            adam.restore(step: start.adamStep, m: start.adamM, v: start.adamV)
+        }
         let validation = validationSet()
         let validationWorkspace = stack.makeWorkspace(batchSize: min(4_096, validation.count), as: Float.self)
         // One batch, reused every step; a fixed training set is drawn once into it.
@@ -127,41 +212,66 @@ public struct Trainer {
         let workspace = stack.makeWorkspace(batchSize: batchSize, as: Float.self)
         var gradients = [Float](repeating: 0, count: parameters.count)
         var dPredictions = [Float](repeating: 0, count: batchSize * recipe.task.outputDim)
-        var history = TrainingHistory()
-        var snapshots: [Snapshot] = []
-        if t.snapshotEvery != nil { snapshots.append(Snapshot(step: 0, parameters: parameters)) }
-        var lossSinceRecord = 0.0, stepsSinceRecord = 0
+        var history = start?.history ?? TrainingHistory()
+        var snapshots = start?.snapshots ?? []
+        var lossSinceRecord = start?.lossSinceRecord ?? 0, stepsSinceRecord = start?.stepsSinceRecord ?? 0
+        // For the divergence message only: the last finite loss and its step.
+        var lastLoss = (step: start?.history.step.last.map(Int.init) ?? 0, loss: start?.history.trainLoss.last ?? .nan)
 
-        func record(_ step: Int) {
+        /// The complete state after `step` steps.
+        func state(after step: Int) -> TrainingState {
+            TrainingState(step: step, parameters: parameters, adamStep: adam.step, adamM: adam.m, adamV: adam.v,
+                          history: history, lossSinceRecord: lossSinceRecord, stepsSinceRecord: stepsSinceRecord,
+                          snapshots: snapshots, seconds: elapsed())
+        }
+        func diverged(_ step: Int, _ what: String, keeping good: TrainingState?) -> TrainingDiverged {
+            TrainingDiverged(step: step, what: what, lastFiniteLoss: lastLoss.loss, lastFiniteStep: lastLoss.step, lastGoodState: good)
+        }
+        func record(_ step: Int) throws {
             let v = Trainer.loss(stack, parameters: parameters, on: validation, workspace: validationWorkspace)
+            guard v.isFinite else { throw diverged(step, "the validation loss is \(v)", keeping: nil) }
             history.step.append(Int64(step))
             history.trainLoss.append(stepsSinceRecord > 0 ? lossSinceRecord / Double(stepsSinceRecord) : v)
             history.validationLoss.append(v)
             lossSinceRecord = 0
             stepsSinceRecord = 0
             progress(TrainingProgress(step: step, steps: t.steps, trainLoss: history.trainLoss.last!, validationLoss: v,
-                                      elapsed: Date().timeIntervalSince(started)))
+                                      elapsed: elapsed()))
         }
 
-        record(0)
-        for step in 1...max(t.steps, 1) where t.steps > 0 {
+        if start == nil {
+            if t.snapshotEvery != nil { snapshots.append(Snapshot(step: 0, parameters: parameters)) }
+            try record(0)
+            if lastLoss.loss.isNaN { lastLoss.loss = history.validationLoss[0] }
+        }
+        var lastSave = (step: start?.step ?? 0, time: Date())
+        for step in stride(from: (start?.step ?? 0) + 1, through: t.steps, by: 1) {
             drawTrainingTasks(step: step, into: &batch)
             let predictions = stack.forward(parameters: parameters, tokens: batch.tokens, count: batch.count, workspace: workspace)
             let loss = queryLoss(predictions: predictions, targets: batch.targets, count: batch.count, gradient: &dPredictions)
+            // Nothing of the state has changed yet, so it is still the good state after `step − 1`.
+            guard loss.isFinite else { throw diverged(step, "the training loss is \(loss)", keeping: state(after: step - 1)) }
             for k in gradients.indices { gradients[k] = 0 }
             stack.backward(parameters: parameters, dPredictions: dPredictions, workspace: workspace, gradients: &gradients)
-            adam.update(&parameters, gradients: gradients)
+            let norm = adam.update(&parameters, gradients: gradients)   // leaves everything as it was when not finite
+            guard norm.isFinite else { throw diverged(step, "the gradient norm is \(norm)", keeping: state(after: step - 1)) }
+            if let bad = parameters.firstIndex(where: { !$0.isFinite }) {
+                throw diverged(step, "parameter \(bad) is \(parameters[bad]) after the update", keeping: nil)
+            }
+            lastLoss = (step, loss)
             lossSinceRecord += loss
             stepsSinceRecord += 1
             if let k = t.snapshotEvery, step % k == 0 { snapshots.append(Snapshot(step: step, parameters: parameters)) }
             if step % t.evalEvery == 0 || step == t.steps {
-                record(step)
+                try record(step)
             } else {
-                progress(TrainingProgress(step: step, steps: t.steps, trainLoss: loss, validationLoss: nil,
-                                          elapsed: Date().timeIntervalSince(started)))
+                progress(TrainingProgress(step: step, steps: t.steps, trainLoss: loss, validationLoss: nil, elapsed: elapsed()))
+            }
+            if step < t.steps, schedule.isDue(steps: step - lastSave.step, seconds: Date().timeIntervalSince(lastSave.time)) {
+                try save(state(after: step))
+                lastSave = (step, Date())
             }
         }
-        return TrainingResult(recipe: recipe, parameters: parameters, history: history,
-                              seconds: Date().timeIntervalSince(started), snapshots: snapshots)
+        return TrainingResult(recipe: recipe, parameters: parameters, history: history, seconds: elapsed(), snapshots: snapshots)
     }
 }

@@ -84,9 +84,7 @@ struct Compare: ParsableCommand {
         }
         let report = Alignment.compare(modelA, modelB, on: batch)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try OutputOptions.printJSON(report)   // an infinite loss prints as "Infinity", not an encoding error
             return
         }
         print("on \(tasks) tasks (seed \(seed)):")

@@ -32,7 +32,9 @@ struct OutputOptions: ParsableArguments {
 
     /// Prints `value` as one line of JSON (sorted keys; ±∞ and NaN, e.g. from a diverging rollout,
     /// as the strings "Infinity", "-Infinity", "NaN", since JSON has no numbers for them).
-    func printJSON<T: Encodable>(_ value: T) throws {
+    func printJSON<T: Encodable>(_ value: T) throws { try OutputOptions.printJSON(value) }
+
+    static func printJSON<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ICLMath
 
 @main
@@ -6,6 +7,9 @@ struct ICLZoo: ParsableCommand {
     /// OpenBLAS's kernel is settled before anything runs (see `BLAS.useFastKernel`).
     static func main() {
         BLAS.useFastKernel()
+        // Past a file-size limit (ulimit -f), a write then fails with EFBIG, an error the atomic
+        // writers clean up after, instead of SIGXFSZ killing the process mid-write.
+        signal(SIGXFSZ, SIG_IGN)
         main(nil)
     }
 
@@ -16,5 +20,5 @@ struct ICLZoo: ParsableCommand {
         Recipes (JSON) in zoo/ name the models; each run writes one checkpoint with its weights, the \
         resolved recipe, the seed, the code version and the training curve. See docs/checkpoint-format.md.
         """,
-        subcommands: [Train.self, Construct.self, Show.self, List.self])
+        subcommands: [Train.self, Construct.self, Show.self, List.self, Sweep.self, SweepTask.self])
 }

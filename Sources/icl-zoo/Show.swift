@@ -4,7 +4,7 @@ import ICLCheckpoint
 import ICLTraining
 
 struct Show: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Describe one checkpoint: model, origin, settings, final losses.")
+    static let configuration = CommandConfiguration(abstract: "Describe one checkpoint: model, origin, the training settings stored in /training, final losses.")
 
     @Argument(help: "Checkpoint file (.h5).")
     var file: String
@@ -25,11 +25,13 @@ struct Show: ParsableCommand {
         print("  software     \(c.softwareVersion), written \(c.createdUTC)")
         switch c.origin {
         case .trained(let record):
-            let t = c.recipe.training
-            if t.optimizer == .continuation {
-                print("  trained      seed \(t.seed), continuation fit on \(t.fixedTasks ?? GDPlusPlusFit.defaultTasks) fixed tasks, at most \(t.steps) L-BFGS iterations per start")
+            // What the file's /training holds (the loader checked it agrees with the recipe).
+            let stored = Dictionary(try Checkpoint.storedAttributes(of: "/training", in: file), uniquingKeysWith: { a, _ in a })
+            let value = { (name: String) in stored[name] ?? "?" }
+            if c.recipe.training.optimizer == .continuation {
+                print("  trained      seed \(value("seed")), continuation fit on \(c.recipe.training.fixedTasks ?? GDPlusPlusFit.defaultTasks) fixed tasks, at most \(value("steps")) L-BFGS iterations per start")
             } else {
-                print("  trained      seed \(t.seed), \(t.steps) steps, batch \(t.batchSize), Adam lr \(c.recipe.learningRate) (β1 \(t.adamBeta1), β2 \(t.adamBeta2)), clip norm \(c.recipe.clipNorm), init scale \(c.recipe.initScale)")
+                print("  trained      seed \(value("seed")), \(value("steps")) steps, batch \(value("batch_size")), \(value("optimizer")) lr \(value("learning_rate")) (β1 \(value("adam_beta1")), β2 \(value("adam_beta2")), ε \(value("adam_epsilon"))), clip norm \(value("clip_norm")), init scale \(value("init_scale"))")
             }
             if m.architecture.isGradientDescent {
                 let Lp = m.parameterLayers, values = c.parameters.map { String(format: "%.6g", $0) }

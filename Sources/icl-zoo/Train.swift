@@ -11,6 +11,13 @@ struct Train: ParsableCommand {
         Each recipe × seed is one independent model, written to zoo/models/<recipe name>/seed-<seed>.h5 \
         (or --out for a single model). Several models train two at a time, one per core. Progress \
         (step, loss, validation loss, steps/s, ETA) goes to stderr; paths and final losses to stdout.
+
+        Every output is checked before the first step: its folder is created, an existing checkpoint \
+        is refused unless --force or --resume, and a lock <out>.lock keeps a second trainer off it. \
+        The run's complete state is saved to <out>.state (docs/checkpoint-format.md) every --save-every; \
+        --resume continues from it to the checkpoint an uninterrupted run writes, bit for bit, skips \
+        models whose checkpoint exists with the same recipe and seed, and starts the others. A \
+        non-finite loss, gradient or parameter stops the run with an error; no checkpoint is written.
         """)
 
     @Argument(help: "Recipe JSON files or folders of them (default: \(Paths.defaultRecipe), a 1-layer LSA with the paper's settings).")
@@ -42,12 +49,38 @@ struct Train: ParsableCommand {
     @Flag(help: "Print plain progress lines even on a terminal.")
     var quiet = false
 
+    @Flag(help: "Continue interrupted runs from their <out>.state, skip finished ones, start the rest; a saved run or checkpoint of another recipe or seed is refused, naming the difference (default: off).")
+    var resume = false
+
+    @Flag(help: "Replace existing checkpoints and discard saved states (default: off; both are refused).")
+    var force = false
+
+    @Option(name: .customLong("save-every"), help: "Save the run's state every N steps and/or S seconds: '1000', '60s', '1000,60s' (whichever comes first) or 'never'.")
+    var saveEvery = "1000,60s"
+
     func validate() throws {
         if let steps, steps < 0 { throw ValidationError("--steps must not be negative (got \(steps))") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1 (got \(batchSize))") }
         if let validationTasks, validationTasks < 1 { throw ValidationError("--validation-tasks must be at least 1 (got \(validationTasks))") }
         if let out, !out.hasSuffix(".h5") { throw ValidationError("--out must name an .h5 file (got \(out))") }
         if let seeds { _ = try Train.parseSeeds(seeds) }
+        if resume && force { throw ValidationError("--resume and --force exclude each other (resume keeps, force discards)") }
+        _ = try Train.parseSchedule(saveEvery)
+    }
+
+    static func parseSchedule(_ text: String) throws -> SaveSchedule {
+        if text == "never" { return .never }
+        var schedule = SaveSchedule.never
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            if part.hasSuffix("s"), let seconds = Double(part.dropLast()), seconds > 0, seconds.isFinite, schedule.seconds == nil {
+                schedule.seconds = seconds
+            } else if let steps = Int(part), steps > 0, schedule.steps == nil {
+                schedule.steps = steps
+            } else {
+                throw ValidationError("--save-every takes steps '1000', seconds '60s', both '1000,60s' or 'never' (got '\(text)')")
+            }
+        }
+        return schedule
     }
 
     static func parseSeeds(_ text: String) throws -> [UInt64] {
@@ -82,8 +115,9 @@ struct Train: ParsableCommand {
         return files
     }
 
-    func run() throws {
-        // Every recipe is read and checked before any training starts.
+    /// The models asked for, one per recipe × seed, each recipe read, overridden by the flags and
+    /// checked (also what `icl-zoo sweep` plans with).
+    func jobs() throws -> [(file: String, recipe: Recipe)] {
         var jobs: [(file: String, recipe: Recipe)] = []
         let seedList = try seeds.map(Train.parseSeeds) ?? seed.map { [$0] }
         for file in try recipeFiles() {
@@ -101,29 +135,56 @@ struct Train: ParsableCommand {
                 jobs.append((file, r))
             }
         }
+        return jobs
+    }
+
+    func run() throws {
+        let jobs = try jobs()   // every recipe is read and checked before any training starts
         if out != nil, jobs.count > 1 { throw UserError("--out names one file, but \(jobs.count) models were asked for") }
-        let live = jobs.count == 1 && !quiet && isatty(STDERR_FILENO) != 0
+        // Every output is checked and locked, and what to do with it decided, before any training.
+        var runs: [(file: String, recipe: Recipe, output: Output, start: TrainingState?)] = []
+        var seen: Set<String> = []
+        for (file, r) in jobs {
+            let path = out ?? Paths.checkpoint(models: models, recipe: r.name, seed: r.training.seed)
+            guard seen.insert(path).inserted else { throw UserError("\(path): asked for twice (same recipe name and seed)") }
+            let output = try Output(checkpoint: path)
+            switch try output.plan(for: r.resolved(), resume: resume, force: force) {
+            case .finished: print("skipped \(path): already trained with this recipe and seed")
+            case .start: runs.append((file, r, output, nil))
+            case .resume(let state):
+                FileHandle.standardError.write(Data("resuming \(r.name) seed \(r.training.seed) from step \(state.step) of \(r.training.steps) (\(output.state))\n".utf8))
+                runs.append((file, r, output, state))
+            }
+        }
+        let schedule = try Train.parseSchedule(saveEvery)
+        let live = runs.count == 1 && !quiet && isatty(STDERR_FILENO) != 0
         let failures = Failures()
         // Two models at a time: each also splits its batch over the cores, so neither core idles.
-        DispatchQueue.concurrentPerform(iterations: jobs.count) { k in
-            let (file, r) = jobs[k]
+        DispatchQueue.concurrentPerform(iterations: runs.count) { k in
+            let run = runs[k]
             do {
-                try train(r, path: out ?? Paths.checkpoint(models: models, recipe: r.name, seed: r.training.seed), live: live)
+                try train(run.recipe, output: run.output, from: run.start, schedule: schedule, live: live)
+            } catch let error as TrainingDiverged {
+                failures.add("\(run.recipe.name) seed \(run.recipe.training.seed): \(error); \(run.output.afterDivergence(error, recipe: run.recipe.resolved()))")
             } catch {
-                failures.add("\(file) seed \(r.training.seed): \(error)")
+                failures.add("\(run.file) seed \(run.recipe.training.seed): \(error)")
             }
         }
         if let first = failures.first { throw UserError(first) }
     }
 
-    private func train(_ r: Recipe, path: String, live: Bool) throws {
+    private func train(_ r: Recipe, output: Output, from start: TrainingState?, schedule: SaveSchedule, live: Bool) throws {
         let trainer = try Trainer(recipe: r)
         let progress = ProgressLine(label: "\(r.name) seed \(r.training.seed)", live: live)
-        let result = trainer.run { progress.update($0) }
+        let result = try trainer.run(from: start, saving: schedule, save: { state in
+            try SavedRun(recipe: trainer.recipe, state: state).write(to: output.state)
+        }, progress: { progress.update($0) })
         let checkpoint = Checkpoint(config: trainer.recipe.modelConfig, parameters: result.parameters, recipe: trainer.recipe,
                                     origin: .trained(.init(history: result.history, seconds: result.seconds,
                                                            snapshots: result.snapshots)))
-        try checkpoint.write(to: path)
+        try checkpoint.write(to: output.checkpoint)
+        output.finish()
+        let path = output.checkpoint
         let h = result.history
         print(String(format: "wrote %@: final train loss %.6f, validation loss %.6f (%d tasks), %.1f s, %.2f ms/step",
                      path, h.trainLoss.last ?? .nan, h.validationLoss.last ?? .nan, r.training.validationTasks,

@@ -17,7 +17,7 @@ import Testing
                          "tokens       paired: T = 6 tokens of width 4",
                          "recipe       tiny",
                          "software     0.",
-                         "trained      seed 42, 7 steps, batch 32, Adam lr 0.001",
+                         "trained      seed 42, 7 steps, batch 32, adam lr 0.001 (β1 0.9, β2 0.98, ε 1e-08)",
                          "final loss   train ",
                          "at step 7 "] {
             #expect(result.stdout.contains(fragment), "show lacks '\(fragment)':\n\(result.stdout)")

@@ -195,7 +195,7 @@ func json(_ object: Any) throws -> String {
                 a = f.attrs
                 check(sorted(a) == ["created_utc", "format", "format_version", "recipe", "software_version"], sorted(a))
                 string(a["format"], "icl-zoo/checkpoint", "format")
-                int64(a["format_version"], 1, "format_version")
+                int64(a["format_version"], 2, "format_version")
                 check(type(a["software_version"]) is str and a["software_version"].startswith("0."), repr(a["software_version"]))
                 check(type(a["created_utc"]) is str and re.fullmatch(r"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ", a["created_utc"]), repr(a["created_utc"]))
                 check(type(a["recipe"]) is str, repr(a["recipe"]))
@@ -291,7 +291,8 @@ func json(_ object: Any) throws -> String {
     }
 
     /// h5py rebuilds the checkpoint from plain Python values (its own attribute types, chunked and
-    /// gzip-compressed datasets: a layout our writer never makes); we must read the same model.
+    /// gzip-compressed datasets with h5py's own chunk shapes, Fletcher32 as version 2 requires); we
+    /// must read the same model.
     @Test func checkpointRebuiltByH5pyReadsBackIdentical() throws {
         let directory = try TemporaryDirectory()
         let ours = directory.file("ours.h5"), theirs = directory.file("theirs.h5")
@@ -308,7 +309,7 @@ func json(_ object: Any) throws -> String {
                     if isinstance(obj, h5py.Group):
                         d.require_group(name)
                     else:
-                        d.create_dataset(name, data=obj[()], chunks=True, compression="gzip")
+                        d.create_dataset(name, data=obj[()], chunks=True, compression="gzip", fletcher32=True)
                     attributes(obj, d[name])
                 s.visititems(copy)
             """, arguments: [ours, theirs])
@@ -333,8 +334,8 @@ func json(_ object: Any) throws -> String {
         Damage(label: "wrong format", python: #"f.attrs["format"] = "something-else""#,
                mentions: ["not an icl-zoo checkpoint", "format is 'something-else'", "expected 'icl-zoo/checkpoint'"]),
         Damage(label: "no format", python: #"del f.attrs["format"]"#, mentions: ["no 'format' attribute"]),
-        Damage(label: "format_version 2", python: #"f.attrs["format_version"] = 2"#,
-               mentions: ["format_version 2 is not supported", "upgrade"]),
+        Damage(label: "format_version 3", python: #"f.attrs["format_version"] = 3"#,
+               mentions: ["format_version 3 is not supported", "upgrade"]),
         Damage(label: "format_version 0", python: #"f.attrs["format_version"] = 0"#,
                mentions: ["format_version 0 is not supported"]),
         Damage(label: "format_version a string", python: #"f.attrs["format_version"] = "1""#,
@@ -347,7 +348,7 @@ func json(_ object: Any) throws -> String {
         Damage(label: "NaN in W_Q", python: "f['\(head)W_Q'][1, 2] = np.nan",
                mentions: ["/\(head)W_Q: entry 6 is nan, not a finite number"]),
         Damage(label: "infinity in P", python: "f['\(head)P'][0, 0] = np.inf", mentions: ["/\(head)P: entry 0 is inf"]),
-        Damage(label: "integer W_K", python: "del f['\(head)W_K']; f['\(head)W_K'] = np.zeros((3, 4), np.int32)",
+        Damage(label: "integer W_K", python: "del f['\(head)W_K']; f.create_dataset('\(head)W_K', data=np.zeros((3, 4), np.int32), fletcher32=True)",
                mentions: ["/\(head)W_K", "int32", "expected floating-point"]),
         Damage(label: "extra dataset in a head", python: "f['\(head)bias'] = np.zeros(4, np.float32)",
                mentions: ["/\(head)bias: unexpected dataset"]),
@@ -372,8 +373,31 @@ func json(_ object: Any) throws -> String {
         Damage(label: "no /training or /construction", python: #"del f["training"]"#,
                mentions: ["neither /training nor /construction"]),
         Damage(label: "history lengths differ",
-               python: #"del f["training/validation_loss"]; f["training/validation_loss"] = np.zeros(2)"#,
-               mentions: ["/training: step, train_loss and validation_loss have different lengths"]),
+               python: #"del f["training/validation_loss"]; f.create_dataset("training/validation_loss", data=np.zeros(2), fletcher32=True)"#,
+               mentions: ["/training/validation_loss: has shape [2], expected [4] like /training/step"]),
+        // What a flipped byte or a hostile file could do to a reader that trusted it.
+        Damage(label: "context_size contradicts the recipe", python: #"f["model"].attrs["context_size"] = 30"#,
+               mentions: ["/model: attribute 'context_size' is 30, but the recipe says 5"]),
+        Damage(label: "steps contradict the recipe", python: #"f["training"].attrs["steps"] = 31"#,
+               mentions: ["/training: attribute 'steps' is 31, but the recipe says 30"]),
+        Damage(label: "heads 2^40", python: #"f["model"].attrs["heads"] = 2**40"#,
+               mentions: ["/model: attribute heads is 1099511627776, outside 0 … 256 (the documented limit)"]),
+        Damage(label: "input_dim Int64.max", python: #"f["model"].attrs["input_dim"] = np.int64(2**63 - 1)"#,
+               mentions: ["/model: attribute input_dim is 9223372036854775807, outside 0 … 16384"]),
+        Damage(label: "clip_tokens negative", python: #"f["model"].attrs["clip_tokens"] = -1.0"#,
+               mentions: ["/model: attribute 'clip_tokens' is -1.0, expected a number ≥ 0 (0: none)"]),
+        Damage(label: "NaN in the curve", python: #"f["training/train_loss"][1] = np.nan"#,
+               mentions: ["/training/train_loss: entry 1 is nan, not a finite loss"]),
+        Damage(label: "huge declared shape",
+               python: "del f['\(head)W_Q']; f.create_dataset('\(head)W_Q', shape=(2**40,), dtype='f4')",
+               mentions: ["/\(head)W_Q: has shape [1099511627776], expected [3, 4]"]),
+        Damage(label: "soft link", python: "del f['\(head)W_Q']; f['\(head)W_Q'] = h5py.SoftLink('/\(head)W_K')",
+               mentions: ["/\(head)W_Q: is a soft link"]),
+        Damage(label: "hard-link cycle", python: #"f["model/layer_0/loop"] = f["model"]"#,
+               mentions: ["/model/layer_0/loop: is a second name (hard link) of an object already in the file, possibly a cycle"]),
+        Damage(label: "weights without a checksum",
+               python: "w = f['\(head)W_Q'][()]; del f['\(head)W_Q']; f['\(head)W_Q'] = w",
+               mentions: ["/\(head)W_Q: has no checksum (format_version 2 checksums every dataset)"]),
     ]
 
     @Test(arguments: damages)
@@ -390,6 +414,32 @@ func json(_ object: Any) throws -> String {
         try #require(result.status == 0, "h5py failed:\n\(result.stderr)")
         _ = try Checkpoint.read(good)   // the damage, not the copy, is what breaks the file
         expectRejected(path, mentioning: damage.mentions)
+    }
+
+    /// A flipped bit in a stored weight: HDF5's Fletcher32 check fails in our reader and in h5py.
+    @Test func aFlippedBitInAWeightIsAChecksumError() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("m.h5")
+        try Fixture.trained().write(to: path)
+        let result = try Python.run("""
+            import sys, h5py
+            with h5py.File(sys.argv[1], "r") as f:
+                offset = f["model/layer_1/attention/head_0/W_V"].id.get_chunk_info(0).byte_offset
+            with open(sys.argv[1], "r+b") as raw:
+                raw.seek(offset + 5)
+                byte = raw.read(1)[0]
+                raw.seek(offset + 5)
+                raw.write(bytes([byte ^ 0x10]))
+            try:
+                with h5py.File(sys.argv[1], "r") as f:
+                    f["model/layer_1/attention/head_0/W_V"][()]
+                print("h5py read it")
+            except OSError as error:
+                print("h5py refused:", error)
+            """, arguments: [path])
+        try #require(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("h5py refused:"), "\(result.stdout)")
+        expectRejected(path, mentioning: ["/model/layer_1/attention/head_0/W_V: cannot read dataset", "Fletcher32"])
     }
 
     /// Not our file at all: an HDF5 file h5py wrote for something else.

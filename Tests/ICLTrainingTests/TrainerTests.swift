@@ -69,8 +69,90 @@ struct TrainerTests {
         let trainer = try Trainer(recipe: r)
         let start = trainer.initialParameters()
         #expect(start == [1, 0.01])
-        let result = trainer.run()
+        let result = try trainer.run()
         #expect(result.parameters[0] > 1.5, "η grows towards its optimum: \(result.parameters)")
         #expect(result.history.validationLoss.last! < result.history.validationLoss.first!)
+    }
+}
+
+/// Resuming: from any saved state, a run ends exactly where the uninterrupted run ends.
+@Suite("Resuming")
+struct ResumeTests {
+    /// Small recipes of every kind the trainer trains: plain LSA, GD++ (η, γ), a fixed training set
+    /// with snapshots, a transformer with softmax, LayerNorm and an MLP, alternating tokens.
+    static let kinds = ["lsa", "gdpp", "fixed-snapshots", "transformer", "alternating"]
+
+    static func recipe(_ kind: String) -> Recipe {
+        var r = Recipe()
+        r.task.inputDim = 3
+        r.task.contextSize = 4
+        r.training.steps = 13
+        r.training.batchSize = 16
+        r.training.validationTasks = 40
+        r.training.evalEvery = 4
+        r.training.learningRate = 0.01
+        r.training.initScale = 0.1
+        switch kind {
+        case "gdpp":
+            r.model.architecture = .gdpp
+            r.model.layers = 2
+        case "fixed-snapshots":
+            r.training.fixedTasks = 8
+            r.training.snapshotEvery = 5
+        case "transformer":
+            r.model.architecture = .transformer
+            r.model.layers = 2
+            r.model.heads = 2
+            r.model.attention = [.softmax, .linear]
+            r.model.layerNorm = true
+            r.model.mlpHidden = 6
+        case "alternating":
+            r.model.architecture = .transformer
+            r.model.tokenLayout = .alternating
+            r.model.positionalDim = 4
+        default: break
+        }
+        return r
+    }
+
+    @Test(arguments: kinds)
+    func resumingFromEverySavedStateEndsBitForBitWhereTheUninterruptedRunEnds(kind: String) throws {
+        let trainer = try Trainer(recipe: ResumeTests.recipe(kind))
+        var saved: [TrainingState] = []
+        let whole = try trainer.run(saving: SaveSchedule(steps: 3, seconds: nil), save: { saved.append($0) })
+        #expect(saved.map(\.step) == [3, 6, 9, 12])
+        for state in saved {
+            let resumed = try trainer.run(from: state)
+            #expect(resumed.parameters.map(\.bitPattern) == whole.parameters.map(\.bitPattern), "\(kind) from step \(state.step)")
+            #expect(resumed.history == whole.history, "\(kind) from step \(state.step)")
+            #expect(resumed.snapshots == whole.snapshots, "\(kind) from step \(state.step)")
+            #expect(resumed.seconds >= state.seconds, "wall-clock time adds up over sessions")
+        }
+        // Saving does not change the run: the same result without any save.
+        #expect(try trainer.run().parameters == whole.parameters)
+    }
+
+    @Test func aDivergingRunStopsAtOnceWithTheLastGoodState() throws {
+        var r = ResumeTests.recipe("lsa")
+        r.training.learningRate = 1e30
+        let trainer = try Trainer(recipe: r)
+        let error = try #require(throws: TrainingDiverged.self) { try trainer.run() }
+        let good = try #require(error.lastGoodState)
+        #expect(good.step == error.step - 1 && error.step >= 1, "\(error)")
+        #expect(good.parameters.allSatisfy(\.isFinite) && error.lastFiniteLoss.isFinite, "\(error)")
+        #expect(error.description.hasPrefix("diverged at step \(error.step): the "), "\(error)")
+        // The good state is the state of an undisturbed run at that step.
+        var saved: [TrainingState] = []
+        _ = try? trainer.run(saving: SaveSchedule(steps: 1, seconds: nil), save: { saved.append($0) })
+        if good.step > 0 {
+            #expect(saved.last(where: { $0.step == good.step })?.parameters == good.parameters)
+        }
+    }
+
+    @Test func adamIgnoresANonFiniteGradient() {
+        var adam = Adam(count: 2, learningRate: 0.1)
+        var parameters: [Float] = [1, 2]
+        #expect(adam.update(&parameters, gradients: [.nan, 1]).isNaN)
+        #expect(parameters == [1, 2] && adam.step == 0 && adam.m == [0, 0])
     }
 }
