@@ -147,7 +147,7 @@ public enum Spectrum {
         guard c.recurrent, c.layers >= 2 else {
             throw AnalysisError("γ is read from a recurrent stack applied at least twice (this one has \(c.layers) "
                 + "\(c.recurrent ? "application(s)" : "separate layer(s)")): elsewhere the W_PV x-block that holds γ "
-                + "never reaches the prediction, or there is one γ per layer")
+                + "never reaches the prediction, or there is one γ per layer (`icl-zoo show` prints a GD++ checkpoint's η_k, γ_k)")
         }
         let corrected = try Interpolation.correctedProducts(model)[0]
         let d = c.inputDim, D = c.tokenDim

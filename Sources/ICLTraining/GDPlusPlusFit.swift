@@ -181,7 +181,7 @@ public enum LBFGS {
 /// η_k and γ_k grow by about an order of magnitude per step, which Adam from GD-like starting values
 /// does not reach (it stalls at 0.030 for five steps). Instead:
 /// - the objective is the exact expected loss given each training task's context spectrum
-///   (`SpectralLoss`), in Double, over `fixed_tasks` tasks (default 100,000) of stream
+///   (`SpectralLoss`), in Double, over one fixed batch of `batch_size` tasks (100,000 in the zoo) of stream
 ///   `trainingFixedSet`: the tail of rare tasks with large eigenvalues, where a polynomial in
 ///   them explodes, has to be in the sample, or the fit is good on it and explodes on new tasks;
 /// - variables are `log η`, `log γ` (positive, and steps of one size move small and large values
@@ -202,9 +202,6 @@ public struct GDPlusPlusFit {
     public var below = 2.0
 
     public init(trainer: Trainer) { self.trainer = trainer }
-
-    /// The fixed set's size when the recipe gives none.
-    public static let defaultTasks = 100_000
 
     var config: ModelConfig { trainer.recipe.modelConfig }
     var hasGamma: Bool { config.architecture == .gdpp }
@@ -280,21 +277,26 @@ public struct GDPlusPlusFit {
         let recipe = trainer.recipe, t = recipe.training
         let started = Date()
         let tasks = recipe.tasks
-        let loss = SpectralLoss(eigenvalues: tasks.contextEigenvalues(count: t.fixedTasks ?? Self.defaultTasks, seed: trainer.seed,
+        let loss = SpectralLoss(eigenvalues: tasks.contextEigenvalues(count: t.batchSize, seed: trainer.seed,
                                                                     stream: RandomStream.trainingFixedSet),
                                 tasks: tasks)
         let validation = trainer.validationSet()
         var history = TrainingHistory()
-        // One record per stage, at step = the number of steps fitted so far (0: predicting 0).
+        let stages = config.recurrent ? 1 : config.layers
+        // One record per stage k of K, at step k · steps / K (0: predicting 0; the last at `steps`); with
+        // fewer steps than stages, the later of two stages at one step is kept.
         func record(_ parameters: [Float], stage: Int, trainLoss: Double) {
             let v = Trainer.loss(trainer.stack, parameters: parameters, on: validation)
-            history.step.append(Int64(stage))
+            let step = Int64(stage * t.steps / stages)
+            if history.step.last == step {
+                history.step.removeLast(); history.trainLoss.removeLast(); history.validationLoss.removeLast()
+            }
+            history.step.append(step)
             history.trainLoss.append(trainLoss)
             history.validationLoss.append(v)
-            progress(TrainingProgress(step: stage, steps: config.layers, trainLoss: trainLoss, validationLoss: v,
+            progress(TrainingProgress(step: Int(step), steps: t.steps, trainLoss: trainLoss, validationLoss: v,
                                       elapsed: Date().timeIntervalSince(started)))
         }
-        let stages = config.recurrent ? 1 : config.layers
         var parameters = [Float](repeating: 0, count: trainer.initialParameters().count)
         record(parameters, stage: 0, trainLoss: loss.evaluate(logValues: [], steps: .init(eta: [], gamma: []), gradient: false).loss)
         var best: [Double] = []
@@ -312,7 +314,7 @@ public struct GDPlusPlusFit {
             }
             best = kept!.x
             parameters = self.parameters(logValues: best, active: active)
-            record(parameters, stage: config.recurrent ? config.layers : active, trainLoss: kept!.value)
+            record(parameters, stage: active, trainLoss: kept!.value)
         }
         return TrainingResult(recipe: recipe, parameters: parameters, history: history,
                               seconds: Date().timeIntervalSince(started))

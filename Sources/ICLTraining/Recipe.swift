@@ -86,7 +86,8 @@ public struct Recipe: Codable, Equatable, Sendable {
         /// Store the parameters every this many steps (and at step 0) under `/snapshots`; null: none.
         public var snapshotEvery: Int?
         /// "adam" on fresh batches, or "continuation" for GD and GD++: fit step by step on the exact
-        /// loss of a fixed set of tasks (`GDPlusPlusFit`; `steps` is then L-BFGS iterations per start).
+        /// loss of one fixed batch of `batch_size` tasks (`GDPlusPlusFit`; `steps` is then L-BFGS
+        /// iterations per start).
         public var optimizer: Optimizer = .adam
         public init() {}
     }
@@ -153,11 +154,8 @@ public struct Recipe: Codable, Equatable, Sendable {
         if let n = training.fixedTasks, n < 1 { out.append("training.fixed_tasks must be at least 1 (got \(n))") }
         if let k = training.snapshotEvery, k < 1 { out.append("training.snapshot_every must be at least 1 (got \(k))") }
         if training.optimizer == .continuation && !(model.architecture.isGradientDescent && model.tokenLayout == .paired
-                                                    && training.snapshotEvery == nil) {
-            out.append("training.optimizer 'continuation' needs architecture 'gd' or 'gdpp', paired tokens and no snapshot_every")
-        }
-        if training.optimizer == .continuation && training.steps < model.layers {
-            out.append("training.steps must be at least model.layers (\(model.layers)) for 'continuation': the curve records one step per GD step fitted (got \(training.steps))")
+                                                    && training.fixedTasks == nil && training.snapshotEvery == nil) {
+            out.append("training.optimizer 'continuation' needs architecture 'gd' or 'gdpp', paired tokens, no fixed_tasks (batch_size is its fixed set) and no snapshot_every")
         }
         if model.architecture.isGradientDescent, task.family != "linear-regression" {
             out.append("model.architecture '\(model.architecture.rawValue)' needs task.family 'linear-regression'")

@@ -29,7 +29,7 @@ struct Show: ParsableCommand {
             let stored = Dictionary(try Checkpoint.storedAttributes(of: "/training", in: file), uniquingKeysWith: { a, _ in a })
             let value = { (name: String) in stored[name] ?? "?" }
             if c.recipe.training.optimizer == .continuation {
-                print("  trained      seed \(value("seed")), continuation fit on \(c.recipe.training.fixedTasks ?? GDPlusPlusFit.defaultTasks) fixed tasks, at most \(value("steps")) L-BFGS iterations per start")
+                print("  trained      seed \(value("seed")), continuation fit on \(value("batch_size")) fixed tasks, at most \(value("steps")) L-BFGS iterations per start")
             } else {
                 print("  trained      seed \(value("seed")), \(value("steps")) steps, batch \(value("batch_size")), \(value("optimizer")) lr \(value("learning_rate")) (β1 \(value("adam_beta1")), β2 \(value("adam_beta2")), ε \(value("adam_epsilon"))), clip norm \(value("clip_norm")), init scale \(value("init_scale"))")
             }

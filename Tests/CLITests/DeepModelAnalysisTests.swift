@@ -7,7 +7,7 @@ import Testing
     /// A 2-step GD++ model fitted by continuation on a small fixed set, as `seed-0.h5` of its recipe folder.
     func fitGDPlusPlus(_ directory: TemporaryDirectory) throws -> String {
         let recipe = directory.file("gdpp-2.json")
-        try #"{"name": "gdpp-2", "model": {"architecture": "gdpp", "layers": 2}, "training": {"optimizer": "continuation", "steps": 20, "fixed_tasks": 400, "validation_tasks": 100}}"#
+        try #"{"name": "gdpp-2", "model": {"architecture": "gdpp", "layers": 2}, "training": {"optimizer": "continuation", "steps": 20, "batch_size": 400, "validation_tasks": 100}}"#
             .write(toFile: recipe, atomically: false, encoding: .utf8)
         let r = try CLI.zoo("train", recipe, "--models", directory.file("models"), "--quiet")
         try #require(r.status == 0, "\(r)")
