@@ -59,15 +59,9 @@ public enum Spectrum {
     /// an eigenvalue is round-off of a (near-)singular `X Xᵀ` and condition numbers are capped.
     public static let eigenvalueFloor = 1e-10
 
-    /// Eigenvalues (ascending) of `X Xᵀ = Σ_i x_i x_iᵀ` for the `count` inputs `x_i` of width
-    /// `inputDim`, stored one after the other, by LAPACK's `dsyev`.
+    /// Eigenvalues (ascending) of `X Xᵀ = Σ_i x_i x_iᵀ` (see `LinearRegressionTasks.gramEigenvalues`).
     public static func gramEigenvalues(inputs: [Double], count: Int, inputDim d: Int) -> [Double] {
-        precondition(inputs.count == count * d, "gramEigenvalues: \(inputs.count) values for \(count) inputs of width \(d)")
-        let gram = inputs.matmul(inputs, d, count, d, transposeSelf: true)
-        guard let values = BLAS.symmetricEigenvalues(gram, n: d) else {
-            preconditionFailure("LAPACK dsyev failed on a symmetric \(d)×\(d) matrix")
-        }
-        return values
+        LinearRegressionTasks.gramEigenvalues(inputs: inputs, count: count, inputDim: d)
     }
 
     /// The GD++ eigenvalue map `f(λ, γ) = λ − 2γλ² + γ²λ³`.
@@ -103,21 +97,7 @@ public enum Spectrum {
     /// Each task's eigenvalues of `X Xᵀ` over its N context inputs, for `count` tasks of `tasks`
     /// drawn with `seed` from the evaluation stream (the same tasks the other analyses use).
     public static func eigenvalues(_ tasks: LinearRegressionTasks, count: Int, seed: UInt64) -> [[Double]] {
-        let batch = tasks.sample(count: count, seed: seed, stream: RandomStream.evaluation, as: Double.self)
-        let d = tasks.inputDim, N = tasks.contextSize, D = tasks.tokenDim, T = tasks.tokenCount
-        var out = [[Double]](repeating: [], count: count)
-        out.withUnsafeMutableBufferPointer { buffer in
-            let results = SharedPointer(buffer.baseAddress!)
-            let chunks = min(16, count)
-            parallelFor(chunks: chunks) { chunk in
-                var inputs = [Double](repeating: 0, count: N * d)
-                for b in chunkRange(chunk, of: chunks, count: count) {
-                    for i in 0..<N { for k in 0..<d { inputs[i * d + k] = batch.tokens[(b * T + i) * D + k] } }
-                    results.base[b] = gramEigenvalues(inputs: inputs, count: N, inputDim: d)
-                }
-            }
-        }
-        return out
+        tasks.contextEigenvalues(count: count, seed: seed, stream: RandomStream.evaluation)
     }
 
     /// Summary of per-task eigenvalues (ascending within each task).
@@ -167,7 +147,7 @@ public enum Spectrum {
         guard c.recurrent, c.layers >= 2 else {
             throw AnalysisError("γ is read from a recurrent stack applied at least twice (this one has \(c.layers) "
                 + "\(c.recurrent ? "application(s)" : "separate layer(s)")): elsewhere the W_PV x-block that holds γ "
-                + "never reaches the prediction, or there is one γ per layer")
+                + "never reaches the prediction, or there is one γ per layer (`icl-zoo show` prints a GD++ checkpoint's η_k, γ_k)")
         }
         let corrected = try Interpolation.correctedProducts(model)[0]
         let d = c.inputDim, D = c.tokenDim

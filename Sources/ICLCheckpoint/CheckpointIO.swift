@@ -53,7 +53,7 @@ extension Checkpoint {
         try file.setAttribute("seed", Int64(bitPattern: t.seed), at: "/training")
         try file.setAttribute("steps", Int64(t.steps), at: "/training")
         try file.setAttribute("batch_size", Int64(t.batchSize), at: "/training")
-        try file.setAttribute("optimizer", "adam", at: "/training")
+        try file.setAttribute("optimizer", t.optimizer.rawValue, at: "/training")
         for (name, value) in [("learning_rate", recipe.learningRate), ("adam_beta1", t.adamBeta1),
                               ("adam_beta2", t.adamBeta2), ("adam_epsilon", t.adamEpsilon),
                               ("clip_norm", recipe.clipNorm), ("init_scale", recipe.initScale),

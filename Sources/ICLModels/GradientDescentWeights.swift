@@ -70,6 +70,19 @@ public enum GradientDescentWeights {
         }
     }
 
+    /// The linear self-attention model that computes the same as GD or GD++ model `config` with
+    /// `parameters` (η, γ): its derived weights in an `lsa` model of the same stack, so analyses of
+    /// attention weights (heatmaps, products, interpolation, γ read from `W_PV`) apply to it.
+    public static func attentionForm(_ config: ModelConfig, _ parameters: [Float]) -> (config: ModelConfig, weights: [Float]) {
+        precondition(config.architecture.isGradientDescent, "attentionForm: a gd or gdpp model")
+        let stack = AttentionStack(config)
+        var weights = [Float](repeating: 0, count: stack.weightLayout.count)
+        weights.withUnsafeMutableBufferPointer { expand(config, parameters, weightLayout: stack.weightLayout, into: $0.baseAddress!) }
+        var lsa = config
+        lsa.architecture = .lsa
+        return (lsa, weights)
+    }
+
     /// Adds the gradients of η and γ, from the gradients of the derived weights (only `P` depends on
     /// them): `∂L/∂γ = Σ_{i<d} ∂L/∂P_ii`, `∂L/∂η = Σ_{i≥d} ∂L/∂P_ii / N`.
     public static func contract<T: BinaryFloatingPoint>(_ config: ModelConfig, weightGradients g: UnsafePointer<T>,

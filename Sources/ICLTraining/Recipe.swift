@@ -87,7 +87,15 @@ public struct Recipe: Codable, Equatable, Sendable {
         public var fixedTasks: Int?
         /// Store the parameters every this many steps (and at step 0) under `/snapshots`; null: none.
         public var snapshotEvery: Int?
+        /// "adam" on fresh batches, or "continuation" for GD and GD++: fit step by step on the exact
+        /// loss of one fixed batch of `batch_size` tasks (`GDPlusPlusFit`; `steps` is then L-BFGS
+        /// iterations per start).
+        public var optimizer: Optimizer = .adam
         public init() {}
+    }
+
+    public enum Optimizer: String, Codable, CaseIterable, Sendable {
+        case adam, continuation
     }
 
     // MARK: Derived values, computed where they are used (never frozen into the struct)
@@ -150,6 +158,10 @@ public struct Recipe: Codable, Equatable, Sendable {
         }
         if let n = training.fixedTasks, n < 1 { out.append("training.fixed_tasks must be at least 1 (got \(n))") }
         if let k = training.snapshotEvery, k < 1 { out.append("training.snapshot_every must be at least 1 (got \(k))") }
+        if training.optimizer == .continuation && !(model.architecture.isGradientDescent && model.tokenLayout == .paired
+                                                    && training.fixedTasks == nil && training.snapshotEvery == nil) {
+            out.append("training.optimizer 'continuation' needs architecture 'gd' or 'gdpp', paired tokens, no fixed_tasks (batch_size is its fixed set) and no snapshot_every")
+        }
         if model.architecture.isGradientDescent, task.family != .linearRegression {
             out.append("model.architecture '\(model.architecture.rawValue)' needs task.family 'linear-regression'")
         }
@@ -306,6 +318,7 @@ extension Recipe.TrainingSection {
         case adamBeta1 = "adam_beta1", adamBeta2 = "adam_beta2", adamEpsilon = "adam_epsilon"
         case clipNorm = "clip_norm", initScale = "init_scale", evalEvery = "eval_every"
         case validationTasks = "validation_tasks", fixedTasks = "fixed_tasks", snapshotEvery = "snapshot_every"
+        case optimizer
     }
     public init(from decoder: Decoder) throws {
         try rejectUnknownKeys(decoder, CodingKeys.self)
@@ -324,6 +337,7 @@ extension Recipe.TrainingSection {
         validationTasks = try c.decodeIfPresent(Int.self, forKey: .validationTasks) ?? validationTasks
         fixedTasks = try c.decodeIfPresent(Int.self, forKey: .fixedTasks)
         snapshotEvery = try c.decodeIfPresent(Int.self, forKey: .snapshotEvery)
+        optimizer = try decodeChoice(c, .optimizer, "training.optimizer") ?? optimizer
     }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -340,5 +354,6 @@ extension Recipe.TrainingSection {
         try c.encode(validationTasks, forKey: .validationTasks)
         try c.encode(fixedTasks, forKey: .fixedTasks)
         try c.encode(snapshotEvery, forKey: .snapshotEvery)
+        try c.encode(optimizer, forKey: .optimizer)
     }
 }

@@ -189,10 +189,14 @@ public struct Trainer {
     /// whenever `schedule` says so (never after the last step: the caller writes the checkpoint).
     /// When `stop` answers true after a step, the state is saved and `TrainingStopped` thrown.
     /// Throws `TrainingDiverged` at the first non-finite loss, gradient or parameter, and whatever
-    /// `save` throws.
+    /// `save` throws. A continuation fit (GD, GD++) runs whole: it saves no state and takes none.
     public func run(from start: TrainingState? = nil, saving schedule: SaveSchedule = .never,
                     save: (TrainingState) throws -> Void = { _ in }, stop: () -> Bool = { false },
                     progress: (TrainingProgress) -> Void = { _ in }) throws -> TrainingResult {
+        if recipe.training.optimizer == .continuation {
+            precondition(start == nil, "Trainer: a continuation fit is not resumed")
+            return GDPlusPlusFit(trainer: self).run(progress: progress)
+        }
         let t = recipe.training
         let started = Date()
         let earlierSeconds = start?.seconds ?? 0

@@ -23,8 +23,8 @@ struct CurvesCommand: ParsableCommand {
     @Option(name: .customLong("baseline"), help: ArgumentHelp("A checkpoint (e.g. the GD construction) or a baseline algorithm, drawn as a horizontal line at its loss; repeatable. \(AgainstHelp.text).", valueName: "file|baseline"))
     var baselines: [String] = []
 
-    @Option(name: .customLong("align-with"), help: "For checkpoints with snapshots: the alignment measures of every snapshot against this checkpoint, or 'gd' for GD with as many steps as the model has layers and a line-searched η (default: none).")
-    var alignWith: String?
+    @Option(name: .customLong("align-with"), help: "For checkpoints with snapshots: the alignment measures of every snapshot against this checkpoint (a trained gd/gdpp model, a construction), or 'gd' for GD with as many steps as the model has layers and a line-searched η; repeatable, e.g. --align-with gd --align-with gdpp.h5 for Figure 3's centre columns (default: none).")
+    var alignWith: [String] = []
 
     @OptionGroup var output: OutputOptions
 
@@ -77,23 +77,23 @@ struct CurvesCommand: ParsableCommand {
 
         // Alignment over training, for runs that stored snapshots.
         var alignment: [(name: String, points: [AlignmentPoint])] = []
-        if let alignWith {
+        for baselineName in alignWith {
             for m in loaded {
                 guard case .trained(let record) = m.checkpoint.origin, !record.snapshots.isEmpty else { continue }
                 let tasks = try m.linearTasks()
                 let batch = tasks.sample(count: output.tasks, seed: output.seed, stream: RandomStream.evaluation, as: Float.self)
                 let baseline: TrainedModel
-                if alignWith == "gd" {
+                if baselineName == "gd" {
                     let c = m.checkpoint.config
                     let gd = ModelConfig(layers: c.layers, recurrent: true, inputDim: c.inputDim, outputDim: c.outputDim, contextSize: c.contextSize)
                     let eta = LineSearch.search(batch.converted(to: Double.self), inputDim: c.inputDim, steps: c.layers).bestEta
                     baseline = TrainedModel(config: gd, parameters: Construction.gradientDescent(gd, etas: [eta]).map { Float($0) })
                 } else {
-                    baseline = try LoadedModel(alignWith).model
+                    baseline = try LoadedModel(baselineName).model
                 }
-                alignment.append((m.name, Curves.alignmentOverTraining(m.checkpoint.config,
-                                                                       snapshots: record.snapshots.map { ($0.step, $0.parameters) },
-                                                                       against: baseline, on: batch)))
+                alignment.append((alignWith.count > 1 ? "\(m.name) vs \(baselineName)" : m.name,
+                                  Curves.alignmentOverTraining(m.checkpoint.config, snapshots: record.snapshots.map { ($0.step, $0.parameters) },
+                                                               against: baseline, on: batch)))
             }
             if alignment.isEmpty { throw UserError("--align-with: none of the checkpoints has snapshots (recipes with snapshot_every store them)") }
         }
@@ -107,7 +107,7 @@ struct CurvesCommand: ParsableCommand {
                                         tasks: output.tasks, seed: output.seed))
         } else {
             for (name, points) in alignment {
-                print("alignment of \(name) with \(alignWith ?? "") over training (\(output.tasks) tasks):")
+                print("alignment of \(name)\(alignWith.count > 1 ? "" : " with " + alignWith[0]) over training (\(output.tasks) tasks):")
                 print("  step      cosine     sensitivity diff   prediction diff")
                 for p in points {
                     print(String(format: "  %-8d  %-9.5f  %-17.5f  %.5f", p.step, p.report.sensitivityCosine,
@@ -149,11 +149,11 @@ struct CurvesCommand: ParsableCommand {
                                     series: series(\.trainMean, \.trainStd), horizontalLines: references, width: 700, height: 460)
             var plots = [validation, training]
             if !alignment.isEmpty {
-                plots.append(LinePlot(title: "Sensitivity cosine with \(alignWith ?? "")", xLabel: "training step", yLabel: "mean cosine",
+                plots.append(LinePlot(title: "Sensitivity cosine with \(alignWith.joined(separator: ", "))", xLabel: "training step", yLabel: "mean cosine",
                                       series: alignment.map { Series(name: $0.name, x: $0.points.map { Double($0.step) },
                                                                      y: $0.points.map(\.report.sensitivityCosine), style: .lineAndMarkers) },
                                       width: 700, height: 460))
-                plots.append(LinePlot(title: "Prediction difference with \(alignWith ?? "")", xLabel: "training step",
+                plots.append(LinePlot(title: "Prediction difference with \(alignWith.joined(separator: ", "))", xLabel: "training step",
                                       yLabel: "mean |ŷ − ŷ_baseline| (log scale)", yScale: .log10,
                                       series: alignment.map { Series(name: $0.name, x: $0.points.map { Double($0.step) },
                                                                      y: $0.points.map(\.report.predictionDiff), style: .lineAndMarkers) },

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ICLAnalysis
 import ICLCheckpoint
+import ICLModels
 import ICLRender
 import ICLTasks
 import ICLTraining
@@ -86,7 +87,11 @@ struct LoadedModel {
     init(_ path: String) throws {
         self.path = path
         checkpoint = try Checkpoint.read(path)
-        model = TrainedModel(config: checkpoint.config, parameters: checkpoint.parameters)
+        // GD and GD++ models are analysed in their attention form (the same function), so the
+        // analyses of attention weights take a trained gd/gdpp checkpoint directly.
+        let (config, parameters) = checkpoint.config.architecture.isGradientDescent
+            ? GradientDescentWeights.attentionForm(checkpoint.config, checkpoint.parameters) : (checkpoint.config, checkpoint.parameters)
+        model = TrainedModel(config: config, parameters: parameters)
         switch checkpoint.origin {
         case .trained:
             name = "\(checkpoint.recipe.name) seed \(checkpoint.recipe.training.seed)"

@@ -98,7 +98,7 @@ extension Construct {
         @Argument(help: "A gd or gdpp checkpoint (.h5).")
         var from: String
 
-        @Option(help: "Checkpoint to write (default: beside the input, with -lsa before .h5).")
+        @Option(help: "Checkpoint to write (default: for DIR/NAME/seed-S.h5, DIR/NAME-lsa/construction-seed-S.h5, outside the seeds' folder; otherwise beside the input, with -lsa before .h5).")
         var out: String?
 
         func run() throws {
@@ -107,21 +107,28 @@ extension Construct {
             guard c.architecture.isGradientDescent else {
                 throw UserError("\(from): architecture is '\(c.architecture.rawValue)', not gd or gdpp")
             }
-            var config = c
-            config.architecture = .lsa
-            let stack = AttentionStack(c)
-            var weights = [Float](repeating: 0, count: stack.weightLayout.count)
-            weights.withUnsafeMutableBufferPointer {
-                GradientDescentWeights.expand(c, source.parameters, weightLayout: stack.weightLayout, into: $0.baseAddress!)
-            }
+            let (config, weights) = GradientDescentWeights.attentionForm(c, source.parameters)
             var recipe = source.recipe
             recipe.name += "-lsa"
             recipe.model.architecture = .lsa
             let (etas, gammas) = GradientDescentWeights.etasAndGammas(c, source.parameters)
-            let path = out ?? String(from.dropLast(3)) + "-lsa.h5"
+            let path = out ?? Self.defaultPath(from: from)
             let record = Checkpoint.ConstructionRecord(method: c.architecture.rawValue, etas: etas, gammas: gammas)
             try Checkpoint(config: config, parameters: weights, recipe: recipe, origin: .constructed(record)).write(to: path)
             print("wrote \(path) (η = \(etas), γ = \(gammas))")
+        }
+
+        /// Where the construction goes without --out: never among a recipe's seed files (where
+        /// `curves DIR/*.h5` would take it for a seed), and never with a name that looks like one.
+        static func defaultPath(from: String) -> String {
+            let url = URL(fileURLWithPath: from)
+            let file = url.deletingPathExtension().lastPathComponent
+            if file.hasPrefix("seed-"), Int(file.dropFirst(5)) != nil {
+                let folder = url.deletingLastPathComponent()
+                return folder.deletingLastPathComponent().appendingPathComponent(folder.lastPathComponent + "-lsa")
+                    .appendingPathComponent("construction-" + file + ".h5").path
+            }
+            return url.deletingPathExtension().path + "-lsa.h5"
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ICLCheckpoint
 import ICLModels
+import ICLTraining
 
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Describe one checkpoint: model, origin, the training settings stored in /training, final losses.")
@@ -34,7 +35,11 @@ struct Show: ParsableCommand {
             // What the file's /training holds (the loader checked it agrees with the recipe).
             let stored = Dictionary(try Checkpoint.storedAttributes(of: "/training", in: file), uniquingKeysWith: { a, _ in a })
             let value = { (name: String) in stored[name] ?? "?" }
-            print("  trained      seed \(value("seed")), \(value("steps")) steps, batch \(value("batch_size")), \(value("optimizer")) lr \(value("learning_rate")) (β1 \(value("adam_beta1")), β2 \(value("adam_beta2")), ε \(value("adam_epsilon"))), clip norm \(value("clip_norm")), init scale \(value("init_scale"))")
+            if c.recipe.training.optimizer == .continuation {
+                print("  trained      seed \(value("seed")), continuation fit on \(value("batch_size")) fixed tasks, at most \(value("steps")) L-BFGS iterations per start")
+            } else {
+                print("  trained      seed \(value("seed")), \(value("steps")) steps, batch \(value("batch_size")), \(value("optimizer")) lr \(value("learning_rate")) (β1 \(value("adam_beta1")), β2 \(value("adam_beta2")), ε \(value("adam_epsilon"))), clip norm \(value("clip_norm")), init scale \(value("init_scale"))")
+            }
             let h = record.history
             if let last = h.step.indices.last {
                 print(String(format: "  final loss   train %.6f, validation %.6f at step %d (%.1f s)",
