@@ -114,7 +114,9 @@ func htmlPage(_ figures: [FigureResult], _ context: ReportContext) -> String {
     </head>
     <body>
     \(body)<script>
-    // Marks every image that did not load, and records the count on <body data-images="loaded/total">.
+    // Marks every image that did not load, and records the count on <body data-images="loaded/total">
+    // and the page's width against the window's on data-width="page/window" (a page wider than a
+    // phone's window scrolls sideways).
     window.addEventListener("load", function () {
       var images = Array.prototype.slice.call(document.images), loaded = 0;
       images.forEach(function (image) {
@@ -125,6 +127,7 @@ func htmlPage(_ figures: [FigureResult], _ context: ReportContext) -> String {
         image.parentNode.insertBefore(note, image);
       });
       document.body.setAttribute("data-images", loaded + "/" + images.length);
+      document.body.setAttribute("data-width", document.documentElement.scrollWidth + "/" + window.innerWidth);
     });
     </script>
     </body>

@@ -156,7 +156,8 @@ func resultRows(_ figures: [FigureResult], zoo: String) -> [ResultRow] {
         add(figure, "\(model): loss vs \(baseline); cosine",
             a.isEmpty ? nil : "\(meanStd(a)!) vs \(short(mean(b)!)); cos \(meanStd(c)!)", paper: claim,
             status: againstGD ? verdict(mean(a)! < mean(b)!, String(format: "loss ratio %.3f", mean(a)! / mean(b)!), "the trained model's loss below GD's")
-                : verdict(mean(c)! > 0.99, String(format: "loss ratio %.3f", mean(a)! / mean(b)!), "cosine above 0.99"),
+                : verdict(mean(c)! > 0.99 && mean(a)! / mean(b)! < 2, String(format: "loss ratio %.3f", mean(a)! / mean(b)!),
+                          "cosine above 0.99, loss within 2× GD++'s"),
             keys: [key])
     }
 
@@ -255,7 +256,8 @@ func resultRows(_ figures: [FigureResult], zoo: String) -> [ResultRow] {
         let seeds = (group?["members"] as? [Any])?.count ?? 0
         let gd = ((outputs(key).first?["baselines"] as? [[String: Any]])?.first).flatMap { jsonNumber($0["loss"]) }
         add("15", "\(name): final validation loss over the seeds\(seeds > 0 ? " (\(seeds))" : "") (GD)", final.map { "\(short($0)) ± \(short(std ?? .nan)) (GD \(short(gd ?? .nan)))" },
-            paper: claim, status: verdict(abs(final! / (gd ?? .nan) - 1) < 0.05, String(format: "ratio %.3f", final! / (gd ?? .nan)), "mean final loss within 5 % of GD"), keys: [key])
+            paper: claim, status: verdict(abs(final! / (gd ?? .nan) - 1) < 0.05, String(format: "ratio %.3f", final! / (gd ?? .nan)), "mean final loss within 5 % of GD")
+                + "; the curves are each run's own validation set, GD is on the evaluation tasks", keys: [key])
     }
 
     // Figure 16: fixed training sets.
