@@ -55,7 +55,8 @@ struct ReportCommand: ParsableCommand {
             throw UserError("\(zoo): no such zoo folder (expected ZOO/<recipe>/seed-<s>.h5, as `icl-zoo train --models ZOO` writes)")
         }
         let root = zoo.hasSuffix("/") && zoo.count > 1 ? String(zoo.dropLast()) : zoo
-        let plans = reportPlan(zoo: ZooFolder(root: root), tasks: tasks).filter { figureNumbers?.contains($0.number) ?? true }
+        let allPlans = reportPlan(zoo: ZooFolder(root: root), tasks: tasks)
+        let plans = allPlans.filter { figureNumbers?.contains($0.number) ?? true }
         do {
             try FileManager.default.createDirectory(atPath: out + "/panels", withIntermediateDirectories: true)
         } catch {
@@ -63,23 +64,34 @@ struct ReportCommand: ParsableCommand {
         }
         let runner = PanelRunner(out: out, jobs: jobs)
         var figures: [FigureResult] = []
-        let started = Date()
+        let started = Date(), made = utc(started)
         for (k, plan) in plans.enumerated() {
             let runs = plan.panels.filter { $0.unavailable == nil && $0.missing.isEmpty }.map(\.runs.count).reduce(0, +)
             progress("figure \(k + 1) of \(plans.count): Figure \(plan.number), \(plan.panels.count) panel(s), \(runs) analysis run(s)")
             let panels = runner.run(plan.panels)
             let image = "figure-\(plan.number).png"
             try composeFigure(plan, panels, out: out).writePNG(to: out + "/" + image)
-            figures.append(FigureResult(plan: plan, panels: panels, image: image))
+            let figure = FigureResult(plan: plan, panels: panels, image: image, made: made)
+            try FigureRecord(figure, made: made, zoo: root).write(to: out)
+            figures.append(figure)
         }
-        let context = ReportContext(zoo: root, out: out, tasks: tasks, only: only, date: Date(), seconds: Date().timeIntervalSince(started))
+        // Figures made by earlier runs into the same folder (with --only) stay on the page.
+        for plan in allPlans where !plans.contains(where: { $0.number == plan.number }) {
+            guard let data = FileManager.default.contents(atPath: FigureRecord.path(plan.number, in: out)),
+                  let record = try? JSONDecoder().decode(FigureRecord.self, from: data),
+                  let figure = record.result(plan, out: out) else { continue }
+            figures.append(figure)
+        }
+        figures.sort { $0.plan.number < $1.plan.number }
+        let context = ReportContext(zoo: root, out: out, tasks: tasks, only: only, date: started, seconds: Date().timeIntervalSince(started))
         try write(htmlPage(figures, context), to: out + "/index.html")
         try write(resultsMarkdown(figures, context), to: out + "/RESULTS.md")
-        let failed = figures.flatMap(\.panels).filter { if case .failed = $0.status { return true } else { return false } }
-        let missing = figures.flatMap(\.panels).filter { if case .missing = $0.status { return true } else { return false } }
-        print("wrote \(out)/index.html and \(out)/RESULTS.md: \(figures.count) figure(s), "
-            + "\(figures.flatMap(\.panels).count) panel(s), \(missing.count) missing, \(failed.count) failed "
-            + "(\(String(format: "%.0f", context.seconds)) s)")
+        let failed = figures.filter { f in plans.contains { $0.number == f.plan.number } }.flatMap(\.panels).filter { if case .failed = $0.status { return true } else { return false } }
+        let missing = figures.filter { f in plans.contains { $0.number == f.plan.number } }.flatMap(\.panels).filter { if case .missing = $0.status { return true } else { return false } }
+        print("wrote \(out)/index.html and \(out)/RESULTS.md: \(plans.count) figure(s) made, "
+            + "\(plans.flatMap(\.panels).count) panel(s), \(missing.count) missing, \(failed.count) failed "
+            + "(\(String(format: "%.0f", context.seconds)) s)"
+            + (figures.count > plans.count ? "; \(figures.count - plans.count) figure(s) of earlier runs kept on the page" : ""))
         for panel in failed {
             if case .failed(let reason) = panel.status { progress("  panel \(panel.plan.key) failed: \(reason)") }
         }
@@ -121,6 +133,8 @@ struct FigureResult {
     let panels: [PanelResult]
     /// File name of the composed figure inside the report folder.
     let image: String
+    /// When it was made (UTC): figures of earlier `--only` runs keep theirs.
+    let made: String
 }
 
 /// What became of one panel: its files (relative to the report folder), the commands that made

@@ -13,6 +13,9 @@ func markdownCell(_ text: String) -> String {
     text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
 }
 
+/// `date` as "2026-11-29 16:42 UTC".
+func utc(_ date: Date) -> String { utcFormatter.string(from: date) }
+
 private let utcFormatter: DateFormatter = {
     let f = DateFormatter()
     f.locale = Locale(identifier: "en_US_POSIX")
@@ -29,7 +32,7 @@ extension ReportContext {
     }
 
     var summary: String {
-        "Made \(utcFormatter.string(from: date)) by icl-zoo \(SoftwareVersion.current) in \(String(format: "%.0f", seconds)) s "
+        "Made \(utc(date)) by icl-zoo \(SoftwareVersion.current) in \(String(format: "%.0f", seconds)) s "
             + "from the zoo \(zoo), \(tasks) evaluation tasks per analysis (seed 0)."
     }
 }
@@ -61,7 +64,7 @@ func htmlPage(_ figures: [FigureResult], _ context: ReportContext) -> String {
         var size = ""
         if let info = try? RGBAImage.readPNGInfo(context.out + "/" + figure.image) { size = " width=\"\(info.width)\" height=\"\(info.height)\"" }
         body += "<figure><a href=\"\(figure.image)\"><img src=\"\(figure.image)\"\(size) alt=\"\(html(plan.title))\"></a>\n"
-        body += "<figcaption>\(html(plan.caption))</figcaption></figure>\n"
+        body += "<figcaption>\(html(plan.caption))\(figure.made == utc(context.date) ? "" : " (Made \(html(figure.made)) by an earlier run.)")</figcaption></figure>\n"
         let shortened = Array(Set(figure.panels.flatMap(\.shortened))).sorted()
         if !shortened.isEmpty {
             body += "<p class=\"warn\">Shortened runs (fewer steps than the package's recipe): \(html(shortened.joined(separator: "; "))).</p>\n"

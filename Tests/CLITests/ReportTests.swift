@@ -65,10 +65,17 @@ struct ReportTests {
 
     @Test func onlyDrawsTheNamedFiguresAndBadInputIsOneLine() throws {
         let folder = try TemporaryDirectory()
-        let (_, report, result) = try tinyReport(in: folder, only: "9,13")
+        let (zoo, report, result) = try tinyReport(in: folder, only: "9,13")
         try #require(result.status == 0, "\(result)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: report).filter { $0.hasPrefix("figure-") }.sorted()
                 == ["figure-13.png", "figure-9.png"])
+        // A later run of another figure into the same folder keeps the earlier ones on the page, in order.
+        let again = try CLI.analyze("report", zoo, "--out", report, "--tasks", "100", "--only", "10")
+        try #require(again.status == 0, "\(again)")
+        let page = try String(contentsOfFile: report + "/index.html", encoding: .utf8)
+        let sections = page.components(separatedBy: "<section id=\"figure-").dropFirst().map { $0.prefix { $0 != "\"" } }
+        #expect(sections == ["9", "10", "13"])
+        #expect(try String(contentsOfFile: report + "/RESULTS.md", encoding: .utf8).contains("0.179 (A.10"))
         let missing = try CLI.analyze("report", folder.file("nowhere"), "--out", folder.file("r"))
         #expect(missing.status != 0 && missing.stderrLines.count == 1 && missing.stderr.contains("nowhere"), "\(missing)")
         let bad = try CLI.analyze("report", folder.file("zoo"), "--only", "1,2")
