@@ -171,12 +171,16 @@ func reportPlan(zoo: ZooFolder, tasks: Int) -> [FigurePlan] {
         caption: "(a) Loss over training of alternating-2 (first layer softmax) with the loss of one and of two GD steps. "
             + "(b) The first layer's sensitivity to a token's own, next and other input tokens over the training snapshots "
             + "(the authors' measure: gradient averaged over tasks, then the norm), with the validation loss. "
-            + "(c) Loss and alignment against one and two GD steps, per seed.",
+            + "(c) The same measure for the Proposition 3 construction, which copies each target next to its input (not in "
+            + "the paper's figure: the reference for (b)). (d) Loss and alignment against one and two GD steps, per seed.",
         columns: 4,
         panels: [
             drawn("5a-curves", "loss over training", ["curves"] + alt.files + ["--baseline", "gd:1", "--baseline", "gd:2"], needs: alt.needs),
             PanelPlan(key: "5b-copying", title: "copying: sensitivity to own / next / other tokens", kind: .drawn,
                       runs: [PanelRun(label: "", arguments: ["copying", alt.files[0], "--tasks", String(min(tasks, 500))])], needs: [alt.needs[0]]),
+            PanelPlan(key: "5d-copy-construction", title: "copying by the Proposition 3 construction", kind: .drawn,
+                      runs: [PanelRun(label: "", arguments: ["copying", zoo.construction("copy"), "--tasks", String(min(tasks, 500))])],
+                      needs: [Requirement(path: zoo.construction("copy"), make: "icl-zoo construct copy --out \(zoo.construction("copy"))")]),
             PanelPlan(key: "5c-alignment", title: "against 1 and 2 GD steps", kind: .table,
                       runs: zip(alt.seeds, alt.files).flatMap { seed, file in
                           [1, 2].map { PanelRun(label: "seed \(seed), \($0) GD step\($0 == 1 ? "" : "s")",
@@ -236,17 +240,21 @@ func reportPlan(zoo: ZooFolder, tasks: Int) -> [FigurePlan] {
             drawn("8d-ood-teacher", "OOD: teacher scale", ["ood", mlp12.files[0], gdpp12.file, "--shift", "teacher"], needs: mlp12.needs + gdpp12.needs),
         ]))
 
-    // Figure 9: weight products.
+    // Figure 9: weight products; the paper's right panels are a 3-layer recurrent model (lsa-recurrent-3),
+    // drawn from lsa-recurrent-2 when only that one is in the zoo.
+    let useThree = FileManager.default.fileExists(atPath: zoo.path("lsa-recurrent-3", seed: 0)) || !FileManager.default.fileExists(atPath: rec2.files[0])
+    let deepName = useThree ? "lsa-recurrent-3" : "lsa-recurrent-2", deepLayers = useThree ? 3 : 2
+    let deep = one(deepName)
     figures.append(FigurePlan(
         number: 9, title: "Figure 9: the weight products W_KQ and W_PV of trained layers and of the GD construction",
         caption: "(a) One trained LSA layer (lsa-1 seed 0), scale-corrected (Appendix A.3). (b) The GD construction of Proposition 1. "
-            + "(c) The trained recurrent 2-layer LSA (lsa-recurrent-2 seed 0), scale-corrected: the x-block of W_PV is GD++'s −γ I "
-            + "(the paper shows a 3-layer recurrent model).",
+            + "(c) The trained recurrent \(deepLayers)-layer LSA (\(deepName) seed 0), scale-corrected: the x-block of W_PV is a "
+            + "curvature correction, GD++'s −γ I (the paper shows a 3-layer recurrent model).",
         columns: 3,
         panels: [
             drawn("9a-lsa-1", "1 layer, scale-corrected", ["heatmap", lsa1.files[0], "--scale-correct"], needs: [lsa1.needs[0]]),
             drawn("9b-gd", "GD construction", ["heatmap", gd1.path], needs: [gd1]),
-            drawn("9c-recurrent-2", "2 recurrent layers, scale-corrected", ["heatmap", rec2.files[0], "--scale-correct"], needs: [rec2.needs[0]]),
+            drawn("9c-recurrent", "\(deepLayers) recurrent layers, scale-corrected", ["heatmap", deep.file, "--scale-correct"], needs: deep.needs),
         ]))
 
     // Figure 10: rollout with dampening.
@@ -286,17 +294,21 @@ func reportPlan(zoo: ZooFolder, tasks: Int) -> [FigurePlan] {
     // Figure 13: spectra and GD++'s γ.
     let gammaSources = ["gdpp-recurrent-2", "gdpp-recurrent-2-n25", "gdpp-recurrent-2-n50", "gdpp-recurrent-2-n100"]
         .map { zoo.path($0, seed: 0) }.filter { FileManager.default.fileExists(atPath: $0) }
+    let gdppFits = ["gdpp-recurrent-2", "gdpp-recurrent-2-n25", "gdpp-recurrent-2-n50", "gdpp-recurrent-2-n100"]
+        .flatMap { name in (0...9).map { zoo.path(name, seed: $0) } }.filter { FileManager.default.fileExists(atPath: $0) }
     figures.append(FigurePlan(
         number: 13, title: "Figure 13: eigenvalues of X Xᵀ and how GD++ reshapes them",
         caption: "(a) The GD++ map of the eigenvalues, the worst-case and the median condition number against γ for N = 10, 25, 50, "
-            + "100, with γ read from the GD++ fits gdpp-recurrent-2(-n25, -n50, -n100) where present. (b) γ read from the weights "
-            + "of each seed of the trained recurrent 2-layer LSA (N = 10).",
+            + "100, with γ read from seed 0 of the GD++ fits gdpp-recurrent-2(-n25, -n50, -n100) where present. (b) γ read from the "
+            + "weights of every seed of the trained recurrent 2-layer LSA (N = 10) and of the GD++ fits, mean ± std per N.",
         columns: 1,
         panels: [
-            drawn("13a-spectrum", "spectra and condition numbers", ["spectrum"] + gammaSources, needs: []),
-            PanelPlan(key: "13b-gamma-lsa", title: "γ of the trained recurrent 2-layer LSA", kind: .table,
-                      runs: zip(rec2.seeds, rec2.files).map { PanelRun(label: "seed \($0)", arguments: ["spectrum", $1, "--context-sizes", "10", "--gamma-points", "2"] + t) },
-                      needs: rec2.needs),
+            drawn("13a-spectrum", "spectra and condition numbers", ["spectrum"] + gammaSources,
+                  needs: gammaSources.map { Requirement(path: $0, make: "") }),   // present files only: for the shortened-run notes
+            PanelPlan(key: "13b-gamma", title: "γ read from the weights, per N", kind: .table,
+                      runs: [PanelRun(label: "trained LSA", arguments: ["spectrum"] + rec2.files + ["--context-sizes", "10", "--gamma-points", "2"] + t)]
+                        + (gdppFits.isEmpty ? [] : [PanelRun(label: "GD++ fit", arguments: ["spectrum"] + gdppFits + ["--context-sizes", "10", "--gamma-points", "2"] + t)]),
+                      needs: rec2.needs + gdppFits.map { Requirement(path: $0, make: "") }),
         ]))
 
     // Figure 14: LayerNorm.
