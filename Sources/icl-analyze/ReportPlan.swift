@@ -178,10 +178,10 @@ func reportPlan(zoo: ZooFolder, tasks: Int) -> [FigurePlan] {
             drawn("5a-curves", "loss over training", ["curves"] + alt.files + ["--baseline", "gd:1", "--baseline", "gd:2"], needs: alt.needs),
             PanelPlan(key: "5b-copying", title: "copying: sensitivity to own / next / other tokens", kind: .drawn,
                       runs: [PanelRun(label: "", arguments: ["copying", alt.files[0], "--tasks", String(min(tasks, 500))])], needs: [alt.needs[0]]),
-            PanelPlan(key: "5d-copy-construction", title: "copying by the Proposition 3 construction", kind: .drawn,
+            PanelPlan(key: "5c-copy-construction", title: "copying by the Proposition 3 construction", kind: .drawn,
                       runs: [PanelRun(label: "", arguments: ["copying", zoo.construction("copy"), "--tasks", String(min(tasks, 500))])],
                       needs: [Requirement(path: zoo.construction("copy"), make: "icl-zoo construct copy --out \(zoo.construction("copy"))")]),
-            PanelPlan(key: "5c-alignment", title: "against 1 and 2 GD steps", kind: .table,
+            PanelPlan(key: "5d-alignment", title: "against 1 and 2 GD steps", kind: .table,
                       runs: zip(alt.seeds, alt.files).flatMap { seed, file in
                           [1, 2].map { PanelRun(label: "seed \(seed), \($0) GD step\($0 == 1 ? "" : "s")",
                                                 arguments: ["compare", file, "--against", "gd", "--gd-steps", String($0)] + t) }

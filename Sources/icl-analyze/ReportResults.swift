@@ -180,7 +180,7 @@ func resultRows(_ figures: [FigureResult], zoo: String) -> [ResultRow] {
         keys: ["4c-alignment"])
 
     // Figure 5: alternating tokens, copying.
-    let alt = outputs("5c-alignment")
+    let alt = outputs("5d-alignment")
     let alt1 = alt.enumerated().filter { $0.offset % 2 == 0 }.compactMap { jsonNumber($0.element["loss_a"]) }
     let gdOne = alt.enumerated().filter { $0.offset % 2 == 0 }.compactMap { jsonNumber($0.element["loss_b"]) }
     let gdTwo = alt.enumerated().filter { $0.offset % 2 == 1 }.compactMap { jsonNumber($0.element["loss_b"]) }
@@ -188,7 +188,7 @@ func resultRows(_ figures: [FigureResult], zoo: String) -> [ResultRow] {
         paper: "matches one step of GD, not two (Fig. 5 left)",
         status: verdict(abs(mean(alt1)! / mean(gdOne)! - 1) < 0.1 && mean(alt1)! > mean(gdTwo)!, String(format: "ratio to 1 GD step %.3f", mean(alt1)! / mean(gdOne)!),
                        "within 10 % of one GD step, above two"),
-        keys: ["5c-alignment"])
+        keys: ["5d-alignment"])
     if let points = outputs("5b-copying").first?["points"] as? [[String: Any]], let last = points.last {
         let next = points.compactMap { jsonNumber($0["next"]) }, others = points.compactMap { jsonNumber($0["others"]) }
         add("5", "copying: own / next / other at the last step; largest next",
