@@ -64,7 +64,7 @@ func htmlPage(_ figures: [FigureResult], _ context: ReportContext) -> String {
         var size = ""
         if let info = try? RGBAImage.readPNGInfo(context.out + "/" + figure.image) { size = " width=\"\(info.width)\" height=\"\(info.height)\"" }
         body += "<figure><a href=\"\(figure.image)\"><img src=\"\(figure.image)\"\(size) alt=\"\(html(plan.title))\"></a>\n"
-        body += "<figcaption>\(html(plan.caption))\(figure.made == utc(context.date) ? "" : " (Made \(html(figure.made)) by an earlier run.)")</figcaption></figure>\n"
+        body += "<figcaption>\(html(plan.caption)) The figure links to its full-size image.\(figure.made == utc(context.date) ? "" : " (Made \(html(figure.made)) by an earlier run.)")</figcaption></figure>\n"
         let shortened = Array(Set(figure.panels.flatMap(\.shortened))).sorted()
         if !shortened.isEmpty {
             body += "<p class=\"warn\">Shortened runs (fewer steps than the package's recipe): \(html(shortened.joined(separator: "; "))).</p>\n"
@@ -81,6 +81,8 @@ func htmlPage(_ figures: [FigureResult], _ context: ReportContext) -> String {
                 body += "<pre><code>" + html(Set(requirements.map(\.make)).sorted().joined(separator: "\n")) + "</code></pre>"
             }
             if !panel.commands.isEmpty { body += "<pre><code>" + html(panel.commands.joined(separator: "\n")) + "</code></pre>" }
+            // On a phone the composed figure is an overview; each panel is shown at the page's width.
+            if let png = panel.png { body += "<a href=\"\(png)\"><img class=\"panel-image\" src=\"\(png)\" alt=\"\(html(panel.plan.title))\"></a>" }
             if !panel.shortened.isEmpty { body += "<p class=\"warn\">Shortened: \(html(panel.shortened.joined(separator: "; ")))</p>" }
             body += "</li>\n"
         }
@@ -112,7 +114,9 @@ func htmlPage(_ figures: [FigureResult], _ context: ReportContext) -> String {
     .scroll { overflow-x: auto; } table { border-collapse: collapse; font-size: .9rem; }
     th, td { border: 1px solid #ddd; padding: .3rem .5rem; text-align: left; vertical-align: top; }
     .broken { color: #b00020; font-weight: bold; }
-    @media (max-width: 640px) { body { padding: 0 .5rem 2rem; } h1 { font-size: 1.2rem; } table { font-size: .8rem; } }
+    .panel-image { display: none; }
+    @media (max-width: 640px) { body { padding: 0 .5rem 2rem; } h1 { font-size: 1.2rem; } table { font-size: .8rem; }
+      .panel-image { display: block; margin-top: .4rem; } .panels { padding-left: 1.2rem; } }
     </style>
     </head>
     <body>
