@@ -86,14 +86,16 @@ struct ReportCommand: ParsableCommand {
         let context = ReportContext(zoo: root, out: out, tasks: tasks, only: only, date: started, seconds: Date().timeIntervalSince(started))
         try write(htmlPage(figures, context), to: out + "/index.html")
         try write(resultsMarkdown(figures, context), to: out + "/RESULTS.md")
-        let failed = figures.filter { f in plans.contains { $0.number == f.plan.number } }.flatMap(\.panels).filter { if case .failed = $0.status { return true } else { return false } }
-        let missing = figures.filter { f in plans.contains { $0.number == f.plan.number } }.flatMap(\.panels).filter { if case .missing = $0.status { return true } else { return false } }
+        let panels = figures.filter { f in plans.contains { $0.number == f.plan.number } }.flatMap(\.panels)
+        let failed = panels.filter(\.isFailed), missing = panels.filter(\.isMissing)
         print("wrote \(out)/index.html and \(out)/RESULTS.md: \(plans.count) figure(s) made, "
-            + "\(plans.flatMap(\.panels).count) panel(s), \(missing.count) missing, \(failed.count) failed "
+            + "\(panels.count) panel(s), \(missing.count) missing, \(failed.count) failed "
             + "(\(String(format: "%.0f", context.seconds)) s)"
             + (figures.count > plans.count ? "; \(figures.count - plans.count) figure(s) of earlier runs kept on the page" : ""))
-        for panel in failed {
-            if case .failed(let reason) = panel.status { progress("  panel \(panel.plan.key) failed: \(reason)") }
+        // Missing checkpoints are expected (the page says how to make them); a failed analysis is not.
+        if !failed.isEmpty {
+            throw UserError("\(failed.count) panel(s) failed, shown as such in \(out)/index.html: "
+                + failed.map { "\($0.plan.key) (\($0.statusText))" }.joined(separator: "; "))
         }
     }
 
@@ -155,6 +157,9 @@ struct PanelResult {
     var csv: String?
     var jsonFiles: [String] = []
     var shortened: [String] = []
+
+    var isFailed: Bool { if case .failed = status { return true } else { return false } }
+    var isMissing: Bool { if case .missing = status { return true } else { return false } }
 }
 
 /// Runs panels' analyses as subprocesses of this executable, `jobs` at a time.

@@ -32,8 +32,17 @@ extension ReportContext {
     }
 
     var summary: String {
-        "Made \(utc(date)) by icl-zoo \(SoftwareVersion.current) in \(String(format: "%.0f", seconds)) s "
+        "Made \(utc(date)) by icl-zoo \(SoftwareVersion.current) on \(machine) in \(String(format: "%.0f", seconds)) s "
             + "from the zoo \(zoo), \(tasks) evaluation tasks per analysis (seed 0)."
+    }
+
+    /// The CPU model and core count (Linux's /proc/cpuinfo), for the pages' provenance line.
+    var machine: String {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = info.split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":", maxSplits: 1).last?
+            .trimmingCharacters(in: .whitespaces)
+        return "\(model ?? "an unknown CPU"), \(cores) core\(cores == 1 ? "" : "s")"
     }
 }
 

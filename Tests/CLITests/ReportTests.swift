@@ -82,6 +82,20 @@ struct ReportTests {
         #expect(bad.status != 0 && bad.stderr.contains("--only"), "\(bad)")
     }
 
+    @Test func aBrokenCheckpointFailsItsPanelNamesTheFileAndTheRestIsWritten() throws {
+        let folder = try TemporaryDirectory()
+        let zoo = folder.file("zoo"), report = folder.file("report")
+        try FileManager.default.createDirectory(atPath: zoo + "/lsa-1", withIntermediateDirectories: true)
+        try Data("not an HDF5 file".utf8).write(to: URL(fileURLWithPath: zoo + "/lsa-1/seed-0.h5"))
+        let result = try CLI.analyze("report", zoo, "--out", report, "--tasks", "50", "--only", "9")
+        #expect(result.status != 0, "\(result)")
+        #expect(result.stderr.split(separator: "\n").last?.hasPrefix("Error: 1 panel(s) failed") == true, "\(result)")
+        #expect(result.stderr.contains(zoo + "/lsa-1/seed-0.h5"), "the error names the file: \(result)")
+        let page = try String(contentsOfFile: report + "/index.html", encoding: .utf8)
+        #expect(page.contains("failed: exit 1: Error: ") && page.contains("icl-zoo construct gd --layers 1 --out \(zoo)/gd-1/construction.h5"))
+        #expect(FileManager.default.fileExists(atPath: report + "/figure-9.png"))
+    }
+
     @Test(.timeLimit(.minutes(3)))
     func thePageLoadsInAHeadlessBrowser() throws {
         try #require(FileManager.default.isExecutableFile(atPath: ReportTests.chromium),
