@@ -1,4 +1,5 @@
 import CCairo
+import Foundation
 
 /// One panel of a composed figure: a letter and title above either a finished image (a PNG drawn
 /// by an analysis) or a few lines of text (a table of numbers, or why the panel is missing).
@@ -80,7 +81,8 @@ public struct Composition: Sendable {
                 let scale = min(1, available / Double(image.width))
                 size = (Double(image.width) * scale, Double(image.height) * scale)
             case .text(let lines):
-                size = (available, Double(max(lines.count, 1)) * Composition.lineHeight + 12)
+                let count = try Composition.wrap(lines, width: available - 16).count
+                size = (available, Double(max(count, 1)) * Composition.lineHeight + 12)
             }
             placements.append(Placement(x: m + Double(column) * (cellWidth + m), y: y, contentWidth: size.0, contentHeight: size.1,
                                         cellWidth: available))
@@ -89,6 +91,29 @@ public struct Composition: Sendable {
         }
         y += rowHeight + m
         return (placements, y)
+    }
+
+    /// `lines` broken at spaces so that each fits in `width` pixels at the text size; a continuation
+    /// is indented by four spaces. A single word wider than `width` stays whole (and is shrunk when drawn).
+    static func wrap(_ lines: [String], width: Double) throws -> [String] {
+        let measure = try Canvas(width: 1, height: 1)
+        measure.setFont(size: textSize - 1)
+        var out: [String] = []
+        for line in lines {
+            let indent = String(line.prefix { $0 == " " })
+            var current = indent
+            for word in line.split(separator: " ").map(String.init) {
+                let candidate = current == indent || current.hasSuffix(" ") ? current + word : current + " " + word
+                if current.trimmingCharacters(in: .whitespaces).isEmpty || measure.textWidth(candidate) <= width {
+                    current = candidate
+                } else {
+                    out.append(current)
+                    current = indent + "    " + word
+                }
+            }
+            out.append(current)
+        }
+        return out
     }
 
     /// The figure, at most `maxHeight` pixels tall.
@@ -120,7 +145,7 @@ public struct Composition: Sendable {
                 full.setColor(Color(red: 0.1, green: 0.1, blue: 0.1))
                 full.save()
                 full.clip(x: place.x, y: top, width: place.contentWidth, height: place.contentHeight)
-                for (k, line) in lines.enumerated() {
+                for (k, line) in try Composition.wrap(lines, width: place.contentWidth - 16).enumerated() {
                     full.setFont(size: full.fittingFontSize(line, size: Composition.textSize - 1, weight: .normal, maxWidth: place.contentWidth - 16))
                     full.text(line, x: place.x + 8, y: top + 6 + Composition.lineHeight * (Double(k) + 0.5), vertical: .middle)
                 }

@@ -367,10 +367,7 @@ func composeFigure(_ plan: FigurePlan, _ panels: [PanelResult], out: String) thr
                 content = .text(tableLines(panel))
             }
         case .missing(let requirements):
-            content = .text(["missing: " + requirements.map { ($0.path as NSString).lastPathComponent == "construction.h5"
-                                ? $0.path : (($0.path as NSString).deletingLastPathComponent as NSString).lastPathComponent + "/" + ($0.path as NSString).lastPathComponent }
-                                .joined(separator: ", ")]
-                             + ["make with:"] + Array(Set(requirements.map(\.make))).sorted().map { "  " + $0 })
+            content = .text(missingLines(requirements.map(\.path)) + ["make with:"] + Array(Set(requirements.map(\.make))).sorted().map { "  " + $0 })
         case .unavailable(let reason):
             content = .text(["not drawn: " + reason])
         case .failed(let reason):
@@ -380,4 +377,22 @@ func composeFigure(_ plan: FigurePlan, _ panels: [PanelResult], out: String) thr
     }
     let columns = min(plan.columns, panels.map(\.plan.span).reduce(0, +))
     return try Composition(title: plan.title, panels: composed, columns: columns, width: min(2600, max(1200, 650 * columns))).render()
+}
+
+/// "missing: lsa-1 seeds 0, 1, 2": the missing files grouped by their folder (the recipe), seeds
+/// listed by number, other files by name.
+func missingLines(_ paths: [String]) -> [String] {
+    var order: [String] = [], files: [String: [String]] = [:]
+    for path in paths {
+        let folder = ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent
+        if files[folder] == nil { order.append(folder) }
+        let name = (path as NSString).lastPathComponent
+        let seed = name.hasPrefix("seed-") && name.hasSuffix(".h5") ? String(name.dropFirst(5).dropLast(3)) : nil
+        files[folder, default: []].append(seed ?? name)
+    }
+    return order.map { folder in
+        let names = files[folder]!
+        let seeds = names.allSatisfy { Int($0) != nil }
+        return "missing: \(folder) " + (seeds ? "seed\(names.count == 1 ? "" : "s") " : "") + names.joined(separator: ", ")
+    }
 }

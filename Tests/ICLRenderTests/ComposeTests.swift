@@ -34,6 +34,15 @@ struct ComposeTests {
         #expect(image.height == 600 && image.width < 132)
     }
 
+    @Test func longTextIsWrappedNotShrunk() throws {
+        func height(_ line: String) throws -> Int {
+            try Composition(title: "t", panels: [ComposedPanel(letter: "a", title: "text", content: .text([line]))], columns: 1, width: 300).render().height
+        }
+        let long = Array(repeating: "icl-zoo train lsa-1 --seeds 0-4", count: 4).joined(separator: " ")
+        let (wrapped, single) = (try height(long), try height("short"))
+        #expect(wrapped >= single + 3 * 24, "\(wrapped) vs \(single)")   // four lines of 24 px, not one shrunk line
+    }
+
     @Test func noPanelsIsAnErrorNamingTheFigure() {
         #expect(throws: RenderError.invalidLayout(reason: "figure \"empty\" has no panels")) {
             try Composition(title: "empty", panels: [], columns: 2).render()
