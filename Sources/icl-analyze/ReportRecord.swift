@@ -1,4 +1,5 @@
 import Foundation
+import ICLCheckpoint
 
 /// What a report run made of one figure, kept as DIR/panels/figure-N.json so that later runs with
 /// `--only` (e.g. `analysis/figureN.sh`, one figure at a time into one folder) rebuild index.html

@@ -4,7 +4,8 @@ import ICLTestSupport
 import Testing
 
 /// `icl-analyze report` on a tiny zoo (two seeds of lsa-1 and one of lsa-recurrent-2, 20 steps of 32
-/// tasks, and the GD construction), then its page in a real headless browser (Debian's chromium).
+/// tasks with 200 validation tasks, and the GD construction), then its page in a real headless
+/// browser (Debian's chromium).
 @Suite("icl-analyze report")
 struct ReportTests {
     static let chromium = "/usr/bin/chromium"
@@ -13,7 +14,7 @@ struct ReportTests {
     func tinyReport(in folder: TemporaryDirectory, only: String? = nil) throws -> (zoo: String, report: String, result: CLI.Result) {
         let zoo = folder.file("zoo"), report = folder.file("report")
         for arguments in [["train", "lsa-1", "--seeds", "0-1"], ["train", "lsa-recurrent-2", "--seed", "0"]] {
-            let trained = try CLI.run("icl-zoo", arguments + ["--steps", "20", "--batch-size", "32", "--models", zoo, "--quiet"])
+            let trained = try CLI.run("icl-zoo", arguments + ["--steps", "20", "--batch-size", "32", "--validation-tasks", "200", "--models", zoo, "--quiet"])
             try #require(trained.status == 0, "\(trained)")
         }
         let gd = try CLI.zoo("construct", "gd", "--layers", "1", "--tasks", "300", "--out", zoo + "/gd-1/construction.h5")
