@@ -189,12 +189,17 @@ func resultRows(_ figures: [FigureResult], zoo: String) -> [ResultRow] {
         status: verdict(abs(mean(alt1)! / mean(gdOne)! - 1) < 0.1 && mean(alt1)! > mean(gdTwo)!, String(format: "ratio to 1 GD step %.3f", mean(alt1)! / mean(gdOne)!),
                        "within 10 % of one GD step, above two"),
         keys: ["5d-alignment"])
-    if let points = outputs("5b-copying").first?["points"] as? [[String: Any]], let last = points.last {
+    if let copying = outputs("5b-copying").first, let points = copying["points"] as? [[String: Any]], let last = points.last {
+        // The authors' measure (gradient averaged over tasks, then its norm) is the one the paper plots;
+        // a build whose copying has no "measure" field averages per-task norms, which reads larger.
+        let measure = (copying["measure"] as? String).map { "measure: \($0)" }
+            ?? "measure: mean of per-task gradient norms (this build's copying); the paper's takes the norm of the task-mean"
         let next = points.compactMap { jsonNumber($0["next"]) }, others = points.compactMap { jsonNumber($0["others"]) }
         add("5", "copying: own / next / other at the last step; largest next",
             "\(short(jsonNumber(last["own"]) ?? .nan)) / \(short(jsonNumber(last["next"]) ?? .nan)) / \(short(jsonNumber(last["others"]) ?? .nan)); \(short(next.max() ?? .nan))",
             paper: "next ≈ 1 near the jump, other ≈ 0 (Fig. 5 right, read from plot)",
-            status: verdict((next.max() ?? 0) > (others.max() ?? 0), "", "the next token's sensitivity exceeds the others' at some step"), keys: ["5b-copying"])
+            status: verdict((next.max() ?? 0) > (others.max() ?? 0), measure, "the next token's sensitivity exceeds the others' at some step"),
+            keys: ["5b-copying"])
     } else {
         add("5", "copying sensitivities", nil, paper: "", status: "", keys: ["5b-copying"])
     }
