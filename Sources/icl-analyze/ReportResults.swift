@@ -52,8 +52,9 @@ func tableLines(_ panel: PanelResult) -> [String] {
             lines.append("\(label): " + json.keys.sorted().prefix(6).joined(separator: ", "))
         }
     }
+    // Mean ± std over seeds when the runs are one per seed (not, e.g., each seed against two baselines).
     let cosines = panel.outputs.compactMap { jsonNumber($0.json["sensitivity_cosine"]) }
-    if cosines.count > 1 {
+    if cosines.count > 1 && !panel.outputs.contains(where: { $0.label.contains(",") }) {
         let field = { (key: String) in meanStd(panel.outputs.compactMap { jsonNumber($0.json[key]) }) ?? "-" }
         lines.append("mean ± std: loss \(field("loss_a"))")
         lines.append("    cos \(field("sensitivity_cosine"))")
