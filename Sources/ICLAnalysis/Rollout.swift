@@ -88,9 +88,7 @@ public enum Rollout {
     /// The loss after 0, 1, …, `steps` applications (see `predictions`).
     public static func curve(name: String, _ model: TrainedModel, on batch: TaskBatch<Float>,
                              steps: Int, lambda: Double) -> RolloutCurve {
-        let losses = predictions(model, on: batch, steps: steps, lambda: lambda).map {
-            0.5 * Evaluation.squaredError($0, batch.targets) / Double(batch.count)
-        }
+        let losses = predictions(model, on: batch, steps: steps, lambda: lambda).map { Evaluation.loss(predictions: $0, on: batch) }
         return RolloutCurve(name: name, lambda: lambda, tasks: batch.count, losses: losses)
     }
 }

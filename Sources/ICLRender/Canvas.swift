@@ -35,6 +35,36 @@ final class Canvas {
         cairo_paint(cr)
     }
 
+    /// A vector canvas that records into the SVG file `path` (written when `finish()` is called).
+    init(svgFile path: String, width: Int, height: Int) throws {
+        guard width > 0, height > 0 else {
+            throw RenderError.invalidLayout(reason: "canvas \(width)×\(height) must be at least 1×1")
+        }
+        guard let s = cairo_svg_surface_create(path, Double(width), Double(height)) else {
+            throw RenderError.cannotWriteSVG(path: path, reason: "cairo cannot create the surface")
+        }
+        let status = cairo_surface_status(s)
+        guard status == CAIRO_STATUS_SUCCESS, let c = cairo_create(s) else {
+            cairo_surface_destroy(s)
+            throw RenderError.cannotWriteSVG(path: path, reason: String(cString: cairo_status_to_string(status)))
+        }
+        self.width = width
+        self.height = height
+        surface = s
+        cr = c
+        setColor(Color(red: 1, green: 1, blue: 1))
+        cairo_paint(cr)
+    }
+
+    /// Flushes a vector canvas to its file; throws Cairo's reason when the write failed.
+    func finish(path: String) throws {
+        cairo_surface_finish(surface)
+        let status = cairo_surface_status(surface)
+        guard status == CAIRO_STATUS_SUCCESS else {
+            throw RenderError.cannotWriteSVG(path: path, reason: String(cString: cairo_status_to_string(status)))
+        }
+    }
+
     deinit {
         cairo_destroy(cr)
         cairo_surface_destroy(surface)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ICLCheckpoint
 import ICLAnalysis
 
 /// What `--against` (compare, ood, context-length, fingerprint) and `curves --baseline` say about
