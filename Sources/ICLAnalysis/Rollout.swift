@@ -9,6 +9,13 @@ public struct RolloutCurve: Codable, Equatable, Sendable {
     public var lambda: Double
     public var tasks: Int
     public var losses: [Double]
+
+    public init(name: String, lambda: Double, tasks: Int, losses: [Double]) {
+        self.name = name
+        self.lambda = lambda
+        self.tasks = tasks
+        self.losses = losses
+    }
 }
 
 /// Repeating one trained linear self-attention layer with dampening (Appendix A.6).

@@ -364,23 +364,26 @@ extension LinePlot {
         cairo_translate(canvas.cr, originX, originY)
         canvas.clip(x: 0, y: 0, width: Double(width), height: Double(height))
         defer { canvas.restore() }
-        var frame = layout(canvas)
-        var legendBox: Rect? = nil
-        if let size = legendSize(canvas) {
-            if legend == .automatic, let inside = freeLegendPlace(size, frame: frame, points: dataPoints(frame)) {
-                legendBox = inside
-            } else if legend == .automatic || legend == .outside {
-                (frame, legendBox) = outsideLegendLayout(canvas, size)
-            } else {
-                legendBox = fixedLegendPlace(size, area: frame.area)
-            }
-        }
+        let (frame, legendBox) = placeLegend(canvas)
         drawGrid(canvas, frame)
         let occupied = drawData(canvas, frame)
         drawAxes(canvas, frame)
         var labels = drawReferenceLabels(canvas, frame, avoiding: occupied + (legendBox.map { [$0] } ?? []))
         labels += drawAnnotations(canvas, frame, avoiding: occupied, labels: labels + (legendBox.map { [$0] } ?? []))
         if let legendBox { drawLegend(canvas, box: legendBox) }
+    }
+
+    /// The layout and the legend's box (nil without a legend): inside where it covers no data,
+    /// else outside the plot area (for `automatic`).
+    func placeLegend(_ canvas: Canvas) -> (Frame, Rect?) {
+        let frame = layout(canvas)
+        guard let size = legendSize(canvas) else { return (frame, nil) }
+        if legend == .automatic, let inside = freeLegendPlace(size, frame: frame, points: dataPoints(frame)) { return (frame, inside) }
+        if legend == .automatic || legend == .outside {
+            let (outsideFrame, box) = outsideLegendLayout(canvas, size)
+            return (outsideFrame, box)
+        }
+        return (frame, fixedLegendPlace(size, area: frame.area))
     }
 
     /// Margins and gaps of a panel, in pixels.
