@@ -139,7 +139,8 @@ struct CurvesCommand: ParsableCommand {
                     return resolved.predictor
                 }
             }
-            let shown = Set(resolvedNames).count == 1 ? resolvedNames[0] : "\(value) (resolved on each set)"
+            let shown = Set(resolvedNames).count == 1 ? resolvedNames[0]
+                : (value.hasPrefix("gd") ? "GD" : value) + " (resolved on each seed's set)"
             return BaselineLine(name: shown, file: value, loss: result.mean, perSet: result.perSet, sets: sets.map(\.name))
         }
     }
