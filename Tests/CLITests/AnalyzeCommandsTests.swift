@@ -137,7 +137,7 @@ struct AnalyzeCommandsTests {
         #expect(groups.count == 1 && (groups[0]["members"] as? [String])?.count == 2)
         #expect((out["baselines"] as? [[String: Any]])?.count == 1)
         try expectFigure(folder.file("c.png"), minWidth: 1_000)
-        #expect(try csvLines(folder.file("c.csv")).first == "recipe,step,train_mean,train_std,validation_mean,validation_std")
+        #expect(try csvLines(folder.file("c.csv")).first == "recipe,step,train_mean,train_std,validation_mean,validation_std,train_min,train_max,validation_min,validation_max")
     }
 
     @Test func failuresNameTheFileAndExitNonZero() throws {

@@ -5,17 +5,7 @@ import Testing
 
 @Suite("Figure rules: coinciding series visible, legends off the data, SVG output")
 struct FigureStyleTests {
-    func pixels(near color: Color, in image: RGBAImage, tolerance: Int = 2) -> Int {
-        let c = color.rgba
-        var n = 0
-        for y in 0..<image.height {
-            for x in 0..<image.width {
-                let p = image[x, y]
-                if abs(Int(p.r) - Int(c.r)) <= tolerance && abs(Int(p.g) - Int(c.g)) <= tolerance && abs(Int(p.b) - Int(c.b)) <= tolerance { n += 1 }
-            }
-        }
-        return n
-    }
+    func pixels(near color: Color, in image: RGBAImage) -> Int { LinePlotTests().count(color, in: image, tolerance: 2) }
 
     /// Two series with the same values: the first (solid) shows through the second's dashes, and
     /// each has its own line style and marker.
