@@ -709,14 +709,21 @@ extension LinePlot {
         return (m.pad + m.swatch + 6 + textWidth + m.pad, m.pad + Double(entries.count) * m.rowHeight + m.pad - 4)
     }
 
-    /// The inside places a legend may take: the four corners, then the middles of the top and bottom edges.
+    /// The inside places a legend may take: the four corners, then the middles of the top and bottom
+    /// edges, then places down the sides and the middle (between curves).
     func legendCandidates(_ size: (width: Double, height: Double), area: Rect) -> [(LegendPlacement, Rect)] {
         let (w, h) = size, inset = LegendMetrics.inset
         let rightX = area.x + area.width - inset - w, leftX = area.x + inset, middleX = area.x + (area.width - w) / 2
         let topY = area.y + inset, bottomY = area.y + area.height - inset - h
-        return [(.topRight, Rect(x: rightX, y: topY, width: w, height: h)), (.topLeft, Rect(x: leftX, y: topY, width: w, height: h)),
-                (.bottomRight, Rect(x: rightX, y: bottomY, width: w, height: h)), (.bottomLeft, Rect(x: leftX, y: bottomY, width: w, height: h)),
-                (.automatic, Rect(x: middleX, y: topY, width: w, height: h)), (.automatic, Rect(x: middleX, y: bottomY, width: w, height: h))]
+        func box(_ x: Double, _ y: Double) -> Rect { Rect(x: x, y: y, width: w, height: h) }
+        var candidates: [(LegendPlacement, Rect)] = [(.topRight, box(rightX, topY)), (.topLeft, box(leftX, topY)),
+                                                      (.bottomRight, box(rightX, bottomY)), (.bottomLeft, box(leftX, bottomY)),
+                                                      (.automatic, box(middleX, topY)), (.automatic, box(middleX, bottomY))]
+        for fraction in [0.5, 0.25, 0.75, 0.375, 0.625] {
+            let y = topY + fraction * (bottomY - topY)
+            candidates += [(.automatic, box(rightX, y)), (.automatic, box(leftX, y)), (.automatic, box(middleX, y))]
+        }
+        return candidates
     }
 
     /// The first inside place that fits in the plot area and covers no data point, if any.
