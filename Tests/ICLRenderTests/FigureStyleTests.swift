@@ -36,9 +36,11 @@ struct FigureStyleTests {
             let covered = plot.dataPoints(frame).filter { legend.intersects($0) || legend.contains($0.x, $0.y) }
             #expect(covered.isEmpty, "the legend covers \(covered.count) data points")
         }
-        // With four lines across the whole plot, the legend had to leave the plot area.
+        // With twelve lines across the whole plot, every inside place covers one: the legend leaves the plot area.
         let canvas = try Canvas(width: 800, height: 500)
-        let (frame, box) = LinePlot(series: series).placeLegend(canvas)
+        let levels = (0..<12).map { k in Series(name: "level \(k)", x: x, y: x.map { _ in Double(k) }) }
+        let (frame, box) = LinePlot(series: levels).placeLegend(canvas)
+        #expect(LinePlot(series: levels).dataPoints(frame).allSatisfy { !box!.intersects($0) && !box!.contains($0.x, $0.y) })
         #expect(box!.x >= frame.left + frame.plotWidth || box!.y >= frame.bottom)
     }
 
