@@ -368,7 +368,7 @@ extension LinePlot {
         drawGrid(canvas, frame)
         let occupied = drawData(canvas, frame)
         drawAxes(canvas, frame)
-        var labels = drawReferenceLabels(canvas, frame, avoiding: occupied + (legendBox.map { [$0] } ?? []))
+        var labels = drawReferenceLabels(canvas, frame, avoiding: occupied, reserved: legendBox.map { [$0] } ?? [])
         labels += drawAnnotations(canvas, frame, avoiding: occupied, labels: labels + (legendBox.map { [$0] } ?? []))
         if let legendBox { drawLegend(canvas, box: legendBox) }
     }
@@ -586,7 +586,8 @@ extension LinePlot {
 
     /// Reference-line labels: each goes where it hides the fewest data points and no other label.
     /// Returns their boxes (for the legend to avoid).
-    func drawReferenceLabels(_ canvas: Canvas, _ f: Frame, avoiding occupied: [Rect]) -> [Rect] {
+    /// `reserved` (the legend's box) is avoided like another label.
+    func drawReferenceLabels(_ canvas: Canvas, _ f: Frame, avoiding occupied: [Rect], reserved: [Rect] = []) -> [Rect] {
         let labelGap = 4.0, lineGap = 6.0            // label to its line; to the plot's side
         canvas.setFont(size: PlotStyle.legendFont)
         let area = f.area
@@ -604,7 +605,7 @@ extension LinePlot {
             let bottomY = f.bottom - labelGap - labelHeight
             candidates += [Rect(x: px + labelGap, y: bottomY, width: w, height: labelHeight),
                            Rect(x: px - labelGap - w, y: bottomY, width: w, height: labelHeight)]
-            let rect = cheapest(candidates, inside: area, points: occupied, labels: labels)
+            let rect = cheapest(candidates, inside: area, points: occupied, labels: labels + reserved)
             labels.append(rect)
             canvas.haloText(marker.label, x: rect.x, y: rect.y + 2, color: marker.color ?? PlotStyle.reference,
                             horizontal: .left, vertical: .top)
@@ -620,7 +621,7 @@ extension LinePlot {
                 candidates += [Rect(x: x, y: py - 2 - labelHeight, width: w, height: labelHeight),
                                Rect(x: x, y: py + 3, width: w, height: labelHeight)]
             }
-            let rect = cheapest(candidates, inside: area, points: occupied, labels: labels)
+            let rect = cheapest(candidates, inside: area, points: occupied, labels: labels + reserved)
             labels.append(rect)
             canvas.haloText(line.label, x: rect.x, y: rect.y + 2, color: line.color ?? PlotStyle.reference,
                             horizontal: .left, vertical: .top)

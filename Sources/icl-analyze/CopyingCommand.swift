@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import ICLAnalysis
 import ICLCheckpoint
-import ICLMath
 import ICLFigures
+import ICLMath
 import ICLTraining
 
 struct CopyingCommand: ParsableCommand {

@@ -2,9 +2,9 @@ import ArgumentParser
 import Foundation
 import ICLAnalysis
 import ICLCheckpoint
+import ICLFigures
 import ICLMath
 import ICLModels
-import ICLFigures
 import ICLTasks
 
 struct CurvesCommand: ParsableCommand {

@@ -1,9 +1,9 @@
 import ArgumentParser
-import ICLCheckpoint
 import Foundation
 import ICLAnalysis
-import ICLMath
+import ICLCheckpoint
 import ICLFigures
+import ICLMath
 
 struct RolloutCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

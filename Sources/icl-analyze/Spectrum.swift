@@ -1,7 +1,7 @@
 import ArgumentParser
-import ICLCheckpoint
 import Foundation
 import ICLAnalysis
+import ICLCheckpoint
 import ICLMath
 import ICLRender
 import ICLTasks
