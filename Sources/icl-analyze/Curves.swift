@@ -140,7 +140,7 @@ struct CurvesCommand: ParsableCommand {
                 }
             }
             let shown = Set(resolvedNames).count == 1 ? resolvedNames[0]
-                : (value.hasPrefix("gd") ? "GD" : value) + " (resolved on each seed's set)"
+                : (value.hasPrefix("gd") ? "GD, η line-searched" : value + ",") + " on each seed's set"
             return BaselineLine(name: shown, file: value, loss: result.mean, perSet: result.perSet, sets: sets.map(\.name))
         }
     }
