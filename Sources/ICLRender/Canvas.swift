@@ -28,7 +28,10 @@ final class Canvas {
         guard width > 0, height > 0 else {
             throw RenderError.invalidLayout(reason: "canvas \(width)×\(height) must be at least 1×1")
         }
-        try self.init(width: width, height: height, surface: cairo_svg_surface_create(path, Double(width), Double(height))) {
+        let surface = cairo_svg_surface_create(path, Double(width), Double(height))
+        // Pixels, not points: the SVG opens at the PNG's size.
+        if let surface { cairo_svg_surface_set_document_unit(surface, CAIRO_SVG_UNIT_PX) }
+        try self.init(width: width, height: height, surface: surface) {
             RenderError.cannotWriteSVG(path: path, reason: $0 ?? "cairo cannot create the surface")
         }
     }

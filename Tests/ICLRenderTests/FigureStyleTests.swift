@@ -63,7 +63,7 @@ struct FigureStyleTests {
             let size = try figure.size()
             let words = result.stdout.split(separator: " ").map(String.init)
             #expect(words.first == "svg")
-            #expect(words.count == 3 && Double(words[1].replacingOccurrences(of: "pt", with: "")) == Double(size.width))
+            #expect(words.count == 3 && words[1] == "\(size.width)px", "\(words)")
         }
         #expect(throws: RenderError.self) { try Figure.plot(plot).writeSVG(to: folder.file("missing/plot.svg")) }
     }
