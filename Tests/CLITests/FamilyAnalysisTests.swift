@@ -14,6 +14,14 @@ import Testing
         return out
     }
 
+    func trainSine(_ directory: TemporaryDirectory) throws -> String {
+        let out = directory.file("sine.h5")
+        let r = try CLI.zoo("train", CLI.zooRecipe("sine-mlp-lsa.json"), "--steps", "2", "--batch-size", "8",
+                            "--validation-tasks", "8", "--out", out)
+        try #require(r.status == 0, "\(r)")
+        return out
+    }
+
     @Test func compareAgainstGDBuiltOnTheFly() throws {
         let directory = try TemporaryDirectory()
         let model = try trainAlternating(directory)
@@ -44,10 +52,7 @@ import Testing
     /// failed with "W_Q has shape [40, 40], expected [40, 2]"), labelled e₁ … e_D.
     @Test func heatmapOfAModelWithAnEmbedding() throws {
         let directory = try TemporaryDirectory()
-        let out = directory.file("sine.h5")
-        let r = try CLI.zoo("train", CLI.zooRecipe("sine-mlp-lsa.json"), "--steps", "2", "--batch-size", "8",
-                            "--validation-tasks", "8", "--out", out)
-        try #require(r.status == 0, "\(r)")
+        let out = try trainSine(directory)
         let png = directory.file("h.png"), svg = directory.file("h.svg")
         let heatmap = try CLI.analyze("heatmap", out, "--png", png, "--svg", svg, "--json")
         #expect(heatmap.status == 0, "\(heatmap)")
@@ -81,10 +86,7 @@ import Testing
 
     @Test func linearRegressionAnalysesRefuseSineModels() throws {
         let directory = try TemporaryDirectory()
-        let out = directory.file("sine.h5")
-        let r = try CLI.zoo("train", CLI.zooRecipe("sine-mlp-lsa.json"), "--steps", "2", "--batch-size", "8",
-                            "--validation-tasks", "8", "--out", out)
-        try #require(r.status == 0, "\(r)")
+        let out = try trainSine(directory)
         expectUserError(try CLI.analyze("ood", out, "--tasks", "10"), mentioning: ["sine", "linear-regression"])
         // compare works within the family
         let same = try CLI.analyze("compare", out, out, "--tasks", "20", "--json")
