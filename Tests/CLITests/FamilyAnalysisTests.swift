@@ -6,20 +6,21 @@ import Testing
 /// Analyses on the rest of the family: a model on alternating tokens, compared with GD built on the
 /// fly, and its copying sensitivities over snapshots.
 @Suite struct FamilyAnalysisTests {
-    func trainAlternating(_ directory: TemporaryDirectory) throws -> String {
-        let out = directory.file("alternating.h5")
-        let r = try CLI.zoo("train", CLI.zooRecipe("alternating-2.json"), "--steps", "4", "--batch-size", "16",
-                            "--validation-tasks", "20", "--out", out)
+    /// A few steps of `recipe` (a file of the package's zoo/) into `directory`.
+    func train(_ recipe: String, _ directory: TemporaryDirectory, steps: Int, batch: Int, validation: Int) throws -> String {
+        let out = directory.file(recipe.replacingOccurrences(of: ".json", with: ".h5"))
+        let r = try CLI.zoo("train", CLI.zooRecipe(recipe), "--steps", String(steps), "--batch-size", String(batch),
+                            "--validation-tasks", String(validation), "--out", out)
         try #require(r.status == 0, "\(r)")
         return out
     }
 
+    func trainAlternating(_ directory: TemporaryDirectory) throws -> String {
+        try train("alternating-2.json", directory, steps: 4, batch: 16, validation: 20)
+    }
+
     func trainSine(_ directory: TemporaryDirectory) throws -> String {
-        let out = directory.file("sine.h5")
-        let r = try CLI.zoo("train", CLI.zooRecipe("sine-mlp-lsa.json"), "--steps", "2", "--batch-size", "8",
-                            "--validation-tasks", "8", "--out", out)
-        try #require(r.status == 0, "\(r)")
-        return out
+        try train("sine-mlp-lsa.json", directory, steps: 2, batch: 8, validation: 8)
     }
 
     @Test func compareAgainstGDBuiltOnTheFly() throws {
