@@ -199,7 +199,10 @@ func resultRows(_ figures: [FigureResult], zoo: String) -> [ResultRow] {
         add("5", "copying: own / next / other at the last step; largest next",
             "\(short(jsonNumber(last["own"]) ?? .nan)) / \(short(jsonNumber(last["next"]) ?? .nan)) / \(short(jsonNumber(last["others"]) ?? .nan)); \(short(next.max() ?? .nan))",
             paper: "next ≈ 1 near the jump, other ≈ 0 (Fig. 5 right, read from plot)",
-            status: verdict((next.max() ?? 0) > (others.max() ?? 0), measure, "the next token's sensitivity exceeds the others' at some step"),
+            status: copying["measure"] as? String == "authors"
+                ? verdict((next.max() ?? 0) > (others.max() ?? 0) && (0.5...2).contains(next.max() ?? 0), measure,
+                          "the largest next within 0.5–2 and above the others'")
+                : verdict((next.max() ?? 0) > (others.max() ?? 0), measure, "the next token's sensitivity exceeds the others' at some step"),
             keys: ["5b-copying"])
     } else {
         add("5", "copying sensitivities", nil, paper: "", status: "", keys: ["5b-copying"])
