@@ -85,7 +85,7 @@ struct CurvesCommand: ParsableCommand {
                 let baseline: TrainedModel
                 if baselineName == "gd" {
                     let c = m.checkpoint.config
-                    let gd = ModelConfig(layers: c.layers, recurrent: true, inputDim: c.inputDim, outputDim: c.outputDim, contextSize: c.contextSize)
+                    let gd = ModelConfig { $0.layers = c.layers; $0.recurrent = true; $0.inputDim = c.inputDim; $0.outputDim = c.outputDim; $0.contextSize = c.contextSize }
                     let eta = LineSearch.search(batch.converted(to: Double.self), inputDim: c.inputDim, steps: c.layers).bestEta
                     baseline = TrainedModel(config: gd, parameters: Construction.gradientDescent(gd, etas: [eta]).map { Float($0) })
                 } else {
