@@ -159,7 +159,7 @@ public struct AttentionStack: Sendable {
                                                           weights: blockWeights, cache: ws.at(slot.cache, first), scratch: scratch,
                                                           delta: out)
                         case .mlp:
-                            MultiLayerPerceptron.forward(tokens: u, rows: n * T_, tokenDim: D, hidden: c.mlpHidden,
+                            MultiLayerPerceptron.forward(tokens: u, rows: n * T_, tokenDim: D, hidden: c.mlpHidden, activation: c.activation,
                                                          W_1: blockWeights[0], b_1: blockWeights[1], W_2: blockWeights[2], b_2: blockWeights[3],
                                                          cache: ws.at(slot.cache, first), delta: out)
                         }

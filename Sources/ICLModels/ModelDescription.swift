@@ -37,6 +37,8 @@ public struct ModelDescription: Described, Equatable, Sendable {
     public var etaInit = 1.0
     /// mlp_gd: the learning rate of the frozen GD step (the authors: 0.1).
     public var fixedEta = 0.1
+    /// The MLP's nonlinearity: the paper's tanh-approximated GELU, or ReLU.
+    public var activation = MultiLayerPerceptron.Activation.gelu
 
     public init() {}
 
@@ -56,5 +58,6 @@ public struct ModelDescription: Described, Equatable, Sendable {
         Field("positional_dim", \.positionalDim, .recipeAndModel),
         Field("eta_init", \.etaInit),
         Field("fixed_eta", \.fixedEta, .recipeAndModel),
+        Field("activation", \.activation, .omittedWhenDefault),
     ]
 }

@@ -114,6 +114,24 @@ func json(_ object: Any) throws -> String {
         #expect(read.config.parameterLayers == (recurrent ? 1 : 2))
     }
 
+    /// `activation`, added after format version 2, is written (recipe and `/model`) only when not
+    /// GELU, so earlier files are unchanged and still read as GELU.
+    @Test(arguments: MultiLayerPerceptron.Activation.allCases)
+    func theActivationIsStoredOnlyWhenNotTheDefault(activation: MultiLayerPerceptron.Activation) throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("model.h5")
+        var written = Fixture.trained()
+        written.config.activation = activation
+        written.recipe.model.activation = activation
+        try written.write(to: path)
+        let read = try Checkpoint.read(path)
+        expectIdentical(read, written)
+        #expect(read.config.activation == activation)
+        let stored = try Checkpoint.storedAttributes(of: "/model", in: path)
+        #expect(stored.contains { $0.name == "activation" } == (activation != .gelu))
+        #expect(written.recipe.json().contains("activation") == (activation != .gelu))
+    }
+
     @Test func constructionWithoutLineSearchReadsBackIdentical() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("gd.h5")
@@ -361,6 +379,10 @@ func json(_ object: Any) throws -> String {
                mentions: ["/model", "missing attribute 'layers'"]),
         Damage(label: "unknown architecture", python: #"f["model"].attrs["architecture"] = "mlp""#,
                mentions: ["/model: attribute 'architecture' is 'mlp', not one of: lsa, softmax"]),
+        Damage(label: "activation relu in a gelu model", python: #"f["model"].attrs["activation"] = "relu""#,
+               mentions: ["/model: attribute 'activation' is relu, but the recipe says gelu"]),
+        Damage(label: "unknown activation", python: #"f["model"].attrs["activation"] = "tanh""#,
+               mentions: ["/model: attribute 'activation' is 'tanh', not one of: gelu, relu"]),
         Damage(label: "heads 0", python: #"f["model"].attrs["heads"] = 0"#,
                mentions: ["/model: model.heads must be at least 1 (got 0)"]),
         Damage(label: "token_dim inconsistent", python: #"f["model"].attrs["token_dim"] = 5"#,

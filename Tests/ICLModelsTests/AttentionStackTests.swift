@@ -68,6 +68,7 @@ struct AttentionStackGradientTests {
         ModelConfig { $0.architecture = .transformer; $0.layers = 2; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 4; $0.layerNorm = true },
         ModelConfig { $0.architecture = .transformer; $0.layers = 2; $0.heads = 2; $0.recurrent = true; $0.inputDim = 3; $0.contextSize = 4; $0.layerNorm = true; $0.mlpHidden = 6 },
         ModelConfig { $0.architecture = .transformer; $0.layers = 2; $0.heads = 2; $0.inputDim = 3; $0.contextSize = 4; $0.mlpHidden = 5 },
+        ModelConfig { $0.architecture = .transformer; $0.layers = 2; $0.inputDim = 3; $0.contextSize = 4; $0.mlpHidden = 5; $0.activation = .relu },
         ModelConfig { $0.architecture = .transformer; $0.layers = 1; $0.heads = 1; $0.recurrent = true; $0.inputDim = 1; $0.contextSize = 4; $0.keyDim = 5; $0.mlpHidden = 7; $0.mlpFirst = true; $0.embeddingDim = 5 },
         // An MLP block first, on the raw tokens (its token gradient is skipped in training).
         ModelConfig { $0.architecture = .transformer; $0.layers = 2; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 4; $0.mlpHidden = 5; $0.mlpFirst = true },
