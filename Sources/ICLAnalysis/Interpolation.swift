@@ -60,7 +60,7 @@ public enum Interpolation {
     static func isAttentionWeight(_ name: String) -> Bool {
         let parts = name.split(separator: "/")
         return parts.count == 4 && parts[0].hasPrefix("layer_") && parts[1] == "attention"
-            && parts[2].hasPrefix("head_") && LinearSelfAttention.parameterNames.contains(String(parts[3]))
+            && parts[2].hasPrefix("head_") && HeadWeights<String>.named.all.contains(String(parts[3]))
     }
 
     /// Each parameter layer's products, scale-corrected (one `HeadProducts` per layer).

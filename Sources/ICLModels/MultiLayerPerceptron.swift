@@ -23,9 +23,6 @@ public enum MultiLayerPerceptron {
         case relu
     }
 
-    /// Names of the block's parameters, also their HDF5 dataset names (under `layer_<l>/mlp/`).
-    public static let parameterNames = ["W_1", "b_1", "W_2", "b_2"]
-
     /// `0.5 x (1 + tanh(√(2/π)(x + 0.044715 x³)))`
     @inlinable
     public static func gelu<T: BinaryFloatingPoint>(_ x: T) -> T { geluWithDerivative(x).value }

@@ -14,7 +14,7 @@ struct MultiLayerPerceptronCase: CustomStringConvertible, Sendable {
     var tensors: [(name: String, range: Range<Int>)] {
         let counts = [hidden * tokenDim, hidden, tokenDim * hidden, tokenDim]
         var offset = 0
-        return zip(MultiLayerPerceptron.parameterNames, counts).map { name, count in
+        return zip(MLPWeights<String>.named.all, counts).map { name, count in
             defer { offset += count }
             return (name, offset..<(offset + count))
         }
