@@ -81,9 +81,8 @@ public enum Interpolation {
         let identity = [Double].identity(D)
         for (l, products) in layers.enumerated() {
             precondition(products.tokenDim == D, "productModel: products of width \(products.tokenDim), tokens of width \(D)")
-            let prefix = AttentionStack.headPath(layer: l, head: 0)
-            for (name, values) in [("W_Q", products.W_KQ), ("W_K", identity), ("W_V", products.W_PV), ("P", identity)] {
-                let offset = stack.layout.offset(prefix + name)
+            let weights = HeadWeights(W_Q: products.W_KQ, W_K: identity, W_V: products.W_PV, P: identity)
+            for (offset, values) in zip(stack.weights.layers[l].heads[0].all, weights.all) {
                 for k in values.indices { parameters[offset + k] = Float(values[k]) }
             }
         }

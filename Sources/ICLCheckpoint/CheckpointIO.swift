@@ -296,8 +296,9 @@ extension Checkpoint {
     }
 }
 
-private extension HDF5File {
-    func setAttribute(_ name: String, _ value: AttributeValue, at path: String) throws {
+extension HDF5File {
+    /// A field's value as the attribute type it is stored as.
+    fileprivate func setAttribute(_ name: String, _ value: AttributeValue, at path: String) throws {
         switch value {
         case .int(let int): try setAttribute(name, int, at: path)
         case .double(let double): try setAttribute(name, double, at: path)
