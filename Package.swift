@@ -75,6 +75,7 @@ let package = Package(
         // incremental builds recompile the test when that module's types change)
         .target(name: "ICLTestSupport", dependencies: ["ICLMath"], path: "Tests/ICLTestSupport", swiftSettings: mode),
         .testTarget(name: "ICLMathTests", dependencies: ["ICLMath", "ICLTestSupport"], swiftSettings: mode),
+        .testTarget(name: "ICLDescriptionTests", dependencies: ["ICLDescription"], swiftSettings: mode),
         .testTarget(name: "ICLTasksTests", dependencies: ["ICLTasks", "ICLTestSupport"], swiftSettings: mode),
         .testTarget(name: "ICLModelsTests", dependencies: ["ICLModels", "ICLLanes", "ICLTasks", "ICLTestSupport"], swiftSettings: mode),
         .testTarget(name: "ICLTrainingTests", dependencies: ["ICLTraining", "ICLRecipe", "ICLModels", "ICLTasks", "ICLTestSupport"], swiftSettings: mode),

@@ -222,13 +222,15 @@ extension Checkpoint {
     /// The model the recipe describes must be the one `/model` describes, field by field.
     private static func requireAgreement(_ fromRecipe: ModelConfig, _ stored: ModelConfig, fail: (String, String) -> CheckpointError) throws {
         for field in ModelConfig.storedFields where field.attribute(fromRecipe) != field.attribute(stored) {
-            throw fail("/model", "attribute '\(field.name)' is \(field.attribute(stored)), but the recipe says \(field.attribute(fromRecipe))")
+            let (found, expected) = (field.attribute(stored), field.attribute(fromRecipe))
+            throw fail("/model", "attribute '\(field.name)' is \(found), but the recipe says \(expected)")
         }
     }
 
     /// `/model`'s attributes over `base` (the recipe's model, which supplies the fields a checkpoint
     /// does not store): every size within its limit before any is used, every value of its type.
-    private static func readConfig(_ file: HDF5File, onto base: ModelConfig, fail: (String, String) -> CheckpointError) throws -> ModelConfig {
+    private static func readConfig(_ file: HDF5File, onto base: ModelConfig,
+                                   fail: (String, String) -> CheckpointError) throws -> ModelConfig {
         guard file.isGroup("/model") else { throw fail("/model", "missing group") }
         // Every size within its limit before any is used (an overflow or a huge allocation would crash).
         var sizes: [(name: String, value: Int64, limit: Int)] = [("layers", 0, Limits.layers), ("heads", 0, Limits.heads),

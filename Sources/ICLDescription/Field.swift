@@ -19,10 +19,12 @@ public struct Field<Root> {
     let decode: (KeyedDecodingContainer<AnyCodingKey>, inout Root) throws -> Void
     let encode: (inout KeyedEncodingContainer<AnyCodingKey>, Root) throws -> Void
 
-    public init<Value: FieldValue>(_ name: String, _ keyPath: WritableKeyPath<Root, Value>, _ storage: FieldStorage = .recipe) {
+    public init<Value: FieldValue>(_ name: String, _ keyPath: WritableKeyPath<Root, Value>,
+                                   _ storage: FieldStorage = .recipe) {
         self.name = name
         self.storage = storage
-        if storage == .omittedWhenDefault, let described = Root.self as? any Described.Type, let root = described.init() as? Root {
+        if storage == .omittedWhenDefault, let described = Root.self as? any Described.Type,
+           let root = described.init() as? Root {
             defaultAttribute = root[keyPath: keyPath].attribute
         } else {
             precondition(storage != .omittedWhenDefault, "\(name): only a field of a Described type has a default")
@@ -56,7 +58,8 @@ public struct Field<Root> {
                      encode: { try encode(&$0, $1[keyPath: path]) })
     }
 
-    private init(name: String, storage: FieldStorage, kind: AttributeValue.Kind, defaultAttribute: AttributeValue?, attribute: @escaping (Root) -> AttributeValue,
+    private init(name: String, storage: FieldStorage, kind: AttributeValue.Kind, defaultAttribute: AttributeValue?,
+                 attribute: @escaping (Root) -> AttributeValue,
                  setAttribute: @escaping (inout Root, AttributeValue) throws -> Void,
                  decode: @escaping (KeyedDecodingContainer<AnyCodingKey>, inout Root) throws -> Void,
                  encode: @escaping (inout KeyedEncodingContainer<AnyCodingKey>, Root) throws -> Void) {

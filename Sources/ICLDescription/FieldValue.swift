@@ -11,7 +11,8 @@ public protocol FieldValue: Codable {
 }
 
 extension FieldValue {
-    public static func decode(from container: KeyedDecodingContainer<AnyCodingKey>, _ key: AnyCodingKey) throws -> Self? {
+    public static func decode(from container: KeyedDecodingContainer<AnyCodingKey>,
+                              _ key: AnyCodingKey) throws -> Self? {
         try container.decodeIfPresent(Self.self, forKey: key)
     }
 }
@@ -31,7 +32,9 @@ extension Int: FieldValue {
     public static var attributeKind: AttributeValue.Kind { .int }
     public var attribute: AttributeValue { .int(Int64(self)) }
     public init(attribute: AttributeValue) throws {
-        guard case .int(let value) = attribute, let int = Int(exactly: value) else { throw FieldError("is \(attribute), expected an integer") }
+        guard case .int(let value) = attribute, let int = Int(exactly: value) else {
+            throw FieldError("is \(attribute), expected an integer")
+        }
         self = int
     }
 }
@@ -40,7 +43,9 @@ extension Bool: FieldValue {
     public static var attributeKind: AttributeValue.Kind { .int }
     public var attribute: AttributeValue { .int(self ? 1 : 0) }
     public init(attribute: AttributeValue) throws {
-        guard case .int(let value) = attribute, value == 0 || value == 1 else { throw FieldError("is \(attribute), expected 0 or 1") }
+        guard case .int(let value) = attribute, value == 0 || value == 1 else {
+            throw FieldError("is \(attribute), expected 0 or 1")
+        }
         self = value == 1
     }
 }
@@ -49,7 +54,9 @@ extension Double: FieldValue {
     public static var attributeKind: AttributeValue.Kind { .double }
     public var attribute: AttributeValue { .double(self) }
     public init(attribute: AttributeValue) throws {
-        guard case .double(let value) = attribute, value.isFinite else { throw FieldError("is \(attribute), expected a finite number") }
+        guard case .double(let value) = attribute, value.isFinite else {
+            throw FieldError("is \(attribute), expected a finite number")
+        }
         self = value
     }
 }
@@ -59,7 +66,8 @@ extension Optional: FieldValue where Wrapped: OptionalField {
     public static var attributeKind: AttributeValue.Kind { Wrapped.attributeKind }
     public var attribute: AttributeValue { self?.attribute ?? Wrapped.noneAttribute }
     public init(attribute: AttributeValue) throws { self = try Wrapped.optional(attribute: attribute) }
-    public static func decode(from container: KeyedDecodingContainer<AnyCodingKey>, _ key: AnyCodingKey) throws -> Self? {
+    public static func decode(from container: KeyedDecodingContainer<AnyCodingKey>,
+                              _ key: AnyCodingKey) throws -> Self? {
         try Wrapped.decode(from: container, key).map { .some($0) }
     }
 }
@@ -96,10 +104,13 @@ extension Choice {
     public static var attributeKind: AttributeValue.Kind { .string }
     public var attribute: AttributeValue { .string(rawValue) }
     public init(attribute: AttributeValue) throws {
-        guard let choice = Self(rawValue: attribute.description) else { throw FieldError("is '\(attribute)', not one of: \(Self.known)") }
+        guard let choice = Self(rawValue: attribute.description) else {
+            throw FieldError("is '\(attribute)', not one of: \(Self.known)")
+        }
         self = choice
     }
-    public static func decode(from container: KeyedDecodingContainer<AnyCodingKey>, _ key: AnyCodingKey) throws -> Self? {
+    public static func decode(from container: KeyedDecodingContainer<AnyCodingKey>,
+                              _ key: AnyCodingKey) throws -> Self? {
         guard let raw = try container.decodeIfPresent(String.self, forKey: key) else { return nil }
         return try named(raw, field: container.codingPath + [key])
     }
@@ -121,7 +132,8 @@ extension Array: FieldValue where Element: Choice {
     public init(attribute: AttributeValue) throws {
         self = try attribute.description.split(separator: ",").map { try Element(attribute: .string(String($0))) }
     }
-    public static func decode(from container: KeyedDecodingContainer<AnyCodingKey>, _ key: AnyCodingKey) throws -> Self? {
+    public static func decode(from container: KeyedDecodingContainer<AnyCodingKey>,
+                              _ key: AnyCodingKey) throws -> Self? {
         guard let raw = try container.decodeIfPresent([String].self, forKey: key) else { return nil }
         return try raw.map { try Element.named($0, field: container.codingPath + [key]) }
     }

@@ -87,9 +87,11 @@ public struct AttentionStack: Sendable {
                 for a in 0..<c.layers {
                     var state = chunk.at(plan.inputs[a])
                     for k in plan.blocks[c.recurrent ? 0 : a].indices {
-                        state = forwardBlock(k, application: a, state: state, chunk: chunk, layers: layers, queryOnly: queryOnly)
+                        state = forwardBlock(k, application: a, state: state, chunk: chunk, layers: layers,
+                                             queryOnly: queryOnly)
                     }
-                    clip(state, into: chunk.at(plan.inputs[a + 1]), chunk: chunk, queriesOnly: a == c.layers - 1 && queryOnly)
+                    let queriesOnly = a == c.layers - 1 && queryOnly
+                    clip(state, into: chunk.at(plan.inputs[a + 1]), chunk: chunk, queriesOnly: queriesOnly)
                 }
             }
         }
@@ -118,8 +120,10 @@ public struct AttentionStack: Sendable {
     /// Block k of application a on a chunk: `out = state + block(LN(state))`; for the last block in
     /// query-only mode, the query rows only (all the read-out needs). Returns `out`.
     @inline(__always)
-    func forwardBlock<T: BinaryFloatingPoint>(_ k: Int, application a: Int, state: UnsafeMutablePointer<T>, chunk: Chunk<T>,
-                                              layers: [LayerWeights<UnsafePointer<T>>], queryOnly: Bool) -> UnsafeMutablePointer<T> {
+    func forwardBlock<T: BinaryFloatingPoint>(
+        _ k: Int, application a: Int, state: UnsafeMutablePointer<T>, chunk: Chunk<T>,
+        layers: [LayerWeights<UnsafePointer<T>>], queryOnly: Bool
+    ) -> UnsafeMutablePointer<T> {
         let c = config, D = c.modelDim, T_ = c.tokenCount, H = c.heads, n = chunk.n, task = T_ * D
         let l = c.recurrent ? 0 : a, block = plan.blocks[l][k], slot = plan.slots[a][k], weights = layers[l]
         let last = a == c.layers - 1 && k == plan.blocks[l].count - 1
@@ -144,12 +148,13 @@ public struct AttentionStack: Sendable {
             LinearSelfAttention.forwardChunk(tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H, M: M, K: K,
                                              cache: chunk.at(slot.cache), scratch: chunk.scratch, delta: out)
         case .attention(.softmax):
-            SoftmaxAttention.forwardChunk(tokens: u, tasks: n, tokenCount: T_, tokenDim: D, keyDim: c.keyDim, heads: weights.heads,
-                                          cache: chunk.at(slot.cache), scratch: chunk.scratch, delta: out)
+            SoftmaxAttention.forwardChunk(tokens: u, tasks: n, tokenCount: T_, tokenDim: D, keyDim: c.keyDim,
+                                          heads: weights.heads, cache: chunk.at(slot.cache), scratch: chunk.scratch,
+                                          delta: out)
         case .mlp:
             let mlp = weights.mlp!
-            MultiLayerPerceptron.forward(tokens: u, rows: n * T_, tokenDim: D, hidden: c.mlpHidden, activation: c.activation,
-                                         W_1: mlp.W_1, b_1: mlp.b_1, W_2: mlp.W_2, b_2: mlp.b_2,
+            MultiLayerPerceptron.forward(tokens: u, rows: n * T_, tokenDim: D, hidden: c.mlpHidden,
+                                         activation: c.activation, W_1: mlp.W_1, b_1: mlp.b_1, W_2: mlp.W_2, b_2: mlp.b_2,
                                          cache: chunk.at(slot.cache), delta: out)
         }
         for j in 0..<(n * task) { out[j] += state[j] }
@@ -159,8 +164,8 @@ public struct AttentionStack: Sendable {
     /// The next application's input: a layer's output, clipped when `clipTokens` is set (only the
     /// queries when nothing else was computed).
     @inline(__always)
-    func clip<T: BinaryFloatingPoint>(_ state: UnsafeMutablePointer<T>, into next: UnsafeMutablePointer<T>, chunk: Chunk<T>,
-                                      queriesOnly: Bool) {
+    func clip<T: BinaryFloatingPoint>(_ state: UnsafeMutablePointer<T>, into next: UnsafeMutablePointer<T>,
+                                      chunk: Chunk<T>, queriesOnly: Bool) {
         let D = config.modelDim, T_ = config.tokenCount, n = chunk.n
         let clip = config.clipTokens.map { T($0) }
         for r in 0..<(queriesOnly ? n : 1) {
@@ -189,7 +194,8 @@ public struct AttentionStack: Sendable {
         let c = config, count = workspace.count
         precondition(dPredictions.count == count * c.outputDim, "dPredictions: wrong count")
         precondition(gradients.count == layout.count, "gradients: wrong count")
-        precondition(outputGradients == nil || workspace.computeAllTokens, "outputGradients needs a forward pass with computeAllTokens")
+        precondition(outputGradients == nil || workspace.computeAllTokens,
+                     "outputGradients needs a forward pass with computeAllTokens")
         let D = c.modelDim, T_ = c.tokenCount, task = T_ * D
         let w = UnsafePointer(workspace.parameters)
         let layers = weights.layers.map { $0.map { w + $0 } }
@@ -208,9 +214,8 @@ public struct AttentionStack: Sendable {
                 } else {
                     G.update(repeating: 0, count: chunk.n * task)
                     for i in 0..<chunk.n {
-                        for o in 0..<c.outputDim {
-                            G[i * task + (T_ - 1) * D + c.readoutOffset + o] = -dPred[(chunk.first + i) * c.outputDim + o]
-                        }
+                        let query = G + i * task + (T_ - 1) * D + c.readoutOffset
+                        for o in 0..<c.outputDim { query[o] = -dPred[(chunk.first + i) * c.outputDim + o] }
                     }
                 }
                 for a in (0..<c.layers).reversed() {
@@ -221,8 +226,8 @@ public struct AttentionStack: Sendable {
                         for j in 0..<(chunk.n * task) where pre[j] > clip || pre[j] < -clip { G[j] = 0 }
                     }
                     for k in blocks.indices.reversed() {
-                        backwardBlock(k, application: a, chunk: chunk, layers: layers, gradients: gradientLayers, queryOnly: queryOnly,
-                                      inputGradients: inputGradientsBox != nil)
+                        backwardBlock(k, application: a, chunk: chunk, layers: layers, gradients: gradientLayers,
+                                      queryOnly: queryOnly, inputGradients: inputGradientsBox != nil)
                     }
                 }
                 unembed(chunk: chunk, weights: w, inputGradients: inputGradientsBox?.base)
@@ -235,9 +240,10 @@ public struct AttentionStack: Sendable {
     /// passes it through, the block adds its part); the block's parameter gradients go into the
     /// chunk's (linear attention: into `∂M`, `∂K`, mapped onto the weights after the reduction).
     @inline(__always)
-    func backwardBlock<T: BinaryFloatingPoint>(_ k: Int, application a: Int, chunk: Chunk<T>, layers: [LayerWeights<UnsafePointer<T>>],
-                                               gradients: [LayerWeights<UnsafeMutablePointer<T>>], queryOnly: Bool,
-                                               inputGradients: Bool) {
+    func backwardBlock<T: BinaryFloatingPoint>(
+        _ k: Int, application a: Int, chunk: Chunk<T>, layers: [LayerWeights<UnsafePointer<T>>],
+        gradients: [LayerWeights<UnsafeMutablePointer<T>>], queryOnly: Bool, inputGradients: Bool
+    ) {
         let c = config, D = c.modelDim, T_ = c.tokenCount, H = c.heads, n = chunk.n, task = T_ * D, DD = D * D
         let l = c.recurrent ? 0 : a, block = plan.blocks[l][k], slot = plan.slots[a][k]
         let weights = layers[l], grads = gradients[l]
@@ -253,25 +259,28 @@ public struct AttentionStack: Sendable {
         let dM = chunk.dM + l * H * DD, dK = chunk.dK + l * H * DD
         switch block.kind {
         case .attention(.linear) where last && queryOnly:
-            LinearSelfAttention.backwardQueries(dOut: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H, M: M, K: K,
-                                                scratch: chunk.scratch, dE: dTokens, dM: dM, dK: dK)
+            LinearSelfAttention.backwardQueries(dOut: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
+                                                M: M, K: K, scratch: chunk.scratch, dE: dTokens, dM: dM, dK: dK)
         case .attention(.linear):
-            LinearSelfAttention.backwardChunk(dOut: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H, M: M, K: K,
-                                              cache: chunk.at(slot.cache), scratch: chunk.scratch, dE: dTokens, dM: dM, dK: dK)
+            LinearSelfAttention.backwardChunk(dOut: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
+                                              M: M, K: K, cache: chunk.at(slot.cache), scratch: chunk.scratch,
+                                              dE: dTokens, dM: dM, dK: dK)
         case .attention(.softmax):
-            SoftmaxAttention.backwardChunk(dDelta: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D, keyDim: c.keyDim,
-                                           heads: weights.heads, cache: chunk.at(slot.cache), scratch: chunk.scratch,
+            SoftmaxAttention.backwardChunk(dDelta: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D,
+                                           keyDim: c.keyDim, heads: weights.heads, cache: chunk.at(slot.cache), scratch: chunk.scratch,
                                            dTokens: dTokens, gradients: grads.heads)
         case .mlp:
             let mlp = weights.mlp!, dMLP = grads.mlp!
             MultiLayerPerceptron.backward(dDelta: G, tokens: u, rows: n * T_, tokenDim: D, hidden: c.mlpHidden,
-                                          W_1: mlp.W_1, b_1: mlp.b_1, W_2: mlp.W_2, cache: chunk.at(slot.cache), scratch: chunk.scratch,
-                                          dTokens: dTokens, dW_1: dMLP.W_1, dB_1: dMLP.b_1, dW_2: dMLP.W_2, dB_2: dMLP.b_2)
+                                          W_1: mlp.W_1, b_1: mlp.b_1, W_2: mlp.W_2, cache: chunk.at(slot.cache),
+                                          scratch: chunk.scratch, dTokens: dTokens,
+                                          dW_1: dMLP.W_1, dB_1: dMLP.b_1, dW_2: dMLP.W_2, dB_2: dMLP.b_2)
         }
         if let norm, let dNorm = grads.norm(block.kind) {
             dS.update(from: G, count: n * task)
             LayerNorm.backward(dOut: dU, tokens: state, tokenCount: n * T_, tokenDim: D, scale: norm.scale,
-                               cache: chunk.at(slot.normStatistics), dTokens: dS, dScale: dNorm.scale, dOffset: dNorm.offset)
+                               cache: chunk.at(slot.normStatistics), dTokens: dS,
+                               dScale: dNorm.scale, dOffset: dNorm.offset)
             G.update(from: dS, count: n * task)
         } else if tokensGradient {
             for j in 0..<(n * task) { G[j] += dU[j] }
@@ -281,13 +290,14 @@ public struct AttentionStack: Sendable {
     /// The embedding's gradient (`h = W_E x`: `dW_E += Σ_j g_j x_jᵀ = Gᵀ X`, `dx_j = W_Eᵀ g_j`) and,
     /// when asked for, the tokens' gradient of a chunk.
     @inline(__always)
-    func unembed<T: BinaryFloatingPoint>(chunk: Chunk<T>, weights w: UnsafePointer<T>, inputGradients: UnsafeMutablePointer<T>?) {
-        let c = config, rows = chunk.n * c.tokenCount, G = chunk.G
+    func unembed<T: BinaryFloatingPoint>(chunk: Chunk<T>, weights w: UnsafePointer<T>,
+                                         inputGradients: UnsafeMutablePointer<T>?) {
+        let c = config, rows = chunk.n * c.tokenCount, G = chunk.G, tokens = chunk.first * c.tokenCount * c.tokenDim
         let raw = UnsafePointer(chunk.workspace.rawTokens + chunk.first * c.tokenCount * c.tokenDim)
         if let e = weights.embedding {
             gemm(c.modelDim, c.tokenDim, rows, G, transposeA: true, raw, into: chunk.gradients + e, accumulate: true)
             if let inputGradients {
-                gemm(rows, c.tokenDim, c.modelDim, G, w + e, into: inputGradients + chunk.first * c.tokenCount * c.tokenDim)
+                gemm(rows, c.tokenDim, c.modelDim, G, w + e, into: inputGradients + tokens)
             }
         } else if let inputGradients {
             (inputGradients + chunk.first * c.tokenCount * c.modelDim).update(from: G, count: rows * c.modelDim)
@@ -297,8 +307,8 @@ public struct AttentionStack: Sendable {
     /// Sums the chunks' gradients in chunk order (results independent of the thread count), maps the
     /// products' gradients ∂M, ∂K onto the linear-attention weights, then adds onto the trainable
     /// parameters (for the gradient-descent models, through η and γ).
-    func reduceGradients<T: BinaryFloatingPoint>(_ workspace: Workspace<T>, chunks: Int, layers: [LayerWeights<UnsafePointer<T>>],
-                                                 into gradients: inout [T]) {
+    func reduceGradients<T: BinaryFloatingPoint>(_ workspace: Workspace<T>, chunks: Int,
+                                                 layers: [LayerWeights<UnsafePointer<T>>], into gradients: inout [T]) {
         let c = config, D = c.modelDim, H = c.heads, DD = D * D
         let reduced = workspace.reduced, size = workspace.chunkGradientSize
         reduced.update(repeating: 0, count: size)
@@ -381,9 +391,14 @@ struct Chunk<T: BinaryFloatingPoint> {
 
     @inline(__always) func at(_ region: StackPlan.Region) -> UnsafeMutablePointer<T> { workspace.at(region, first) }
 
+    /// `[chunkTasks, T, D]`: the size of each token gradient buffer.
+    private var tokenBuffer: Int { workspace.chunkTasks * workspace.config.tokenCount * workspace.config.modelDim }
     var G: UnsafeMutablePointer<T> { scratch + workspace.kernelScratchSize }
-    var dS: UnsafeMutablePointer<T> { G + workspace.chunkTasks * workspace.config.tokenCount * workspace.config.modelDim }
-    var dU: UnsafeMutablePointer<T> { dS + workspace.chunkTasks * workspace.config.tokenCount * workspace.config.modelDim }
+    var dS: UnsafeMutablePointer<T> { G + tokenBuffer }
+    var dU: UnsafeMutablePointer<T> { dS + tokenBuffer }
     var dM: UnsafeMutablePointer<T> { gradients + workspace.weightCount }
-    var dK: UnsafeMutablePointer<T> { dM + workspace.config.parameterLayers * workspace.config.heads * workspace.config.modelDim * workspace.config.modelDim }
+    var dK: UnsafeMutablePointer<T> {
+        let c = workspace.config
+        return dM + c.parameterLayers * c.heads * c.modelDim * c.modelDim
+    }
 }

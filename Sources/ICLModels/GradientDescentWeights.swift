@@ -39,7 +39,8 @@ public enum GradientDescentWeights {
     }
 
     /// The attention weights of `parameters` (η, γ) in `stack.weightLayout`'s order.
-    public static func expand<T: BinaryFloatingPoint>(_ stack: AttentionStack, _ parameters: [T], into weights: UnsafeMutablePointer<T>) {
+    public static func expand<T: BinaryFloatingPoint>(_ stack: AttentionStack, _ parameters: [T],
+                                                       into weights: UnsafeMutablePointer<T>) {
         let config = stack.config
         weights.update(repeating: 0, count: stack.weightLayout.count)
         if config.architecture == .mlpGD {

@@ -174,8 +174,8 @@ public enum LinearSelfAttention {
     /// `dP = dM W_Vᵀ`, `dW_V = Pᵀ dM`, `dW_K = W_Q dKᵀ`, `dW_Q = W_K dK`. Adds into the outputs.
     @inlinable
     public static func parameterGradients<T: BinaryFloatingPoint>(
-        tokenDim D: Int, keyDim Dk: Int, weights w: HeadWeights<UnsafePointer<T>>, dM: UnsafePointer<T>, dK: UnsafePointer<T>,
-        gradients g: HeadWeights<UnsafeMutablePointer<T>>
+        tokenDim D: Int, keyDim Dk: Int, weights w: HeadWeights<UnsafePointer<T>>,
+        dM: UnsafePointer<T>, dK: UnsafePointer<T>, gradients g: HeadWeights<UnsafeMutablePointer<T>>
     ) {
         gemm(Dk, D, D, w.W_K, dK, into: g.W_Q, accumulate: true)                        // dW_Q [Dk, D]
         gemm(Dk, D, D, w.W_Q, dK, transposeB: true, into: g.W_K, accumulate: true)      // dW_K [Dk, D]

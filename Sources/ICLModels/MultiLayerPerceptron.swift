@@ -93,7 +93,8 @@ public enum MultiLayerPerceptron {
     /// itself: it was 38 % of the 12-block model's step, measured).
     @inlinable
     static func activate<T: BinaryFloatingPoint>(_ activation: UnsafeMutablePointer<T>, derivative: UnsafeMutablePointer<T>,
-                                                 bias b_1: UnsafePointer<T>, rows: Int, hidden Dh: Int, σ: Activation) {
+                                                 bias b_1: UnsafePointer<T>, rows: Int, hidden Dh: Int,
+                                                 σ: Activation) {
         let total = rows * Dh
         if σ == .relu {
             for j in 0..<total {

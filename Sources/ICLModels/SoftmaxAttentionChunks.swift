@@ -50,7 +50,8 @@ extension SoftmaxAttention {
     public static func backwardChunk<T: BinaryFloatingPoint>(
         dDelta G: UnsafePointer<T>, tokens e: UnsafePointer<T>, tasks n: Int, tokenCount T_: Int, tokenDim D: Int,
         keyDim Dk: Int, heads: [HeadWeights<UnsafePointer<T>>], cache: UnsafePointer<T>,
-        scratch: UnsafeMutablePointer<T>, dTokens dE: UnsafeMutablePointer<T>?, gradients: [HeadWeights<UnsafeMutablePointer<T>>]
+        scratch: UnsafeMutablePointer<T>, dTokens dE: UnsafeMutablePointer<T>?,
+        gradients: [HeadWeights<UnsafeMutablePointer<T>>]
     ) {
         let N = T_ - 1, rows = n * T_, block = T_ * Dk, perTask = heads.count * T_ * N
         let scale = 1 / T(Double(Dk).squareRoot())
@@ -75,7 +76,7 @@ extension SoftmaxAttention {
             gemm(Dk, D, rows, dQ, transposeA: true, e, into: g.W_Q, accumulate: true)       // dW_Q
             gemm(Dk, D, rows, dK, transposeA: true, e, into: g.W_K, accumulate: true)       // dW_K
             gemm(Dk, D, rows, dV, transposeA: true, e, into: g.W_V, accumulate: true)       // dW_V
-            guard let dE else { continue }                                                  // tokens' gradient, when wanted
+            guard let dE else { continue }                                              // tokens' gradient, when wanted
             gemm(rows, D, Dk, dQ, head.W_Q, into: dE, accumulate: true)
             gemm(rows, D, Dk, dK, head.W_K, into: dE, accumulate: true)
             gemm(rows, D, Dk, dV, head.W_V, into: dE, accumulate: true)

@@ -66,7 +66,8 @@ public struct LayerWeights<Location> {
     public var mlp: MLPWeights<Location>?
 
     public func map<U>(_ transform: (Location) throws -> U) rethrows -> LayerWeights<U> {
-        LayerWeights<U>(attentionNorm: try attentionNorm?.map(transform), heads: try heads.map { try $0.map(transform) },
+        LayerWeights<U>(attentionNorm: try attentionNorm?.map(transform),
+                        heads: try heads.map { try $0.map(transform) },
                         mlpNorm: try mlpNorm?.map(transform), mlp: try mlp?.map(transform))
     }
 }
@@ -101,7 +102,8 @@ extension StackWeights where Location == Int {
         let D = config.modelDim, Dk = config.keyDim, H = config.heads, Dh = config.mlpHidden
         func norm(_ prefix: String) -> NormWeights<Int> {
             NormWeights<String>.named.map { name in
-                layout.add(prefix + name, shape: [D], initialisation: name == NormWeights<String>.named.scale ? .ones : .zeros)
+                let isScale = name == NormWeights<String>.named.scale
+                return layout.add(prefix + name, shape: [D], initialisation: isScale ? .ones : .zeros)
             }
         }
         // Shapes and fan-ins (the input width of each linear map): Haiku's output projection reads

@@ -122,8 +122,12 @@ public struct Recipe: Described, Equatable, Sendable {
         switch task.family {
         case .linearRegression: break
         case .sine:
-            if task.inputDim != 1 || task.outputDim != 1 { out.append("task.input_dim and task.output_dim must be 1 for the sine family") }
-            if !(task.amplitudeMin < task.amplitudeMax) { out.append("task.amplitude_min must be below task.amplitude_max") }
+            if task.inputDim != 1 || task.outputDim != 1 {
+                out.append("task.input_dim and task.output_dim must be 1 for the sine family")
+            }
+            if !(task.amplitudeMin < task.amplitudeMax) {
+                out.append("task.amplitude_min must be below task.amplitude_max")
+            }
         }
         if let n = training.fixedTasks, n < 1 { out.append("training.fixed_tasks must be at least 1 (got \(n))") }
         if let k = training.snapshotEvery, k < 1 { out.append("training.snapshot_every must be at least 1 (got \(k))") }
@@ -136,18 +140,30 @@ public struct Recipe: Described, Equatable, Sendable {
         }
         if !(task.inputRange > 0) { out.append("task.input_range must be positive (got \(task.inputRange))") }
         if !(task.weightScale > 0) { out.append("task.weight_scale must be positive (got \(task.weightScale))") }
-        if !(task.noiseStd >= 0) || !task.noiseStd.isFinite { out.append("task.noise_std must be zero or positive (got \(task.noiseStd))") }
-        if task.noiseStd > 0, task.family != .linearRegression { out.append("task.noise_std applies to the linear-regression family only") }
+        if !(task.noiseStd >= 0) || !task.noiseStd.isFinite {
+            out.append("task.noise_std must be zero or positive (got \(task.noiseStd))")
+        }
+        if task.noiseStd > 0, task.family != .linearRegression {
+            out.append("task.noise_std applies to the linear-regression family only")
+        }
         if training.steps < 0 { out.append("training.steps must not be negative (got \(training.steps))") }
         if training.batchSize < 1 { out.append("training.batch_size must be at least 1 (got \(training.batchSize))") }
         if !(learningRate > 0) { out.append("training.learning_rate must be positive (got \(learningRate))") }
         if !(clipNorm > 0) { out.append("training.clip_norm must be positive (got \(clipNorm))") }
         if !(initScale > 0) { out.append("training.init_scale must be positive (got \(initScale))") }
-        if !(0..<1).contains(training.adamBeta1) { out.append("training.adam_beta1 must be in [0, 1) (got \(training.adamBeta1))") }
-        if !(0..<1).contains(training.adamBeta2) { out.append("training.adam_beta2 must be in [0, 1) (got \(training.adamBeta2))") }
-        if !(training.adamEpsilon > 0) { out.append("training.adam_epsilon must be positive (got \(training.adamEpsilon))") }
+        if !(0..<1).contains(training.adamBeta1) {
+            out.append("training.adam_beta1 must be in [0, 1) (got \(training.adamBeta1))")
+        }
+        if !(0..<1).contains(training.adamBeta2) {
+            out.append("training.adam_beta2 must be in [0, 1) (got \(training.adamBeta2))")
+        }
+        if !(training.adamEpsilon > 0) {
+            out.append("training.adam_epsilon must be positive (got \(training.adamEpsilon))")
+        }
         if training.evalEvery < 1 { out.append("training.eval_every must be at least 1 (got \(training.evalEvery))") }
-        if training.validationTasks < 1 { out.append("training.validation_tasks must be at least 1 (got \(training.validationTasks))") }
+        if training.validationTasks < 1 {
+            out.append("training.validation_tasks must be at least 1 (got \(training.validationTasks))")
+        }
         return out
     }
 

@@ -100,7 +100,9 @@ struct AlgorithmsTests {
         let report = Alignment.compare(construction, Algorithm.gradientDescent(steps: 1, eta: 1.7, lambda: 0), on: batch)
         #expect(report.sensitivityCosine > 1 - 1e-6 && report.predictionDiff < 1e-5, "\(report)")
         // Averaging is one GD step with η = 1.
-        let averaging = Alignment.compare(gdModel(ModelConfig { $0.layers = 1 }, etas: [1]), Algorithm.averaging, on: batch)
+        let averaging = Alignment.compare(gdModel(ModelConfig {
+            $0.layers = 1
+        }, etas: [1]), Algorithm.averaging, on: batch)
         #expect(averaging.predictionDiff < 1e-5, "\(averaging)")
     }
 

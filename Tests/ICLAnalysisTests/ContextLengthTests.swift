@@ -41,7 +41,9 @@ struct ContextLengthTests {
     }
 
     @Test func modelsWithPositionsReadOneLengthOnly() throws {
-        let config = ModelConfig { $0.inputDim = 3; $0.contextSize = 4; $0.tokenLayout = .alternatingOneHot; $0.positionalDim = 9 }
+        let config = ModelConfig {
+            $0.inputDim = 3; $0.contextSize = 4; $0.tokenLayout = .alternatingOneHot; $0.positionalDim = 9
+        }
         let model = TrainedModel(config: config, parameters: [Float](repeating: 0, count: AttentionStack(config).layout.count))
         #expect(throws: AnalysisError.self) { try ContextLength.model(model, contextSize: 5) }
         #expect(try ContextLength.model(model, contextSize: 4).config == config)

@@ -5,7 +5,10 @@ import Testing
 
 @Suite("Copying sensitivities (Figure 5)")
 struct CopyingTests {
-    static let config = ModelConfig { $0.architecture = .transformer; $0.layers = 2; $0.heads = 1; $0.inputDim = 4; $0.contextSize = 3; $0.attention = [.softmax, .linear]; $0.tokenLayout = .alternating; $0.positionalDim = 2 }
+    static let config = ModelConfig {
+        $0.architecture = .transformer; $0.layers = 2; $0.heads = 1; $0.inputDim = 4; $0.contextSize = 3
+        $0.attention = [.softmax, .linear]; $0.tokenLayout = .alternating; $0.positionalDim = 2
+    }
 
     func batch() -> TaskBatch<Float> {
         AlternatingTokens.make(from: LinearRegressionTasks(inputDim: 4, contextSize: 3).sample(count: 20, seed: 1, stream: 2),
@@ -35,7 +38,10 @@ struct CopyingTests {
     }
 
     @Test func modelsWithAnEmbeddingAreRefused() {
-        let sine = ModelConfig { $0.architecture = .transformer; $0.layers = 1; $0.recurrent = true; $0.inputDim = 1; $0.contextSize = 4; $0.keyDim = 5; $0.mlpHidden = 7; $0.mlpFirst = true; $0.embeddingDim = 5 }
+        let sine = ModelConfig {
+            $0.architecture = .transformer; $0.layers = 1; $0.recurrent = true; $0.inputDim = 1; $0.contextSize = 4
+            $0.keyDim = 5; $0.mlpHidden = 7; $0.mlpFirst = true; $0.embeddingDim = 5
+        }
         #expect(throws: AnalysisError.self) {
             try Copying.firstLayer(sine, [Float](repeating: 0, count: AttentionStack(sine).layout.count))
         }

@@ -25,7 +25,9 @@ struct FingerprintTests {
 
     @Test func noisyTasksAddTheRidgeGDFamily() throws {
         let noisy = LinearRegressionTasks(inputDim: 3, contextSize: 5, noiseStd: 0.5)
-        let model = gdModel(ModelConfig { $0.layers = 2; $0.recurrent = true; $0.inputDim = 3; $0.contextSize = 5 }, etas: [1])
+        let model = gdModel(ModelConfig {
+            $0.layers = 2; $0.recurrent = true; $0.inputDim = 3; $0.contextSize = 5
+        }, etas: [1])
         let result = try Fingerprinting.fingerprint(model, tasks: noisy, count: 50, seed: 4, maxSteps: 2)
         let ridgeGD = try #require(result.families.last)
         #expect(ridgeGD.family == "ridge-GD" && ridgeGD.members.map(\.spelling) == ["gd:2:0.01", "gd:2:0.03162", "gd:2:0.1", "gd:2:0.3162",
@@ -48,7 +50,9 @@ struct FingerprintTests {
     }
 
     @Test func gdModelsWithSeparateLayersHaveNoReadoutPerLayer() throws {
-        let model = TrainedModel(config: ModelConfig { $0.architecture = .gd; $0.layers = 2; $0.inputDim = 3; $0.contextSize = 5 }, parameters: [1, 1])
+        let model = TrainedModel(config: ModelConfig {
+            $0.architecture = .gd; $0.layers = 2; $0.inputDim = 3; $0.contextSize = 5
+        }, parameters: [1, 1])
         #expect(throws: AnalysisError.self) { try Fingerprinting.truncated(model, layers: 1) }
         let result = try Fingerprinting.fingerprint(model, tasks: tasks, count: 50, seed: 3, maxSteps: 2)
         #expect(result.layers.isEmpty && result.layersNote?.contains("per-layer weights") == true)

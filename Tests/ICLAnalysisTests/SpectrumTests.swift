@@ -74,7 +74,11 @@ struct SpectrumTests {
     }
 
     @Test func gammaIsNotReadWhereTheModelNeverUsesIt() {
-        #expect(throws: AnalysisError.self) { try Spectrum.gamma(of: gdModel(ModelConfig { $0.layers = 1 }, etas: [1])) }
-        #expect(throws: AnalysisError.self) { try Spectrum.gamma(of: gdModel(ModelConfig { $0.layers = 2 }, etas: [1, 1])) }
+        #expect(throws: AnalysisError.self) { try Spectrum.gamma(of: gdModel(ModelConfig {
+            $0.layers = 1
+        }, etas: [1])) }
+        #expect(throws: AnalysisError.self) { try Spectrum.gamma(of: gdModel(ModelConfig {
+            $0.layers = 2
+        }, etas: [1, 1])) }
     }
 }

@@ -46,7 +46,9 @@ struct WeightProductsTests {
         // and P·(−3), so W_KQ,1 = 2·W_KQ,0 and W_PV,1[−1,−1] = +3η/N.
         let config = ModelConfig { $0.layers = 1; $0.heads = 2; $0.inputDim = 2; $0.contextSize = 4 }
         let layout = AttentionStack(config).layout
-        let single = Construction.gradientDescent(ModelConfig { $0.layers = 1; $0.inputDim = 2; $0.contextSize = 4 }, etas: [1])
+        let single = Construction.gradientDescent(ModelConfig {
+            $0.layers = 1; $0.inputDim = 2; $0.contextSize = 4
+        }, etas: [1])
         let singleLayout = AttentionStack(ModelConfig { $0.layers = 1; $0.inputDim = 2; $0.contextSize = 4 }).layout
         var parameters = [Float](repeating: 0, count: layout.count)
         for head in 0..<2 {
@@ -65,11 +67,15 @@ struct WeightProductsTests {
         let D = 3
         for i in 0..<D { for j in 0..<D { #expect(abs(summed[0].matrix[i * D + j] - (i == j && i < 2 ? 1.25 : 0)) <= 1e-6) } }
 
-        #expect(throws: AnalysisError.self) { try WeightProducts.sumHeads(WeightProducts.of(gdModel(ModelConfig { $0.layers = 1 }, etas: [1]))) }
+        #expect(throws: AnalysisError.self) { try WeightProducts.sumHeads(WeightProducts.of(gdModel(ModelConfig {
+            $0.layers = 1
+        }, etas: [1]))) }
     }
 
     @Test func scaleCorrectionKeepsTheProductOfTheTwo() throws {
-        var p = try WeightProducts.of(gdModel(ModelConfig { $0.layers = 1; $0.inputDim = 2; $0.contextSize = 3 }, etas: [1.5]))[0]
+        var p = try WeightProducts.of(gdModel(ModelConfig {
+            $0.layers = 1; $0.inputDim = 2; $0.contextSize = 3
+        }, etas: [1.5]))[0]
         p.W_KQ = p.W_KQ.map { $0 * -4 }
         let corrected = try p.scaleCorrected(inputDim: 2)
         #expect(corrected.scaleCorrection == -4)

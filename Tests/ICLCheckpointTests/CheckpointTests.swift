@@ -9,7 +9,10 @@ import Testing
 /// Models used by every test below: 2 layers × 2 heads, with key_dim 3 ≠ token_dim 4, so a transposed
 /// dataset ([4, 3] for W_Q) can never pass for the right one.
 enum Fixture {
-    static let config = ModelConfig { $0.layers = 2; $0.heads = 2; $0.inputDim = 3; $0.outputDim = 1; $0.contextSize = 5; $0.keyDim = 3; $0.clipTokens = 2.5 }
+    static let config = ModelConfig {
+        $0.layers = 2; $0.heads = 2; $0.inputDim = 3; $0.outputDim = 1; $0.contextSize = 5; $0.keyDim = 3
+        $0.clipTokens = 2.5
+    }
 
     static func recipe() -> Recipe {
         var r = Recipe(name: "fixture", description: "2 layers, 2 heads, key_dim 3")

@@ -59,25 +59,60 @@ struct AttentionStackGradientTests {
         ModelConfig { $0.layers = 2; $0.heads = 1; $0.recurrent = false; $0.inputDim = 3; $0.contextSize = 4 },
         ModelConfig { $0.layers = 2; $0.heads = 2; $0.recurrent = false; $0.inputDim = 3; $0.contextSize = 4 },
         ModelConfig { $0.layers = 2; $0.heads = 1; $0.recurrent = true; $0.inputDim = 3; $0.contextSize = 4 },
-        ModelConfig { $0.layers = 2; $0.heads = 2; $0.recurrent = true; $0.inputDim = 3; $0.contextSize = 4; $0.keyDim = 5 },
+        ModelConfig {
+            $0.layers = 2; $0.heads = 2; $0.recurrent = true; $0.inputDim = 3; $0.contextSize = 4; $0.keyDim = 5
+        },
         ModelConfig { $0.layers = 2; $0.heads = 1; $0.inputDim = 2; $0.outputDim = 2; $0.contextSize = 3 },
         // The rest of the family: softmax, mixed, LayerNorm, MLP blocks, an embedding, alternating tokens.
         ModelConfig { $0.architecture = .softmax; $0.layers = 1; $0.heads = 2; $0.inputDim = 3; $0.contextSize = 4 },
-        ModelConfig { $0.architecture = .transformer; $0.layers = 2; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 4; $0.attention = [.softmax, .linear] },
-        ModelConfig { $0.architecture = .transformer; $0.layers = 1; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 4; $0.layerNorm = true },
-        ModelConfig { $0.architecture = .transformer; $0.layers = 2; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 4; $0.layerNorm = true },
-        ModelConfig { $0.architecture = .transformer; $0.layers = 2; $0.heads = 2; $0.recurrent = true; $0.inputDim = 3; $0.contextSize = 4; $0.layerNorm = true; $0.mlpHidden = 6 },
-        ModelConfig { $0.architecture = .transformer; $0.layers = 2; $0.heads = 2; $0.inputDim = 3; $0.contextSize = 4; $0.mlpHidden = 5 },
-        ModelConfig { $0.architecture = .transformer; $0.layers = 2; $0.inputDim = 3; $0.contextSize = 4; $0.mlpHidden = 5; $0.activation = .relu },
-        ModelConfig { $0.architecture = .transformer; $0.layers = 1; $0.heads = 1; $0.recurrent = true; $0.inputDim = 1; $0.contextSize = 4; $0.keyDim = 5; $0.mlpHidden = 7; $0.mlpFirst = true; $0.embeddingDim = 5 },
+        ModelConfig {
+            $0.architecture = .transformer; $0.layers = 2; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 4
+            $0.attention = [.softmax, .linear]
+        },
+        ModelConfig {
+            $0.architecture = .transformer; $0.layers = 1; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 4
+            $0.layerNorm = true
+        },
+        ModelConfig {
+            $0.architecture = .transformer; $0.layers = 2; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 4
+            $0.layerNorm = true
+        },
+        ModelConfig {
+            $0.architecture = .transformer; $0.layers = 2; $0.heads = 2; $0.recurrent = true; $0.inputDim = 3
+            $0.contextSize = 4; $0.layerNorm = true; $0.mlpHidden = 6
+        },
+        ModelConfig {
+            $0.architecture = .transformer; $0.layers = 2; $0.heads = 2; $0.inputDim = 3; $0.contextSize = 4
+            $0.mlpHidden = 5
+        },
+        ModelConfig {
+            $0.architecture = .transformer; $0.layers = 2; $0.inputDim = 3; $0.contextSize = 4; $0.mlpHidden = 5
+            $0.activation = .relu
+        },
+        ModelConfig {
+            $0.architecture = .transformer; $0.layers = 1; $0.heads = 1; $0.recurrent = true; $0.inputDim = 1
+            $0.contextSize = 4; $0.keyDim = 5; $0.mlpHidden = 7; $0.mlpFirst = true; $0.embeddingDim = 5
+        },
         // An MLP block first, on the raw tokens (its token gradient is skipped in training).
-        ModelConfig { $0.architecture = .transformer; $0.layers = 2; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 4; $0.mlpHidden = 5; $0.mlpFirst = true },
-        ModelConfig { $0.architecture = .transformer; $0.layers = 2; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 3; $0.attention = [.softmax, .linear]; $0.tokenLayout = .alternating; $0.positionalDim = 2 },
+        ModelConfig {
+            $0.architecture = .transformer; $0.layers = 2; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 4
+            $0.mlpHidden = 5; $0.mlpFirst = true
+        },
+        ModelConfig {
+            $0.architecture = .transformer; $0.layers = 2; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 3
+            $0.attention = [.softmax, .linear]; $0.tokenLayout = .alternating; $0.positionalDim = 2
+        },
         // Gradient descent models: the gradients of η and γ through the derived weights.
         ModelConfig { $0.architecture = .gd; $0.layers = 2; $0.inputDim = 3; $0.contextSize = 4 },
         ModelConfig { $0.architecture = .gdpp; $0.layers = 3; $0.inputDim = 3; $0.contextSize = 4 },
-        ModelConfig { $0.architecture = .gdpp; $0.layers = 2; $0.recurrent = true; $0.inputDim = 3; $0.outputDim = 2; $0.contextSize = 4 },
-        ModelConfig { $0.architecture = .mlpGD; $0.layers = 1; $0.recurrent = true; $0.inputDim = 1; $0.contextSize = 4; $0.keyDim = 5; $0.mlpHidden = 7; $0.mlpFirst = true; $0.embeddingDim = 5; $0.fixedEta = 0.7 },
+        ModelConfig {
+            $0.architecture = .gdpp; $0.layers = 2; $0.recurrent = true; $0.inputDim = 3; $0.outputDim = 2
+            $0.contextSize = 4
+        },
+        ModelConfig {
+            $0.architecture = .mlpGD; $0.layers = 1; $0.recurrent = true; $0.inputDim = 1; $0.contextSize = 4
+            $0.keyDim = 5; $0.mlpHidden = 7; $0.mlpFirst = true; $0.embeddingDim = 5; $0.fixedEta = 0.7
+        },
     ]
 
     @Test(arguments: configurations, [false, true])
@@ -170,7 +205,9 @@ struct AttentionStackGradientTests {
     }
 
     @Test func queryOnlyAndAllTokenKernelsAgree() {
-        let config = ModelConfig { $0.layers = 3; $0.heads = 2; $0.recurrent = false; $0.inputDim = 5; $0.contextSize = 6 }
+        let config = ModelConfig {
+            $0.layers = 3; $0.heads = 2; $0.recurrent = false; $0.inputDim = 5; $0.contextSize = 6
+        }
         let stack = AttentionStack(config)
         let batch = tasks(config, count: 5, seed: 21)
         let parameters = randomParameters(stack, seed: 22)
@@ -200,8 +237,14 @@ struct FastPathTests {
     static let configurations: [ModelConfig] = [
         ModelConfig { $0.layers = 3; $0.heads = 2; $0.inputDim = 10; $0.contextSize = 10 },
         ModelConfig { $0.architecture = .softmax; $0.layers = 1; $0.heads = 2; $0.inputDim = 10; $0.contextSize = 10 },
-        ModelConfig { $0.architecture = .transformer; $0.layers = 2; $0.heads = 4; $0.inputDim = 10; $0.contextSize = 10; $0.layerNorm = true; $0.mlpHidden = 44 },
-        ModelConfig { $0.architecture = .transformer; $0.layers = 1; $0.recurrent = true; $0.inputDim = 1; $0.contextSize = 10; $0.keyDim = 40; $0.mlpHidden = 160; $0.mlpFirst = true; $0.embeddingDim = 40 },
+        ModelConfig {
+            $0.architecture = .transformer; $0.layers = 2; $0.heads = 4; $0.inputDim = 10; $0.contextSize = 10
+            $0.layerNorm = true; $0.mlpHidden = 44
+        },
+        ModelConfig {
+            $0.architecture = .transformer; $0.layers = 1; $0.recurrent = true; $0.inputDim = 1; $0.contextSize = 10
+            $0.keyDim = 40; $0.mlpHidden = 160; $0.mlpFirst = true; $0.embeddingDim = 40
+        },
     ]
 
     @Test(arguments: configurations)

@@ -30,7 +30,9 @@ struct ConstructionsTests {
 
     @Test(arguments: [(3, false), (3, true), (5, false)])
     func stackedLayersEqualGDSteps(layers: Int, recurrent: Bool) {
-        let config = ModelConfig { $0.layers = layers; $0.recurrent = recurrent; $0.inputDim = 4; $0.outputDim = 2; $0.contextSize = 6 }
+        let config = ModelConfig {
+            $0.layers = layers; $0.recurrent = recurrent; $0.inputDim = 4; $0.outputDim = 2; $0.contextSize = 6
+        }
         let tasks = LinearRegressionTasks(inputDim: 4, outputDim: 2, contextSize: 6, inputRange: 2)
         let batch = tasks.sample(count: 20, seed: 9, stream: 2, as: Double.self)
         let etas = recurrent ? [0.7] : (0..<layers).map { 0.5 + 0.1 * Double($0) }
@@ -50,7 +52,10 @@ struct ConstructionsTests {
 struct GradientDescentModelTests {
     @Test(arguments: [(ModelConfig.Architecture.gd, false), (.gdpp, false), (.gdpp, true)])
     func modelEqualsTheDirectComputation(architecture: ModelConfig.Architecture, recurrent: Bool) {
-        let config = ModelConfig { $0.architecture = architecture; $0.layers = 3; $0.recurrent = recurrent; $0.inputDim = 4; $0.outputDim = 2; $0.contextSize = 7 }
+        let config = ModelConfig {
+            $0.architecture = architecture; $0.layers = 3; $0.recurrent = recurrent; $0.inputDim = 4; $0.outputDim = 2
+            $0.contextSize = 7
+        }
         let tasks = LinearRegressionTasks(inputDim: 4, outputDim: 2, contextSize: 7, inputRange: 2)
         let batch = tasks.sample(count: 15, seed: 3, stream: 4, as: Double.self)
         let stack = AttentionStack(config)
@@ -74,7 +79,10 @@ struct GradientDescentModelTests {
 @Suite("mlp_gd: one frozen GD step on meta-learned features")
 struct MLPGradientDescentTests {
     @Test func predictionIsOneGDStepOnTheMLPFeatures() throws {
-        let config = ModelConfig { $0.architecture = .mlpGD; $0.layers = 1; $0.recurrent = true; $0.inputDim = 1; $0.contextSize = 6; $0.keyDim = 6; $0.mlpHidden = 9; $0.mlpFirst = true; $0.embeddingDim = 6; $0.fixedEta = 0.4 }
+        let config = ModelConfig {
+            $0.architecture = .mlpGD; $0.layers = 1; $0.recurrent = true; $0.inputDim = 1; $0.contextSize = 6
+            $0.keyDim = 6; $0.mlpHidden = 9; $0.mlpFirst = true; $0.embeddingDim = 6; $0.fixedEta = 0.4
+        }
         let model = AttentionStack(config)
         var random = ICLMath.SplitMix64(seed: 5)
         let parameters = (0..<model.layout.count).map { _ in 0.5 * random.normal() }
@@ -115,7 +123,10 @@ struct CopyConstructionTests {
     @Test(arguments: [(4, 3), (10, 10)])
     func everyInputTokenReceivesItsTarget(inputDim d: Int, contextSize N: Int) {
         let T = 2 * N + 1
-        let config = ModelConfig { $0.architecture = .lsa; $0.layers = 1; $0.heads = 1; $0.inputDim = d; $0.contextSize = N; $0.tokenLayout = .alternatingOneHot; $0.positionalDim = T }
+        let config = ModelConfig {
+            $0.architecture = .lsa; $0.layers = 1; $0.heads = 1; $0.inputDim = d; $0.contextSize = N
+            $0.tokenLayout = .alternatingOneHot; $0.positionalDim = T
+        }
         #expect(config.problems().isEmpty, "\(config.problems())")
         let paired = LinearRegressionTasks(inputDim: d, contextSize: N).sample(count: 5, seed: 3, stream: 1, as: Double.self)
         let tokens = AlternatingTokens.make(from: paired, inputDim: d, positionalDim: T, oneHot: true)
