@@ -56,6 +56,8 @@ let package = Package(
         .target(name: "ICLRender", dependencies: ["CPNG", "CCairo"], exclude: ["README.md"], swiftSettings: mode,
                 linkerSettings: [.linkedLibrary("m")]),
         .target(name: "ICLAnalysis", dependencies: ["ICLMath", "ICLTasks", "ICLModels"], exclude: ["README.md"], swiftSettings: mode),
+        // Analysis results → figures (titles, names, styles), shared by icl-analyze's subcommands and its report.
+        .target(name: "ICLFigures", dependencies: ["ICLAnalysis", "ICLModels", "ICLRender"], exclude: ["README.md"], swiftSettings: mode),
 
         // MARK: Executables: parse, call one library function, print or plot
         .executableTarget(name: "icl-zoo", dependencies: [
@@ -64,6 +66,7 @@ let package = Package(
         ], exclude: ["README.md"], swiftSettings: mode),
         .executableTarget(name: "icl-analyze", dependencies: [
             "ICLMath", "ICLTasks", "ICLModels", "ICLRecipe", "ICLTraining", "ICLCheckpoint", "ICLRender", "ICLAnalysis",
+            "ICLFigures",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"], swiftSettings: mode),
         .executableTarget(name: "icl-bench", dependencies: [
@@ -83,6 +86,7 @@ let package = Package(
         .testTarget(name: "ICLCheckpointTests", dependencies: ["ICLCheckpoint", "ICLModels", "ICLRecipe", "ICLTraining", "ICLTestSupport"], swiftSettings: mode),
         .testTarget(name: "ICLRenderTests", dependencies: ["ICLRender", "ICLTestSupport"], swiftSettings: mode),
         .testTarget(name: "ICLAnalysisTests", dependencies: ["ICLAnalysis", "ICLModels", "ICLTasks", "ICLTestSupport"], swiftSettings: mode),
+        .testTarget(name: "ICLFiguresTests", dependencies: ["ICLFigures", "ICLAnalysis", "ICLModels", "ICLRender", "ICLTestSupport"], swiftSettings: mode),
         .testTarget(name: "CLITests", dependencies: ["ICLRender", "ICLTestSupport"], swiftSettings: mode),
     ]
 )
