@@ -30,12 +30,6 @@ public struct AttentionStack: Sendable {
         plan = StackPlan(config: config, weights: weights)
     }
 
-    /// `layer_<l>/` (kept for callers outside this module; `ParameterPath` is the one definition).
-    public static func layerPath(_ layer: Int) -> String { ParameterPath.layer(layer) }
-
-    /// `layer_<l>/attention/head_<h>/` (as `layerPath`).
-    public static func headPath(layer: Int, head: Int) -> String { ParameterPath.head(layer: layer, head: head) }
-
     /// Fixed number of chunks for a batch: enough to keep two cores busy with unequal luck, and
     /// independent of the machine so results are too.
     static func chunkCount(_ batch: Int) -> Int { min(batch, 16) }

@@ -65,6 +65,11 @@ public struct LayerWeights<Location> {
     public var mlpNorm: NormWeights<Location>?
     public var mlp: MLPWeights<Location>?
 
+    /// Every weight of the layer in storage order.
+    public var all: [Location] {
+        (attentionNorm?.all ?? []) + heads.flatMap(\.all) + (mlpNorm?.all ?? []) + (mlp?.all ?? [])
+    }
+
     public func map<U>(_ transform: (Location) throws -> U) rethrows -> LayerWeights<U> {
         LayerWeights<U>(attentionNorm: try attentionNorm?.map(transform),
                         heads: try heads.map { try $0.map(transform) },

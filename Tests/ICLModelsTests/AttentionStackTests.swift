@@ -196,7 +196,7 @@ struct AttentionStackGradientTests {
         let probed = ProbedStack(stack: stack, batch: batch, probe: [1, -1])
         let parameters = randomParameters(stack, seed: 4)
         var (dParameters, _) = probed.gradients(parameters: parameters)
-        let k = stack.layout.offset(AttentionStack.headPath(layer: 0, head: 0) + "W_Q") + 1
+        let k = stack.weights.layers[0].heads[0].W_Q + 1
         dParameters[k] *= 1.01
         let mismatches = GradientCheck().compare(tensor: "parameters", values: parameters, analytic: dParameters) {
             probed.loss(parameters: $0, tokens: batch.tokens)
