@@ -49,18 +49,13 @@ public enum Interpolation {
             return "\(purpose) needs single-head linear attention; this model has \(config.heads) heads, "
                 + "and the GD construction's one head has no one-to-one match among them"
         }
-        let layout = AttentionStack(config).layout
-        if let other = layout.entries.first(where: { !isAttentionWeight($0.name) }) {
+        let stack = AttentionStack(config)
+        let heads = Set(stack.weights.layers.flatMap { $0.heads.flatMap(\.all) })
+        if let other = stack.layout.entries.first(where: { !heads.contains($0.offset) }) {
             return "\(purpose) needs single-head linear attention only; this model also has \(other.name), "
                 + "which the product correction cannot carry over"
         }
         return nil
-    }
-
-    static func isAttentionWeight(_ name: String) -> Bool {
-        let parts = name.split(separator: "/")
-        return parts.count == 4 && parts[0].hasPrefix("layer_") && parts[1] == "attention"
-            && parts[2].hasPrefix("head_") && HeadWeights<String>.named.all.contains(String(parts[3]))
     }
 
     /// Each parameter layer's products, scale-corrected (one `HeadProducts` per layer).
