@@ -1,8 +1,9 @@
 # Reads analysis/paper-plan.tsv and prints the jobs of the figures asked for, for analysis/paper.sh:
 #   construct NAME ARGS...              one line per construction
 #   train RECIPE SEEDS QUICK COST       one line per recipe; SEEDS a comma list (the union of its rows)
-# Variables: only = "2,15" (figures; empty: all), quick = 1 (seed 0 only, QUICK = the row's
-# shortening) or 0 (QUICK = "-"), zoo = folder of the recipes (default zoo).
+# Variables: only = "2,15" (figures; empty: all), quick = 1 (the smallest seed only, QUICK = the
+# row's shortening, COST scaled by the shortened steps and batch over the recipe's) or 0 (QUICK =
+# "-"), zoo = folder of the recipes (default zoo).
 # A malformed row, an unknown recipe or figure: "Error: FILE:LINE: what" on stderr, exit 1.
 BEGIN {
   FS = "\t"
@@ -11,6 +12,26 @@ BEGIN {
   n = split(only, list, ",")
   for (i = 1; i <= n; i++) if (list[i] != "") { want[list[i]] = 1; wanted++ }
   recipes = 0; constructions = 0; failed = 0
+}
+
+# The number after "key": in a recipe's text (its training section's steps and batch_size), or `otherwise`.
+function field(text, key, otherwise,    found) {
+  if (!match(text, "\"" key "\": *[0-9]+")) return otherwise
+  found = substr(text, RSTART, RLENGTH)
+  sub(/.*: */, "", found)
+  return found + 0
+}
+
+# The cost of `name` shortened to `short` (STEPS or STEPS/BATCH) from the recipe's own steps and batch.
+function shortened(name, short, cost,    text, line, file, parts, n) {
+  if (short == "-") return cost
+  file = zoo "/" name ".json"; text = ""
+  while ((getline line < file) > 0) text = text line " "
+  close(file)
+  n = split(short, parts, "/")
+  cost = cost * parts[1] / field(text, "steps", 5000)
+  if (n == 2) cost = cost * parts[2] / field(text, "batch_size", 2048)
+  return cost
 }
 
 function fail(what) {
@@ -80,6 +101,7 @@ END {
       text = text (text == "" ? "" : ",") s
       if (quick) break
     }
-    print "train " name " " text " " (quick ? quickOf[name] : "-") " " costOf[name]
+    if (quick) printf "train %s %s %s %.0f\n", name, text, quickOf[name], shortened(name, quickOf[name], costOf[name])
+    else print "train " name " " text " - " costOf[name]
   }
 }
