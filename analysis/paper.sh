@@ -128,14 +128,15 @@ train_group() {   # seeds, shortening, recipes (dearest first)
     [[ $short == */* ]] && options+=(--batch-size "${short#*/}")
   fi
   if [ "$dry" = 1 ]; then run "$BIN/icl-zoo" train "$@" "${options[@]}"; return; fi
+  # icl-zoo writes into a named pipe that split_output reads; the pipe stays until both have finished
+  # (removing it earlier can leave the reader waiting for a writer that never opens it).
   local fifo
-  fifo=$(mktemp -u "$logs/.fifo.XXXXXX")
+  fifo=$(mktemp -d "$logs/.pipe.XXXXXX")/output
   mkfifo "$fifo"
   split_output <"$fifo" &
   local splitter=$!
   "$BIN/icl-zoo" train "$@" "${options[@]}" >"$fifo" 2>&1 &
   trainer=$!
-  rm -f "$fifo"   # both ends are open
   local status=0
   while kill -0 "$trainer" 2>/dev/null; do
     if [ $(($(date +%s) - started)) -gt "$max_seconds" ]; then
@@ -149,8 +150,11 @@ train_group() {   # seeds, shortening, recipes (dearest first)
     sleep 2
   done
   wait "$trainer" || status=$?
-  wait "$splitter" || true
   trainer=""
+  for _ in $(seq 20); do kill -0 "$splitter" 2>/dev/null || break; sleep 0.5; done
+  kill -KILL "$splitter" 2>/dev/null || true   # only if it has not seen the end of the output in 10 s
+  wait "$splitter" 2>/dev/null || true
+  rm -r "$(dirname "$fifo")"
   if [ "$status" != 0 ]; then
     if [ "$tty" = 1 ]; then echo >&2; fi
     echo "Error: icl-zoo train exited with $status; from $logs/train.log:" >&2

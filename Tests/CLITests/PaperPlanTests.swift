@@ -18,11 +18,9 @@ import Testing
             let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             try #require(f.count == 7, "not 7 fields: \(line)")
             var seeds: [Int] = []
-            if f[3].contains("-"), let lo = Int(f[3].split(separator: "-")[0]), let hi = Int(f[3].split(separator: "-")[1]) {
-                seeds = Array(lo...hi)
-            } else if f[3] != "-" {
-                seeds = f[3].split(separator: ",").compactMap { Int($0) }
-            }
+            let range = f[3].split(separator: "-").compactMap { Int($0) }
+            if range.count == 2 { seeds = Array(range[0]...range[1]) }
+            else if f[3] != "-" { seeds = f[3].split(separator: ",").compactMap { Int($0) } }
             return Row(figure: try #require(Int(f[0])), kind: f[1], name: f[2], seeds: seeds, quick: f[4],
                        cost: try #require(Double(f[5])), args: f[6])
         }
@@ -144,19 +142,9 @@ import Testing
         try "2\ttrain\tgd-recurrent-2\t0\t3\t5\t-\n".write(toFile: plan, atomically: false, encoding: .utf8)
         let out = directory.file("out")
         func driver() throws -> (status: Int32, stdout: String, stderr: String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Self.root + "/analysis/paper.sh")
-            process.arguments = ["--quick", "--plan", plan, "--out", out]
-            var environment = ProcessInfo.processInfo.environment
-            environment["BIN"] = BuiltTools.folder.path
-            process.environment = environment
-            let errors = Pipe()
-            process.standardError = errors
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            let data = errors.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, "", String(decoding: data, as: UTF8.self))
+            // Bounded: a hung driver fails the test after two minutes instead of stalling the suite.
+            try Subprocess.run("/usr/bin/timeout", ["120", "env", "BIN=" + BuiltTools.folder.path, Self.root + "/analysis/paper.sh",
+                                                    "--quick", "--plan", plan, "--out", out])
         }
         let first = try driver()
         let log = try String(contentsOfFile: "\(out)/logs/gd-recurrent-2-seed-0.log", encoding: .utf8)
