@@ -175,33 +175,45 @@ if [ "$dry" = 0 ]; then
   if [ "$tty" = 1 ]; then printf '\r\033[K%s\n' "$line" >&2; else echo "$line" >&2; fi
 fi
 
+# OUT/RUN.md, which the report links as "how this was made": written when training ends and again
+# when the report is done (or has failed).
+hms() { printf '%d:%02d:%02d' $(($1 / 3600)) $(($1 % 3600 / 60)) $(($1 % 60)); }
+write_run() {   # what became of the report
+  local now models reused
+  now=$(date +%s)
+  models=$(wc -l <"$table")
+  reused=$(awk '$6 == 1' "$table" | wc -l)
+  {
+    echo "# How this report was made"
+    echo
+    echo "| | |"
+    echo "|---|---|"
+    echo "| command | \`$command\` |"
+    echo "| date | $(date -u -d "@$started" '+%Y-%m-%d %H:%M') to $(date -u -d "@$now" '+%H:%M') UTC |"
+    echo "| wall time | $(hms $((now - started))): constructions and training $(hms "$trained"), report $(hms $((now - started - trained))) |"
+    echo "| models | $models in the plan: $((models - reused)) trained in this run, $reused reused from earlier runs |"
+    echo "| machine | $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores; load average $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end |"
+    echo "| software | $("$BIN/icl-zoo" --version) |"
+    if [ "$quick" = 1 ]; then
+      echo "| shortened | seed 0 of every recipe, with the steps of the quick column of analysis/paper-plan.tsv (the checkpoints record them) |"
+    fi
+    echo "| report | $1 |"
+  } >"$out/RUN.md"
+}
+
 report=(report "$zoo" --out "$out")
 [ -n "$only" ] && report+=(--only "$only")
 if [ "$dry" = 1 ]; then run "$BIN/icl-analyze" "${report[@]}"; exit 0; fi
 if [ "$has_report" = 0 ]; then
+  write_run "not made: this icl-analyze has no report subcommand"
   echo "Error: $BIN/icl-analyze has no 'report' subcommand (issue 15): the models are in $zoo; run 'icl-analyze report $zoo --out $out' once it exists" >&2
   exit 1
 fi
-"$BIN/icl-analyze" "${report[@]}"
-finished=$(date +%s)
-
-# What the report links as "how this was made".
-models=$(wc -l <"$table")
-reused=$(awk '$6 == 1' "$table" | wc -l)
-hm() { printf '%d h %02d min' $(($1 / 3600)) $(($1 % 3600 / 60)); }
-{
-  echo "# How this report was made"
-  echo
-  echo "| | |"
-  echo "|---|---|"
-  echo "| command | \`$command\` |"
-  echo "| date | $(date -u -d "@$started" '+%Y-%m-%d %H:%M') to $(date -u -d "@$finished" '+%H:%M') UTC |"
-  echo "| wall time | $(hm $((finished - started))) (training and constructions $(hm "$trained"), report $(hm $((finished - started - trained)))) |"
-  echo "| models | $models in the plan: $((models - reused)) trained in this run, $reused reused |"
-  echo "| machine | $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores; load average $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end |"
-  echo "| software | $("$BIN/icl-zoo" --version) |"
-  if [ "$quick" = 1 ]; then
-    echo "| shortened | every model is seed 0 with the steps of the plan's quick column (analysis/paper-plan.tsv); the checkpoints record them |"
-  fi
-} >"$out/RUN.md"
-echo "wrote $out/RUN.md; the report is in $out" >&2
+write_run "being written"
+if ! "$BIN/icl-analyze" "${report[@]}"; then
+  write_run "failed: \`icl-analyze ${report[*]}\`"
+  echo "Error: icl-analyze ${report[*]} failed" >&2
+  exit 1
+fi
+write_run "\`icl-analyze ${report[*]}\`"
+echo "wrote $out/RUN.md; the report is in $out (total $(hms $(($(date +%s) - started))))" >&2

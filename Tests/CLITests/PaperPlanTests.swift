@@ -72,7 +72,7 @@ import Testing
         let quick = try Self.awk(["-v", "quick=1", "-f", "analysis/paper-plan.awk", "analysis/paper-plan.tsv"])
         let trains = quick.stdout.split(separator: "\n").filter { $0.hasPrefix("train ") }.map { $0.split(separator: " ") }
         #expect(!trains.isEmpty && trains.allSatisfy { $0[2] == "0" }, "paper-quick trains seed 0 only")
-        #expect(trains.contains { $0 == ["train", "mlp-12-4head", "0", "500", "38"] }, "3,776 s × 500 / 50,000 steps")
+        #expect(trains.contains { $0 == ["train", "mlp-12-4head", "0", "200", "15"] }, "3,776 s × 200 / 50,000 steps")
 
         let two = try Self.awk(["-v", "only=2", "-f", "analysis/paper-plan.awk", "analysis/paper-plan.tsv"])
         #expect(two.stdout == "construct gd-1 gd --layers 1\ntrain lsa-1 0,1,2,3,4 - 9\n")
