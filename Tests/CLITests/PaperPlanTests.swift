@@ -65,17 +65,17 @@ import Testing
         let all = try Self.awk(["-f", "analysis/paper-plan.awk", "analysis/paper-plan.tsv"])
         #expect(all.status == 0, "\(all.stderr)")
         let lines = all.stdout.split(separator: "\n")
-        #expect(lines.contains("train lsa-1 0,1,2,3,4,5,6,7,8,9 - 9"))
+        #expect(lines.contains("train lsa-1 0,1,2,3,4,5,6,7,8,9 - 4"))
         #expect(lines.contains("construct gd-1 gd --layers 1"))
         #expect(lines.filter { $0.hasPrefix("train lsa-1 ") }.count == 1, "one line per recipe")
 
         let quick = try Self.awk(["-v", "quick=1", "-f", "analysis/paper-plan.awk", "analysis/paper-plan.tsv"])
         let trains = quick.stdout.split(separator: "\n").filter { $0.hasPrefix("train ") }.map { $0.split(separator: " ") }
         #expect(!trains.isEmpty && trains.allSatisfy { $0[2] == "0" }, "paper-quick trains seed 0 only")
-        #expect(trains.contains { $0 == ["train", "mlp-12-4head", "0", "200", "15"] }, "3,776 s × 200 / 50,000 steps")
+        #expect(trains.contains { $0 == ["train", "mlp-12-4head", "0", "200", "8"] }, "2,000 s × 200 / 50,000 steps")
 
         let two = try Self.awk(["-v", "only=2", "-f", "analysis/paper-plan.awk", "analysis/paper-plan.tsv"])
-        #expect(two.stdout == "construct gd-1 gd --layers 1\ntrain lsa-1 0,1,2,3,4 - 9\n")
+        #expect(two.stdout == "construct gd-1 gd --layers 1\ntrain lsa-1 0,1,2,3,4 - 4\n")
     }
 
     @Test func awkRefusesABadPlanNamingTheLine() throws {
