@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
     --out) out=${2:?--out needs a folder}; shift ;;
     --plan) plan=${2:?--plan needs a file}; shift ;;
     --dry-run) dry=1 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "Error: unknown argument '$1' (see analysis/paper.sh --help)" >&2; exit 64 ;;
   esac
   shift
