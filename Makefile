@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE := .build/release
 DEMO := out/demo
 
-.PHONY: deps venv build demo test lint test-slurm bench bench-peer fuzz kill-test clean
+.PHONY: deps venv build demo test lint test-slurm bench bench-peer fuzz kill-test clean paper paper-quick
 
 ## Debian packages: installed only when one is missing.
 deps:
@@ -71,6 +71,17 @@ fuzz: build venv
 ## checkpoint must equal an uninterrupted run's (scripts/kill-test.sh).
 kill-test: build venv
 	scripts/kill-test.sh
+
+## The paper's figures 2-16 and the report beside its numbers (analysis/paper.sh, plan in
+## analysis/paper-plan.tsv): trains the zoo into out/paper/zoo/ (5 seeds, 10 for Figure 15, 1 for the
+## expensive models; finished checkpoints reused, unfinished ones resumed), then `icl-analyze report`
+## into out/paper/. One progress line; per-model logs in out/paper/logs/; out/paper/RUN.md says how.
+paper: build
+	analysis/paper.sh
+
+## The same with seed 0 and shortened recipes into out/paper-quick/ (minutes, not hours).
+paper-quick: build
+	analysis/paper.sh --quick
 
 clean:
 	rm -rf .build out

@@ -1,18 +1,10 @@
 #!/usr/bin/env bash
-# Figure 3 (two recurrent LSA layers against two steps of GD and of GD++): the learned GD++
-# (eta, gamma), the alignment of the trained stack with it and
-# with GD, the training curves and the interpolation. Trains what is missing (~1 min each in release).
-. "$(dirname "$0")/common.sh"
-train_seeds zoo/lsa-recurrent-2.json
-SEEDS=0 train_seeds zoo/gdpp-recurrent-2.json
-SEEDS=0 train_seeds zoo/gd-recurrent-2.json
-GDPP=zoo/models/gdpp-recurrent-2/seed-0.h5
-"$BIN/icl-zoo" show "$GDPP"
-for s in $SEEDS; do
-  "$BIN/icl-analyze" compare "zoo/models/lsa-recurrent-2/seed-$s.h5" "$GDPP"
-done
-"$BIN/icl-analyze" compare zoo/models/lsa-recurrent-2/seed-0.h5 zoo/models/gd-recurrent-2/seed-0.h5
-"$BIN/icl-analyze" curves zoo/models/lsa-recurrent-2/seed-*.h5 --baseline "$GDPP" \
-  --baseline zoo/models/gd-recurrent-2/seed-0.h5 --png "$FIGURES/figure3-curves.png"
-"$BIN/icl-analyze" interpolate zoo/models/lsa-recurrent-2/seed-0.h5 "$GDPP" \
-  --png "$FIGURES/figure3-interpolation.png"
+# Figure 3: (a) one LSA layer applied twice against two steps of GD and of GD++ (trained eta,
+# gamma); (b) five separate LSA layers against five fitted steps of GD and GD++. Trains and
+# constructs what analysis/paper-plan.tsv names for it (5 seeds of lsa-recurrent-2,
+# gdpp-recurrent-2, gd-recurrent-2 (seconds each); lsa-5 (8-28 min), gdpp-5 and gd-5 (continuation
+# fits, minutes)) into zoo/models/, then draws it with `icl-analyze report zoo/models --only 3 --out
+# out/figures`. ZOO and FIGURES override the folders; other arguments go to analysis/paper.sh (e.g.
+# --quick, --dry-run).
+set -euo pipefail
+exec "$(dirname "$0")/paper.sh" --only 3 --zoo "${ZOO:-zoo/models}" --out "${FIGURES:-out/figures}" "$@"

@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# Figure 5 (two layers on alternating tokens, the first softmax): the loss against one step of
-# GD, and the first layer's sensitivity to its own, its next and the other input tokens over the
-# training snapshots. Trains the model if missing (10,000 steps).
-. "$(dirname "$0")/common.sh"
-SEEDS=${SEEDS%% *} train_seeds zoo/alternating-2.json
-MODEL=zoo/models/alternating-2/seed-${SEEDS%% *}.h5
-"$BIN/icl-analyze" compare "$MODEL" --against gd --gd-steps 1
-"$BIN/icl-analyze" compare "$MODEL" --against gd --gd-steps 2
-"$BIN/icl-analyze" copying "$MODEL" --tasks 500 --png "$FIGURES/figure5-copying.png" --csv "$FIGURES/figure5-copying.csv"
+# Figure 5: two layers on alternating tokens (softmax, then linear attention): the loss against one
+# and two GD steps, and the first layer's sensitivity to its own, the next and the other tokens over
+# training. Trains and constructs what analysis/paper-plan.tsv names for it (5 seeds of
+# alternating-2 (~4 min each) and the Proposition 3 copy construction) into zoo/models/, then draws
+# it with `icl-analyze report zoo/models --only 5 --out out/figures`. ZOO and FIGURES override the
+# folders; other arguments go to analysis/paper.sh (e.g. --quick, --dry-run).
+set -euo pipefail
+exec "$(dirname "$0")/paper.sh" --only 5 --zoo "${ZOO:-zoo/models}" --out "${FIGURES:-out/figures}" "$@"

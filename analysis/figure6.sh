@@ -1,13 +1,9 @@
 #!/usr/bin/env bash
-# Figure 6, row (a): the trained 1-layer LSA, GD and their interpolation on the four shifted task
-# distributions (input range, teacher scale, unseen input laws scaled in norm, and those laws with a
-# scaled teacher). Rows (b) and (c) need the 2-layer recurrent and 5-layer models and GD++, which
-# have no recipes here yet.
-SEEDS=${SEEDS:-0}
-. "$(dirname "$0")/common.sh"
-train_seeds zoo/lsa-1.json
-gd_construction
-for shift in input-range teacher laws laws-teacher; do
-  "$BIN/icl-analyze" ood zoo/models/lsa-1/seed-0.h5 zoo/models/gd-1/construction.h5 --interpolated \
-    --shift "$shift" --png "$FIGURES/figure6a-$shift.png" --csv "$FIGURES/figure6a-$shift.csv"
-done
+# Figure 6: out-of-distribution losses (input range, teacher scale, unseen input laws) of the
+# trained models, GD or GD++ and their interpolation: rows 1 layer, 2 recurrent layers, 5 layers.
+# Trains and constructs what analysis/paper-plan.tsv names for it (lsa-1 and GD; lsa-recurrent-2 and
+# gdpp-recurrent-2; lsa-5 and gdpp-5 (as Figures 2 and 3)) into zoo/models/, then draws it with
+# `icl-analyze report zoo/models --only 6 --out out/figures`. ZOO and FIGURES override the folders;
+# other arguments go to analysis/paper.sh (e.g. --quick, --dry-run).
+set -euo pipefail
+exec "$(dirname "$0")/paper.sh" --only 6 --zoo "${ZOO:-zoo/models}" --out "${FIGURES:-out/figures}" "$@"

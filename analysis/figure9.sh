@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# Figure 9: W_KQ = W_Kᵀ W_Q and W_PV = P W_V of a trained 1-layer LSA, raw and scale-corrected,
-# beside those of the GD construction.
-SEEDS=${SEEDS:-0}
-. "$(dirname "$0")/common.sh"
-train_seeds zoo/lsa-1.json
-gd_construction
-"$BIN/icl-analyze" heatmap zoo/models/lsa-1/seed-0.h5 --png "$FIGURES/figure9-lsa-1.png"
-"$BIN/icl-analyze" heatmap zoo/models/lsa-1/seed-0.h5 --scale-correct --png "$FIGURES/figure9-lsa-1-corrected.png"
-"$BIN/icl-analyze" heatmap zoo/models/gd-1/construction.h5 --png "$FIGURES/figure9-gd.png"
+# Figure 9: weight products W_KQ and W_PV of a trained LSA layer and of one applied three times, raw
+# and scale-corrected, beside the GD construction. Trains and constructs what
+# analysis/paper-plan.tsv names for it (lsa-1, 5 seeds of lsa-recurrent-3 (seconds each) and the GD
+# construction) into zoo/models/, then draws it with `icl-analyze report zoo/models --only 9 --out
+# out/figures`. ZOO and FIGURES override the folders; other arguments go to analysis/paper.sh (e.g.
+# --quick, --dry-run).
+set -euo pipefail
+exec "$(dirname "$0")/paper.sh" --only 9 --zoo "${ZOO:-zoo/models}" --out "${FIGURES:-out/figures}" "$@"
