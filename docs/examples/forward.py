@@ -179,7 +179,7 @@ def read_checkpoint(path):
     and the resolved recipe."""
     with h5py.File(path, "r") as f:
         if f.attrs.get("format") != "icl-zoo/checkpoint":
-            raise ValueError(f"{path}: not an icl-zoo checkpoint (no 'format' attribute 'icl-zoo/checkpoint')")
+            raise ValueError("not an icl-zoo checkpoint (its attribute 'format' is not 'icl-zoo/checkpoint')")
         config = dict(f["model"].attrs)
         weights = {}
         f["model"].visititems(lambda name, item: weights.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None)
