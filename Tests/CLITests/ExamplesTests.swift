@@ -87,7 +87,8 @@ import Testing
 
     /// Small recipes of every kind the stack runs (d = 4, N = 6): multi-head, several separate
     /// layers with clipping, recurrent, softmax + LayerNorm + MLP with Dk ≠ D, an embedding with the
-    /// MLP first on sine tasks, alternating tokens, GD++ and mlp_gd (derived weights).
+    /// MLP first on sine tasks, alternating tokens, GD++, mlp_gd (derived weights), and tasks with an
+    /// odd d, another input range and teacher scale, and noisy targets.
     static let linear = #""input_dim": 4, "context_size": 6"#
     static let sine = #""family": "sine", "input_dim": 1, "context_size": 6, "input_range": 10"#
     static let kinds: [(name: String, model: String, task: String)] = [
@@ -98,6 +99,8 @@ import Testing
         ("sine", #""architecture": "transformer", "embedding_dim": 6, "mlp_hidden": 12, "mlp_first": true"#, sine),
         ("alternating", #""architecture": "transformer", "layers": 2, "attention": ["softmax", "linear"], "token_layout": "alternating", "positional_dim": 4"#, linear),
         ("gdpp", #""architecture": "gdpp", "layers": 2, "recurrent": true"#, linear),
+        ("odd-noisy", #""architecture": "lsa", "layers": 2"#,
+         #""input_dim": 3, "context_size": 5, "input_range": 2, "weight_scale": 0.5, "noise_std": 0.3"#),
         ("mlp-gd", #""architecture": "mlp_gd", "embedding_dim": 6, "mlp_hidden": 12, "mlp_first": true"#, sine),
     ]
 
