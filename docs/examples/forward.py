@@ -298,7 +298,7 @@ def evaluate(path, tasks, seed, stream=EVALUATION_STREAM):
 def main():
     parser = argparse.ArgumentParser(description="Rerun icl-zoo checkpoints in numpy; print the loss "
                                      "`icl-analyze compare` prints for them on the same tasks.")
-    parser.add_argument("checkpoints", nargs="+", metavar="CHECKPOINT")
+    parser.add_argument("checkpoints", nargs="+", metavar="CHECKPOINT", help="icl-zoo checkpoints (.h5)")
     parser.add_argument("--tasks", type=int, default=10_000, help="evaluation tasks (default: 10000, as compare)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the evaluation tasks (default: 0, as compare)")
     parser.add_argument("--validation", action="store_true",
@@ -306,6 +306,8 @@ def main():
                         "instead, and print the last /training/validation_loss beside it")
     parser.add_argument("--json", action="store_true", help="print one JSON object per checkpoint")
     args = parser.parse_args()
+    if args.tasks < 1:
+        parser.error(f"--tasks must be at least 1 (got {args.tasks})")
     for path in args.checkpoints:
         try:
             if args.validation:
