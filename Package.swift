@@ -49,6 +49,8 @@ let package = Package(
         .target(name: "ICLRender", dependencies: ["CPNG", "CCairo"], exclude: ["README.md"], swiftSettings: mode,
                 linkerSettings: [.linkedLibrary("m")]),
         .target(name: "ICLAnalysis", dependencies: ["ICLMath", "ICLTasks", "ICLModels"], exclude: ["README.md"], swiftSettings: mode),
+        // Analysis results → figures (titles, names, styles), shared by icl-analyze's subcommands and its report.
+        .target(name: "ICLFigures", dependencies: ["ICLAnalysis", "ICLModels", "ICLRender"], exclude: ["README.md"], swiftSettings: mode),
 
         // MARK: Executables: parse, call one library function, print or plot
         .executableTarget(name: "icl-zoo", dependencies: [
@@ -56,7 +58,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"], swiftSettings: mode),
         .executableTarget(name: "icl-analyze", dependencies: [
-            "ICLMath", "ICLTasks", "ICLModels", "ICLTraining", "ICLCheckpoint", "ICLRender", "ICLAnalysis",
+            "ICLMath", "ICLTasks", "ICLModels", "ICLTraining", "ICLCheckpoint", "ICLRender", "ICLAnalysis", "ICLFigures",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"], swiftSettings: mode),
         .executableTarget(name: "icl-bench", dependencies: [
@@ -75,6 +77,7 @@ let package = Package(
         .testTarget(name: "ICLCheckpointTests", dependencies: ["ICLCheckpoint", "ICLModels", "ICLTraining", "ICLTestSupport"], swiftSettings: mode),
         .testTarget(name: "ICLRenderTests", dependencies: ["ICLRender", "ICLTestSupport"], swiftSettings: mode),
         .testTarget(name: "ICLAnalysisTests", dependencies: ["ICLAnalysis", "ICLModels", "ICLTasks", "ICLTestSupport"], swiftSettings: mode),
+        .testTarget(name: "ICLFiguresTests", dependencies: ["ICLFigures", "ICLAnalysis", "ICLModels", "ICLRender", "ICLTestSupport"], swiftSettings: mode),
         .testTarget(name: "CLITests", dependencies: ["ICLRender", "ICLTestSupport"], swiftSettings: mode),
     ]
 )

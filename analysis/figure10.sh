@@ -5,7 +5,6 @@ SEEDS=${SEEDS:-0}
 . "$(dirname "$0")/common.sh"
 train_seeds zoo/lsa-1.json
 gd_construction
-for lambda in 1 0.9 0.75 0.5; do
-  "$BIN/icl-analyze" rollout zoo/models/lsa-1/seed-0.h5 zoo/models/gd-1/construction.h5 --steps 50 --lambda "$lambda" \
-    --png "$FIGURES/figure10-lambda-$lambda.png" --csv "$FIGURES/figure10-lambda-$lambda.csv"
-done
+# All λ on one figure, as the paper's Figure 10.
+"$BIN/icl-analyze" rollout zoo/models/lsa-1/seed-0.h5 zoo/models/gd-1/construction.h5 --steps 50 --lambda 1,0.9,0.75,0.5 \
+  --png "$FIGURES/figure10-rollout.png" --svg "$FIGURES/figure10-rollout.svg" --csv "$FIGURES/figure10-rollout.csv"

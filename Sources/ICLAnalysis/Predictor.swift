@@ -21,13 +21,9 @@ extension TrainedModel: InContextPredictor {
 
     /// The forward pass in slices of at most `sliceSize` tasks.
     public func predictions(_ paired: TaskBatch<Float>, sliceSize: Int) -> [Float] {
-        let batch = inLayout(paired)
-        let workspace = stack.makeWorkspace(batchSize: min(sliceSize, batch.count), as: Float.self)
         var out: [Float] = []
-        out.reserveCapacity(batch.count * config.outputDim)
-        for part in batch.slices(of: sliceSize) {
-            out += stack.forward(parameters: parameters, tokens: part.tokens, count: part.count, workspace: workspace)
-        }
+        out.reserveCapacity(paired.count * config.outputDim)
+        forwardInSlices(paired, sliceSize: sliceSize) { _, y, _ in out += y }
         return out
     }
 }

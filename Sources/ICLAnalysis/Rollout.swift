@@ -9,6 +9,13 @@ public struct RolloutCurve: Codable, Equatable, Sendable {
     public var lambda: Double
     public var tasks: Int
     public var losses: [Double]
+
+    public init(name: String, lambda: Double, tasks: Int, losses: [Double]) {
+        self.name = name
+        self.lambda = lambda
+        self.tasks = tasks
+        self.losses = losses
+    }
 }
 
 /// Repeating one trained linear self-attention layer with dampening (Appendix A.6).
@@ -88,9 +95,7 @@ public enum Rollout {
     /// The loss after 0, 1, …, `steps` applications (see `predictions`).
     public static func curve(name: String, _ model: TrainedModel, on batch: TaskBatch<Float>,
                              steps: Int, lambda: Double) -> RolloutCurve {
-        let losses = predictions(model, on: batch, steps: steps, lambda: lambda).map {
-            0.5 * Evaluation.squaredError($0, batch.targets) / Double(batch.count)
-        }
+        let losses = predictions(model, on: batch, steps: steps, lambda: lambda).map { Evaluation.loss(predictions: $0, on: batch) }
         return RolloutCurve(name: name, lambda: lambda, tasks: batch.count, losses: losses)
     }
 }

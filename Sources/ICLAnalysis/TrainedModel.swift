@@ -25,21 +25,32 @@ public struct TrainedModel: Sendable {
         return c.tokenLayout.tokens(from: batch, inputDim: c.inputDim, positionalDim: c.positionalDim)
     }
 
+    /// Runs the forward pass over `paired` (in this model's layout) in slices of at most `sliceSize`
+    /// tasks, handing `body` each slice, its predictions and the workspace holding its pass (for a
+    /// backward pass): the one loop every evaluation of a model goes through.
+    public func forwardInSlices(_ paired: TaskBatch<Float>, sliceSize: Int,
+                                _ body: (_ part: TaskBatch<Float>, _ predictions: [Float], _ workspace: Workspace<Float>) -> Void) {
+        let batch = inLayout(paired)
+        let workspace = stack.makeWorkspace(batchSize: min(sliceSize, batch.count), as: Float.self)
+        for part in batch.slices(of: sliceSize) {
+            body(part, stack.forward(parameters: parameters, tokens: part.tokens, count: part.count, workspace: workspace), workspace)
+        }
+    }
+
     /// Predictions `[B, outputDim]` and, for every task, the sensitivity `∂ŷ/∂x_q` of the (first)
     /// output to the query's input part (`[B, d]`), from the backward pass with `dŷ = 1` per task.
     public func predictionsAndSensitivities(_ paired: TaskBatch<Float>, sliceSize: Int = 4_096)
         -> (predictions: [Float], sensitivities: [Float]) {
-        let c = config, batch = inLayout(paired)
+        let c = config
         let d = c.inputDim, D = c.tokenDim, T = c.tokenCount
         var predictions: [Float] = []
         var sensitivities: [Float] = []
-        predictions.reserveCapacity(batch.count * c.outputDim)
-        sensitivities.reserveCapacity(batch.count * d)
-        let workspace = stack.makeWorkspace(batchSize: min(sliceSize, batch.count), as: Float.self)
+        predictions.reserveCapacity(paired.count * c.outputDim)
+        sensitivities.reserveCapacity(paired.count * d)
         var gradients = [Float](repeating: 0, count: parameters.count)
-        var dTokens = [Float](repeating: 0, count: min(sliceSize, batch.count) * T * D)
-        for part in batch.slices(of: sliceSize) {
-            predictions += stack.forward(parameters: parameters, tokens: part.tokens, count: part.count, workspace: workspace)
+        var dTokens = [Float](repeating: 0, count: min(sliceSize, paired.count) * T * D)
+        forwardInSlices(paired, sliceSize: sliceSize) { part, y, workspace in
+            predictions += y
             var dPredictions = [Float](repeating: 0, count: part.count * c.outputDim)
             for b in 0..<part.count { dPredictions[b * c.outputDim] = 1 }
             dTokens.withUnsafeMutableBufferPointer { buffer in

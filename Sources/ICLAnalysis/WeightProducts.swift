@@ -73,12 +73,13 @@ public struct SummedHeads: Codable, Equatable, Sendable {
 public enum WeightProducts {
     /// `W_KQ` and `W_PV` of every head of every parameter layer (layer-major), read by name from the
     /// model's parameter layout (`layer_<l>/attention/head_<h>/{W_Q, W_K, W_V, P}`, `W_Q`, `W_K`,
-    /// `W_V` of shape `[Dk, D]`, `P` of shape `[D, Dk]`, paper orientation `q = W_Q e`).
+    /// `W_V` of shape `[Dk, D]`, `P` of shape `[D, Dk]`, paper orientation `q = W_Q e`). D is the
+    /// width attention works in: the embedding's for a model with one (the sine models), else the token's.
     /// Throws when the model has no such weights.
     public static func of(_ model: TrainedModel) throws -> [HeadProducts] {
         let config = model.config
         let layout = model.stack.layout
-        let D = config.tokenDim
+        let D = config.modelDim
         var out: [HeadProducts] = []
         for l in 0..<config.parameterLayers {
             for h in 0..<config.heads {
@@ -124,5 +125,11 @@ public enum WeightProducts {
             out.append(SummedHeads(layer: layer, tokenDim: D, heads: heads.count, matrix: sum, weights: weights))
         }
         return out
+    }
+
+    /// Each head's term of the sum, `W_PV,h[D−1, D−1]·W_KQ,h` (`heads` of `sum`'s layer, by head):
+    /// what Figure 11 draws beside the sum, and what the table prints under it.
+    public static func weightedHeads(_ heads: [HeadProducts], _ sum: SummedHeads) -> [[Double]] {
+        zip(heads, sum.weights).map { head, w in head.W_KQ.map { $0 * w } }
     }
 }

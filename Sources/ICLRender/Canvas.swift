@@ -14,25 +14,52 @@ final class Canvas {
     let surface: OpaquePointer
     let cr: OpaquePointer
 
-    init(width: Int, height: Int) throws {
+    convenience init(width: Int, height: Int) throws {
         guard width > 0, height > 0, width <= 32767, height <= 32767 else {
             throw RenderError.invalidLayout(reason: "canvas \(width)×\(height) outside 1…32767 pixels per side")
         }
-        guard let s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(width), Int32(height)) else {
-            throw RenderError.cairo(reason: "cannot create a \(width)×\(height) surface")
+        try self.init(width: width, height: height, surface: cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(width), Int32(height))) {
+            RenderError.cairo(reason: "cannot create a \(width)×\(height) surface" + ($0.map { ": " + $0 } ?? ""))
         }
+    }
+
+    /// A vector canvas that records into the SVG file `path` (written when `finish()` is called).
+    convenience init(svgFile path: String, width: Int, height: Int) throws {
+        guard width > 0, height > 0 else {
+            throw RenderError.invalidLayout(reason: "canvas \(width)×\(height) must be at least 1×1")
+        }
+        let surface = cairo_svg_surface_create(path, Double(width), Double(height))
+        // Pixels, not points: the SVG opens at the PNG's size.
+        if let surface { cairo_svg_surface_set_document_unit(surface, CAIRO_SVG_UNIT_PX) }
+        try self.init(width: width, height: height, surface: surface) {
+            RenderError.cannotWriteSVG(path: path, reason: $0 ?? "cairo cannot create the surface")
+        }
+    }
+
+    /// Takes over `surface` (destroyed on failure) and paints it white; `failure` makes the error
+    /// from Cairo's reason.
+    private init(width: Int, height: Int, surface: OpaquePointer?, failure: (String?) -> RenderError) throws {
+        guard let s = surface else { throw failure(nil) }
         let status = cairo_surface_status(s)
         guard status == CAIRO_STATUS_SUCCESS, let c = cairo_create(s) else {
             cairo_surface_destroy(s)
-            throw RenderError.cairo(reason: "cannot create a \(width)×\(height) surface: "
-                                    + String(cString: cairo_status_to_string(status)))
+            throw failure(String(cString: cairo_status_to_string(status)))
         }
         self.width = width
         self.height = height
-        surface = s
+        self.surface = s
         cr = c
         setColor(Color(red: 1, green: 1, blue: 1))
         cairo_paint(cr)
+    }
+
+    /// Flushes a vector canvas to its file; throws Cairo's reason when the write failed.
+    func finish(path: String) throws {
+        cairo_surface_finish(surface)
+        let status = cairo_surface_status(surface)
+        guard status == CAIRO_STATUS_SUCCESS else {
+            throw RenderError.cannotWriteSVG(path: path, reason: String(cString: cairo_status_to_string(status)))
+        }
     }
 
     deinit {

@@ -1,3 +1,5 @@
+import CCairo
+
 /// One matrix to draw as a heatmap (the paper's Figures 9 and 11 show the products
 /// W_KQ = W_Kᵀ W_Q and W_PV = P W_V this way).
 public struct Heatmap: Sendable {
@@ -10,13 +12,20 @@ public struct Heatmap: Sendable {
     /// `nil` takes the largest |entry| of this matrix. Pass one value to several panels to make
     /// their colours comparable.
     public var scale: Double?
+    /// Names of the rows and columns (e.g. the token coordinates x_1 … x_d, y), drawn beside and
+    /// above the matrix; nil draws none.
+    public var rowLabels: [String]?
+    public var columnLabels: [String]?
 
-    public init(title: String, matrix: [Double], rows: Int, columns: Int, scale: Double? = nil) {
+    public init(title: String, matrix: [Double], rows: Int, columns: Int, scale: Double? = nil,
+                rowLabels: [String]? = nil, columnLabels: [String]? = nil) {
         self.title = title
         self.matrix = matrix
         self.rows = rows
         self.columns = columns
         self.scale = scale
+        self.rowLabels = rowLabels
+        self.columnLabels = columnLabels
     }
 
     /// From nested rows; throws if they are ragged or empty.
@@ -57,6 +66,12 @@ public struct Heatmap: Sendable {
         if let scale, !(scale.isFinite && scale > 0) {
             throw RenderError.invalidHeatmap(title: title, reason: "scale \(scale) must be finite and > 0")
         }
+        if let rowLabels, rowLabels.count != rows {
+            throw RenderError.invalidHeatmap(title: title, reason: "\(rowLabels.count) row labels for \(rows) rows")
+        }
+        if let columnLabels, columnLabels.count != columns {
+            throw RenderError.invalidHeatmap(title: title, reason: "\(columnLabels.count) column labels for \(columns) columns")
+        }
     }
 }
 
@@ -78,20 +93,59 @@ public struct HeatmapFigure: Sendable {
     public var gridLines: HeatmapGridLines
     /// Optional figure title above all panels.
     public var title: String?
+    /// With `cellSize` nil, cells shrink (down to 3 px) until the figure is at most this tall.
+    public var maxHeight: Int
 
     public init(_ panels: [Heatmap], columns: Int? = nil, cellSize: Int? = nil,
-                gridLines: HeatmapGridLines = .thin, title: String? = nil) {
+                gridLines: HeatmapGridLines = .thin, title: String? = nil, maxHeight: Int = 2_000) {
         self.panels = panels
         self.columns = columns ?? max(panels.count, 1)
         self.cellSize = cellSize
         self.gridLines = gridLines
         self.title = title
+        self.maxHeight = maxHeight
     }
 
     /// Draws the figure.
     public func render() throws -> RGBAImage {
         let layout = try makeLayout()
         let canvas = try Canvas(width: layout.width, height: layout.height)
+        drawText(on: canvas, layout)
+        var image = canvas.image()
+        for (heatmap, panel) in zip(panels, layout.panels) {
+            paintMatrix(heatmap, panel, layout, into: &image)
+            paintColorBar(heatmap, panel, into: &image)
+        }
+        return image
+    }
+
+    /// Draws the figure with Cairo only (for a vector surface): the same rectangles as `render`.
+    func drawVector(on canvas: Canvas) throws {
+        let layout = try makeLayout()
+        drawText(on: canvas, layout)
+        cairo_set_antialias(canvas.cr, CAIRO_ANTIALIAS_NONE)
+        defer { cairo_set_antialias(canvas.cr, CAIRO_ANTIALIAS_DEFAULT) }
+        func fill(_ r: PixelRect, _ c: RGBA) {
+            cairo_set_source_rgb(canvas.cr, Double(c.r) / 255, Double(c.g) / 255, Double(c.b) / 255)
+            canvas.fillRect(x: Double(r.x), y: Double(r.y), width: Double(r.width), height: Double(r.height))
+        }
+        for (h, p) in zip(panels, layout.panels) {
+            fill(p.block, Self.frame)
+            fill(PixelRect(x: p.block.x + 1, y: p.block.y + 1, width: p.block.width - 2, height: p.block.height - 2), .white)
+            for r in 0..<h.rows { for c in 0..<h.columns { fill(layout.cellRect(p, row: r, column: c), h.cellColor(row: r, column: c)) } }
+            let bar = p.bar, s = h.colorLimit
+            fill(PixelRect(x: bar.x - 1, y: bar.y - 1, width: bar.width + 2, height: bar.height + 2), Self.frame)
+            for y in 0..<bar.height {
+                fill(PixelRect(x: bar.x, y: bar.y + y, width: bar.width, height: 1),
+                     DivergingColorMap.color(s * (1 - 2 * Double(y) / Double(bar.height - 1)), scale: s))
+            }
+            for row in p.barTickRows { fill(PixelRect(x: bar.x + bar.width + 1, y: row, width: Layout.tickLength, height: 1), Self.ink) }
+        }
+    }
+
+    /// Titles, colour-bar labels and row/column labels (every row when cells are tall enough for
+    /// the text, else every k-th).
+    private func drawText(on canvas: Canvas, _ layout: FigureLayout) {
         let ink = Color(red: 0.12, green: 0.12, blue: 0.12)
         canvas.setColor(ink)
         if let title, !title.isEmpty {
@@ -105,13 +159,17 @@ public struct HeatmapFigure: Sendable {
             for (label, y) in zip(panel.barLabels, panel.barTickRows) {
                 canvas.text(label, x: Double(panel.labelX), y: Double(y) + 0.5, horizontal: .left, vertical: .middle)
             }
+            let every = max(1, Int((Layout.axisLabelFont + 1) / Double(layout.cell + layout.line)) + 1)
+            canvas.setFont(size: Layout.axisLabelFont)
+            for (r, label) in (heatmap.rowLabels ?? []).enumerated() where r % every == 0 {
+                let cell = layout.cellRect(panel, row: r, column: 0)
+                canvas.text(label, x: Double(panel.block.x - 3), y: Double(cell.y) + Double(cell.height) / 2, horizontal: .right, vertical: .middle)
+            }
+            for (c, label) in (heatmap.columnLabels ?? []).enumerated() where c % every == 0 {
+                let cell = layout.cellRect(panel, row: 0, column: c)
+                canvas.text(label, x: Double(cell.x) + Double(cell.width) / 2, y: Double(panel.block.y - 3), horizontal: .center, vertical: .bottom)
+            }
         }
-        var image = canvas.image()
-        for (heatmap, panel) in zip(panels, layout.panels) {
-            paintMatrix(heatmap, panel, layout, into: &image)
-            paintColorBar(heatmap, panel, into: &image)
-        }
-        return image
     }
 
     /// Renders and writes the figure as a PNG (atomically, see `RGBAImage.writePNG`).
@@ -154,6 +212,8 @@ public struct HeatmapFigure: Sendable {
         static let titleFont = 14.0
         static let titleBand = 30          // title text plus the gap above the matrix
         static let labelFont = 11.0
+        static let axisLabelFont = 10.0   // row and column labels
+        static let axisLabelGap = 4
         static let barGap = 14
         static let barWidth = 16
         static let minimumBarHeight = 121  // odd, so the 0 tick has a middle row
@@ -190,31 +250,45 @@ public struct HeatmapFigure: Sendable {
         guard !panels.isEmpty else { throw RenderError.invalidLayout(reason: "a heatmap figure needs at least one panel") }
         guard columns > 0 else { throw RenderError.invalidLayout(reason: "columns must be > 0, got \(columns)") }
         for p in panels { try p.validate() }
+        if let cellSize { return try makeLayout(cell: cellSize) }
         let largest = panels.map { max($0.rows, $0.columns) }.max()!
-        let cell = cellSize ?? min(40, max(20, 320 / largest))
+        var cell = min(40, max(20, 320 / largest))
+        var layout = try makeLayout(cell: cell)
+        while layout.height > maxHeight && cell > 3 {
+            cell -= 1
+            layout = try makeLayout(cell: cell)
+        }
+        return layout
+    }
+
+    private func makeLayout(cell: Int) throws -> FigureLayout {
         guard cell >= 1 else { throw RenderError.invalidLayout(reason: "cellSize must be ≥ 1, got \(cell)") }
         let line = gridLines == .thin ? 1 : 0
         let pitch = cell + line
 
         let measure = try Canvas(width: 1, height: 1)
-        struct Size { var blockWidth, blockHeight, contentWidth, width, height, barHeight: Int; var labels: [String] }
+        struct Size { var blockWidth, blockHeight, contentWidth, width, height, barHeight, left, top: Int; var labels: [String] }
         let sizes: [Size] = panels.map { p in
             let blockWidth = 1 + p.columns * pitch + (1 - line)
             let blockHeight = 1 + p.rows * pitch + (1 - line)
-            var barHeight = max(blockHeight - 2, Layout.minimumBarHeight)
+            // Shrunk cells (a deep model's many panels) keep a shorter bar, so the panel stays small.
+            var barHeight = max(blockHeight - 2, cell >= 20 ? Layout.minimumBarHeight : 41)
             if barHeight % 2 == 0 { barHeight += 1 }
             let s = p.colorLimit
             let labels = [Ticks.compact(s), "0", Ticks.compact(-s)]
             measure.setFont(size: Layout.labelFont)
             let labelWidth = labels.map { measure.textWidth($0) }.max()!
-            let contentWidth = blockWidth + Layout.barGap + Layout.barWidth + 1 + Layout.tickLength
+            measure.setFont(size: Layout.axisLabelFont)
+            let left = p.rowLabels.map { Int(($0.map { measure.textWidth($0) }.max() ?? 0).rounded(.up)) + Layout.axisLabelGap } ?? 0
+            let top = p.columnLabels == nil ? 0 : Int(Layout.axisLabelFont) + Layout.axisLabelGap + 2
+            let contentWidth = left + blockWidth + Layout.barGap + Layout.barWidth + 1 + Layout.tickLength
                 + Layout.labelGap + Int(labelWidth.rounded(.up))
             measure.setFont(size: Layout.titleFont, weight: .bold)
             let titleWidth = Int(measure.textWidth(p.title).rounded(.up))
             return Size(blockWidth: blockWidth, blockHeight: blockHeight, contentWidth: contentWidth,
                         width: max(contentWidth, titleWidth),
-                        height: Layout.titleBand + max(blockHeight, barHeight + 2) + Layout.bottomPad,
-                        barHeight: barHeight, labels: labels)
+                        height: Layout.titleBand + top + max(blockHeight, barHeight + 2) + Layout.bottomPad,
+                        barHeight: barHeight, left: left, top: top, labels: labels)
         }
         let gridColumns = min(columns, panels.count)
         let gridRows = (panels.count + gridColumns - 1) / gridColumns
@@ -241,8 +315,8 @@ public struct HeatmapFigure: Sendable {
             let slotX = left + columnWidths[..<column].reduce(0, +) + column * Layout.horizontalGap
             let slotY = top + rowHeights[..<row].reduce(0, +) + row * Layout.verticalGap
             let slotWidth = columnWidths[column]
-            let x0 = slotX + (slotWidth - s.contentWidth) / 2
-            let y0 = slotY + Layout.titleBand
+            let x0 = slotX + (slotWidth - s.contentWidth) / 2 + s.left
+            let y0 = slotY + Layout.titleBand + s.top
             let block = PixelRect(x: x0, y: y0, width: s.blockWidth, height: s.blockHeight)
             let bar = PixelRect(x: x0 + s.blockWidth + Layout.barGap, y: y0 + 1, width: Layout.barWidth, height: s.barHeight)
             let tickRows = [bar.y, bar.y + (bar.height - 1) / 2, bar.y + bar.height - 1]

@@ -5,8 +5,29 @@ import Foundation
 /// skipped like NaN.
 public enum AxisScale: Sendable { case linear, log10 }
 
-/// How a series is drawn.
+/// How a series is drawn: `line` is a line with a few markers along it (enough to tell series
+/// apart where they coincide), `lineAndMarkers` a line with a marker at every point, `markers`
+/// markers only.
 public enum SeriesStyle: Sendable { case line, markers, lineAndMarkers }
+
+/// A line's dash pattern. Series take them in this order by default, so that coinciding curves stay
+/// visible: solid lines are drawn first, broken ones over them.
+public enum LineDash: Int, Sendable, CaseIterable {
+    case solid, dashed, dashDot, dotted
+
+    /// Cairo's on/off lengths in pixels (a 0.1-px dash with round caps is a dot).
+    var pattern: [Double] {
+        switch self {
+        case .solid: return []
+        case .dashed: return [8, 5]
+        case .dashDot: return [9, 4, 0.1, 4]
+        case .dotted: return [0.1, 4.5]
+        }
+    }
+}
+
+/// A marker's shape, drawn as an outline so that markers of coinciding series all show.
+public enum MarkerShape: Int, Sendable, CaseIterable { case circle, square, triangle, diamond, invertedTriangle, cross }
 
 /// A shaded region between `lower` and `upper` around a series (e.g. mean ± standard deviation
 /// over seeds), drawn in the series colour at low opacity. Both arrays align with the series' x.
@@ -29,20 +50,27 @@ public struct Series: Sendable {
     public var band: Band?
     /// `nil` takes the next tab10 colour in series order.
     public var color: Color?
+    /// `nil` takes the next dash pattern in series order (solid, dashed, dash-dot, dotted).
+    public var dash: LineDash?
+    /// `nil` takes the next marker shape in series order.
+    public var marker: MarkerShape?
 
     public init(name: String, x: [Double], y: [Double], style: SeriesStyle = .line,
-                band: Band? = nil, color: Color? = nil) {
+                band: Band? = nil, color: Color? = nil, dash: LineDash? = nil, marker: MarkerShape? = nil) {
         self.name = name
         self.x = x
         self.y = y
         self.style = style
         self.band = band
         self.color = color
+        self.dash = dash
+        self.marker = marker
     }
 
     /// `y` against 0, 1, 2, … (e.g. a loss per training step).
-    public init(name: String, y: [Double], style: SeriesStyle = .line, band: Band? = nil, color: Color? = nil) {
-        self.init(name: name, x: y.indices.map(Double.init), y: y, style: style, band: band, color: color)
+    public init(name: String, y: [Double], style: SeriesStyle = .line, band: Band? = nil, color: Color? = nil,
+                dash: LineDash? = nil, marker: MarkerShape? = nil) {
+        self.init(name: name, x: y.indices.map(Double.init), y: y, style: style, band: band, color: color, dash: dash, marker: marker)
     }
 }
 
@@ -72,8 +100,35 @@ public struct HorizontalLine: Sendable {
     }
 }
 
-/// Where the legend goes. `automatic` picks the inside corner that hides the fewest data points.
-public enum LegendPlacement: Sendable { case automatic, topLeft, topRight, bottomLeft, bottomRight, hidden }
+/// A note at a point of the plot with an arrowhead, e.g. "diverges at step 12" where a curve leaves
+/// the axis. `y == nil` puts it at the top edge of the plot area.
+public struct Annotation: Sendable {
+    public var x: Double
+    public var y: Double?
+    public var text: String
+    public var color: Color?
+    public init(x: Double, y: Double? = nil, text: String, color: Color? = nil) {
+        self.x = x
+        self.y = y
+        self.text = text
+        self.color = color
+    }
+}
+
+/// A tick at `value` labelled `label` (for axes of categories, e.g. "own", "next", "other").
+public struct AxisTick: Sendable {
+    public var value: Double
+    public var label: String
+    public init(value: Double, label: String) {
+        self.value = value
+        self.label = label
+    }
+}
+
+/// Where the legend goes. `automatic` takes an inside corner (or the middle of the top or bottom
+/// edge) that covers no data point, and else puts the legend outside the plot area, to its right
+/// (or below it, when the right would leave the plot too narrow); `outside` always does.
+public enum LegendPlacement: Sendable { case automatic, topLeft, topRight, bottomLeft, bottomRight, outside, hidden }
 
 /// A 2-D line plot: frame, 1-2-5 (linear) or decade (log) ticks, grid, axis labels, title,
 /// legend, series with optional bands, reference lines. Drawn antialiased with Cairo.
@@ -90,6 +145,9 @@ public struct LinePlot: Sendable {
     public var xLimits: ClosedRange<Double>?
     public var yLimits: ClosedRange<Double>?
     public var legend: LegendPlacement
+    public var annotations: [Annotation]
+    /// Ticks of the x axis given by name (categories); `nil`: numbers.
+    public var xTicks: [AxisTick]?
     /// Size of the whole panel in pixels, margins included.
     public var width: Int
     public var height: Int
@@ -99,7 +157,8 @@ public struct LinePlot: Sendable {
                 series: [Series] = [], verticalMarkers: [VerticalMarker] = [],
                 horizontalLines: [HorizontalLine] = [],
                 xLimits: ClosedRange<Double>? = nil, yLimits: ClosedRange<Double>? = nil,
-                legend: LegendPlacement = .automatic, width: Int = 800, height: Int = 500) {
+                legend: LegendPlacement = .automatic, annotations: [Annotation] = [], xTicks: [AxisTick]? = nil,
+                width: Int = 800, height: Int = 500) {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
@@ -111,6 +170,8 @@ public struct LinePlot: Sendable {
         self.xLimits = xLimits
         self.yLimits = yLimits
         self.legend = legend
+        self.annotations = annotations
+        self.xTicks = xTicks
         self.width = width
         self.height = height
     }
@@ -161,27 +222,58 @@ public struct LinePlot: Sendable {
 
 /// Several plots in a grid, `columns` per row, each in a slot as large as the largest plot; an
 /// optional `title` runs above them all.
+public struct PlotGrid: Sendable {
+    public var plots: [LinePlot]
+    public var columns: Int
+    public var title: String?
+
+    public init(_ plots: [LinePlot], columns: Int, title: String? = nil) {
+        self.plots = plots
+        self.columns = columns
+        self.title = title
+    }
+
+    func validate() throws {
+        guard !plots.isEmpty else { throw RenderError.invalidLayout(reason: "a grid of plots needs at least one plot") }
+        guard columns > 0 else { throw RenderError.invalidLayout(reason: "columns must be > 0, got \(columns)") }
+        for p in plots { try p.validate() }
+    }
+
+    var gridColumns: Int { min(columns, plots.count) }
+    var slot: (width: Int, height: Int) { (plots.map(\.width).max()!, plots.map(\.height).max()!) }
+    var titleBand: Int { (title?.isEmpty ?? true) ? 0 : 40 }
+
+    /// The whole figure's size in pixels.
+    public var size: (width: Int, height: Int) {
+        let rows = (plots.count + gridColumns - 1) / gridColumns
+        return (gridColumns * slot.width, titleBand + rows * slot.height)
+    }
+
+    func draw(on canvas: Canvas) {
+        if let title, !title.isEmpty {
+            canvas.setColor(PlotStyle.ink)
+            let size = canvas.fittingFontSize(title, size: 17, weight: .bold, maxWidth: Double(canvas.width - 20))
+            canvas.setFont(size: size, weight: .bold)
+            canvas.text(title, x: Double(canvas.width) / 2, y: 26, horizontal: .center, vertical: .baseline)
+        }
+        for (k, plot) in plots.enumerated() {
+            let x = (k % gridColumns) * slot.width + (slot.width - plot.width) / 2
+            let y = titleBand + (k / gridColumns) * slot.height + (slot.height - plot.height) / 2
+            plot.draw(on: canvas, x: Double(x), y: Double(y))
+        }
+    }
+
+    public func render() throws -> RGBAImage {
+        try validate()
+        let canvas = try Canvas(width: size.width, height: size.height)
+        draw(on: canvas)
+        return canvas.image()
+    }
+}
+
+/// `PlotGrid(plots, columns:, title:).render()`.
 public func renderGrid(_ plots: [LinePlot], columns: Int, title: String? = nil) throws -> RGBAImage {
-    guard !plots.isEmpty else { throw RenderError.invalidLayout(reason: "renderGrid needs at least one plot") }
-    guard columns > 0 else { throw RenderError.invalidLayout(reason: "columns must be > 0, got \(columns)") }
-    for p in plots { try p.validate() }
-    let gridColumns = min(columns, plots.count)
-    let gridRows = (plots.count + gridColumns - 1) / gridColumns
-    let slotWidth = plots.map(\.width).max()!, slotHeight = plots.map(\.height).max()!
-    let titleBand = (title?.isEmpty ?? true) ? 0 : 40
-    let canvas = try Canvas(width: gridColumns * slotWidth, height: titleBand + gridRows * slotHeight)
-    if let title, !title.isEmpty {
-        canvas.setColor(PlotStyle.ink)
-        let size = canvas.fittingFontSize(title, size: 17, weight: .bold, maxWidth: Double(canvas.width - 20))
-        canvas.setFont(size: size, weight: .bold)
-        canvas.text(title, x: Double(canvas.width) / 2, y: 26, horizontal: .center, vertical: .baseline)
-    }
-    for (k, plot) in plots.enumerated() {
-        let x = (k % gridColumns) * slotWidth + (slotWidth - plot.width) / 2
-        let y = titleBand + (k / gridColumns) * slotHeight + (slotHeight - plot.height) / 2
-        plot.draw(on: canvas, x: Double(x), y: Double(y))
-    }
-    return canvas.image()
+    try PlotGrid(plots, columns: columns, title: title).render()
 }
 
 // MARK: - Drawing
@@ -196,7 +288,8 @@ enum PlotStyle {
     static let legendFont = 12.0
     static let tickLength = 5.0
     static let lineWidth = 2.0
-    static let markerRadius = 3.5
+    static let markerRadius = 4.0
+    static let markerLine = 1.5
     static let bandOpacity = 0.18
 }
 
@@ -263,19 +356,34 @@ extension LinePlot {
         return result
     }
 
-    /// Draws the plot with its top-left corner at (x, y) of `canvas`: layout, grid, data, axes,
-    /// then the labels of reference lines and the legend where they hide the fewest points.
+    /// Draws the plot with its top-left corner at (x, y) of `canvas`: layout (with the legend
+    /// outside the plot area when no inside place is free of data), grid, data, axes, then the
+    /// labels of reference lines, the annotations and the legend.
     func draw(on canvas: Canvas, x originX: Double, y originY: Double) {
         canvas.save()
         cairo_translate(canvas.cr, originX, originY)
         canvas.clip(x: 0, y: 0, width: Double(width), height: Double(height))
         defer { canvas.restore() }
-        let frame = layout(canvas)
+        let (frame, legendBox) = placeLegend(canvas)
         drawGrid(canvas, frame)
         let occupied = drawData(canvas, frame)
         drawAxes(canvas, frame)
-        let labels = drawReferenceLabels(canvas, frame, avoiding: occupied)
-        drawLegend(canvas, area: frame.area, avoiding: occupied, labels: labels)
+        var labels = drawReferenceLabels(canvas, frame, avoiding: occupied, reserved: legendBox.map { [$0] } ?? [])
+        labels += drawAnnotations(canvas, frame, avoiding: occupied, labels: labels + (legendBox.map { [$0] } ?? []))
+        if let legendBox { drawLegend(canvas, box: legendBox) }
+    }
+
+    /// The layout and the legend's box (nil without a legend): inside where it covers no data,
+    /// else outside the plot area (for `automatic`).
+    func placeLegend(_ canvas: Canvas) -> (Frame, Rect?) {
+        let frame = layout(canvas)
+        guard let size = legendSize(canvas) else { return (frame, nil) }
+        if legend == .automatic, let inside = freeLegendPlace(size, frame: frame, points: dataPoints(frame)) { return (frame, inside) }
+        if legend == .automatic || legend == .outside {
+            let (outsideFrame, box) = outsideLegendLayout(canvas, size)
+            return (outsideFrame, box)
+        }
+        return (frame, fixedLegendPlace(size, area: frame.area))
     }
 
     /// Margins and gaps of a panel, in pixels.
@@ -302,13 +410,14 @@ extension LinePlot {
         var bottom: Double { top + plotHeight }
     }
 
-    /// The vertical layout is fixed; the left margin depends on the widest y tick label.
-    func layout(_ canvas: Canvas) -> Frame {
-        let W = Double(width), H = Double(height)
+    /// The vertical layout is fixed; the left margin depends on the widest y tick label. `right`
+    /// and `below` reserve room for a legend outside the plot area.
+    func layout(_ canvas: Canvas, right: Double = 0, below: Double = 0) -> Frame {
+        let W = Double(width) - right, H = Double(height)
         let (xRange, yRange) = dataRanges()
         let top = title.isEmpty ? Margin.top : Margin.topWithTitle
         let bottom = Margin.outer + PlotStyle.tickLength + Margin.tickLabelGap + PlotStyle.tickFont
-            + (xLabel.isEmpty ? 0 : Margin.axisLabelGap + PlotStyle.axisLabelFont)
+            + (xLabel.isEmpty ? 0 : Margin.axisLabelGap + PlotStyle.axisLabelFont) + below
         let plotHeight = H - top - bottom
         let yTicks = ticks(yScale, yRange, maxCount: max(2, Int(plotHeight / Margin.yTickSpacing)))
         let yLabelWidth = yTicks.compactMap(\.label).map { canvas.labelWidth($0, size: PlotStyle.tickFont) }.max() ?? 0
@@ -351,27 +460,85 @@ extension LinePlot {
                         width: Margin.referenceWidth)
         }
         canvas.setDash([])
-        var occupied: [Rect] = []
-        for (k, s) in series.enumerated() {
+        // Solid lines first, broken ones over them: where series coincide, every one still shows.
+        for k in drawingOrder {
+            let s = series[k]
+            guard s.style != .markers else { continue }
             canvas.setColor(color(of: k))
-            for run in runs(s, s.y, mx, my) {
-                if s.style != .markers, run.count > 1 {
-                    cairo_set_line_width(canvas.cr, PlotStyle.lineWidth)
-                    cairo_move_to(canvas.cr, run[0].0, run[0].1)
-                    for p in run.dropFirst() { cairo_line_to(canvas.cr, p.0, p.1) }
-                    cairo_stroke(canvas.cr)
-                }
-                if s.style != .line || run.count == 1 {
-                    for p in run {
-                        cairo_new_sub_path(canvas.cr)
-                        cairo_arc(canvas.cr, p.0, p.1, PlotStyle.markerRadius, 0, 2 * Double.pi)
-                    }
-                    cairo_fill(canvas.cr)
-                }
-                occupied += sample(run)
+            canvas.setDash(dash(of: k).pattern)
+            cairo_set_line_width(canvas.cr, PlotStyle.lineWidth)
+            for run in runs(s, s.y, mx, my) where run.count > 1 {
+                cairo_move_to(canvas.cr, run[0].0, run[0].1)
+                for p in run.dropFirst() { cairo_line_to(canvas.cr, p.0, p.1) }
+                cairo_stroke(canvas.cr)
             }
         }
-        return occupied
+        canvas.setDash([])
+        for k in drawingOrder {
+            canvas.setColor(color(of: k))
+            for p in markerPoints(k, mx, my) { drawMarker(canvas, marker(of: k), at: p) }
+        }
+        return dataPoints(f)
+    }
+
+    /// Series indices in drawing order: by dash pattern (solid first), then as given.
+    var drawingOrder: [Int] { series.indices.sorted { (dash(of: $0).rawValue, $0) < (dash(of: $1).rawValue, $1) } }
+
+    func dash(of k: Int) -> LineDash { series[k].dash ?? LineDash.allCases[k % LineDash.allCases.count] }
+    func marker(of k: Int) -> MarkerShape { series[k].marker ?? MarkerShape.allCases[k % MarkerShape.allCases.count] }
+
+    /// Where series `k` gets markers: every point for `markers` and `lineAndMarkers` (and for short
+    /// series), else about eight along the line, shifted per series so that coinciding series'
+    /// markers do not sit on each other.
+    func markerPoints(_ k: Int, _ mx: AxisMap, _ my: AxisMap) -> [(Double, Double)] {
+        let s = series[k]
+        let placeable = s.x.indices.filter { mx.accepts(s.x[$0]) && my.accepts(s.y[$0]) }
+        var chosen = placeable
+        if s.style == .line && placeable.count > 12 {
+            let spacing = placeable.count / 8
+            let phase = (k * spacing) / max(series.count, 1)
+            chosen = placeable.enumerated().filter { ($0.offset + spacing - phase) % spacing == 0 }.map(\.element)
+        }
+        return chosen.map { (mx.pixel(s.x[$0]), my.pixel(s.y[$0])) }
+    }
+
+    /// An outlined marker (so that several at one point all show).
+    func drawMarker(_ canvas: Canvas, _ shape: MarkerShape, at p: (Double, Double), size r: Double = PlotStyle.markerRadius) {
+        let cr = canvas.cr, (x, y) = p
+        cairo_new_path(cr)
+        switch shape {
+        case .circle:
+            cairo_arc(cr, x, y, r, 0, 2 * Double.pi)
+        case .square:
+            cairo_rectangle(cr, x - r * 0.9, y - r * 0.9, 1.8 * r, 1.8 * r)
+        case .triangle:
+            cairo_move_to(cr, x, y - 1.2 * r); cairo_line_to(cr, x + 1.1 * r, y + 0.8 * r); cairo_line_to(cr, x - 1.1 * r, y + 0.8 * r)
+            cairo_close_path(cr)
+        case .invertedTriangle:
+            cairo_move_to(cr, x, y + 1.2 * r); cairo_line_to(cr, x + 1.1 * r, y - 0.8 * r); cairo_line_to(cr, x - 1.1 * r, y - 0.8 * r)
+            cairo_close_path(cr)
+        case .diamond:
+            cairo_move_to(cr, x, y - 1.3 * r); cairo_line_to(cr, x + 1.1 * r, y); cairo_line_to(cr, x, y + 1.3 * r)
+            cairo_line_to(cr, x - 1.1 * r, y)
+            cairo_close_path(cr)
+        case .cross:
+            cairo_move_to(cr, x - r, y - r); cairo_line_to(cr, x + r, y + r)
+            cairo_move_to(cr, x + r, y - r); cairo_line_to(cr, x - r, y + r)
+        }
+        cairo_set_line_width(cr, PlotStyle.markerLine)
+        cairo_stroke(cr)
+    }
+
+    /// Points every few pixels along every drawn line and every marker's box: what labels and the
+    /// legend must not cover.
+    func dataPoints(_ f: Frame) -> [Rect] {
+        var points: [Rect] = []
+        for (k, s) in series.enumerated() {
+            if s.style != .markers { for run in runs(s, s.y, f.mx, f.my) { points += sample(run) } }
+            let r = PlotStyle.markerRadius + 1
+            points += markerPoints(k, f.mx, f.my).map { Rect(x: $0.0 - r, y: $0.1 - r, width: 2 * r, height: 2 * r) }
+        }
+        return points.filter { f.area.intersects($0) || f.area.contains($0.x, $0.y) }
     }
 
     /// Frame, ticks and their labels, the axis labels and the title.
@@ -399,7 +566,9 @@ extension LinePlot {
         }
         if !xLabel.isEmpty {
             canvas.setFont(size: PlotStyle.axisLabelFont)
-            canvas.text(xLabel, x: f.left + f.plotWidth / 2, y: H - Margin.xLabelBottom, horizontal: .center, vertical: .bottom)
+            let baseline = f.bottom + PlotStyle.tickLength + Margin.tickLabelGap + PlotStyle.tickFont + Margin.axisLabelGap
+                + PlotStyle.axisLabelFont
+            canvas.text(xLabel, x: f.left + f.plotWidth / 2, y: min(baseline, H - Margin.xLabelBottom), horizontal: .center, vertical: .bottom)
         }
         if !yLabel.isEmpty {
             canvas.setFont(size: PlotStyle.axisLabelFont)
@@ -417,7 +586,8 @@ extension LinePlot {
 
     /// Reference-line labels: each goes where it hides the fewest data points and no other label.
     /// Returns their boxes (for the legend to avoid).
-    func drawReferenceLabels(_ canvas: Canvas, _ f: Frame, avoiding occupied: [Rect]) -> [Rect] {
+    /// `reserved` (the legend's box) is avoided like another label.
+    func drawReferenceLabels(_ canvas: Canvas, _ f: Frame, avoiding occupied: [Rect], reserved: [Rect] = []) -> [Rect] {
         let labelGap = 4.0, lineGap = 6.0            // label to its line; to the plot's side
         canvas.setFont(size: PlotStyle.legendFont)
         let area = f.area
@@ -435,7 +605,7 @@ extension LinePlot {
             let bottomY = f.bottom - labelGap - labelHeight
             candidates += [Rect(x: px + labelGap, y: bottomY, width: w, height: labelHeight),
                            Rect(x: px - labelGap - w, y: bottomY, width: w, height: labelHeight)]
-            let rect = cheapest(candidates, inside: area, points: occupied, labels: labels)
+            let rect = cheapest(candidates, inside: area, points: occupied, labels: labels + reserved)
             labels.append(rect)
             canvas.haloText(marker.label, x: rect.x, y: rect.y + 2, color: marker.color ?? PlotStyle.reference,
                             horizontal: .left, vertical: .top)
@@ -443,14 +613,15 @@ extension LinePlot {
         for line in horizontalLines where f.my.accepts(line.y) && !line.label.isEmpty {
             let py = f.my.pixel(line.y).rounded()
             let w = canvas.textWidth(line.label)
-            let rightX = f.left + f.plotWidth - lineGap - w, leftX = f.left + lineGap
-            let candidates = [
-                Rect(x: rightX, y: py - 2 - labelHeight, width: w, height: labelHeight),
-                Rect(x: rightX, y: py + 3, width: w, height: labelHeight),
-                Rect(x: leftX, y: py - 2 - labelHeight, width: w, height: labelHeight),
-                Rect(x: leftX, y: py + 3, width: w, height: labelHeight),
-            ]
-            let rect = cheapest(candidates, inside: area, points: occupied, labels: labels)
+            // Along the line from its right end to its left, above then below it.
+            let span = f.plotWidth - 2 * lineGap - w
+            var candidates: [Rect] = []
+            for fraction in [1.0, 0.0, 0.5, 0.75, 0.25, 0.875, 0.125] {
+                let x = f.left + lineGap + fraction * span
+                candidates += [Rect(x: x, y: py - 2 - labelHeight, width: w, height: labelHeight),
+                               Rect(x: x, y: py + 3, width: w, height: labelHeight)]
+            }
+            let rect = cheapest(candidates, inside: area, points: occupied, labels: labels + reserved)
             labels.append(rect)
             canvas.haloText(line.label, x: rect.x, y: rect.y + 2, color: line.color ?? PlotStyle.reference,
                             horizontal: .left, vertical: .top)
@@ -465,6 +636,7 @@ extension LinePlot {
 
     /// x ticks with as many labels as fit side by side without touching.
     private func fittingXTicks(_ canvas: Canvas, _ range: (Double, Double), plotWidth: Double) -> [Tick] {
+        if let xTicks { return xTicks.map { Tick(value: $0.value, label: TickLabel(text: $0.label)) } }
         var count = max(2, Int(plotWidth / 80))
         while true {
             let t = ticks(xScale, range, maxCount: count)
@@ -505,7 +677,7 @@ extension LinePlot {
                 && $0.y >= area.y && $0.y + $0.height <= area.y + area.height
         }
         func cost(_ r: Rect) -> Int {
-            points.filter { r.contains($0.x, $0.y) }.count + 1000 * labels.filter { r.intersects($0) }.count
+            points.filter { r.contains($0.x, $0.y) || r.intersects($0) }.count + 1000 * labels.filter { r.intersects($0) }.count
         }
         return (fitting.isEmpty ? candidates : fitting).min { cost($0) < cost($1) }!
     }
@@ -524,59 +696,124 @@ extension LinePlot {
         return points
     }
 
-    private func drawLegend(_ canvas: Canvas, area: Rect, avoiding points: [Rect], labels: [Rect]) {
-        let entries = series.indices.filter { !series[$0].name.isEmpty }
-        guard legend != .hidden, !entries.isEmpty else { return }
+    enum LegendMetrics {
+        static let swatch = 30.0, pad = 8.0, rowHeight = PlotStyle.legendFont + 6, inset = 8.0, outsideGap = 12.0
+    }
+
+    /// The legend's size, or nil when there is none to draw.
+    func legendSize(_ canvas: Canvas) -> (width: Double, height: Double)? {
+        let entries = series.filter { !$0.name.isEmpty }
+        guard legend != .hidden, !entries.isEmpty else { return nil }
         canvas.setFont(size: PlotStyle.legendFont)
-        let swatch = 28.0, pad = 8.0, rowHeight = PlotStyle.legendFont + 6
-        let textWidth = entries.map { canvas.textWidth(series[$0].name) }.max()!
-        let w = pad + swatch + 6 + textWidth + pad, h = pad + Double(entries.count) * rowHeight + pad - 4
-        let inset = 8.0
-        let rightX = area.x + area.width - inset - w, leftX = area.x + inset
+        let m = LegendMetrics.self
+        let textWidth = entries.map { canvas.textWidth($0.name) }.max()!
+        return (m.pad + m.swatch + 6 + textWidth + m.pad, m.pad + Double(entries.count) * m.rowHeight + m.pad - 4)
+    }
+
+    /// The inside places a legend may take: the four corners, then the middles of the top and bottom
+    /// edges, then places down the sides and the middle (between curves).
+    func legendCandidates(_ size: (width: Double, height: Double), area: Rect) -> [(LegendPlacement, Rect)] {
+        let (w, h) = size, inset = LegendMetrics.inset
+        let rightX = area.x + area.width - inset - w, leftX = area.x + inset, middleX = area.x + (area.width - w) / 2
         let topY = area.y + inset, bottomY = area.y + area.height - inset - h
-        let corners: [(LegendPlacement, Rect)] = [
-            (.topRight, Rect(x: rightX, y: topY, width: w, height: h)),
-            (.topLeft, Rect(x: leftX, y: topY, width: w, height: h)),
-            (.bottomRight, Rect(x: rightX, y: bottomY, width: w, height: h)),
-            (.bottomLeft, Rect(x: leftX, y: bottomY, width: w, height: h)),
-        ]
-        let box: Rect
-        if let fixed = corners.first(where: { $0.0 == legend }) {
-            box = fixed.1
-        } else {
-            // The top corners, then the same moved down below any reference label in the way.
-            var candidates = corners.map(\.1)
-            for x in [rightX, leftX] {
-                let blocking = labels.filter { $0.intersects(Rect(x: x, y: topY, width: w, height: h)) }
-                if let lowest = blocking.map({ $0.y + $0.height }).max() {
-                    candidates.append(Rect(x: x, y: lowest + 4, width: w, height: h))
-                }
-            }
-            box = cheapest(candidates, inside: area, points: points, labels: labels)
+        func box(_ x: Double, _ y: Double) -> Rect { Rect(x: x, y: y, width: w, height: h) }
+        var candidates: [(LegendPlacement, Rect)] = [(.topRight, box(rightX, topY)), (.topLeft, box(leftX, topY)),
+                                                      (.bottomRight, box(rightX, bottomY)), (.bottomLeft, box(leftX, bottomY)),
+                                                      (.automatic, box(middleX, topY)), (.automatic, box(middleX, bottomY))]
+        for fraction in [0.5, 0.25, 0.75, 0.375, 0.625] {
+            let y = topY + fraction * (bottomY - topY)
+            candidates += [(.automatic, box(rightX, y)), (.automatic, box(leftX, y)), (.automatic, box(middleX, y))]
         }
+        return candidates
+    }
+
+    /// The first inside place that fits in the plot area and covers no data point, if any.
+    func freeLegendPlace(_ size: (width: Double, height: Double), frame: Frame, points: [Rect]) -> Rect? {
+        let area = frame.area
+        return legendCandidates(size, area: area).map(\.1).first { box in
+            box.x >= area.x && box.y >= area.y && box.x + box.width <= area.x + area.width && box.y + box.height <= area.y + area.height
+                && !points.contains { box.intersects($0) || box.contains($0.x, $0.y) }
+        }
+    }
+
+    func fixedLegendPlace(_ size: (width: Double, height: Double), area: Rect) -> Rect {
+        legendCandidates(size, area: area).first { $0.0 == legend }?.1 ?? legendCandidates(size, area: area)[0].1
+    }
+
+    /// The layout with room for the legend right of the plot area (below it when the right would
+    /// leave less than half the panel for the plot), and the legend's place there.
+    func outsideLegendLayout(_ canvas: Canvas, _ size: (width: Double, height: Double)) -> (Frame, Rect) {
+        let gap = LegendMetrics.outsideGap
+        let right = layout(canvas, right: size.width + gap)
+        if right.plotWidth >= 0.5 * Double(width) {
+            return (right, Rect(x: right.left + right.plotWidth + gap, y: right.top, width: size.width, height: size.height))
+        }
+        let below = layout(canvas, below: size.height + gap)
+        let y = Double(height) - Margin.outer / 2 - size.height
+        return (below, Rect(x: below.left + (below.plotWidth - size.width) / 2, y: y, width: size.width, height: size.height))
+    }
+
+    private func drawLegend(_ canvas: Canvas, box: Rect) {
+        let entries = series.indices.filter { !series[$0].name.isEmpty }
+        let m = LegendMetrics.self
         canvas.setColor(Color(red: 1, green: 1, blue: 1), alpha: 0.88)
         canvas.fillRect(x: box.x, y: box.y, width: box.width, height: box.height)
         canvas.setColor(Color(red: 0.75, green: 0.75, blue: 0.75))
         canvas.strokeRect(x: box.x, y: box.y, width: box.width, height: box.height)
         for (row, k) in entries.enumerated() {
             let s = series[k], c = color(of: k)
-            let cy = (box.y + pad + Double(row) * rowHeight + rowHeight / 2 - 2).rounded()
-            let sx = box.x + pad
+            let cy = (box.y + m.pad + Double(row) * m.rowHeight + m.rowHeight / 2 - 2).rounded()
+            let sx = box.x + m.pad
             if s.band != nil {
                 canvas.setColor(c, alpha: PlotStyle.bandOpacity)
-                canvas.fillRect(x: sx, y: cy - 5, width: swatch, height: 10)
+                canvas.fillRect(x: sx, y: cy - 5, width: m.swatch, height: 10)
             }
             canvas.setColor(c)
-            if s.style != .markers { canvas.line(x0: sx, y0: cy, x1: sx + swatch, y1: cy, width: PlotStyle.lineWidth) }
-            if s.style != .line {
-                cairo_new_sub_path(canvas.cr)
-                cairo_arc(canvas.cr, sx + swatch / 2, cy, PlotStyle.markerRadius, 0, 2 * Double.pi)
-                cairo_fill(canvas.cr)
+            if s.style != .markers {
+                cairo_set_line_cap(canvas.cr, CAIRO_LINE_CAP_ROUND)
+                canvas.setDash(dash(of: k).pattern)
+                canvas.line(x0: sx, y0: cy, x1: sx + m.swatch, y1: cy, width: PlotStyle.lineWidth)
+                canvas.setDash([])
             }
+            drawMarker(canvas, marker(of: k), at: (sx + m.swatch / 2, cy))
             canvas.setColor(PlotStyle.ink)
             canvas.setFont(size: PlotStyle.legendFont)
-            canvas.text(s.name, x: sx + swatch + 6, y: cy, horizontal: .left, vertical: .middle)
+            canvas.text(s.name, x: sx + m.swatch + 6, y: cy, horizontal: .left, vertical: .middle)
         }
+    }
+
+    /// Annotations: an arrowhead at the point (at the top edge, pointing up, when `y` is nil or
+    /// above the axis) and the text beside it where it covers the fewest points and no label.
+    func drawAnnotations(_ canvas: Canvas, _ f: Frame, avoiding points: [Rect], labels: [Rect]) -> [Rect] {
+        var placed: [Rect] = []
+        canvas.setFont(size: PlotStyle.legendFont)
+        let labelHeight = PlotStyle.legendFont + 2
+        for note in annotations where f.mx.accepts(note.x) {
+            let px = min(max(f.mx.pixel(note.x), f.left), f.left + f.plotWidth)
+            let atTop = note.y.map { !f.my.accepts($0) || f.my.pixel($0) < f.top } ?? true
+            let py = atTop ? f.top + 1 : min(f.my.pixel(note.y!), f.bottom)
+            let c = note.color ?? PlotStyle.ink
+            canvas.setColor(c)
+            cairo_new_path(canvas.cr)
+            if atTop {
+                cairo_move_to(canvas.cr, px, py); cairo_line_to(canvas.cr, px - 5, py + 9); cairo_line_to(canvas.cr, px + 5, py + 9)
+            } else {
+                cairo_move_to(canvas.cr, px, py - 5); cairo_line_to(canvas.cr, px - 5, py - 14); cairo_line_to(canvas.cr, px + 5, py - 14)
+            }
+            cairo_close_path(canvas.cr)
+            cairo_fill(canvas.cr)
+            let w = canvas.textWidth(note.text)
+            let y0 = atTop ? py + 11 : py - 16 - labelHeight
+            var candidates: [Rect] = []
+            for row in 0..<4 {
+                let y = atTop ? y0 + Double(row) * labelHeight : y0 - Double(row) * labelHeight
+                candidates += [Rect(x: px + 7, y: y, width: w, height: labelHeight), Rect(x: px - 7 - w, y: y, width: w, height: labelHeight)]
+            }
+            let rect = cheapest(candidates, inside: f.area, points: points, labels: labels + placed)
+            placed.append(rect)
+            canvas.haloText(note.text, x: rect.x, y: rect.y + 2, color: c, horizontal: .left, vertical: .top)
+        }
+        return placed
     }
 }
 

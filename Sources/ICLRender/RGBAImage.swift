@@ -231,12 +231,12 @@ private func pngMessage(_ image: inout png_image) -> String {
     }
 }
 
-private func systemError(_ code: Int32) -> String {
+func systemError(_ code: Int32) -> String {
     guard let s = strerror(code) else { return "errno \(code)" }
     return String(cString: s)
 }
 
-private func parentFolder(of path: String) -> String {
+func parentFolder(of path: String) -> String {
     guard let slash = path.lastIndex(of: "/") else { return "." }
     let folder = String(path[..<slash])
     return folder.isEmpty ? "/" : folder
@@ -244,7 +244,7 @@ private func parentFolder(of path: String) -> String {
 
 /// `<folder>/.<name>.<random>.tmp`: hidden, in the same folder (so `rename` stays on one file
 /// system and is atomic), and unique across threads and processes writing the same figure.
-private func temporaryPath(beside path: String) -> String {
+func temporaryPath(beside path: String) -> String {
     let slash = path.lastIndex(of: "/")
     let folder = slash.map { String(path[...$0]) } ?? ""
     let name = slash.map { String(path[path.index(after: $0)...]) } ?? path

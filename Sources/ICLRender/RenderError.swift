@@ -3,6 +3,8 @@
 public enum RenderError: Error, Equatable, CustomStringConvertible, Sendable {
     /// Writing `path` failed; `reason` is libpng's or the system's explanation.
     case cannotWritePNG(path: String, reason: String)
+    /// Writing the SVG file `path` failed.
+    case cannotWriteSVG(path: String, reason: String)
     /// Reading or decoding `path` failed.
     case cannotReadPNG(path: String, reason: String)
     /// An image buffer whose size does not match `width × height × 4`, or a non-positive size.
@@ -25,6 +27,7 @@ public enum RenderError: Error, Equatable, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case let .cannotWritePNG(path, reason): return "\(path): cannot write PNG: \(reason)"
+        case let .cannotWriteSVG(path, reason): return "\(path): cannot write SVG: \(reason)"
         case let .cannotReadPNG(path, reason): return "\(path): cannot read PNG: \(reason)"
         case let .invalidImage(reason): return "invalid image: \(reason)"
         case let .noSeries(plot): return "line plot \(quoted(plot)) has no series; add at least one Series"

@@ -54,7 +54,7 @@ enum Ticks {
     /// 10⁶ or below 10⁻⁴ steps, mantissa × 10^k with a common exponent.
     static func linearLabel(_ value: Double, step: Double, maxAbs: Double) -> TickLabel {
         let stepExponent = Int((log10(step) + 1e-9).rounded(.down))
-        if maxAbs < 1e6 && stepExponent >= -4 {
+        if maxAbs < 1e6 && stepExponent >= -6 {
             // Zero gets the same decimals as its neighbours ("0.0" beside "0.5"), never a sign.
             return TickLabel(text: signed(String(format: "%.*f", max(0, -stepExponent), value == 0 ? 0 : value)))
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ICLAnalysis
+import ICLCheckpoint
 
 /// What `--against` (compare, ood, context-length, fingerprint) and `curves --baseline` say about
 /// their values, in one place.

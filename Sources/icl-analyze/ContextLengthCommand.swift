@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ICLAnalysis
+import ICLCheckpoint
 import ICLRender
 
 struct ContextLengthCommand: ParsableCommand {
@@ -90,7 +91,7 @@ struct ContextLengthCommand: ParsableCommand {
             [String(lengths[i])] + curves.map { String($0.losses[i]) }
                 + sweep.alignment.flatMap { [String($0.predictionDiff[i]), String($0.sensitivityCosine[i])] }
         })
-        try output.writePNG {
+        try output.writeFigure {
             let x = lengths.map(Double.init)
             let top = curves.flatMap(\.losses).filter(\.isFinite).max() ?? 1
             let limits = yMin.flatMap { $0 < top ? $0...(top * 1.5) : nil }
@@ -101,7 +102,7 @@ struct ContextLengthCommand: ParsableCommand {
                     + sweep.baselines.map { Series(name: $0.name, x: x, y: $0.losses) },
                 verticalMarkers: [VerticalMarker(x: Double(sweep.trainingContextSize), label: "training N = \(sweep.trainingContextSize)")],
                 yLimits: limits, width: 900, height: 560)
-            return try plot.render()
+            return .plot(plot)
         }
     }
 }

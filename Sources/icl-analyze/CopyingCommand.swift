@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import ICLAnalysis
 import ICLCheckpoint
+import ICLFigures
 import ICLMath
-import ICLRender
 import ICLTraining
 
 struct CopyingCommand: ParsableCommand {
@@ -12,13 +12,20 @@ struct CopyingCommand: ParsableCommand {
         abstract: "How strongly the first layer's output tokens depend on their own, their right neighbour's and the other input tokens, over training (Figure 5).",
         discussion: """
         For every snapshot in the checkpoint (recipes with snapshot_every, e.g. zoo/alternating-2.json) and for the final \
-        weights: the norm of the gradient of each first-layer output token's feature sum with respect to input token k \
-        (own), k + 1 (next) and the mean over the rest (others), averaged over tokens and over --tasks evaluation tasks \
-        (default 10,000; a few hundred suffice). The validation loss at the same steps is shown beside it.
+        weights: how the feature sum t_k of each first-layer output token k depends on input token j = k (own), k + 1 \
+        (next) and the others, over --tasks evaluation tasks (a few hundred suffice). --measure authors (default, the \
+        authors' code and the paper's Figure 5): the gradient ∂t_k/∂(raw token j) is averaged over the tasks first, then \
+        its L2 norm taken, for k = 0 … 2N − 2; others = the sum over j ≠ k divided by 2N − 1; the residual alone gives \
+        own = √d. --measure per-task: the mean over tasks of each task's gradient norm (all features), others the mean \
+        over j ∉ {k, k + 1} (larger wherever gradients change sign between tasks). The validation loss at the same \
+        steps is shown beside it.
         """)
 
     @Argument(help: "A trained attention checkpoint, ideally with snapshots (.h5).")
     var checkpoint: String
+
+    @Option(help: "How tasks are averaged: authors (norm of the task-mean gradient, the paper's) or per-task (mean of per-task norms).")
+    var measure: CopyingMeasure = .authors
 
     @OptionGroup var output: OutputOptions
 
@@ -42,7 +49,7 @@ struct CopyingCommand: ParsableCommand {
         }
         do {
             for (step, parameters) in weights {
-                points.append(Copying.sensitivities(of: try Copying.firstLayer(c.config, parameters), on: tasks, step: step))
+                points.append(Copying.sensitivities(of: try Copying.firstLayer(c.config, parameters), on: tasks, step: step, measure: measure))
             }
         } catch let error as AnalysisError {
             throw UserError("\(checkpoint): \(error.message)")
@@ -53,10 +60,10 @@ struct CopyingCommand: ParsableCommand {
             return h.validationLoss[k]
         }
         if output.json {
-            struct Report: Encodable { let file: String; let tasks: Int; let seed: UInt64; let points: [CopyingPoint] }
-            try output.printJSON(Report(file: checkpoint, tasks: output.tasks, seed: output.seed, points: points))
+            struct Report: Encodable { let file: String; let measure: CopyingMeasure; let tasks: Int; let seed: UInt64; let points: [CopyingPoint] }
+            try output.printJSON(Report(file: checkpoint, measure: measure, tasks: output.tasks, seed: output.seed, points: points))
         } else {
-            print("first-layer sensitivities of \(checkpoint) on \(output.tasks) tasks (seed \(output.seed)):")
+            print("first-layer sensitivities of \(checkpoint) on \(output.tasks) tasks (seed \(output.seed)), measure \(measure.rawValue):")
             print("  step      own       next      others    validation loss")
             for p in points {
                 print(String(format: "  %-8d  %-8.4f  %-8.4f  %-8.4f  %@", p.step, p.own, p.next, p.others,
@@ -66,21 +73,13 @@ struct CopyingCommand: ParsableCommand {
         try output.writeCSV(header: ["step", "own", "next", "others", "validation_loss"], rows: points.map {
             [String($0.step), String($0.own), String($0.next), String($0.others), loss(at: $0.step).map { String($0) } ?? ""]
         })
-        try output.writePNG {
-            let steps = points.map { Double($0.step) }
-            let sensitivities = LinePlot(
-                title: "First-layer sensitivity ‖∂ out_k / ∂ e_j‖", xLabel: "training step", yLabel: "gradient norm",
-                series: [Series(name: "own token (j = k)", x: steps, y: points.map(\.own), style: .lineAndMarkers),
-                         Series(name: "next token (j = k + 1)", x: steps, y: points.map(\.next), style: .lineAndMarkers),
-                         Series(name: "other tokens (mean)", x: steps, y: points.map(\.others), style: .lineAndMarkers)],
-                width: 700, height: 460)
-            var plots = [sensitivities]
-            if let h = history, !h.step.isEmpty {
-                plots.append(LinePlot(title: "Validation loss", xLabel: "training step", yLabel: "loss (log scale)", yScale: .log10,
-                                      series: [Series(name: c.recipe.name, x: h.step.map(Double.init), y: h.validationLoss)],
-                                      width: 700, height: 460))
-            }
-            return try renderGrid(plots, columns: plots.count)
+        try output.writeFigure {
+            let validation = history.map { h in (name: c.recipe.name, steps: h.step.map(Double.init), losses: h.validationLoss) }
+            var construction = false
+            if case .constructed = c.origin { construction = true }
+            return Figures.copying(points, measure: measure, validation: validation, construction: construction)
         }
     }
 }
+
+extension CopyingMeasure: ExpressibleByArgument {}

@@ -2,106 +2,81 @@ import ArgumentParser
 import Foundation
 import ICLAnalysis
 import ICLCheckpoint
+import ICLFigures
 import ICLMath
 import ICLModels
-import ICLRender
+import ICLTasks
 
 struct CurvesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "curves",
-        abstract: "Training and validation loss over steps of trained checkpoints, seeds of one recipe drawn as mean ± std (Figures 2, 3).",
+        abstract: "Training and validation loss over steps of trained checkpoints, seeds of one recipe drawn as their mean with a min–max band (Figures 2, 3).",
         discussion: """
-        Checkpoints are grouped by recipe name; each group is drawn as its mean over seeds with a ± one standard \
-        deviation band, on the steps every seed recorded. The curves are those stored at training time (validation on \
-        each run's fixed validation set). --baseline adds a horizontal line at a construction's loss on --tasks \
-        evaluation tasks (--seed).
+        Checkpoints are grouped by recipe name; each group is drawn as its mean over seeds with a band from the smallest \
+        to the largest seed (the JSON and CSV also give the standard deviation), on the steps every seed recorded. The \
+        curves are those stored at training time (validation on each run's fixed validation set). --baseline adds a \
+        horizontal line at a baseline's loss on those same validation sets (each run's, drawn as the trainer draws it; \
+        GD's η line-searched on each), the mean over the distinct sets; the table prints each set's loss. --align-with \
+        uses --tasks evaluation tasks (--seed).
         """)
 
     @Argument(help: "Trained checkpoints (.h5); several seeds of a recipe are averaged.")
     var checkpoints: [String]
 
-    @Option(name: .customLong("baseline"), help: ArgumentHelp("A checkpoint (e.g. the GD construction) or a baseline algorithm, drawn as a horizontal line at its loss; repeatable. \(AgainstHelp.text).", valueName: "file|baseline"))
+    @Option(name: .customLong("baseline"), help: ArgumentHelp("A checkpoint (e.g. the GD construction) or a baseline algorithm, drawn as a horizontal line at its loss on the runs' validation sets; repeatable. \(AgainstHelp.text).", valueName: "file|baseline"))
     var baselines: [String] = []
 
-    @Option(name: .customLong("align-with"), help: "For checkpoints with snapshots: the alignment measures of every snapshot against this checkpoint (a trained gd/gdpp model, a construction), or 'gd' for GD with as many steps as the model has layers and a line-searched η; repeatable, e.g. --align-with gd --align-with gdpp.h5 for Figure 3's centre columns (default: none).")
+    @Option(name: .customLong("align-with"), help: "For checkpoints with snapshots: the alignment measures of every snapshot against this checkpoint (a trained gd/gdpp model, a construction) or baseline (e.g. 'gd': GD with as many steps as the model has layers and a line-searched η); repeatable, e.g. --align-with gd --align-with gdpp.h5 for Figure 3's centre columns (default: none).")
     var alignWith: [String] = []
 
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
         if checkpoints.isEmpty { throw ValidationError("give at least one trained checkpoint") }
-        _ = try BaselineSpec.parseAll(baselineAlgorithms, option: "--baseline")
+        _ = try BaselineSpec.parseAll(baselines.filter { !isFile($0) }, option: "--baseline")
+        _ = try BaselineSpec.parseAll(alignWith.filter { !isFile($0) }, option: "--align-with")
     }
 
-    /// The --baseline values that are algorithms (on the first run's tasks): those that name no
-    /// file and do not end in .h5.
-    var baselineAlgorithms: [String] {
-        baselines.filter { !FileManager.default.fileExists(atPath: $0) && !$0.hasSuffix(".h5") }
+    /// A value that names a checkpoint rather than an algorithm: an existing file or a .h5 name.
+    func isFile(_ value: String) -> Bool { FileManager.default.fileExists(atPath: value) || value.hasSuffix(".h5") }
+
+    /// A checkpoint or an algorithm, by how it was spelled.
+    func baseline(_ value: String) throws -> (name: String, baseline: Baseline) {
+        if isFile(value) {
+            let m = try LoadedModel(value)
+            return (m.name, .model(name: m.name, m.model))
+        }
+        return try loadBaselines([value])[0]
     }
 
-    struct Baseline: Encodable {
+    struct BaselineLine: Encodable {
         let name: String
         let file: String
+        /// Mean over the runs' distinct validation sets.
         let loss: Double
+        let perSet: [Double]
+        let sets: [String]
+        enum CodingKeys: String, CodingKey { case name, file, loss, perSet = "per_set", sets }
     }
 
     func run() throws {
         let loaded = try checkpoints.map(LoadedModel.init)
-        var order: [String] = [], runs: [String: [TrainingCurve]] = [:]
-        for m in loaded {
-            guard let history = m.checkpoint.history else {
-                throw UserError("\(m.path): \(m.name) is a construction and has no training history; pass it with --baseline")
-            }
-            let key = m.checkpoint.recipe.name
-            if runs[key] == nil { order.append(key) }
-            runs[key, default: []].append(TrainingCurve(name: m.path, steps: history.step.map { Int($0) },
-                                                        trainLoss: history.trainLoss, validationLoss: history.validationLoss))
-        }
-        let groups = try order.map { key in
-            do { return try Curves.group(name: key, runs[key]!) } catch let error as AnalysisError { throw UserError(error.message) }
-        }
-        var lines = try LoadedModel.all(baselines.filter { !baselineAlgorithms.contains($0) }).map { b in
-            Baseline(name: b.name, file: b.path, loss: Evaluation.loss(
-                b.model, on: try b.linearTasks().sample(count: output.tasks, seed: output.seed, stream: RandomStream.evaluation, as: Float.self)))
-        }
-        if !baselineAlgorithms.isEmpty {
-            let tasks = try loaded[0].linearTasks()
-            let batch = tasks.sample(count: output.tasks, seed: output.seed, stream: RandomStream.evaluation, as: Float.self)
-            for (spelling, baseline) in try loadBaselines(baselineAlgorithms) {
-                let resolved = try loaded[0].analyse {
-                    try baseline.predictor(tasks: tasks, batch: batch, seed: output.seed, defaultSteps: loaded[0].model.config.layers)
+        let groups = try loaded[0].analyse {
+            try Curves.groups(loaded.map { m in
+                guard let history = m.checkpoint.history else {
+                    throw UserError("\(m.path): \(m.name) is a construction and has no training history; pass it with --baseline")
                 }
-                lines.append(Baseline(name: resolved.name, file: spelling, loss: Evaluation.loss(resolved.predictor, on: batch)))
-            }
+                return (m.checkpoint.recipe.name, TrainingCurve(name: m.path, steps: history.step.map { Int($0) },
+                                                              trainLoss: history.trainLoss, validationLoss: history.validationLoss))
+            })
         }
-
-        // Alignment over training, for runs that stored snapshots.
-        var alignment: [(name: String, points: [AlignmentPoint])] = []
-        for baselineName in alignWith {
-            for m in loaded {
-                guard case .trained(let record) = m.checkpoint.origin, !record.snapshots.isEmpty else { continue }
-                let tasks = try m.linearTasks()
-                let batch = tasks.sample(count: output.tasks, seed: output.seed, stream: RandomStream.evaluation, as: Float.self)
-                let baseline: TrainedModel
-                if baselineName == "gd" {
-                    let c = m.checkpoint.config
-                    let gd = ModelConfig(layers: c.layers, recurrent: true, inputDim: c.inputDim, outputDim: c.outputDim, contextSize: c.contextSize)
-                    let eta = LineSearch.search(batch.converted(to: Double.self), inputDim: c.inputDim, steps: c.layers).bestEta
-                    baseline = TrainedModel(config: gd, parameters: Construction.gradientDescent(gd, etas: [eta]).map { Float($0) })
-                } else {
-                    baseline = try LoadedModel(baselineName).model
-                }
-                alignment.append((alignWith.count > 1 ? "\(m.name) vs \(baselineName)" : m.name,
-                                  Curves.alignmentOverTraining(m.checkpoint.config, snapshots: record.snapshots.map { ($0.step, $0.parameters) },
-                                                               against: baseline, on: batch)))
-            }
-            if alignment.isEmpty { throw UserError("--align-with: none of the checkpoints has snapshots (recipes with snapshot_every store them)") }
-        }
+        let lines = try baselines.isEmpty ? [] : baselineLines(loaded)
+        let alignment = try alignmentOverTraining(loaded)
 
         if output.json {
             struct Aligned: Encodable { let name: String; let points: [AlignmentPoint] }
             struct Report: Encodable {
-                let groups: [CurveGroup]; let baselines: [Baseline]; let alignment: [Aligned]; let tasks: Int; let seed: UInt64
+                let groups: [CurveGroup]; let baselines: [BaselineLine]; let alignment: [Aligned]; let tasks: Int; let seed: UInt64
             }
             try output.printJSON(Report(groups: groups, baselines: lines, alignment: alignment.map { Aligned(name: $0.name, points: $0.points) },
                                         tasks: output.tasks, seed: output.seed))
@@ -114,52 +89,80 @@ struct CurvesCommand: ParsableCommand {
                                  p.report.sensitivityDiff, p.report.predictionDiff))
                 }
             }
-            print("training curves, mean ± std over seeds (at the last step all seeds recorded):")
+            print("training curves, mean ± std [min, max] over seeds (at the last step all seeds recorded):")
             for g in groups {
                 let k = g.steps.count - 1
                 print("  \(g.name): \(g.members.count) run(s), step \(g.steps[k]): train \(number(g.trainMean[k])) ± \(number(g.trainStd[k])), "
-                    + "validation \(number(g.validationMean[k])) ± \(number(g.validationStd[k]))")
+                    + "validation \(number(g.validationMean[k])) ± \(number(g.validationStd[k])) [\(number(g.validationMin[k])), \(number(g.validationMax[k]))]")
             }
-            for b in lines { print("  baseline \(b.name) (\(b.file)): loss \(number(b.loss)) on \(output.tasks) evaluation tasks (seed \(output.seed))") }
+            for b in lines {
+                print("  baseline \(b.name) (\(b.file)) on the runs' validation sets: mean \(number(b.loss)); "
+                    + zip(b.sets, b.perSet).map { "\($0) \(number($1))" }.joined(separator: ", "))
+            }
         }
         var rows: [[String]] = []
         for g in groups {
             for k in g.steps.indices {
                 rows.append([csvField(g.name), String(g.steps[k]), String(g.trainMean[k]), String(g.trainStd[k]),
-                             String(g.validationMean[k]), String(g.validationStd[k])])
+                             String(g.validationMean[k]), String(g.validationStd[k]), String(g.trainMin[k]), String(g.trainMax[k]),
+                             String(g.validationMin[k]), String(g.validationMax[k])])
             }
         }
-        try output.writeCSV(header: ["recipe", "step", "train_mean", "train_std", "validation_mean", "validation_std"], rows: rows)
-        try output.writePNG {
-            func series(_ mean: KeyPath<CurveGroup, [Double]>, _ std: KeyPath<CurveGroup, [Double]>) -> [Series] {
-                groups.map { g in
-                    let m = g[keyPath: mean], s = g[keyPath: std]
-                    // mean − std can be ≤ 0, which a log axis cannot place: floor it at 1/1000 of the mean.
-                    let band = g.members.count > 1
-                        ? Band(lower: zip(m, s).map { max($0 - $1, 1e-3 * $0) }, upper: zip(m, s).map { $0 + $1 }) : nil
-                    return Series(name: "\(g.name) (\(g.members.count) seed\(g.members.count == 1 ? "" : "s"))",
-                                  x: g.steps.map(Double.init), y: m, band: band)
+        try output.writeCSV(header: ["recipe", "step", "train_mean", "train_std", "validation_mean", "validation_std",
+                                     "train_min", "train_max", "validation_min", "validation_max"], rows: rows)
+        try output.writeFigure {
+            Figures.curves(groups, references: lines.map { Figures.Reference(name: $0.name, loss: $0.loss) },
+                           alignment: alignment, alignedWith: alignWith.joined(separator: ", "))
+        }
+    }
+
+    /// Each --baseline on the runs' own validation sets (one per distinct task settings and seed).
+    func baselineLines(_ loaded: [LoadedModel]) throws -> [BaselineLine] {
+        var sets: [(name: String, tasks: LinearRegressionTasks, batch: TaskBatch<Float>, layers: Int)] = []
+        var seen = Set<String>()
+        for m in loaded {
+            let tasks = try m.linearTasks(), t = m.checkpoint.recipe.training
+            let key = "\(tasks) \(t.seed) \(t.validationTasks)"
+            guard seen.insert(key).inserted else { continue }
+            sets.append(("\(m.checkpoint.recipe.name) seed \(t.seed)", tasks,
+                         tasks.sample(count: t.validationTasks, seed: t.seed, stream: RandomStream.validation, as: Float.self),
+                         m.model.config.layers))
+        }
+        return try baselines.map { value in
+            let baseline = try baseline(value).baseline
+            var resolvedNames: [String] = []
+            let result = try loaded[0].analyse {
+                try Curves.baselineOnValidationSets(sets.map(\.batch)) { batch in
+                    let k = sets.firstIndex { $0.batch.tokens == batch.tokens }!
+                    let resolved = try baseline.predictor(tasks: sets[k].tasks, batch: batch, seed: output.seed, defaultSteps: sets[k].layers)
+                    resolvedNames.append(resolved.name)
+                    return resolved.predictor
                 }
             }
-            let references = lines.map { HorizontalLine(y: $0.loss, label: "\($0.name): \(number($0.loss))") }
-            let validation = LinePlot(title: "Validation loss", xLabel: "training step", yLabel: "loss (log scale)", yScale: .log10,
-                                      series: series(\.validationMean, \.validationStd), horizontalLines: references,
-                                      width: 700, height: 460)
-            let training = LinePlot(title: "Training loss", xLabel: "training step", yLabel: "loss (log scale)", yScale: .log10,
-                                    series: series(\.trainMean, \.trainStd), horizontalLines: references, width: 700, height: 460)
-            var plots = [validation, training]
-            if !alignment.isEmpty {
-                plots.append(LinePlot(title: "Sensitivity cosine with \(alignWith.joined(separator: ", "))", xLabel: "training step", yLabel: "mean cosine",
-                                      series: alignment.map { Series(name: $0.name, x: $0.points.map { Double($0.step) },
-                                                                     y: $0.points.map(\.report.sensitivityCosine), style: .lineAndMarkers) },
-                                      width: 700, height: 460))
-                plots.append(LinePlot(title: "Prediction difference with \(alignWith.joined(separator: ", "))", xLabel: "training step",
-                                      yLabel: "mean |ŷ − ŷ_baseline| (log scale)", yScale: .log10,
-                                      series: alignment.map { Series(name: $0.name, x: $0.points.map { Double($0.step) },
-                                                                     y: $0.points.map(\.report.predictionDiff), style: .lineAndMarkers) },
-                                      width: 700, height: 460))
-            }
-            return try renderGrid(plots, columns: 2)
+            let shown = Set(resolvedNames).count == 1 ? resolvedNames[0]
+                : (value.hasPrefix("gd") ? "GD, η line-searched" : value + ",") + " on each seed's set"
+            return BaselineLine(name: shown, file: value, loss: result.mean, perSet: result.perSet, sets: sets.map(\.name))
         }
+    }
+
+    /// `compare` of every snapshot against each --align-with, on --tasks evaluation tasks.
+    func alignmentOverTraining(_ loaded: [LoadedModel]) throws -> [(name: String, points: [AlignmentPoint])] {
+        var alignment: [(name: String, points: [AlignmentPoint])] = []
+        for value in alignWith {
+            let baseline = try baseline(value).baseline
+            for m in loaded {
+                guard case .trained(let record) = m.checkpoint.origin, !record.snapshots.isEmpty else { continue }
+                let tasks = try m.linearTasks()
+                let batch = tasks.sample(count: output.tasks, seed: output.seed, stream: RandomStream.evaluation, as: Float.self)
+                let against = try m.analyse {
+                    try baseline.predictor(tasks: tasks, batch: batch, seed: output.seed, defaultSteps: m.model.config.layers).predictor
+                }
+                alignment.append((alignWith.count > 1 ? "\(m.name) vs \(value)" : m.name,
+                                  Curves.alignmentOverTraining(m.checkpoint.config, snapshots: record.snapshots.map { ($0.step, $0.parameters) },
+                                                               against: against, on: batch)))
+            }
+            if alignment.isEmpty { throw UserError("--align-with: none of the checkpoints has snapshots (recipes with snapshot_every store them)") }
+        }
+        return alignment
     }
 }

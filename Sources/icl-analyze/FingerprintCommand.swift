@@ -51,7 +51,7 @@ struct FingerprintCommand: ParsableCommand {
         try output.writeCSV(header: ["family", "member", "resolved", "loss_model", "loss_member", "prediction_diff", "sensitivity_cosine", "sensitivity_diff"],
                             rows: members.map { [csvField($0.family), $0.spelling, csvField($0.name), String($0.report.lossA), String($0.report.lossB),
                                                  String($0.report.predictionDiff), String($0.report.sensitivityCosine), String($0.report.sensitivityDiff)] })
-        try output.writePNG {
+        try output.writeFigure {
             let stepFamilies = result.families.filter { $0.family == "GD" || $0.family == "Newton" }
             let plot = LinePlot(
                 title: "\(m.name): distance to K-step algorithms", xLabel: "K (GD steps, Newton–Schulz iterations)",
@@ -60,7 +60,7 @@ struct FingerprintCommand: ParsableCommand {
                     Series(name: f.family, x: f.members.map { Double($0.spelling.split(separator: ":").last!)! },
                            y: f.members.map(\.report.predictionDiff), style: .lineAndMarkers)
                 })
-            return try plot.render()
+            return .plot(plot)
         }
     }
 

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import ICLAnalysis
-import ICLRender
+import ICLCheckpoint
+import ICLFigures
 
 struct HeatmapCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,7 +13,10 @@ struct HeatmapCommand: ParsableCommand {
         panel with its colour bar); --csv writes one line per entry; --json one object with every matrix. \
         --scale-correct divides each head's W_KQ by β, the mean of its first d diagonal entries, and multiplies its \
         W_PV by β (Appendix A.3; the head computes the same function). --sum-heads adds Figure 11's combination of \
-        each layer's heads: Σ_h W_PV,h[−1,−1]·W_KQ,h. No tasks are drawn (--tasks and --seed are not used).
+        each layer's heads: Σ_h W_PV,h[−1,−1]·W_KQ,h, with each head's scaled term W_PV,h[−1,−1]·W_KQ,h (the table and \
+        the PNG show the same matrices). Rows and columns are the token coordinates (x₁ … x_d, y; p₁ … for position \
+        codes; e₁ … inside an embedding). A deep model is drawn as a grid, one row per layer. No tasks are drawn \
+        (--tasks and --seed are not used).
         """)
 
     @Argument(help: "Checkpoint (.h5).")
@@ -32,7 +36,7 @@ struct HeatmapCommand: ParsableCommand {
         var heads = try m.analyse { try WeightProducts.of(m.model) }
         if scaleCorrect { heads = try m.analyse { try heads.map { try $0.scaleCorrected(inputDim: d) } } }
         let summed = sumHeads ? try m.analyse { try WeightProducts.sumHeads(heads) } : []
-        let D = m.model.config.tokenDim
+        let D = m.model.config.modelDim
 
         if output.json {
             struct Report: Encodable {
@@ -52,7 +56,11 @@ struct HeatmapCommand: ParsableCommand {
                 show("layer \(h.layer) head \(h.head): W_PV = P W_V", h.W_PV)
             }
             for s in summed {
-                show("layer \(s.layer): Σ_h W_PV,h[−1,−1]·W_KQ,h (weights \(s.weights.map(number).joined(separator: ", ")))", s.matrix)
+                let layerHeads = heads.filter { $0.layer == s.layer }.sorted { $0.head < $1.head }
+                for (head, (w, matrix)) in zip(layerHeads, zip(s.weights, WeightProducts.weightedHeads(layerHeads, s))) {
+                    show("layer \(s.layer) head \(head.head): W_PV[−1,−1]·W_KQ (scaled by W_PV[−1,−1] = \(number(w)))", matrix)
+                }
+                show("layer \(s.layer): sum over heads Σ_h W_PV,h[−1,−1]·W_KQ,h", s.matrix)
             }
         }
         var rows: [[String]] = []
@@ -62,35 +70,16 @@ struct HeatmapCommand: ParsableCommand {
             }
         }
         for s in summed {
+            let layerHeads = heads.filter { $0.layer == s.layer }.sorted { $0.head < $1.head }
+            for (head, matrix) in zip(layerHeads, WeightProducts.weightedHeads(layerHeads, s)) {
+                for k in matrix.indices { rows.append([String(s.layer), String(head.head), "W_KQ_scaled", String(k / D), String(k % D), String(matrix[k])]) }
+            }
             for k in s.matrix.indices { rows.append([String(s.layer), "sum", "W_KQ_summed", String(k / D), String(k % D), String(s.matrix[k])]) }
         }
         try output.writeCSV(header: ["layer", "head", "product", "row", "column", "value"], rows: rows)
-        try output.writePNG {
-            var panels: [Heatmap] = []
-            let columns: Int
-            if sumHeads {
-                // Per layer: each head's weighted W_KQ, then their sum, on one colour scale.
-                let H = m.model.config.heads
-                for s in summed {
-                    let layerHeads = heads.filter { $0.layer == s.layer }.sorted { $0.head < $1.head }
-                    let weighted = zip(layerHeads, s.weights).map { head, w in head.W_KQ.map { $0 * w } }
-                    let scale = (weighted + [s.matrix]).flatMap { $0 }.map(abs).max().flatMap { $0 > 0 ? $0 : nil }
-                    for (head, matrix) in zip(layerHeads, weighted) {
-                        panels.append(Heatmap(title: "layer \(s.layer) head \(head.head): W_PV[−1,−1]·W_KQ", matrix: matrix, rows: D, columns: D, scale: scale))
-                    }
-                    panels.append(Heatmap(title: "layer \(s.layer): sum over heads", matrix: s.matrix, rows: D, columns: D, scale: scale))
-                }
-                columns = H + 1
-            } else {
-                for h in heads {
-                    let suffix = m.model.config.parameterLayers * m.model.config.heads > 1 ? "layer \(h.layer) head \(h.head): " : ""
-                    panels.append(Heatmap(title: suffix + "W_KQ = W_Kᵀ W_Q", matrix: h.W_KQ, rows: D, columns: D))
-                    panels.append(Heatmap(title: suffix + "W_PV = P W_V", matrix: h.W_PV, rows: D, columns: D))
-                }
-                columns = 2
-            }
-            let title = "\(m.name)\(scaleCorrect ? ", scale-corrected" : "")"
-            return try HeatmapFigure(panels, columns: columns, title: title).render()
+        try output.writeFigure {
+            let title = m.name + (scaleCorrect ? ", scale-corrected" : "") + (sumHeads ? ": Σ_h W_PV,h[−1,−1]·W_KQ,h (Figure 11)" : "")
+            return Figures.heatmaps(heads, summed: summed, labels: Figures.tokenLabels(m.model.config), title: title)
         }
     }
 }

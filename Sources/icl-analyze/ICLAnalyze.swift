@@ -17,9 +17,3 @@ struct ICLAnalyze: ParsableCommand {
         subcommands: [Compare.self, Interpolate.self, OOD.self, RolloutCommand.self, HeatmapCommand.self, SpectrumCommand.self, CurvesCommand.self, CopyingCommand.self,
                       ContextLengthCommand.self, FingerprintCommand.self])
 }
-
-/// A failure the user can fix: printed as one line, exit status 1.
-struct UserError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import ICLAnalysis
+import ICLCheckpoint
+import ICLFigures
 import ICLMath
-import ICLRender
 
 struct Interpolate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -58,17 +59,6 @@ struct Interpolate: ParsableCommand {
             for (alpha, loss) in zip(curve.alphas, curve.losses) { print("  \(String(format: "%.3f", alpha))  \(number(loss))") }
         }
         try output.writeCSV(header: ["alpha", "loss"], rows: zip(curve.alphas, curve.losses).map { [String($0), String($1)] })
-        try output.writePNG {
-            // From 0, so that a flat curve looks flat and small differences look small.
-            let top = (curve.losses + [curve.lossA, curve.lossB]).filter(\.isFinite).max() ?? 1
-            let plot = LinePlot(
-                title: "Interpolating corrected products: \(ma.name) → \(mb.name)",
-                xLabel: "α  (0: A, 1: B)", yLabel: "loss",
-                series: [Series(name: "(1 − α)·A + α·B", x: curve.alphas, y: curve.losses, style: .lineAndMarkers)],
-                horizontalLines: [HorizontalLine(y: curve.lossA, label: "A: \(number(curve.lossA))"),
-                                  HorizontalLine(y: curve.lossB, label: "B: \(number(curve.lossB))")],
-                yLimits: top > 0 ? 0...(1.2 * top) : nil)
-            return try plot.render()
-        }
+        try output.writeFigure { Figures.interpolation(curve, nameA: ma.name, nameB: mb.name) }
     }
 }

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import ICLAnalysis
+import ICLCheckpoint
+import ICLFigures
 import ICLMath
-import ICLRender
 
 extension DistributionShift: ExpressibleByArgument {}
 
@@ -101,19 +102,6 @@ struct OOD: ParsableCommand {
         }
         try output.writeCSV(header: ["alpha"] + sweep.curves.map { csvField($0.name) },
                             rows: scales.indices.map { i in [String(scales[i])] + sweep.curves.map { String($0.losses[i]) } })
-        try output.writePNG {
-            let label: String
-            switch shift {
-            case .laws: label = "training ‖X‖_F ≈ \(String(format: "%.2f", training))"
-            case .lawsTeacher: label = "training teacher scale"
-            case .inputRange, .teacher: label = "training α = 1"
-            }
-            let plot = LinePlot(
-                title: "Out of distribution: \(shift.rawValue)",
-                xLabel: shift.scaleDescription, yLabel: "loss (log scale)", yScale: .log10,
-                series: sweep.curves.map { Series(name: $0.name, x: scales, y: $0.losses, style: .lineAndMarkers) },
-                verticalMarkers: [VerticalMarker(x: training, label: label)])
-            return try plot.render()
-        }
+        try output.writeFigure { Figures.outOfDistribution(sweep) }
     }
 }

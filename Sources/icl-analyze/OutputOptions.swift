@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ICLAnalysis
 import ICLCheckpoint
+import ICLFigures
 import ICLModels
 import ICLRender
 import ICLTasks
@@ -19,6 +20,9 @@ struct OutputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Also draw the figure as a PNG to this file (default: none).", valueName: "file"))
     var png: String?
 
+    @Option(help: ArgumentHelp("Also draw the figure as an SVG (vector) to this file (default: none).", valueName: "file"))
+    var svg: String?
+
     @Option(help: "Number of evaluation tasks.")
     var tasks = 10_000
 
@@ -29,6 +33,7 @@ struct OutputOptions: ParsableArguments {
         if tasks < 1 { throw ValidationError("--tasks must be at least 1 (got \(tasks))") }
         if let csv, csv.isEmpty { throw ValidationError("--csv needs a file name") }
         if let png, !png.hasSuffix(".png") { throw ValidationError("--png must name a .png file (got \(png))") }
+        if let svg, !svg.hasSuffix(".svg") { throw ValidationError("--svg must name a .svg file (got \(svg))") }
     }
 
     /// Prints `value` as one line of JSON (sorted keys; ±∞ and NaN, e.g. from a diverging rollout,
@@ -55,15 +60,21 @@ struct OutputOptions: ParsableArguments {
         }
     }
 
-    /// Writes `--png` (if given) with the image `draw` makes (drawn only when asked for).
-    func writePNG(_ draw: () throws -> RGBAImage) throws {
-        guard let png else { return }
-        try makeFolders(for: png)
-        do {
-            try draw().writePNG(to: png)
-        } catch let error as RenderError {
-            if case .cannotWritePNG = error { throw UserError(error.description) }   // names the file already
-            throw UserError("\(png): \(error.description)")
+    /// Writes `--png` and `--svg` (those given) with the figure `make` builds (built only when asked for).
+    func writeFigure(_ make: () throws -> Figure) throws {
+        guard png != nil || svg != nil else { return }
+        let figure = try make()
+        for (path, write) in [(png, figure.writePNG), (svg, figure.writeSVG)] {
+            guard let path else { continue }
+            try makeFolders(for: path)
+            do {
+                try write(path)
+            } catch let error as RenderError {
+                switch error {
+                case .cannotWritePNG, .cannotWriteSVG: throw UserError(error.description)   // names the file already
+                default: throw UserError("\(path): \(error.description)")
+                }
+            }
         }
     }
 }
@@ -95,9 +106,11 @@ struct LoadedModel {
         switch checkpoint.origin {
         case .trained:
             name = "\(checkpoint.recipe.name) seed \(checkpoint.recipe.training.seed)"
+            if checkpoint.config.architecture == .gdpp { name = "GD++ (\(name))" }
         case .constructed(let record):
             let etas = Set(record.etas).sorted().map { String(format: "%.3g", $0) }.joined(separator: ", ")
-            name = "\(record.method.uppercased()) (η = \(etas))"
+            let method = record.method == "copy" ? "copy construction" : Figures.paperName(record.method.uppercased())
+            name = etas.isEmpty ? method : "\(method) (η = \(etas))"
         }
     }
 

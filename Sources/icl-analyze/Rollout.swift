@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import ICLAnalysis
+import ICLCheckpoint
+import ICLFigures
 import ICLMath
-import ICLRender
 
 struct RolloutCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,8 +22,15 @@ struct RolloutCommand: ParsableCommand {
     @Option(help: "Applications of the layer.")
     var steps = 50
 
-    @Option(name: .customLong("lambda"), help: "Dampening λ in y ← y + λ·Δy.")
-    var lambda = 0.75
+    @Option(name: .customLong("lambda"), parsing: .singleValue,
+            help: ArgumentHelp("Dampening λ in y ← y + λ·Δy; several as a list (1,0.9,0.75,0.5: Figure 10) or by repeating, all on one figure (default: 0.75).", valueName: "λ"))
+    var lambdaValues: [String] = []
+
+    /// The λ values asked for, in order.
+    var lambdas: [Double] {
+        let values = lambdaValues.flatMap { $0.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) ?? .nan } }
+        return values.isEmpty ? [0.75] : values
+    }
 
     @Option(help: "Which parameter layer to repeat in models with several (default: the only one; needed when there are several).")
     var layer: Int?
@@ -32,7 +40,9 @@ struct RolloutCommand: ParsableCommand {
     func validate() throws {
         if checkpoints.isEmpty { throw ValidationError("give at least one checkpoint") }
         if steps < 1 { throw ValidationError("--steps must be at least 1 (got \(steps))") }
-        if !lambda.isFinite { throw ValidationError("--lambda must be finite (got \(lambda))") }
+        if let bad = lambdas.first(where: { !$0.isFinite }) {
+            throw ValidationError("--lambda must be finite numbers, e.g. 0.75 or 1,0.9,0.75,0.5 (got \(lambdaValues.joined(separator: " ")); \(bad))")
+        }
         if let layer, layer < 0 { throw ValidationError("--layer must not be negative (got \(layer))") }
     }
 
@@ -50,27 +60,28 @@ struct RolloutCommand: ParsableCommand {
             layers.append(try m.analyse { try Rollout.singleLayer(m.model, layer: layer ?? 0) })
         }
         let batch = base.sample(count: output.tasks, seed: output.seed, stream: RandomStream.evaluation, as: Float.self)
-        let curves = zip(loaded, layers).map { Rollout.curve(name: $0.name, $1, on: batch, steps: steps, lambda: lambda) }
+        let lambda = lambdas[0]
+        // λ-major: Figure 10's order (each λ, then each model).
+        let curves = lambdas.flatMap { lambda in
+            zip(loaded, layers).map { Rollout.curve(name: $0.name, $1, on: batch, steps: steps, lambda: lambda) }
+        }
 
         if output.json {
-            struct Report: Encodable { let lambda: Double; let steps: Int; let tasks: Int; let seed: UInt64; let curves: [RolloutCurve] }
-            try output.printJSON(Report(lambda: lambda, steps: steps, tasks: output.tasks, seed: output.seed, curves: curves))
+            struct Report: Encodable {
+                let lambda: Double; let lambdas: [Double]; let steps: Int; let tasks: Int; let seed: UInt64; let curves: [RolloutCurve]
+            }
+            try output.printJSON(Report(lambda: lambda, lambdas: lambdas, steps: steps, tasks: output.tasks, seed: output.seed, curves: curves))
         } else {
-            print("rollout with y ← y + \(number(lambda))·Δy, \(output.tasks) tasks (seed \(output.seed))\(layer.map { ", layer \($0)" } ?? ""):")
-            for (k, m) in loaded.enumerated() { print("  [\(k + 1)] \(m.name)  \(m.path)") }
-            print("  " + pad("step", 5) + loaded.indices.map { pad("[\($0 + 1)]", 13) }.joined())
+            print("rollout with y ← y + λ·Δy, λ = \(lambdas.map(number).joined(separator: ", ")), \(output.tasks) tasks (seed \(output.seed))\(layer.map { ", layer \($0)" } ?? ""):")
+            for (k, c) in curves.enumerated() { print("  [\(k + 1)] \(c.name), λ = \(number(c.lambda))  \(loaded[k % loaded.count].path)") }
+            print("  " + pad("step", 5) + curves.indices.map { pad("[\($0 + 1)]", 13) }.joined())
             for step in 0...steps {
                 print("  " + pad(String(step), 5) + curves.map { pad(number($0.losses[step]), 13) }.joined())
             }
         }
-        try output.writeCSV(header: ["step"] + curves.map { csvField($0.name) },
+        let header = curves.map { csvField(lambdas.count > 1 ? "\($0.name) lambda=\(number($0.lambda))" : $0.name) }
+        try output.writeCSV(header: ["step"] + header,
                             rows: (0...steps).map { step in [String(step)] + curves.map { String($0.losses[step]) } })
-        try output.writePNG {
-            let plot = LinePlot(
-                title: "Repeating one layer with y ← y + \(number(lambda))·Δy",
-                xLabel: "applications of the layer", yLabel: "loss (log scale)", yScale: .log10,
-                series: curves.map { Series(name: $0.name, y: $0.losses) })
-            return try plot.render()
-        }
+        try output.writeFigure { Figures.rollout(curves) }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ICLAnalysis
+import ICLCheckpoint
 import ICLMath
 import ICLRender
 import ICLTasks
@@ -129,7 +130,7 @@ struct SpectrumCommand: ParsableCommand {
             }
         }
         try output.writeCSV(header: ["context_size", "gamma", "condition_bound", "median_condition"], rows: rows)
-        try output.writePNG {
+        try output.writeFigure {
             let markers = read.map { VerticalMarker(x: $0.reading.gamma, label: "γ = \(String(format: "%.3f", $0.reading.gamma)) (N = \($0.reading.contextSize))") }
             // Left: the map over each N's eigenvalue range, at the γ read from a checkpoint of that N or
             // else at that N's best γ; each N in the same colour in all three panels.
@@ -154,8 +155,8 @@ struct SpectrumCommand: ParsableCommand {
                                       yScale: .log10,
                                       series: curves.map { Series(name: "N = \($0.contextSize)", x: $0.gammas, y: $0.medianPerTask, color: color($0.contextSize)) },
                                       verticalMarkers: markers, width: 620, height: 460)
-            return try renderGrid([mapPlot, boundPlot, medianPlot], columns: 3,
-                                  title: "Spectrum of X Xᵀ and GD++ (d = \(d), \(output.tasks) tasks per N)")
+            return .grid(PlotGrid([mapPlot, boundPlot, medianPlot], columns: 3,
+                                  title: "Spectrum of X Xᵀ and GD++ (d = \(d), \(output.tasks) tasks per N)"))
         }
     }
 }

@@ -11,9 +11,3 @@ enum Paths {
         "\(models)/\(recipe)/seed-\(seed).h5"
     }
 }
-
-/// A failure the user can fix: printed as one line, exit status 1.
-struct UserError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}

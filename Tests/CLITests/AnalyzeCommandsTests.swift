@@ -98,6 +98,20 @@ struct AnalyzeCommandsTests {
         #expect(try csvLines(folder.file("r.csv")).count == 8)
     }
 
+    /// Every λ on one figure (Figure 10), as PNG and SVG; the JSON keeps `lambda` (the first) and adds `lambdas`.
+    @Test func rolloutDrawsEveryLambdaOnOneFigure() throws {
+        let folder = try TemporaryDirectory()
+        let m = try BuiltTools.makeCheckpoints(in: folder.path)
+        let out = try json(try succeed(["rollout", m["gd"]!, "--lambda", "1,0.5", "--lambda", "0.75", "--steps", "5", "--tasks", "50", "--json",
+                                        "--png", folder.file("r.png"), "--svg", folder.file("r.svg")]))
+        #expect(out["lambda"] as? Double == 1 && (out["lambdas"] as? [Double]) == [1, 0.5, 0.75])
+        #expect((out["curves"] as? [[String: Any]])?.compactMap { $0["lambda"] as? Double } == [1, 0.5, 0.75])
+        try expectFigure(folder.file("r.png"))
+        #expect(try String(contentsOfFile: folder.file("r.svg"), encoding: .utf8).contains("<svg"))
+        expectUsageError(try CLI.analyze("rollout", m["gd"]!, "--lambda", "1,x"), mentioning: ["--lambda"])
+        expectUsageError(try CLI.analyze("rollout", m["gd"]!, "--svg", folder.file("r.png")), mentioning: ["--svg"])
+    }
+
     @Test func heatmapPrintsAndDrawsTheProducts() throws {
         let folder = try TemporaryDirectory()
         let m = try BuiltTools.makeCheckpoints(in: folder.path)
@@ -137,7 +151,7 @@ struct AnalyzeCommandsTests {
         #expect(groups.count == 1 && (groups[0]["members"] as? [String])?.count == 2)
         #expect((out["baselines"] as? [[String: Any]])?.count == 1)
         try expectFigure(folder.file("c.png"), minWidth: 1_000)
-        #expect(try csvLines(folder.file("c.csv")).first == "recipe,step,train_mean,train_std,validation_mean,validation_std")
+        #expect(try csvLines(folder.file("c.csv")).first == "recipe,step,train_mean,train_std,validation_mean,validation_std,train_min,train_max,validation_min,validation_max")
     }
 
     @Test func failuresNameTheFileAndExitNonZero() throws {

@@ -70,8 +70,9 @@ import Testing
         #expect(names.count == 3 && names[1] == "ols: least squares" && names[2] == "ridge:1: ridge λ=1", "\(names)")
         let curves = try object(try CLI.analyze("curves", m["lsa"]!, "--baseline", "averaging", "--baseline", m["gd"]!, "--tasks", "50", "--json"))
         let baselines = try #require(curves["baselines"] as? [[String: Any]])
-        // The file first, then the algorithm; GD with η = 1 and averaging have the same loss.
-        #expect(baselines.count == 2 && baselines[1]["file"] as? String == "averaging", "\(baselines)")
+        // In the order given, each on the run's validation set; GD with η = 1 and averaging have the same loss.
+        #expect(baselines.count == 2 && baselines[0]["file"] as? String == "averaging", "\(baselines)")
+        #expect((baselines[0]["per_set"] as? [Double])?.count == 1, "\(baselines)")
         #expect(abs((baselines[0]["loss"] as? Double ?? 0) - (baselines[1]["loss"] as? Double ?? 1)) < 1e-6, "\(baselines)")
     }
 

@@ -1,16 +1,26 @@
 import Foundation
+import ICLRender
 import ICLTestSupport
 import Testing
 
 /// Analyses on the rest of the family: a model on alternating tokens, compared with GD built on the
 /// fly, and its copying sensitivities over snapshots.
 @Suite struct FamilyAnalysisTests {
-    func trainAlternating(_ directory: TemporaryDirectory) throws -> String {
-        let out = directory.file("alternating.h5")
-        let r = try CLI.zoo("train", CLI.zooRecipe("alternating-2.json"), "--steps", "4", "--batch-size", "16",
-                            "--validation-tasks", "20", "--out", out)
+    /// A few steps of `recipe` (a file of the package's zoo/) into `directory`.
+    func train(_ recipe: String, _ directory: TemporaryDirectory, steps: Int, batch: Int, validation: Int) throws -> String {
+        let out = directory.file(recipe.replacingOccurrences(of: ".json", with: ".h5"))
+        let r = try CLI.zoo("train", CLI.zooRecipe(recipe), "--steps", String(steps), "--batch-size", String(batch),
+                            "--validation-tasks", String(validation), "--out", out)
         try #require(r.status == 0, "\(r)")
         return out
+    }
+
+    func trainAlternating(_ directory: TemporaryDirectory) throws -> String {
+        try train("alternating-2.json", directory, steps: 4, batch: 16, validation: 20)
+    }
+
+    func trainSine(_ directory: TemporaryDirectory) throws -> String {
+        try train("sine-mlp-lsa.json", directory, steps: 2, batch: 8, validation: 8)
     }
 
     @Test func compareAgainstGDBuiltOnTheFly() throws {
@@ -39,12 +49,45 @@ import Testing
         #expect(header == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
     }
 
+    /// The sine models embed tokens first: their products are in the embedding's width (this
+    /// failed with "W_Q has shape [40, 40], expected [40, 2]"), labelled e₁ … e_D.
+    @Test func heatmapOfAModelWithAnEmbedding() throws {
+        let directory = try TemporaryDirectory()
+        let out = try trainSine(directory)
+        let png = directory.file("h.png"), svg = directory.file("h.svg")
+        let heatmap = try CLI.analyze("heatmap", out, "--png", png, "--svg", svg, "--json")
+        #expect(heatmap.status == 0, "\(heatmap)")
+        let object = try JSONSerialization.jsonObject(with: Data(heatmap.stdout.utf8)) as? [String: Any]
+        let heads = object?["heads"] as? [[String: Any]] ?? []
+        #expect(heads.count == 1 && (heads.first?["W_KQ"] as? [Double])?.count == 40 * 40, "\(heads.count)")
+        let image = try RGBAImage.readPNG(png)
+        #expect(image.height <= 2_000 && image.width > 500)
+        #expect(try String(contentsOfFile: svg, encoding: .utf8).contains("<svg"))
+    }
+
+    /// `copying` computes the authors' measure by default and ours with --measure per-task; the
+    /// norm of the task-mean gradient is at most the mean of per-task norms.
+    @Test func copyingMeasures() throws {
+        let directory = try TemporaryDirectory()
+        let model = try trainAlternating(directory)
+        func points(_ extra: [String]) throws -> [[String: Any]] {
+            let r = try CLI.run("icl-analyze", ["copying", model, "--tasks", "30", "--json"] + extra)
+            try #require(r.status == 0, "\(r)")
+            let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+            return object?["points"] as? [[String: Any]] ?? []
+        }
+        let authors = try points([]), perTask = try points(["--measure", "per-task"])
+        #expect(authors.count == perTask.count && !authors.isEmpty)
+        for (a, p) in zip(authors, perTask) {
+            #expect((a["next"] as? Double ?? 1) <= (p["next"] as? Double ?? 0) + 1e-9, "\(a) vs \(p)")
+            #expect(a["own"] as? Double != p["own"] as? Double)
+        }
+        expectUsageError(try CLI.analyze("copying", model, "--measure", "mean"), mentioning: ["--measure"])
+    }
+
     @Test func linearRegressionAnalysesRefuseSineModels() throws {
         let directory = try TemporaryDirectory()
-        let out = directory.file("sine.h5")
-        let r = try CLI.zoo("train", CLI.zooRecipe("sine-mlp-lsa.json"), "--steps", "2", "--batch-size", "8",
-                            "--validation-tasks", "8", "--out", out)
-        try #require(r.status == 0, "\(r)")
+        let out = try trainSine(directory)
         expectUserError(try CLI.analyze("ood", out, "--tasks", "10"), mentioning: ["sine", "linear-regression"])
         // compare works within the family
         let same = try CLI.analyze("compare", out, out, "--tasks", "20", "--json")

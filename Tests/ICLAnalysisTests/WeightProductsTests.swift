@@ -76,3 +76,18 @@ struct WeightProductsTests {
         #expect(corrected.W_KQ[0] == 1 && corrected.W_PV[8] == -4 * p.W_PV[8])
     }
 }
+
+@Suite("Weight products of a model with an embedding")
+struct EmbeddedWeightProductsTests {
+    /// The sine models embed tokens before attention: the products live in the embedding's width
+    /// (the bug was reading them at the token width and failing on W_Q's shape).
+    @Test func productsUseTheEmbeddingWidth() throws {
+        let config = ModelConfig(architecture: .transformer, layers: 1, recurrent: true, inputDim: 1, contextSize: 4, keyDim: 5,
+                                 mlpHidden: 7, mlpFirst: true, embeddingDim: 5)
+        let layout = AttentionStack(config).layout
+        let parameters = (0..<layout.count).map { Float($0 % 5) - 2 }
+        let products = try WeightProducts.of(TrainedModel(config: config, parameters: parameters))
+        #expect(products.count == 1)
+        #expect(products[0].tokenDim == 5 && products[0].W_KQ.count == 25 && products[0].W_PV.count == 25)
+    }
+}
