@@ -34,18 +34,25 @@ let package = Package(
         // MARK: Libraries, one concern each
         .target(name: "ICLMath", dependencies: ["CBLAS"], exclude: ["README.md"], swiftSettings: mode,
                 linkerSettings: [.linkedLibrary("m")]),
-        .target(name: "ICLTasks", dependencies: ["ICLMath"], exclude: ["README.md"], swiftSettings: mode),
+        // How a description is spelled: fields named once, read from JSON, stored as attributes.
+        .target(name: "ICLDescription", exclude: ["README.md"], swiftSettings: mode),
+        .target(name: "ICLTasks", dependencies: ["ICLMath", "ICLDescription"], exclude: ["README.md"], swiftSettings: mode),
         // Linear attention with SIMD lanes across tasks: optimised even in debug builds (generic SIMD
         // code unspecialised is orders of magnitude slower), and the 16-lane entry points in a module
         // of their own, compiled for AVX-512 and called only on CPUs that have it.
         .target(name: "ICLLanes", exclude: ["README.md"], swiftSettings: mode + [.unsafeFlags(["-O"])]),
         .target(name: "ICLLanesAVX512", dependencies: ["ICLLanes"],
                 swiftSettings: [.unsafeFlags(["-target-cpu", "skylake-avx512", "-O"]), .swiftLanguageMode(.v5)]),
-        .target(name: "ICLModels", dependencies: ["ICLMath", "ICLTasks", "ICLLanes", "ICLLanesAVX512"], exclude: ["README.md"], swiftSettings: mode),
-        .target(name: "ICLTraining", dependencies: ["ICLMath", "ICLTasks", "ICLModels"], exclude: ["README.md"], swiftSettings: mode),
+        .target(name: "ICLModels", dependencies: ["ICLMath", "ICLDescription", "ICLTasks", "ICLLanes", "ICLLanesAVX512"],
+                exclude: ["README.md"], swiftSettings: mode),
+        // The recipe and what a run records: read by the trainer and by the checkpoint reader.
+        .target(name: "ICLRecipe", dependencies: ["ICLDescription", "ICLMath", "ICLTasks", "ICLModels"], exclude: ["README.md"],
+                swiftSettings: mode),
+        .target(name: "ICLTraining", dependencies: ["ICLMath", "ICLTasks", "ICLModels", "ICLRecipe"], exclude: ["README.md"],
+                swiftSettings: mode),
         // A thin, strict HDF5 wrapper: its own dependency and its own reader (h5py), so its own target.
         .target(name: "ICLHDF5", dependencies: ["CHDF5"], exclude: ["README.md"], swiftSettings: mode),
-        .target(name: "ICLCheckpoint", dependencies: ["ICLHDF5", "ICLModels", "ICLTraining"], exclude: ["README.md"], swiftSettings: mode),
+        .target(name: "ICLCheckpoint", dependencies: ["ICLHDF5", "ICLModels", "ICLRecipe"], exclude: ["README.md"], swiftSettings: mode),
         .target(name: "ICLRender", dependencies: ["CPNG", "CCairo"], exclude: ["README.md"], swiftSettings: mode,
                 linkerSettings: [.linkedLibrary("m")]),
         .target(name: "ICLAnalysis", dependencies: ["ICLMath", "ICLTasks", "ICLModels"], exclude: ["README.md"], swiftSettings: mode),
@@ -54,15 +61,16 @@ let package = Package(
 
         // MARK: Executables: parse, call one library function, print or plot
         .executableTarget(name: "icl-zoo", dependencies: [
-            "ICLMath", "ICLTasks", "ICLModels", "ICLTraining", "ICLCheckpoint", "ICLRender", "ICLAnalysis",
+            "ICLMath", "ICLTasks", "ICLModels", "ICLRecipe", "ICLTraining", "ICLCheckpoint", "ICLRender", "ICLAnalysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"], swiftSettings: mode),
         .executableTarget(name: "icl-analyze", dependencies: [
-            "ICLMath", "ICLTasks", "ICLModels", "ICLTraining", "ICLCheckpoint", "ICLRender", "ICLAnalysis", "ICLFigures",
+            "ICLMath", "ICLTasks", "ICLModels", "ICLRecipe", "ICLTraining", "ICLCheckpoint", "ICLRender", "ICLAnalysis",
+            "ICLFigures",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"], swiftSettings: mode),
         .executableTarget(name: "icl-bench", dependencies: [
-            "ICLMath", "ICLTasks", "ICLModels", "ICLTraining", "ICLCheckpoint", "ICLAnalysis",
+            "ICLMath", "ICLTasks", "ICLModels", "ICLRecipe", "ICLTraining", "ICLCheckpoint", "ICLAnalysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"], swiftSettings: mode),
 
@@ -70,11 +78,12 @@ let package = Package(
         // incremental builds recompile the test when that module's types change)
         .target(name: "ICLTestSupport", dependencies: ["ICLMath"], path: "Tests/ICLTestSupport", swiftSettings: mode),
         .testTarget(name: "ICLMathTests", dependencies: ["ICLMath", "ICLTestSupport"], swiftSettings: mode),
+        .testTarget(name: "ICLDescriptionTests", dependencies: ["ICLDescription"], swiftSettings: mode),
         .testTarget(name: "ICLTasksTests", dependencies: ["ICLTasks", "ICLTestSupport"], swiftSettings: mode),
         .testTarget(name: "ICLModelsTests", dependencies: ["ICLModels", "ICLLanes", "ICLTasks", "ICLTestSupport"], swiftSettings: mode),
-        .testTarget(name: "ICLTrainingTests", dependencies: ["ICLTraining", "ICLModels", "ICLTasks", "ICLTestSupport"], swiftSettings: mode),
+        .testTarget(name: "ICLTrainingTests", dependencies: ["ICLTraining", "ICLRecipe", "ICLModels", "ICLTasks", "ICLTestSupport"], swiftSettings: mode),
         .testTarget(name: "ICLHDF5Tests", dependencies: ["ICLHDF5", "ICLTestSupport"], swiftSettings: mode),
-        .testTarget(name: "ICLCheckpointTests", dependencies: ["ICLCheckpoint", "ICLModels", "ICLTraining", "ICLTestSupport"], swiftSettings: mode),
+        .testTarget(name: "ICLCheckpointTests", dependencies: ["ICLCheckpoint", "ICLModels", "ICLRecipe", "ICLTraining", "ICLTestSupport"], swiftSettings: mode),
         .testTarget(name: "ICLRenderTests", dependencies: ["ICLRender", "ICLTestSupport"], swiftSettings: mode),
         .testTarget(name: "ICLAnalysisTests", dependencies: ["ICLAnalysis", "ICLModels", "ICLTasks", "ICLTestSupport"], swiftSettings: mode),
         .testTarget(name: "ICLFiguresTests", dependencies: ["ICLFigures", "ICLAnalysis", "ICLModels", "ICLRender", "ICLTestSupport"], swiftSettings: mode),

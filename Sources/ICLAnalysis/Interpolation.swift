@@ -49,18 +49,13 @@ public enum Interpolation {
             return "\(purpose) needs single-head linear attention; this model has \(config.heads) heads, "
                 + "and the GD construction's one head has no one-to-one match among them"
         }
-        let layout = AttentionStack(config).layout
-        if let other = layout.entries.first(where: { !isAttentionWeight($0.name) }) {
+        let stack = AttentionStack(config)
+        let heads = Set(stack.weights.layers.flatMap { $0.heads.flatMap(\.all) })
+        if let other = stack.layout.entries.first(where: { !heads.contains($0.offset) }) {
             return "\(purpose) needs single-head linear attention only; this model also has \(other.name), "
                 + "which the product correction cannot carry over"
         }
         return nil
-    }
-
-    static func isAttentionWeight(_ name: String) -> Bool {
-        let parts = name.split(separator: "/")
-        return parts.count == 4 && parts[0].hasPrefix("layer_") && parts[1] == "attention"
-            && parts[2].hasPrefix("head_") && LinearSelfAttention.parameterNames.contains(String(parts[3]))
     }
 
     /// Each parameter layer's products, scale-corrected (one `HeadProducts` per layer).
@@ -81,9 +76,8 @@ public enum Interpolation {
         let identity = [Double].identity(D)
         for (l, products) in layers.enumerated() {
             precondition(products.tokenDim == D, "productModel: products of width \(products.tokenDim), tokens of width \(D)")
-            let prefix = AttentionStack.headPath(layer: l, head: 0)
-            for (name, values) in [("W_Q", products.W_KQ), ("W_K", identity), ("W_V", products.W_PV), ("P", identity)] {
-                let offset = stack.layout.offset(prefix + name)
+            let weights = HeadWeights(W_Q: products.W_KQ, W_K: identity, W_V: products.W_PV, P: identity)
+            for (offset, values) in zip(stack.weights.layers[l].heads[0].all, weights.all) {
                 for k in values.indices { parameters[offset + k] = Float(values[k]) }
             }
         }

@@ -41,15 +41,13 @@ public enum Rollout {
         var single = config
         single.layers = 1
         single.recurrent = false
+        // An lsa model's weights are its parameters (weightLayout == layout): copy layer `layer`'s
+        // views onto the one-layer model's, weight by weight.
         let stack = AttentionStack(single)
         var parameters = [Float](repeating: 0, count: stack.layout.count)
-        for entry in stack.layout.entries {
-            let first = AttentionStack.layerPath(0)
-            let name = AttentionStack.layerPath(layer) + entry.name.dropFirst(first.count)
-            guard entry.name.hasPrefix(first), let source = model.stack.layout.entry(named: name), source.shape == entry.shape else {
-                throw AnalysisError("layer \(layer) has no weight \(name) of shape \(entry.shape) to roll out")
-            }
-            parameters.replaceSubrange(entry.range, with: model.parameters[source.range])
+        for (target, source) in zip(stack.weights.layers[0].all, model.stack.weights.layers[layer].all) {
+            let range = stack.layout.entry(at: target)!.range
+            parameters.replaceSubrange(range, with: model.parameters[source..<(source + range.count)])
         }
         return TrainedModel(config: single, parameters: parameters)
     }

@@ -71,34 +71,26 @@ public struct SummedHeads: Codable, Equatable, Sendable {
 }
 
 public enum WeightProducts {
-    /// `W_KQ` and `W_PV` of every head of every parameter layer (layer-major), read by name from the
-    /// model's parameter layout (`layer_<l>/attention/head_<h>/{W_Q, W_K, W_V, P}`, `W_Q`, `W_K`,
-    /// `W_V` of shape `[Dk, D]`, `P` of shape `[D, Dk]`, paper orientation `q = W_Q e`). D is the
-    /// width attention works in: the embedding's for a model with one (the sine models), else the token's.
-    /// Throws when the model has no such weights.
+    /// `W_KQ` and `W_PV` of every head of every parameter layer (layer-major), read through the
+    /// stack's head views (`W_Q`, `W_K`, `W_V` of shape `[Dk, D]`, `P` of shape `[D, Dk]`, paper
+    /// orientation `q = W_Q e`). D is the width attention works in: the embedding's for a model with
+    /// one (the sine models), else the token's. Throws for a model whose parameters are not attention
+    /// weights (gd, gdpp: see `GradientDescentWeights.attentionForm`).
     public static func of(_ model: TrainedModel) throws -> [HeadProducts] {
-        let config = model.config
-        let layout = model.stack.layout
-        let D = config.modelDim
+        let config = model.config, stack = model.stack
+        // The gradient-descent models' parameters are η and γ, not attention weights.
+        guard stack.layout == stack.weightLayout else {
+            throw AnalysisError("the model's parameters are not attention weights (architecture '\(config.architecture.rawValue)'): "
+                                + "weight products are defined for attention heads with W_Q, W_K, W_V and P")
+        }
+        let D = config.modelDim, Dk = config.keyDim
         var out: [HeadProducts] = []
-        for l in 0..<config.parameterLayers {
-            for h in 0..<config.heads {
-                let prefix = AttentionStack.headPath(layer: l, head: h)
-                func matrix(_ name: String, _ rows: Int, _ columns: Int) throws -> [Double] {
-                    guard let entry = layout.entry(named: prefix + name) else {
-                        throw AnalysisError("the model has no \(prefix + name): weight products are defined for attention heads with W_Q, W_K, W_V and P")
-                    }
-                    guard entry.shape == [rows, columns] else {
-                        throw AnalysisError("\(prefix + name) has shape \(entry.shape), expected [\(rows), \(columns)]")
-                    }
-                    return model.parameters[entry.range].map(Double.init)
-                }
-                let Dk = layout.entry(named: prefix + "W_Q")?.shape.first ?? config.keyDim
-                let W_Q = try matrix("W_Q", Dk, D), W_K = try matrix("W_K", Dk, D)
-                let W_V = try matrix("W_V", Dk, D), P = try matrix("P", D, Dk)
+        for (l, layer) in stack.weights.layers.enumerated() {
+            for (h, head) in layer.heads.enumerated() {
+                let w = head.map { offset in model.parameters[offset..<(offset + Dk * D)].map(Double.init) }
                 out.append(HeadProducts(layer: l, head: h, tokenDim: D,
-                                        W_KQ: W_K.matmul(W_Q, D, Dk, D, transposeSelf: true),
-                                        W_PV: P.matmul(W_V, D, Dk, D)))
+                                        W_KQ: w.W_K.matmul(w.W_Q, D, Dk, D, transposeSelf: true),
+                                        W_PV: w.P.matmul(w.W_V, D, Dk, D)))
             }
         }
         return out

@@ -1,7 +1,7 @@
 import Foundation
 import ICLHDF5
 import ICLModels
-import ICLTraining
+import ICLRecipe
 
 /// One model as one HDF5 file (format `icl-zoo/checkpoint`, version 2; version 1 still read; every path is documented in
 /// docs/checkpoint-format.md). Trained models carry their training record, constructions theirs.

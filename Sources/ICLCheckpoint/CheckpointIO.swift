@@ -1,7 +1,7 @@
 import Foundation
 import ICLHDF5
 import ICLModels
-import ICLTraining
+import ICLRecipe
 
 extension Checkpoint {
     // MARK: Writing
@@ -27,21 +27,12 @@ extension Checkpoint {
 
     private func writeModel(_ file: HDF5File) throws {
         try file.createGroup("/model")
-        let c = config
-        try file.setAttribute("architecture", c.architecture.rawValue, at: "/model")
-        for (name, value) in [("layers", c.layers), ("heads", c.heads), ("recurrent", c.recurrent ? 1 : 0),
-                              ("token_dim", c.tokenDim), ("input_dim", c.inputDim), ("output_dim", c.outputDim),
-                              ("context_size", c.contextSize), ("key_dim", c.keyDim)] {
+        for field in ModelConfig.storedFields where field.isWritten(config) {
+            try file.setAttribute(field.name, field.attribute(config), at: "/model")
+        }
+        for (name, value) in [("token_dim", config.tokenDim), ("model_dim", config.modelDim)] {
             try file.setAttribute(name, Int64(value), at: "/model")
         }
-        try file.setAttribute("clip_tokens", c.clipTokens ?? 0, at: "/model")
-        try file.setAttribute("attention", c.attention.map(\.rawValue).joined(separator: ","), at: "/model")
-        for (name, value) in [("layer_norm", c.layerNorm ? 1 : 0), ("mlp_hidden", c.mlpHidden), ("mlp_first", c.mlpFirst ? 1 : 0),
-                              ("embedding_dim", c.embeddingDim), ("positional_dim", c.positionalDim), ("model_dim", c.modelDim)] {
-            try file.setAttribute(name, Int64(value), at: "/model")
-        }
-        try file.setAttribute("token_layout", c.tokenLayout.rawValue, at: "/model")
-        try file.setAttribute("fixed_eta", c.fixedEta, at: "/model")
         for entry in layout.entries {
             try file.write(Array(parameters[entry.range]), shape: entry.shape, at: "/model/" + entry.name)
         }
@@ -116,7 +107,7 @@ extension Checkpoint {
         do { recipe = try Recipe.decode(Data(try file.stringAttribute("recipe", at: "/").utf8)) } catch let error as RecipeError {
             throw fail("/", "attribute 'recipe': \(error.message)")
         }
-        let config = try readConfig(file, fail: fail)
+        let config = try readConfig(file, onto: recipe.modelConfig, fail: fail)
         try requireAgreement(recipe.resolved().modelConfig, config, fail: fail)
         let layout = AttentionStack(config).layout
         // Version 2 checksums every dataset; version 1 had none.
@@ -230,32 +221,17 @@ extension Checkpoint {
 
     /// The model the recipe describes must be the one `/model` describes, field by field.
     private static func requireAgreement(_ fromRecipe: ModelConfig, _ stored: ModelConfig, fail: (String, String) -> CheckpointError) throws {
-        let fields: [(String, String, String)] = [
-            ("architecture", fromRecipe.architecture.rawValue, stored.architecture.rawValue),
-            ("layers", "\(fromRecipe.layers)", "\(stored.layers)"), ("heads", "\(fromRecipe.heads)", "\(stored.heads)"),
-            ("recurrent", "\(fromRecipe.recurrent)", "\(stored.recurrent)"),
-            ("input_dim", "\(fromRecipe.inputDim)", "\(stored.inputDim)"), ("output_dim", "\(fromRecipe.outputDim)", "\(stored.outputDim)"),
-            ("context_size", "\(fromRecipe.contextSize)", "\(stored.contextSize)"), ("key_dim", "\(fromRecipe.keyDim)", "\(stored.keyDim)"),
-            ("clip_tokens", "\(fromRecipe.clipTokens ?? 0)", "\(stored.clipTokens ?? 0)"),
-            ("attention", fromRecipe.attention.map(\.rawValue).joined(separator: ","), stored.attention.map(\.rawValue).joined(separator: ",")),
-            ("layer_norm", "\(fromRecipe.layerNorm)", "\(stored.layerNorm)"), ("mlp_hidden", "\(fromRecipe.mlpHidden)", "\(stored.mlpHidden)"),
-            ("mlp_first", "\(fromRecipe.mlpFirst)", "\(stored.mlpFirst)"), ("embedding_dim", "\(fromRecipe.embeddingDim)", "\(stored.embeddingDim)"),
-            ("token_layout", fromRecipe.tokenLayout.rawValue, stored.tokenLayout.rawValue),
-            ("positional_dim", "\(fromRecipe.positionalDim)", "\(stored.positionalDim)"),
-            ("fixed_eta", "\(fromRecipe.fixedEta)", "\(stored.fixedEta)"),
-        ]
-        for (name, recipe, model) in fields where recipe != model {
-            throw fail("/model", "attribute '\(name)' is \(model), but the recipe says \(recipe)")
+        for field in ModelConfig.storedFields where field.attribute(fromRecipe) != field.attribute(stored) {
+            let (found, expected) = (field.attribute(stored), field.attribute(fromRecipe))
+            throw fail("/model", "attribute '\(field.name)' is \(found), but the recipe says \(expected)")
         }
     }
 
-    private static func readConfig(_ file: HDF5File, fail: (String, String) -> CheckpointError) throws -> ModelConfig {
+    /// `/model`'s attributes over `base` (the recipe's model, which supplies the fields a checkpoint
+    /// does not store): every size within its limit before any is used, every value of its type.
+    private static func readConfig(_ file: HDF5File, onto base: ModelConfig,
+                                   fail: (String, String) -> CheckpointError) throws -> ModelConfig {
         guard file.isGroup("/model") else { throw fail("/model", "missing group") }
-        let raw = try file.stringAttribute("architecture", at: "/model")
-        guard let architecture = ModelConfig.Architecture(rawValue: raw) else {
-            throw fail("/model", "unknown architecture '\(raw)'")
-        }
-        func int(_ name: String) throws -> Int { Int(try file.intAttribute(name, at: "/model")) }
         // Every size within its limit before any is used (an overflow or a huge allocation would crash).
         var sizes: [(name: String, value: Int64, limit: Int)] = [("layers", 0, Limits.layers), ("heads", 0, Limits.heads),
                                                                  ("context_size", 0, Limits.contextSize)]
@@ -264,39 +240,26 @@ extension Checkpoint {
         }
         for k in sizes.indices { sizes[k].value = try file.intAttribute(sizes[k].name, at: "/model") }
         if let problem = Limits.problems(sizes).first { throw fail("/model", "attribute " + problem) }
-        let clip = try file.doubleAttribute("clip_tokens", at: "/model")
-        guard clip.isFinite, clip >= 0 else { throw fail("/model", "attribute 'clip_tokens' is \(clip), expected a number ≥ 0 (0: none)") }
-        let fixedEta = try file.doubleAttribute("fixed_eta", at: "/model")
-        guard fixedEta.isFinite else { throw fail("/model", "attribute 'fixed_eta' is \(fixedEta), expected a finite number") }
-        for name in ["recurrent", "layer_norm", "mlp_first"] {
-            let flag = try file.intAttribute(name, at: "/model")
-            guard flag == 0 || flag == 1 else { throw fail("/model", "attribute '\(name)' is \(flag), expected 0 or 1") }
-        }
-        var attention: [ModelConfig.AttentionKind] = []
-        for name in try file.stringAttribute("attention", at: "/model").split(separator: ",") {
-            guard let kind = ModelConfig.AttentionKind(rawValue: String(name)) else {
-                throw fail("/model", "attribute 'attention': unknown attention '\(name)'")
+        var config = base
+        let present = Set(try file.attributeNames(at: "/model"))
+        for field in ModelConfig.storedFields {
+            let value: AttributeValue
+            switch field.kind {
+            case _ where !present.contains(field.name) && field.defaultAttribute != nil: value = field.defaultAttribute!
+            case .int: value = .int(try file.intAttribute(field.name, at: "/model"))
+            case .double: value = .double(try file.doubleAttribute(field.name, at: "/model"))
+            case .string: value = .string(try file.stringAttribute(field.name, at: "/model"))
             }
-            attention.append(kind)
+            do { try field.setAttribute(&config, value) } catch let error as FieldError {
+                throw fail("/model", "attribute '\(field.name)' \(error.message)")
+            }
         }
-        let layoutName = try file.stringAttribute("token_layout", at: "/model")
-        guard let tokenLayout = ModelConfig.TokenLayout(rawValue: layoutName) else {
-            throw fail("/model", "attribute 'token_layout': unknown layout '\(layoutName)'")
-        }
-        let config = ModelConfig(architecture: architecture, layers: try int("layers"), heads: try int("heads"),
-                                 recurrent: try int("recurrent") != 0, inputDim: try int("input_dim"),
-                                 outputDim: try int("output_dim"), contextSize: try int("context_size"),
-                                 keyDim: try int("key_dim"), clipTokens: clip > 0 ? clip : nil, attention: attention,
-                                 layerNorm: try int("layer_norm") != 0, mlpHidden: try int("mlp_hidden"),
-                                 mlpFirst: try int("mlp_first") != 0, embeddingDim: try int("embedding_dim"),
-                                 tokenLayout: tokenLayout, positionalDim: try int("positional_dim"),
-                                 fixedEta: fixedEta)
         if let problem = config.problems().first { throw fail("/model", problem) }
         if Limits.parameterEstimate(config) > Double(Limits.parameters) {
             throw fail("/model", "about \(Int(Limits.parameterEstimate(config))) parameters, above the limit of \(Limits.parameters)")
         }
         for (name, expected) in [("token_dim", config.tokenDim), ("model_dim", config.modelDim)] {
-            let found = try int(name)
+            let found = Int(try file.intAttribute(name, at: "/model"))
             guard found == expected else { throw fail("/model", "\(name) is \(found), but the other attributes make it \(expected)") }
         }
         return config
@@ -332,5 +295,16 @@ extension Checkpoint {
             if file.isDataset(p) { out.append(p) } else if file.isGroup(p) { out += try datasets(file, under: p) }
         }
         return out
+    }
+}
+
+extension HDF5File {
+    /// A field's value as the attribute type it is stored as.
+    fileprivate func setAttribute(_ name: String, _ value: AttributeValue, at path: String) throws {
+        switch value {
+        case .int(let int): try setAttribute(name, int, at: path)
+        case .double(let double): try setAttribute(name, double, at: path)
+        case .string(let string): try setAttribute(name, string, at: path)
+        }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import ICLHDF5
 import ICLModels
-import ICLTraining
+import ICLRecipe
 
 /// An unfinished training run as saved beside its checkpoint (`<checkpoint>.state`, format
 /// `icl-zoo/training-state`; docs/checkpoint-format.md): the resolved recipe and the complete

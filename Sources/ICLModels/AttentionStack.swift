@@ -18,50 +18,16 @@ public struct AttentionStack: Sendable {
     public let weightLayout: ParameterLayout
     let plan: StackPlan
 
+    /// Where every weight lives in `weightLayout`, under the paper's names.
+    public let weights: StackWeights<Int>
+
     public init(_ config: ModelConfig) {
         self.config = config
         var layout = ParameterLayout()
-        let D = config.modelDim, Dk = config.keyDim, H = config.heads
-        if config.embeddingDim > 0 {
-            layout.add("embedding/W_E", shape: [D, config.tokenDim], fanIn: config.tokenDim)
-        }
-        for l in 0..<config.parameterLayers {
-            let p = AttentionStack.layerPath(l)
-            if config.hasAttentionNorm(layer: l) {
-                layout.add(p + "attention_norm/scale", shape: [D], initialisation: .ones)
-                layout.add(p + "attention_norm/offset", shape: [D], initialisation: .zeros)
-            }
-            for h in 0..<H {
-                let prefix = AttentionStack.headPath(layer: l, head: h)
-                layout.add(prefix + "W_Q", shape: [Dk, D], fanIn: D)
-                layout.add(prefix + "W_K", shape: [Dk, D], fanIn: D)
-                layout.add(prefix + "W_V", shape: [Dk, D], fanIn: D)
-                // Haiku's output projection reads the concatenated heads: fan-in H·Dk.
-                layout.add(prefix + "P", shape: [D, Dk], fanIn: H * Dk)
-            }
-            if config.mlpHidden > 0 {
-                let Dh = config.mlpHidden
-                if config.layerNorm {
-                    layout.add(p + "mlp_norm/scale", shape: [D], initialisation: .ones)
-                    layout.add(p + "mlp_norm/offset", shape: [D], initialisation: .zeros)
-                }
-                layout.add(p + "mlp/W_1", shape: [Dh, D], fanIn: D)
-                layout.add(p + "mlp/b_1", shape: [Dh], initialisation: .zeros)
-                layout.add(p + "mlp/W_2", shape: [D, Dh], fanIn: Dh)
-                layout.add(p + "mlp/b_2", shape: [D], initialisation: .zeros)
-            }
-        }
+        weights = StackWeights.add(config, to: &layout)
         weightLayout = layout
         self.layout = config.architecture.hasDerivedWeights ? GradientDescentWeights.layout(config, weightLayout: layout) : layout
-        plan = StackPlan(config: config, layout: layout)
-    }
-
-    /// `layer_<l>/`: the prefix of every parameter of parameter layer l (its HDF5 group under `/model`).
-    public static func layerPath(_ layer: Int) -> String { "layer_\(layer)/" }
-
-    /// `layer_<l>/attention/head_<h>/`: the parameter names' prefix, also the HDF5 path under `/model`.
-    public static func headPath(layer: Int, head: Int) -> String {
-        layerPath(layer) + "attention/head_\(head)/"
+        plan = StackPlan(config: config, weights: weights)
     }
 
     /// Fixed number of chunks for a batch: enough to keep two cores busy with unequal luck, and
@@ -90,102 +56,117 @@ public struct AttentionStack: Sendable {
         precondition(parameters.count == layout.count, "parameters: \(parameters.count) values, layout needs \(layout.count)")
         precondition(tokens.count == count * c.tokenCount * c.tokenDim, "tokens: wrong count for \(count) tasks")
         precondition(count <= workspace.batchSize, "workspace too small")
-        let D = c.modelDim, T_ = c.tokenCount, H = c.heads, L = c.layers, DD = D * D
+        let D = c.modelDim, T_ = c.tokenCount, H = c.heads, DD = D * D
         workspace.count = count
         if c.architecture.hasDerivedWeights {
-            GradientDescentWeights.expand(config, parameters, weightLayout: weightLayout, into: workspace.parameters)
+            GradientDescentWeights.expand(self, parameters, into: workspace.parameters)
         } else {
             workspace.parameters.update(from: parameters, count: parameters.count)
         }
         let w = UnsafePointer(workspace.parameters)
+        let layers = weights.layers.map { $0.map { w + $0 } }
         // Per-step products of the linear-attention weights, shared by all tasks.
-        for (l, layer) in plan.blocks.enumerated() {
-            for block in layer where block.kind == .attention(.linear) {
-                LinearSelfAttention.products(heads: H, tokenDim: D, keyDim: c.keyDim, weights: block.weights.map { w + $0 },
-                                             M: workspace.M + l * H * DD, K: workspace.K + l * H * DD)
-            }
+        for (l, blocks) in plan.blocks.enumerated() where blocks.contains(where: { $0.kind == .attention(.linear) }) {
+            LinearSelfAttention.products(heads: layers[l].heads, tokenDim: D, keyDim: c.keyDim,
+                                         M: workspace.M + l * H * DD, K: workspace.K + l * H * DD)
         }
-        let weights = plan.blocks.map { layer in layer.map { block in block.weights.map { w + $0 } } }
-        let queryOnly = self.queryOnly(workspace)
-        let clip = c.clipTokens.map { T($0) }
-        let chunks = min(workspace.chunks, count)
-        let ws = workspace, plan = self.plan, task = T_ * D
+        let queryOnly = self.queryOnly(workspace), chunks = min(workspace.chunks, count)
         tokens.withUnsafeBufferPointer { tokenBuffer in
             let source = SharedPointer(UnsafeMutablePointer(mutating: tokenBuffer.baseAddress!))
-            parallelFor(chunks: chunks) { chunk in
+            parallelFor(chunks: chunks) { index in
                 // A chunk of tasks goes through the stack block by block: attention task by task, and
                 // per-token work (embedding, norms, MLPs, residuals, clipping) on the whole chunk at once.
-                let scratch = ws.scratch + chunk * ws.scratchSize
-                let tasks = chunkRange(chunk, of: chunks, count: count)
-                let first = tasks.lowerBound, n = tasks.count
-                let chunkTokens = source.base + first * T_ * c.tokenDim
-                if let e = plan.embedding {
-                    // h = W_E x for every token (rows: H = X W_Eᵀ); the raw tokens are kept for W_E's gradient.
-                    let raw = ws.rawTokens + first * T_ * c.tokenDim
-                    raw.update(from: chunkTokens, count: n * T_ * c.tokenDim)
-                    gemm(n * T_, D, c.tokenDim, raw, w + e, transposeB: true, into: ws.at(plan.inputs[0], first))
-                } else {
-                    ws.at(plan.inputs[0], first).update(from: chunkTokens, count: n * task)
-                }
-                for a in 0..<L {
-                    let l = c.recurrent ? 0 : a
-                    var state = ws.at(plan.inputs[a], first)
-                    for (k, block) in plan.blocks[l].enumerated() {
-                        let slot = plan.slots[a][k]
-                        let last = a == L - 1 && k == plan.blocks[l].count - 1
-                        var u = state
-                        if let norm = block.norm {
-                            u = ws.at(slot.normed, first)
-                            LayerNorm.forward(tokens: state, tokenCount: n * T_, tokenDim: D, scale: w + norm.scale, offset: w + norm.offset,
-                                              cache: ws.at(slot.normStatistics, first), out: u)
-                        }
-                        let out = ws.at(slot.output, first)
-                        let blockWeights = weights[l][k]
-                        switch block.kind {
-                        case .attention(.linear) where last && queryOnly:
-                            // Only the query rows are computed: all the read-out needs.
-                            LinearSelfAttention.forwardQueries(tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
-                                                               M: ws.M + l * H * DD, K: ws.K + l * H * DD, scratch: scratch, delta: out)
-                            for i in 0..<n {
-                                let q = i * task + (T_ - 1) * D
-                                for j in q..<(q + D) { out[j] += state[j] }
-                            }
-                        case .attention(.linear):
-                            LinearSelfAttention.forwardChunk(tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
-                                                             M: ws.M + l * H * DD, K: ws.K + l * H * DD, cache: ws.at(slot.cache, first),
-                                                             scratch: scratch, delta: out)
-                        case .attention(.softmax):
-                            SoftmaxAttention.forwardChunk(tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H, keyDim: c.keyDim,
-                                                          weights: blockWeights, cache: ws.at(slot.cache, first), scratch: scratch,
-                                                          delta: out)
-                        case .mlp:
-                            MultiLayerPerceptron.forward(tokens: u, rows: n * T_, tokenDim: D, hidden: c.mlpHidden,
-                                                         W_1: blockWeights[0], b_1: blockWeights[1], W_2: blockWeights[2], b_2: blockWeights[3],
-                                                         cache: ws.at(slot.cache, first), delta: out)
-                        }
-                        if !(last && queryOnly && block.kind == .attention(.linear)) {
-                            for j in 0..<(n * task) { out[j] += state[j] }
-                        }
-                        state = out
+                let chunk = Chunk(workspace, index, of: chunks)
+                embed(source.base + chunk.first * T_ * c.tokenDim, chunk: chunk, weights: w)
+                for a in 0..<c.layers {
+                    var state = chunk.at(plan.inputs[a])
+                    for k in plan.blocks[c.recurrent ? 0 : a].indices {
+                        state = forwardBlock(k, application: a, state: state, chunk: chunk, layers: layers,
+                                             queryOnly: queryOnly)
                     }
-                    // The next application's input: this layer's output, clipped (only the queries
-                    // when nothing else was computed).
-                    let next = ws.at(plan.inputs[a + 1], first)
-                    let queriesOnly = a == L - 1 && queryOnly
-                    for r in 0..<(queriesOnly ? n : 1) {
-                        let from = queriesOnly ? (r * T_ + T_ - 1) * D : 0, count = queriesOnly ? D : n * task
-                        (next + from).update(from: state + from, count: count)
-                        if let clip { for j in from..<(from + count) { next[j] = min(max(next[j], -clip), clip) } }
-                    }
+                    let queriesOnly = a == c.layers - 1 && queryOnly
+                    clip(state, into: chunk.at(plan.inputs[a + 1]), chunk: chunk, queriesOnly: queriesOnly)
                 }
             }
         }
         var predictions = [T](repeating: 0, count: count * c.outputDim)
         for b in 0..<count {
-            let query = workspace.at(plan.inputs[L], b) + (T_ - 1) * D
+            let query = workspace.at(plan.inputs[c.layers], b) + (T_ - 1) * D
             for o in 0..<c.outputDim { predictions[b * c.outputDim + o] = -query[c.readoutOffset + o] }
         }
         return predictions
+    }
+
+    /// The stack's input for a chunk: `h = W_E x` for every token (rows: `H = X W_Eᵀ`; the raw tokens
+    /// are kept for `W_E`'s gradient), or the tokens themselves.
+    @inline(__always)
+    func embed<T: BinaryFloatingPoint>(_ tokens: UnsafePointer<T>, chunk: Chunk<T>, weights w: UnsafePointer<T>) {
+        let c = config, rows = chunk.n * c.tokenCount
+        if let e = weights.embedding {
+            let raw = chunk.workspace.rawTokens + chunk.first * c.tokenCount * c.tokenDim
+            raw.update(from: tokens, count: rows * c.tokenDim)
+            gemm(rows, c.modelDim, c.tokenDim, raw, w + e, transposeB: true, into: chunk.at(plan.inputs[0]))
+        } else {
+            chunk.at(plan.inputs[0]).update(from: tokens, count: rows * c.modelDim)
+        }
+    }
+
+    /// Block k of application a on a chunk: `out = state + block(LN(state))`; for the last block in
+    /// query-only mode, the query rows only (all the read-out needs). Returns `out`.
+    @inline(__always)
+    func forwardBlock<T: BinaryFloatingPoint>(
+        _ k: Int, application a: Int, state: UnsafeMutablePointer<T>, chunk: Chunk<T>,
+        layers: [LayerWeights<UnsafePointer<T>>], queryOnly: Bool
+    ) -> UnsafeMutablePointer<T> {
+        let c = config, D = c.modelDim, T_ = c.tokenCount, H = c.heads, n = chunk.n, task = T_ * D
+        let l = c.recurrent ? 0 : a, block = plan.blocks[l][k], slot = plan.slots[a][k], weights = layers[l]
+        let last = a == c.layers - 1 && k == plan.blocks[l].count - 1
+        let M = chunk.workspace.M + l * H * D * D, K = chunk.workspace.K + l * H * D * D
+        var u = state
+        if let norm = weights.norm(block.kind) {
+            u = chunk.at(slot.normed)
+            LayerNorm.forward(tokens: state, tokenCount: n * T_, tokenDim: D, scale: norm.scale, offset: norm.offset,
+                              cache: chunk.at(slot.normStatistics), out: u)
+        }
+        let out = chunk.at(slot.output)
+        switch block.kind {
+        case .attention(.linear) where last && queryOnly:
+            LinearSelfAttention.forwardQueries(tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H, M: M, K: K,
+                                               scratch: chunk.scratch, delta: out)
+            for i in 0..<n {
+                let q = i * task + (T_ - 1) * D
+                for j in q..<(q + D) { out[j] += state[j] }
+            }
+            return out
+        case .attention(.linear):
+            LinearSelfAttention.forwardChunk(tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H, M: M, K: K,
+                                             cache: chunk.at(slot.cache), scratch: chunk.scratch, delta: out)
+        case .attention(.softmax):
+            SoftmaxAttention.forwardChunk(tokens: u, tasks: n, tokenCount: T_, tokenDim: D, keyDim: c.keyDim,
+                                          heads: weights.heads, cache: chunk.at(slot.cache), scratch: chunk.scratch,
+                                          delta: out)
+        case .mlp:
+            let mlp = weights.mlp!
+            MultiLayerPerceptron.forward(tokens: u, rows: n * T_, tokenDim: D, hidden: c.mlpHidden,
+                                         activation: c.activation, W_1: mlp.W_1, b_1: mlp.b_1, W_2: mlp.W_2, b_2: mlp.b_2,
+                                         cache: chunk.at(slot.cache), delta: out)
+        }
+        for j in 0..<(n * task) { out[j] += state[j] }
+        return out
+    }
+
+    /// The next application's input: a layer's output, clipped when `clipTokens` is set (only the
+    /// queries when nothing else was computed).
+    @inline(__always)
+    func clip<T: BinaryFloatingPoint>(_ state: UnsafeMutablePointer<T>, into next: UnsafeMutablePointer<T>,
+                                      chunk: Chunk<T>, queriesOnly: Bool) {
+        let D = config.modelDim, T_ = config.tokenCount, n = chunk.n
+        let clip = config.clipTokens.map { T($0) }
+        for r in 0..<(queriesOnly ? n : 1) {
+            let from = queriesOnly ? (r * T_ + T_ - 1) * D : 0, count = queriesOnly ? D : n * T_ * D
+            (next + from).update(from: state + from, count: count)
+            if let clip { for j in from..<(from + count) { next[j] = min(max(next[j], -clip), clip) } }
+        }
     }
 
     // MARK: Backward
@@ -207,122 +188,141 @@ public struct AttentionStack: Sendable {
         let c = config, count = workspace.count
         precondition(dPredictions.count == count * c.outputDim, "dPredictions: wrong count")
         precondition(gradients.count == layout.count, "gradients: wrong count")
-        let D = c.modelDim, T_ = c.tokenCount, H = c.heads, L = c.layers, DD = D * D, task = T_ * D
-        let productsSize = c.parameterLayers * H * DD
-        let clip = c.clipTokens.map { T($0) }
-        let chunks = min(workspace.chunks, count)
-        let ws = workspace, plan = self.plan
+        precondition(outputGradients == nil || workspace.computeAllTokens,
+                     "outputGradients needs a forward pass with computeAllTokens")
+        let D = c.modelDim, T_ = c.tokenCount, task = T_ * D
         let w = UnsafePointer(workspace.parameters)
-        let weights = plan.blocks.map { layer in layer.map { block in block.weights.map { w + $0 } } }
-        let queryOnly = self.queryOnly(workspace)
+        let layers = weights.layers.map { $0.map { w + $0 } }
+        let queryOnly = self.queryOnly(workspace), chunks = min(workspace.chunks, count)
         let inputGradientsBox = inputGradients.map { SharedPointer($0) }
-        precondition(outputGradients == nil || workspace.computeAllTokens, "outputGradients needs a forward pass with computeAllTokens")
         let outputGradientsBox = outputGradients.map { SharedPointer(UnsafeMutablePointer(mutating: $0)) }
-        let parameterCount = weightLayout.count
         dPredictions.withUnsafeBufferPointer { dPredBuffer in
             let dPred = dPredBuffer.baseAddress!
-            parallelFor(chunks: chunks) { chunk in
-                let scratch = ws.scratch + chunk * ws.scratchSize
-                let tasks = chunkRange(chunk, of: chunks, count: count)
-                let first = tasks.lowerBound, n = tasks.count
-                // Gradient buffers for the chunk's tokens: G = ∂L/∂(block output), dU, dS.
-                let G = scratch + ws.kernelScratchSize, dS = G + ws.chunkTasks * task, dU = dS + ws.chunkTasks * task
-                let grads = ws.chunkGradients + chunk * ws.chunkGradientSize
-                let dM = grads + parameterCount, dK = dM + productsSize
-                grads.update(repeating: 0, count: ws.chunkGradientSize)
-                let blockGradients = plan.blocks.map { layer in layer.map { block in block.weights.map { grads + $0 } } }
+            parallelFor(chunks: chunks) { index in
+                let chunk = Chunk(workspace, index, of: chunks)
+                let G = chunk.G, grads = chunk.gradients
+                grads.update(repeating: 0, count: workspace.chunkGradientSize)
+                let gradientLayers = weights.layers.map { $0.map { grads + $0 } }
                 if let box = outputGradientsBox {
-                    G.update(from: box.base + first * task, count: n * task)
+                    G.update(from: box.base + chunk.first * task, count: chunk.n * task)
                 } else {
-                    G.update(repeating: 0, count: n * task)
-                    for i in 0..<n {
-                        for o in 0..<c.outputDim { G[i * task + (T_ - 1) * D + c.readoutOffset + o] = -dPred[(first + i) * c.outputDim + o] }
+                    G.update(repeating: 0, count: chunk.n * task)
+                    for i in 0..<chunk.n {
+                        let query = G + i * task + (T_ - 1) * D + c.readoutOffset
+                        for o in 0..<c.outputDim { query[o] = -dPred[(chunk.first + i) * c.outputDim + o] }
                     }
                 }
-                for a in (0..<L).reversed() {
-                    let l = c.recurrent ? 0 : a
-                    let blocks = plan.blocks[l]
-                    if let clip {
+                for a in (0..<c.layers).reversed() {
+                    let blocks = plan.blocks[c.recurrent ? 0 : a]
+                    if let clip = c.clipTokens.map({ T($0) }) {
                         // Clipped entries pass no gradient: test the layer's unclipped output.
-                        let pre = ws.at(plan.slots[a][blocks.count - 1].output, first)
-                        for j in 0..<(n * task) where pre[j] > clip || pre[j] < -clip { G[j] = 0 }
+                        let pre = chunk.at(plan.slots[a][blocks.count - 1].output)
+                        for j in 0..<(chunk.n * task) where pre[j] > clip || pre[j] < -clip { G[j] = 0 }
                     }
-                    for k in (0..<blocks.count).reversed() {
-                        let block = blocks[k], slot = plan.slots[a][k]
-                        let state = UnsafePointer(k == 0 ? ws.at(plan.inputs[a], first) : ws.at(plan.slots[a][k - 1].output, first))
-                        let u = block.norm == nil ? state : UnsafePointer(ws.at(slot.normed, first))
-                        let last = a == L - 1 && k == blocks.count - 1
-                        // s_out = s_in + delta(u): the residual passes G through, the block adds into dU.
-                        let tokensGradient = inputGradientsBox != nil || !plan.readsRawTokens(application: a, block: k)
-                        let dTokens = tokensGradient ? dU : nil
-                        if tokensGradient { dU.update(repeating: 0, count: n * task) }
-                        switch block.kind {
-                        case .attention(.linear) where last && queryOnly:
-                            LinearSelfAttention.backwardQueries(dOut: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
-                                                                M: ws.M + l * H * DD, K: ws.K + l * H * DD, scratch: scratch,
-                                                                dE: dTokens, dM: dM + l * H * DD, dK: dK + l * H * DD)
-                        case .attention(.linear):
-                            LinearSelfAttention.backwardChunk(dOut: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
-                                                              M: ws.M + l * H * DD, K: ws.K + l * H * DD, cache: ws.at(slot.cache, first),
-                                                              scratch: scratch, dE: dTokens, dM: dM + l * H * DD, dK: dK + l * H * DD)
-                        case .attention(.softmax):
-                            SoftmaxAttention.backwardChunk(dDelta: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
-                                                           keyDim: c.keyDim, weights: weights[l][k], cache: ws.at(slot.cache, first),
-                                                           scratch: scratch, dTokens: dTokens, gradients: blockGradients[l][k])
-                        case .mlp:
-                            let g = blockGradients[l][k], bw = weights[l][k]
-                            MultiLayerPerceptron.backward(dDelta: G, tokens: u, rows: n * T_, tokenDim: D, hidden: c.mlpHidden,
-                                                          W_1: bw[0], b_1: bw[1], W_2: bw[2], cache: ws.at(slot.cache, first), scratch: scratch,
-                                                          dTokens: dTokens, dW_1: g[0], dB_1: g[1], dW_2: g[2], dB_2: g[3])
-                        }
-                        if let norm = block.norm {
-                            dS.update(from: G, count: n * task)
-                            LayerNorm.backward(dOut: dU, tokens: state, tokenCount: n * T_, tokenDim: D, scale: w + norm.scale,
-                                               cache: ws.at(slot.normStatistics, first), dTokens: dS,
-                                               dScale: grads + norm.scale, dOffset: grads + norm.offset)
-                            G.update(from: dS, count: n * task)
-                        } else if tokensGradient {
-                            for j in 0..<(n * task) { G[j] += dU[j] }
-                        }
+                    for k in blocks.indices.reversed() {
+                        backwardBlock(k, application: a, chunk: chunk, layers: layers, gradients: gradientLayers,
+                                      queryOnly: queryOnly, inputGradients: inputGradientsBox != nil)
                     }
                 }
-                let raw = UnsafePointer(ws.rawTokens + first * T_ * c.tokenDim)
-                if let e = plan.embedding {
-                    // h = W_E x: dW_E += Σ_j g_j x_jᵀ (= Gᵀ X), dx_j = W_Eᵀ g_j (= G W_E)
-                    gemm(D, c.tokenDim, n * T_, G, transposeA: true, raw, into: grads + e, accumulate: true)
-                    if let box = inputGradientsBox {
-                        gemm(n * T_, c.tokenDim, D, G, w + e, into: box.base + first * T_ * c.tokenDim)
-                    }
-                } else if let box = inputGradientsBox {
-                    (box.base + first * task).update(from: G, count: n * task)
-                }
+                unembed(chunk: chunk, weights: w, inputGradients: inputGradientsBox?.base)
             }
         }
-        // Reduce the chunks in order, then map the products' gradients ∂M, ∂K onto the weights.
-        let reduced = workspace.reduced
-        reduced.update(repeating: 0, count: workspace.chunkGradientSize)
-        for chunk in 0..<chunks {
-            let part = workspace.chunkGradients + chunk * workspace.chunkGradientSize
-            for k in 0..<workspace.chunkGradientSize { reduced[k] += part[k] }
+        reduceGradients(workspace, chunks: chunks, layers: layers, into: &gradients)
+    }
+
+    /// Block k of application a backward on a chunk: `G = ∂L/∂out` becomes `∂L/∂state` (the residual
+    /// passes it through, the block adds its part); the block's parameter gradients go into the
+    /// chunk's (linear attention: into `∂M`, `∂K`, mapped onto the weights after the reduction).
+    @inline(__always)
+    func backwardBlock<T: BinaryFloatingPoint>(
+        _ k: Int, application a: Int, chunk: Chunk<T>, layers: [LayerWeights<UnsafePointer<T>>],
+        gradients: [LayerWeights<UnsafeMutablePointer<T>>], queryOnly: Bool, inputGradients: Bool
+    ) {
+        let c = config, D = c.modelDim, T_ = c.tokenCount, H = c.heads, n = chunk.n, task = T_ * D, DD = D * D
+        let l = c.recurrent ? 0 : a, block = plan.blocks[l][k], slot = plan.slots[a][k]
+        let weights = layers[l], grads = gradients[l]
+        let G = chunk.G, dS = chunk.dS, dU = chunk.dU
+        let state = UnsafePointer(k == 0 ? chunk.at(plan.inputs[a]) : chunk.at(plan.slots[a][k - 1].output))
+        let norm = weights.norm(block.kind)
+        let u = norm == nil ? state : UnsafePointer(chunk.at(slot.normed))
+        let last = a == c.layers - 1 && k == plan.blocks[l].count - 1
+        let tokensGradient = inputGradients || !plan.readsRawTokens(application: a, block: k)
+        let dTokens = tokensGradient ? dU : nil
+        if tokensGradient { dU.update(repeating: 0, count: n * task) }
+        let M = chunk.workspace.M + l * H * DD, K = chunk.workspace.K + l * H * DD
+        let dM = chunk.dM + l * H * DD, dK = chunk.dK + l * H * DD
+        switch block.kind {
+        case .attention(.linear) where last && queryOnly:
+            LinearSelfAttention.backwardQueries(dOut: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
+                                                M: M, K: K, scratch: chunk.scratch, dE: dTokens, dM: dM, dK: dK)
+        case .attention(.linear):
+            LinearSelfAttention.backwardChunk(dOut: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
+                                              M: M, K: K, cache: chunk.at(slot.cache), scratch: chunk.scratch,
+                                              dE: dTokens, dM: dM, dK: dK)
+        case .attention(.softmax):
+            SoftmaxAttention.backwardChunk(dDelta: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D,
+                                           keyDim: c.keyDim, heads: weights.heads, cache: chunk.at(slot.cache), scratch: chunk.scratch,
+                                           dTokens: dTokens, gradients: grads.heads)
+        case .mlp:
+            let mlp = weights.mlp!, dMLP = grads.mlp!
+            MultiLayerPerceptron.backward(dDelta: G, tokens: u, rows: n * T_, tokenDim: D, hidden: c.mlpHidden,
+                                          W_1: mlp.W_1, b_1: mlp.b_1, W_2: mlp.W_2, cache: chunk.at(slot.cache),
+                                          scratch: chunk.scratch, dTokens: dTokens,
+                                          dW_1: dMLP.W_1, dB_1: dMLP.b_1, dW_2: dMLP.W_2, dB_2: dMLP.b_2)
         }
-        let dM = reduced + parameterCount, dK = dM + productsSize
-        // The weights' gradients, in place in `reduced`, then onto the trainable parameters.
-        do {
-            let g = reduced
-            for (l, layer) in plan.blocks.enumerated() {
-                for block in layer where block.kind == .attention(.linear) {
-                    for h in 0..<H {
-                        let offsets = Array(block.weights[(4 * h)..<(4 * h + 4)])
-                        LinearSelfAttention.parameterGradients(
-                            tokenDim: D, keyDim: c.keyDim, weights: offsets.map { w + $0 },
-                            dM: dM + (l * H + h) * DD, dK: dK + (l * H + h) * DD, gradients: offsets.map { g + $0 })
-                    }
-                }
+        if let norm, let dNorm = grads.norm(block.kind) {
+            dS.update(from: G, count: n * task)
+            LayerNorm.backward(dOut: dU, tokens: state, tokenCount: n * T_, tokenDim: D, scale: norm.scale,
+                               cache: chunk.at(slot.normStatistics), dTokens: dS,
+                               dScale: dNorm.scale, dOffset: dNorm.offset)
+            G.update(from: dS, count: n * task)
+        } else if tokensGradient {
+            for j in 0..<(n * task) { G[j] += dU[j] }
+        }
+    }
+
+    /// The embedding's gradient (`h = W_E x`: `dW_E += Σ_j g_j x_jᵀ = Gᵀ X`, `dx_j = W_Eᵀ g_j`) and,
+    /// when asked for, the tokens' gradient of a chunk.
+    @inline(__always)
+    func unembed<T: BinaryFloatingPoint>(chunk: Chunk<T>, weights w: UnsafePointer<T>,
+                                         inputGradients: UnsafeMutablePointer<T>?) {
+        let c = config, rows = chunk.n * c.tokenCount, G = chunk.G, tokens = chunk.first * c.tokenCount * c.tokenDim
+        let raw = UnsafePointer(chunk.workspace.rawTokens + chunk.first * c.tokenCount * c.tokenDim)
+        if let e = weights.embedding {
+            gemm(c.modelDim, c.tokenDim, rows, G, transposeA: true, raw, into: chunk.gradients + e, accumulate: true)
+            if let inputGradients {
+                gemm(rows, c.tokenDim, c.modelDim, G, w + e, into: inputGradients + tokens)
+            }
+        } else if let inputGradients {
+            (inputGradients + chunk.first * c.tokenCount * c.modelDim).update(from: G, count: rows * c.modelDim)
+        }
+    }
+
+    /// Sums the chunks' gradients in chunk order (results independent of the thread count), maps the
+    /// products' gradients ∂M, ∂K onto the linear-attention weights, then adds onto the trainable
+    /// parameters (for the gradient-descent models, through η and γ).
+    func reduceGradients<T: BinaryFloatingPoint>(_ workspace: Workspace<T>, chunks: Int,
+                                                 layers: [LayerWeights<UnsafePointer<T>>], into gradients: inout [T]) {
+        let c = config, D = c.modelDim, H = c.heads, DD = D * D
+        let reduced = workspace.reduced, size = workspace.chunkGradientSize
+        reduced.update(repeating: 0, count: size)
+        for chunk in 0..<chunks {
+            let part = workspace.chunkGradients + chunk * size
+            for k in 0..<size { reduced[k] += part[k] }
+        }
+        let parameterCount = weightLayout.count
+        let dM = reduced + parameterCount, dK = dM + c.parameterLayers * H * DD
+        let reducedLayers = weights.layers.map { $0.map { reduced + $0 } }
+        for (l, blocks) in plan.blocks.enumerated() where blocks.contains(where: { $0.kind == .attention(.linear) }) {
+            for h in 0..<H {
+                LinearSelfAttention.parameterGradients(tokenDim: D, keyDim: c.keyDim, weights: layers[l].heads[h],
+                                                       dM: dM + (l * H + h) * DD, dK: dK + (l * H + h) * DD,
+                                                       gradients: reducedLayers[l].heads[h])
             }
         }
         gradients.withUnsafeMutableBufferPointer { g in
             if c.architecture.hasDerivedWeights {
-                GradientDescentWeights.contract(c, weightGradients: UnsafePointer(reduced), weightLayout: weightLayout, into: g.baseAddress!)
+                GradientDescentWeights.contract(self, weightGradients: UnsafePointer(reduced), into: g.baseAddress!)
             } else {
                 for k in 0..<parameterCount { g[k] += reduced[k] }
             }
@@ -343,7 +343,7 @@ public struct AttentionStack: Sendable {
             for (k, block) in blocks.enumerated() {
                 let last = a == c.layers - 1 && k == blocks.count - 1
                 let tokenGradient = tokenGradients || !plan.readsRawTokens(application: a, block: k)
-                if block.norm != nil {
+                if block.hasNorm {
                     let f = LayerNorm.flops(tokenCount: T, tokenDim: D)
                     forward += f.forward; backward += f.backward
                 }
@@ -362,5 +362,37 @@ public struct AttentionStack: Sendable {
             }
         }
         return (Double(count) * forward, Double(count) * backward)
+    }
+}
+
+/// One chunk of tasks in a pass: its tasks, and where its tape, scratch and gradients are.
+struct Chunk<T: BinaryFloatingPoint> {
+    let workspace: Workspace<T>
+    let first: Int, n: Int
+    /// The kernels' scratch, then three `[tasks, T, D]` buffers: G = ∂L/∂(block output), dS, dU.
+    let scratch: UnsafeMutablePointer<T>
+    /// The chunk's parameter gradients (the weight layout), then ∂M and ∂K `[L_p, H, D, D]`.
+    let gradients: UnsafeMutablePointer<T>
+
+    @inline(__always)
+    init(_ workspace: Workspace<T>, _ index: Int, of chunks: Int) {
+        self.workspace = workspace
+        let tasks = chunkRange(index, of: chunks, count: workspace.count)
+        (first, n) = (tasks.lowerBound, tasks.count)
+        scratch = workspace.scratch + index * workspace.scratchSize
+        gradients = workspace.chunkGradients + index * workspace.chunkGradientSize
+    }
+
+    @inline(__always) func at(_ region: StackPlan.Region) -> UnsafeMutablePointer<T> { workspace.at(region, first) }
+
+    /// `[chunkTasks, T, D]`: the size of each token gradient buffer.
+    private var tokenBuffer: Int { workspace.chunkTasks * workspace.config.tokenCount * workspace.config.modelDim }
+    var G: UnsafeMutablePointer<T> { scratch + workspace.kernelScratchSize }
+    var dS: UnsafeMutablePointer<T> { G + tokenBuffer }
+    var dU: UnsafeMutablePointer<T> { dS + tokenBuffer }
+    var dM: UnsafeMutablePointer<T> { gradients + workspace.weightCount }
+    var dK: UnsafeMutablePointer<T> {
+        let c = workspace.config
+        return dM + c.parameterLayers * c.heads * c.modelDim * c.modelDim
     }
 }

@@ -18,9 +18,8 @@ public enum Construction {
         let D = config.tokenDim, d = config.inputDim
         var values = [Double](repeating: 0, count: stack.layout.count)
         for l in 0..<config.parameterLayers {
-            let prefix = AttentionStack.headPath(layer: l, head: 0)
-            let (q, k, v, p) = (stack.layout.offset(prefix + "W_Q"), stack.layout.offset(prefix + "W_K"),
-                                stack.layout.offset(prefix + "W_V"), stack.layout.offset(prefix + "P"))
+            let head = stack.weights.layers[l].heads[0]
+            let (q, k, v, p) = (head.W_Q, head.W_K, head.W_V, head.P)
             for i in 0..<d {
                 values[q + i * D + i] = 1
                 values[k + i * D + i] = 1
@@ -48,9 +47,8 @@ public enum Construction {
         precondition(config.keyDim == D && T >= d, "the copy construction needs key_dim = token width and 2N + 1 ≥ d")
         let stack = AttentionStack(config)
         var values = [Double](repeating: 0, count: stack.layout.count)
-        let prefix = AttentionStack.headPath(layer: 0, head: 0)
-        let (q, k, v, p) = (stack.layout.offset(prefix + "W_Q"), stack.layout.offset(prefix + "W_K"),
-                            stack.layout.offset(prefix + "W_V"), stack.layout.offset(prefix + "P"))
+        let head = stack.weights.layers[0].heads[0]
+        let (q, k, v, p) = (head.W_Q, head.W_K, head.W_V, head.P)
         for j in 0..<T {
             values[k + (d + j) * D + (d + j)] = 1                              // keys: the positions
             if j + 1 < T { values[q + (d + j + 1) * D + (d + j)] = 1 }         // query of j: p_{j+1}

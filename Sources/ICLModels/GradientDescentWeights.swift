@@ -11,6 +11,9 @@
 /// construction with a fixed η over the model width: the last `outputDim` entries of each token
 /// are its (transformed) targets, the rest its features.
 public enum GradientDescentWeights {
+    /// The trainable parameters of gd and gdpp, one value per parameter layer (also the HDF5 paths).
+    public static let etaName = "gd/eta", gammaName = "gd/gamma"
+
     public static func layout(_ config: ModelConfig, weightLayout: ParameterLayout) -> ParameterLayout {
         var layout = ParameterLayout()
         if config.architecture == .mlpGD {
@@ -19,9 +22,9 @@ public enum GradientDescentWeights {
             }
             return layout
         }
-        layout.add("gd/eta", shape: [config.parameterLayers], initialisation: .ones)
+        layout.add(etaName, shape: [config.parameterLayers], initialisation: .ones)
         if config.architecture == .gdpp {
-            layout.add("gd/gamma", shape: [config.parameterLayers], initialisation: .zeros)
+            layout.add(gammaName, shape: [config.parameterLayers], initialisation: .zeros)
         }
         return layout
     }
@@ -32,41 +35,37 @@ public enum GradientDescentWeights {
         precondition(config.architecture.isGradientDescent, "etasAndGammas: a gd or gdpp model")
         let names = layout(config, weightLayout: ParameterLayout())
         let values = { (name: String) in names.entry(named: name).map { $0.range.map { Double(parameters[$0]) } } ?? [] }
-        return (values("gd/eta"), values("gd/gamma"))
+        return (values(etaName), values(gammaName))
     }
 
-    /// The attention weights of `parameters` (η, γ) in `weightLayout`'s order.
-    public static func expand<T: BinaryFloatingPoint>(_ config: ModelConfig, _ parameters: [T], weightLayout: ParameterLayout,
+    /// The attention weights of `parameters` (η, γ) in `stack.weightLayout`'s order.
+    public static func expand<T: BinaryFloatingPoint>(_ stack: AttentionStack, _ parameters: [T],
                                                        into weights: UnsafeMutablePointer<T>) {
-        weights.update(repeating: 0, count: weightLayout.count)
+        let config = stack.config
+        weights.update(repeating: 0, count: stack.weightLayout.count)
         if config.architecture == .mlpGD {
-            let layout = self.layout(config, weightLayout: weightLayout)
-            for entry in layout.entries {
-                let target = weightLayout.offset(entry.name)
+            for entry in stack.layout.entries {
+                let target = stack.weightLayout.offset(entry.name)
                 for k in 0..<entry.count { weights[target + k] = parameters[entry.offset + k] }
             }
-            let prefix = AttentionStack.headPath(layer: 0, head: 0), D = config.modelDim, features = D - config.outputDim
-            let (q, k, v, p) = (weightLayout.offset(prefix + "W_Q"), weightLayout.offset(prefix + "W_K"),
-                                weightLayout.offset(prefix + "W_V"), weightLayout.offset(prefix + "P"))
-            for i in 0..<features { weights[q + i * D + i] = 1; weights[k + i * D + i] = 1 }
-            for i in features..<D { weights[v + i * D + i] = -1 }
-            for i in 0..<D { weights[p + i * D + i] = T(config.fixedEta) / T(config.contextSize) }
+            let head = stack.weights.layers[0].heads[0], D = config.modelDim, features = D - config.outputDim
+            for i in 0..<features { weights[head.W_Q + i * D + i] = 1; weights[head.W_K + i * D + i] = 1 }
+            for i in features..<D { weights[head.W_V + i * D + i] = -1 }
+            for i in 0..<D { weights[head.P + i * D + i] = T(config.fixedEta) / T(config.contextSize) }
             return
         }
         let D = config.tokenDim, d = config.inputDim, N = T(config.contextSize)
-        let Lp = config.parameterLayers
-        for l in 0..<Lp {
-            let prefix = AttentionStack.headPath(layer: l, head: 0)
-            let (q, k, v, p) = (weightLayout.offset(prefix + "W_Q"), weightLayout.offset(prefix + "W_K"),
-                                weightLayout.offset(prefix + "W_V"), weightLayout.offset(prefix + "P"))
-            let eta = parameters[l], gamma: T = config.architecture == .gdpp ? parameters[Lp + l] : 0
+        let etas = stack.layout.offset(etaName), gammas = stack.layout.entry(named: gammaName)?.offset
+        for (l, layer) in stack.weights.layers.enumerated() {
+            let head = layer.heads[0]
+            let eta = parameters[etas + l], gamma: T = gammas.map { parameters[$0 + l] } ?? 0
             for i in 0..<d {
-                weights[q + i * D + i] = 1
-                weights[k + i * D + i] = 1
-                weights[p + i * D + i] = gamma
+                weights[head.W_Q + i * D + i] = 1
+                weights[head.W_K + i * D + i] = 1
+                weights[head.P + i * D + i] = gamma
             }
-            for i in 0..<D { weights[v + i * D + i] = -1 }
-            for i in d..<D { weights[p + i * D + i] = eta / N }
+            for i in 0..<D { weights[head.W_V + i * D + i] = -1 }
+            for i in d..<D { weights[head.P + i * D + i] = eta / N }
         }
     }
 
@@ -77,7 +76,7 @@ public enum GradientDescentWeights {
         precondition(config.architecture.isGradientDescent, "attentionForm: a gd or gdpp model")
         let stack = AttentionStack(config)
         var weights = [Float](repeating: 0, count: stack.weightLayout.count)
-        weights.withUnsafeMutableBufferPointer { expand(config, parameters, weightLayout: stack.weightLayout, into: $0.baseAddress!) }
+        weights.withUnsafeMutableBufferPointer { expand(stack, parameters, into: $0.baseAddress!) }
         var lsa = config
         lsa.architecture = .lsa
         return (lsa, weights)
@@ -85,22 +84,23 @@ public enum GradientDescentWeights {
 
     /// Adds the gradients of η and γ, from the gradients of the derived weights (only `P` depends on
     /// them): `∂L/∂γ = Σ_{i<d} ∂L/∂P_ii`, `∂L/∂η = Σ_{i≥d} ∂L/∂P_ii / N`.
-    public static func contract<T: BinaryFloatingPoint>(_ config: ModelConfig, weightGradients g: UnsafePointer<T>,
-                                                         weightLayout: ParameterLayout, into gradients: UnsafeMutablePointer<T>) {
+    public static func contract<T: BinaryFloatingPoint>(_ stack: AttentionStack, weightGradients g: UnsafePointer<T>,
+                                                         into gradients: UnsafeMutablePointer<T>) {
+        let config = stack.config
         if config.architecture == .mlpGD {
-            for entry in layout(config, weightLayout: weightLayout).entries {
-                let source = weightLayout.offset(entry.name)
+            for entry in stack.layout.entries {
+                let source = stack.weightLayout.offset(entry.name)
                 for k in 0..<entry.count { gradients[entry.offset + k] += g[source + k] }
             }
             return
         }
         let D = config.tokenDim, d = config.inputDim, N = T(config.contextSize)
-        let Lp = config.parameterLayers
-        for l in 0..<Lp {
-            let p = weightLayout.offset(AttentionStack.headPath(layer: l, head: 0) + "P")
-            for i in d..<D { gradients[l] += g[p + i * D + i] / N }
-            if config.architecture == .gdpp {
-                for i in 0..<d { gradients[Lp + l] += g[p + i * D + i] }
+        let etas = stack.layout.offset(etaName), gammas = stack.layout.entry(named: gammaName)?.offset
+        for (l, layer) in stack.weights.layers.enumerated() {
+            let P = layer.heads[0].P
+            for i in d..<D { gradients[etas + l] += g[P + i * D + i] / N }
+            if let gammas {
+                for i in 0..<d { gradients[gammas + l] += g[P + i * D + i] }
             }
         }
     }

@@ -4,8 +4,6 @@ import ICLMath
 /// with `x̂ = (x − μ)/√(σ² + ε)`, biased variance, ε = 1e-5. Used as a pre-norm on a block's input.
 public enum LayerNorm {
     public static let epsilon = 1e-5
-    /// Names of the norm's parameters, also their HDF5 dataset names.
-    public static let parameterNames = ["scale", "offset"]
 
     /// μ and 1/√(σ² + ε) per token.
     public static func cacheSize(tokenCount T: Int, tokenDim _: Int) -> Int { 2 * T }

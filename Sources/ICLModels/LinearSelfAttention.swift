@@ -14,19 +14,15 @@ import ICLMath
 /// Tokens are rows of a row-major `[T, D]` buffer; `W_Q`, `W_K`, `W_V` are `[Dk, D]` and `P` is
 /// `[D, Dk]`, stored and applied in the paper's orientation (`q = W_Q e` for a column token `e`).
 public enum LinearSelfAttention {
-    /// Names of one head's parameters, also their HDF5 dataset names.
-    public static let parameterNames = ["W_Q", "W_K", "W_V", "P"]
-
     /// `M_h = P_h W_V,h` and `K_h = W_K,hᵀ W_Q,h` for every head, into `[H, D, D]` buffers.
     @inlinable
     public static func products<T: BinaryFloatingPoint>(
-        heads: Int, tokenDim D: Int, keyDim Dk: Int, weights: [UnsafePointer<T>],
+        heads: [HeadWeights<UnsafePointer<T>>], tokenDim D: Int, keyDim Dk: Int,
         M: UnsafeMutablePointer<T>, K: UnsafeMutablePointer<T>
     ) {
-        for h in 0..<heads {
-            let (W_Q, W_K, W_V, P) = (weights[4 * h], weights[4 * h + 1], weights[4 * h + 2], weights[4 * h + 3])
-            gemm(D, D, Dk, P, W_V, into: M + h * D * D)
-            gemm(D, D, Dk, W_K, transposeA: true, W_Q, into: K + h * D * D)
+        for (h, head) in heads.enumerated() {
+            gemm(D, D, Dk, head.P, head.W_V, into: M + h * D * D)
+            gemm(D, D, Dk, head.W_K, transposeA: true, head.W_Q, into: K + h * D * D)
         }
     }
 
@@ -178,13 +174,12 @@ public enum LinearSelfAttention {
     /// `dP = dM W_Vᵀ`, `dW_V = Pᵀ dM`, `dW_K = W_Q dKᵀ`, `dW_Q = W_K dK`. Adds into the outputs.
     @inlinable
     public static func parameterGradients<T: BinaryFloatingPoint>(
-        tokenDim D: Int, keyDim Dk: Int, weights w: [UnsafePointer<T>], dM: UnsafePointer<T>, dK: UnsafePointer<T>,
-        gradients g: [UnsafeMutablePointer<T>]
+        tokenDim D: Int, keyDim Dk: Int, weights w: HeadWeights<UnsafePointer<T>>,
+        dM: UnsafePointer<T>, dK: UnsafePointer<T>, gradients g: HeadWeights<UnsafeMutablePointer<T>>
     ) {
-        let (W_Q, W_K, W_V, P) = (w[0], w[1], w[2], w[3])
-        gemm(Dk, D, D, W_K, dK, into: g[0], accumulate: true)                       // dW_Q [Dk, D]
-        gemm(Dk, D, D, W_Q, dK, transposeB: true, into: g[1], accumulate: true)     // dW_K [Dk, D]
-        gemm(Dk, D, D, P, transposeA: true, dM, into: g[2], accumulate: true)       // dW_V [Dk, D]
-        gemm(D, Dk, D, dM, W_V, transposeB: true, into: g[3], accumulate: true)     // dP   [D, Dk]
+        gemm(Dk, D, D, w.W_K, dK, into: g.W_Q, accumulate: true)                        // dW_Q [Dk, D]
+        gemm(Dk, D, D, w.W_Q, dK, transposeB: true, into: g.W_K, accumulate: true)      // dW_K [Dk, D]
+        gemm(Dk, D, D, w.P, transposeA: true, dM, into: g.W_V, accumulate: true)        // dW_V [Dk, D]
+        gemm(D, Dk, D, dM, w.W_V, transposeB: true, into: g.P, accumulate: true)        // dP   [D, Dk]
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
+import ICLDescription
 import ICLMath
 
-/// The MLP block of a Transformer layer, per token: `delta = W_2 GELU(W_1 e + b_1) + b_2`
-/// (`W_1: [Dh, D]`, `W_2: [D, Dh]`, paper orientation), with the tanh approximation of GELU
-/// (Haiku's `jax.nn.gelu` default). Works on `rows` tokens at once, so a chunk of tasks goes through
+/// The MLP block of a Transformer layer, per token: `delta = W_2 σ(W_1 e + b_1) + b_2`
+/// (`W_1: [Dh, D]`, `W_2: [D, Dh]`, paper orientation), σ the tanh approximation of GELU
+/// (Haiku's `jax.nn.gelu` default) or ReLU. Works on `rows` tokens at once, so a chunk of tasks goes through
 /// one matrix product (OpenBLAS in Float). The caller adds the residual.
 public enum MultiLayerPerceptron {
     /// Activation and GELU′ at the pre-activation, `[rows, Dh]` each (the derivative is kept so the
@@ -14,8 +15,13 @@ public enum MultiLayerPerceptron {
 
     public static let c = (2 / Double.pi).squareRoot(), a = 0.044715
 
-    /// Names of the block's parameters, also their HDF5 dataset names (under `layer_<l>/mlp/`).
-    public static let parameterNames = ["W_1", "b_1", "W_2", "b_2"]
+    /// σ: a recipe's `model.activation`.
+    public enum Activation: String, Choice, Sendable {
+        /// `0.5 x (1 + tanh(√(2/π)(x + 0.044715 x³)))`, the paper's.
+        case gelu
+        /// `max(0, x)`; its derivative at 0 taken as 0.
+        case relu
+    }
 
     /// `0.5 x (1 + tanh(√(2/π)(x + 0.044715 x³)))`
     @inlinable
@@ -81,14 +87,23 @@ public enum MultiLayerPerceptron {
         return (value, half * (one + t) + slope)
     }
 
-    /// `activation ← GELU(activation + b_1)` and `derivative ← GELU′` over `[rows, Dh]`. Float goes
+    /// `activation ← σ(activation + b_1)` and `derivative ← σ′` over `[rows, Dh]`. For GELU, Float goes
     /// eight lanes at a time over the whole buffer, rows run together, with the bias repeated to a
     /// multiple of eight entries, so no row ends in a part-filled vector (the loop does not vectorise by
     /// itself: it was 38 % of the 12-block model's step, measured).
     @inlinable
     static func activate<T: BinaryFloatingPoint>(_ activation: UnsafeMutablePointer<T>, derivative: UnsafeMutablePointer<T>,
-                                                 bias b_1: UnsafePointer<T>, rows: Int, hidden Dh: Int) {
+                                                 bias b_1: UnsafePointer<T>, rows: Int, hidden Dh: Int,
+                                                 σ: Activation) {
         let total = rows * Dh
+        if σ == .relu {
+            for j in 0..<total {
+                let x = activation[j] + b_1[j % Dh]
+                activation[j] = max(x, 0)
+                derivative[j] = x > 0 ? 1 : 0
+            }
+            return
+        }
         var done = 0
         if T.self == Float.self {
             let period = Dh * 8 / gcd(Dh, 8)          // lcm(Dh, 8): the bias pattern repeats every `period` entries
@@ -120,18 +135,18 @@ public enum MultiLayerPerceptron {
     static func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
 
     public static func forward<T: BinaryFloatingPoint>(
-        tokens x: UnsafePointer<T>, rows: Int, tokenDim D: Int, hidden Dh: Int,
+        tokens x: UnsafePointer<T>, rows: Int, tokenDim D: Int, hidden Dh: Int, activation σ: Activation = .gelu,
         W_1: UnsafePointer<T>, b_1: UnsafePointer<T>, W_2: UnsafePointer<T>, b_2: UnsafePointer<T>,
         cache: UnsafeMutablePointer<T>, delta: UnsafeMutablePointer<T>
     ) {
         let activation = cache, derivative = cache + rows * Dh
         gemm(rows, Dh, D, x, W_1, transposeB: true, into: activation)
-        activate(activation, derivative: derivative, bias: b_1, rows: rows, hidden: Dh)
+        activate(activation, derivative: derivative, bias: b_1, rows: rows, hidden: Dh, σ: σ)
         gemm(rows, D, Dh, activation, W_2, transposeB: true, into: delta)
         for r in 0..<rows { for k in 0..<D { delta[r * D + k] += b_2[k] } }
     }
 
-    /// `dact = G W_2`, `dW_2 += Gᵀ act`, `db_2 += Σ G`, `dpre = dact ⊙ GELU′(pre)`,
+    /// `dact = G W_2`, `dW_2 += Gᵀ act`, `db_2 += Σ G`, `dpre = dact ⊙ σ′(pre)` (kept by forward),
     /// `dW_1 += dpreᵀ X`, `db_1 += Σ dpre`, and `dX += dpre W_1` when the tokens' gradient is wanted.
     public static func backward<T: BinaryFloatingPoint>(
         dDelta G: UnsafePointer<T>, tokens x: UnsafePointer<T>, rows: Int, tokenDim D: Int, hidden Dh: Int,

@@ -45,6 +45,11 @@ public struct ParameterLayout: Sendable, Equatable {
         entries.first { $0.name == name }
     }
 
+    /// The entry that starts at `offset` (a weight view's location).
+    public func entry(at offset: Int) -> Entry? {
+        entries.first { $0.offset == offset }
+    }
+
     /// Offset of a named entry; a missing name is a programming error.
     public func offset(_ name: String) -> Int {
         guard let entry = entry(named: name) else { preconditionFailure("no parameter named \(name)") }

@@ -10,7 +10,6 @@ import ICLMath
 /// caller adds the residual. Weights are `[W_Q, W_K, W_V, P]` per head, as in linear attention.
 public enum SoftmaxAttention {
     /// Names of one head's parameters: the same as linear attention's.
-    public static let parameterNames = LinearSelfAttention.parameterNames
 
     /// Per task and head: Q (T·Dk), K and V (N·Dk each), A (T·N), O = A V (T·Dk).
     public static func cacheSize(tokenCount T: Int, tokenDim _: Int, heads H: Int, keyDim Dk: Int) -> Int {
@@ -57,15 +56,15 @@ public enum SoftmaxAttention {
     }
 
     public static func forward<T: BinaryFloatingPoint>(
-        tokens e: UnsafePointer<T>, tokenCount T_: Int, tokenDim D: Int, heads: Int, keyDim Dk: Int,
-        weights: [UnsafePointer<T>], cache: UnsafeMutablePointer<T>, scratch _: UnsafeMutablePointer<T>,
+        tokens e: UnsafePointer<T>, tokenCount T_: Int, tokenDim D: Int, keyDim Dk: Int,
+        heads: [HeadWeights<UnsafePointer<T>>], cache: UnsafeMutablePointer<T>, scratch _: UnsafeMutablePointer<T>,
         delta: UnsafeMutablePointer<T>
     ) {
         let N = T_ - 1
         let scale = 1 / T(Double(Dk).squareRoot())
         delta.update(repeating: 0, count: T_ * D)
-        for h in 0..<heads {
-            let (W_Q, W_K, W_V, P) = (weights[4 * h], weights[4 * h + 1], weights[4 * h + 2], weights[4 * h + 3])
+        for (h, head) in heads.enumerated() {
+            let (W_Q, W_K, W_V, P) = (head.W_Q, head.W_K, head.W_V, head.P)
             let Q = cache + h * headCacheSize(T_, Dk), K = Q + T_ * Dk, V = K + N * Dk, A = V + N * Dk, O = A + T_ * N
             gemm(T_, Dk, D, e, W_Q, transposeB: true, into: Q)
             gemm(N, Dk, D, e, W_K, transposeB: true, into: K)
@@ -84,16 +83,16 @@ public enum SoftmaxAttention {
     ///     dQ = dS K,  dK = dSᵀ Q,  dW_Q += dQᵀ E,  dW_K += dKᵀ E_c,  dW_V += dVᵀ E_c,
     ///     dE += dQ W_Q,  dE_c += dK W_K + dV W_V.
     public static func backward<T: BinaryFloatingPoint>(
-        dDelta G: UnsafePointer<T>, tokens e: UnsafePointer<T>, tokenCount T_: Int, tokenDim D: Int, heads: Int, keyDim Dk: Int,
-        weights: [UnsafePointer<T>], cache: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
-        dTokens dE: UnsafeMutablePointer<T>, gradients: [UnsafeMutablePointer<T>]
+        dDelta G: UnsafePointer<T>, tokens e: UnsafePointer<T>, tokenCount T_: Int, tokenDim D: Int, keyDim Dk: Int,
+        heads: [HeadWeights<UnsafePointer<T>>], cache: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
+        dTokens dE: UnsafeMutablePointer<T>, gradients: [HeadWeights<UnsafeMutablePointer<T>>]
     ) {
         let N = T_ - 1
         let scale = 1 / T(Double(Dk).squareRoot())
         let dO = scratch, dQ = dO + T_ * Dk, dK = dQ + T_ * Dk, dV = dK + N * Dk, dA = dV + N * Dk
-        for h in 0..<heads {
-            let (W_Q, W_K, W_V, P) = (weights[4 * h], weights[4 * h + 1], weights[4 * h + 2], weights[4 * h + 3])
-            let (dW_Q, dW_K, dW_V, dP) = (gradients[4 * h], gradients[4 * h + 1], gradients[4 * h + 2], gradients[4 * h + 3])
+        for (h, head) in heads.enumerated() {
+            let (W_Q, W_K, W_V, P) = (head.W_Q, head.W_K, head.W_V, head.P)
+            let (dW_Q, dW_K, dW_V, dP) = (gradients[h].W_Q, gradients[h].W_K, gradients[h].W_V, gradients[h].P)
             let Q = cache + h * headCacheSize(T_, Dk), K = Q + T_ * Dk, V = K + N * Dk, A = V + N * Dk, O = A + T_ * N
             gemm(T_, Dk, D, G, P, into: dO)
             gemm(D, Dk, T_, G, transposeA: true, O, into: dP, accumulate: true)

@@ -17,48 +17,50 @@ extension SoftmaxAttention {
     /// Q, K, V of head h for every token of the chunk, `[n·T, Dk]` each.
     @inlinable
     static func project<T: BinaryFloatingPoint>(_ e: UnsafePointer<T>, rows: Int, tokenDim D: Int, keyDim Dk: Int,
-                                                weights w: [UnsafePointer<T>], head h: Int,
+                                                head: HeadWeights<UnsafePointer<T>>,
                                                 Q: UnsafeMutablePointer<T>, K: UnsafeMutablePointer<T>, V: UnsafeMutablePointer<T>) {
-        gemm(rows, Dk, D, e, w[4 * h], transposeB: true, into: Q)
-        gemm(rows, Dk, D, e, w[4 * h + 1], transposeB: true, into: K)
-        gemm(rows, Dk, D, e, w[4 * h + 2], transposeB: true, into: V)
+        gemm(rows, Dk, D, e, head.W_Q, transposeB: true, into: Q)
+        gemm(rows, Dk, D, e, head.W_K, transposeB: true, into: K)
+        gemm(rows, Dk, D, e, head.W_V, transposeB: true, into: V)
     }
 
     @inlinable
     public static func forwardChunk<T: BinaryFloatingPoint>(
-        tokens e: UnsafePointer<T>, tasks n: Int, tokenCount T_: Int, tokenDim D: Int, heads: Int, keyDim Dk: Int,
-        weights w: [UnsafePointer<T>], cache: UnsafeMutablePointer<T>, scratch: UnsafeMutablePointer<T>,
+        tokens e: UnsafePointer<T>, tasks n: Int, tokenCount T_: Int, tokenDim D: Int, keyDim Dk: Int,
+        heads: [HeadWeights<UnsafePointer<T>>], cache: UnsafeMutablePointer<T>, scratch: UnsafeMutablePointer<T>,
         delta: UnsafeMutablePointer<T>
     ) {
-        let N = T_ - 1, rows = n * T_, block = T_ * Dk, perTask = heads * T_ * N
+        let N = T_ - 1, rows = n * T_, block = T_ * Dk, perTask = heads.count * T_ * N
         let scale = 1 / T(Double(Dk).squareRoot())
         let Q = scratch, K = Q + n * block, V = K + n * block, O = V + n * block
         delta.update(repeating: 0, count: rows * D)
-        for h in 0..<heads {
-            project(e, rows: rows, tokenDim: D, keyDim: Dk, weights: w, head: h, Q: Q, K: K, V: V)
+        for (h, head) in heads.enumerated() {
+            project(e, rows: rows, tokenDim: D, keyDim: Dk, head: head, Q: Q, K: K, V: V)
             for i in 0..<n {
                 let A = cache + i * perTask + h * T_ * N
                 gemm(T_, N, Dk, Q + i * block, K + i * block, transposeB: true, into: A)
                 softmaxRows(A, rows: T_, columns: N, scale: scale)
                 gemm(T_, Dk, N, A, V + i * block, into: O + i * block)
             }
-            gemm(rows, D, Dk, O, w[4 * h + 3], transposeB: true, into: delta, accumulate: true)
+            gemm(rows, D, Dk, O, head.P, transposeB: true, into: delta, accumulate: true)
         }
     }
 
     @inlinable
     public static func backwardChunk<T: BinaryFloatingPoint>(
         dDelta G: UnsafePointer<T>, tokens e: UnsafePointer<T>, tasks n: Int, tokenCount T_: Int, tokenDim D: Int,
-        heads: Int, keyDim Dk: Int, weights w: [UnsafePointer<T>], cache: UnsafePointer<T>,
-        scratch: UnsafeMutablePointer<T>, dTokens dE: UnsafeMutablePointer<T>?, gradients g: [UnsafeMutablePointer<T>]
+        keyDim Dk: Int, heads: [HeadWeights<UnsafePointer<T>>], cache: UnsafePointer<T>,
+        scratch: UnsafeMutablePointer<T>, dTokens dE: UnsafeMutablePointer<T>?,
+        gradients: [HeadWeights<UnsafeMutablePointer<T>>]
     ) {
-        let N = T_ - 1, rows = n * T_, block = T_ * Dk, perTask = heads * T_ * N
+        let N = T_ - 1, rows = n * T_, block = T_ * Dk, perTask = heads.count * T_ * N
         let scale = 1 / T(Double(Dk).squareRoot())
         let Q = scratch, K = Q + n * block, V = K + n * block, O = V + n * block
         let dO = O + n * block, dQ = dO + n * block, dK = dQ + n * block, dV = dK + n * block, dA = dV + n * block
-        for h in 0..<heads {
-            project(e, rows: rows, tokenDim: D, keyDim: Dk, weights: w, head: h, Q: Q, K: K, V: V)
-            gemm(rows, Dk, D, G, w[4 * h + 3], into: dO)                                     // dO = G P
+        for (h, head) in heads.enumerated() {
+            let g = gradients[h]
+            project(e, rows: rows, tokenDim: D, keyDim: Dk, head: head, Q: Q, K: K, V: V)
+            gemm(rows, Dk, D, G, head.P, into: dO)                                     // dO = G P
             dK.update(repeating: 0, count: n * block)
             dV.update(repeating: 0, count: n * block)
             for i in 0..<n {
@@ -70,14 +72,14 @@ extension SoftmaxAttention {
                 gemm(T_, Dk, N, dA, K + i * block, into: dQ + i * block)                     // dQ = dS K
                 gemm(N, Dk, T_, dA, transposeA: true, Q + i * block, into: dK + i * block)   // dK = dSᵀ Q
             }
-            gemm(D, Dk, rows, G, transposeA: true, O, into: g[4 * h + 3], accumulate: true)  // dP
-            gemm(Dk, D, rows, dQ, transposeA: true, e, into: g[4 * h], accumulate: true)     // dW_Q
-            gemm(Dk, D, rows, dK, transposeA: true, e, into: g[4 * h + 1], accumulate: true) // dW_K
-            gemm(Dk, D, rows, dV, transposeA: true, e, into: g[4 * h + 2], accumulate: true) // dW_V
-            guard let dE else { continue }                                                   // tokens' gradient, when wanted
-            gemm(rows, D, Dk, dQ, w[4 * h], into: dE, accumulate: true)
-            gemm(rows, D, Dk, dK, w[4 * h + 1], into: dE, accumulate: true)
-            gemm(rows, D, Dk, dV, w[4 * h + 2], into: dE, accumulate: true)
+            gemm(D, Dk, rows, G, transposeA: true, O, into: g.P, accumulate: true)          // dP
+            gemm(Dk, D, rows, dQ, transposeA: true, e, into: g.W_Q, accumulate: true)       // dW_Q
+            gemm(Dk, D, rows, dK, transposeA: true, e, into: g.W_K, accumulate: true)       // dW_K
+            gemm(Dk, D, rows, dV, transposeA: true, e, into: g.W_V, accumulate: true)       // dW_V
+            guard let dE else { continue }                                              // tokens' gradient, when wanted
+            gemm(rows, D, Dk, dQ, head.W_Q, into: dE, accumulate: true)
+            gemm(rows, D, Dk, dK, head.W_K, into: dE, accumulate: true)
+            gemm(rows, D, Dk, dV, head.W_V, into: dE, accumulate: true)
         }
     }
 }

@@ -1,5 +1,5 @@
 /// Where each block of each layer application keeps its per-task state on the "tape" — the buffer
-/// the forward pass fills and the backward pass reads — and where its parameters live.
+/// the forward pass fills and the backward pass reads. Its weights are its layer's `LayerWeights`.
 struct StackPlan: Sendable {
     enum Kind: Sendable, Equatable {
         case attention(ModelConfig.AttentionKind)
@@ -10,10 +10,7 @@ struct StackPlan: Sendable {
     struct Block: Sendable {
         var kind: Kind
         var layer: Int
-        /// Offsets of the norm's `scale` and `offset` in the parameters, when the block has a norm.
-        var norm: (scale: Int, offset: Int)?
-        /// Offsets of the block's weights: `[W_Q, W_K, W_V, P]` per head, or `[W_1, b_1, W_2, b_2]`.
-        var weights: [Int]
+        var hasNorm: Bool
     }
 
     /// A per-task array on the tape: `size` elements per task. The tape is laid out region by
@@ -39,36 +36,22 @@ struct StackPlan: Sendable {
     let inputs: [Region]
     /// Elements per task over all regions.
     let tapeSize: Int
-    let embedding: Int?
+    let hasEmbedding: Bool
 
     /// Whether block k of application a reads the raw tokens directly (no embedding, no norm before
     /// it): its token gradient is needed only when the caller asks for ∂L/∂tokens.
     func readsRawTokens(application a: Int, block k: Int) -> Bool {
-        a == 0 && k == 0 && embedding == nil && blocks[0][0].norm == nil
+        a == 0 && k == 0 && !hasEmbedding && !blocks[0][0].hasNorm
     }
 
-    init(config c: ModelConfig, layout: ParameterLayout) {
+    init(config c: ModelConfig, weights: StackWeights<Int>) {
         let D = c.modelDim, T = c.tokenCount, H = c.heads
-        embedding = layout.entry(named: "embedding/W_E")?.offset
-        var blocks: [[Block]] = []
-        for l in 0..<c.parameterLayers {
-            let p = AttentionStack.layerPath(l)
-            var attention = Block(kind: .attention(c.attention[l]), layer: l, norm: nil, weights: [])
-            if c.hasAttentionNorm(layer: l) {
-                attention.norm = (layout.offset(p + "attention_norm/scale"), layout.offset(p + "attention_norm/offset"))
-            }
-            for h in 0..<H {
-                for name in LinearSelfAttention.parameterNames {
-                    attention.weights.append(layout.offset(AttentionStack.headPath(layer: l, head: h) + name))
-                }
-            }
-            var layer = [attention]
-            if c.mlpHidden > 0 {
-                var mlp = Block(kind: .mlp, layer: l, norm: nil, weights: MultiLayerPerceptron.parameterNames.map { layout.offset(p + "mlp/" + $0) })
-                if c.layerNorm { mlp.norm = (layout.offset(p + "mlp_norm/scale"), layout.offset(p + "mlp_norm/offset")) }
-                layer = c.mlpFirst ? [mlp, attention] : [attention, mlp]
-            }
-            blocks.append(layer)
+        hasEmbedding = weights.embedding != nil
+        let blocks = weights.layers.enumerated().map { l, layer -> [Block] in
+            let attention = Block(kind: .attention(c.attention[l]), layer: l, hasNorm: layer.attentionNorm != nil)
+            guard layer.mlp != nil else { return [attention] }
+            let mlp = Block(kind: .mlp, layer: l, hasNorm: layer.mlpNorm != nil)
+            return c.mlpFirst ? [mlp, attention] : [attention, mlp]
         }
         self.blocks = blocks
         var offset = 0
@@ -83,7 +66,7 @@ struct StackPlan: Sendable {
             var row: [Slot] = []
             for block in blocks[c.recurrent ? 0 : a] {
                 var slot = Slot()
-                if block.norm != nil {
+                if block.hasNorm {
                     slot.normStatistics = region(LayerNorm.cacheSize(tokenCount: T, tokenDim: D))
                     slot.normed = region(T * D)
                 }
@@ -114,4 +97,9 @@ struct StackPlan: Sendable {
         if c.mlpHidden > 0 { kernel = max(kernel, MultiLayerPerceptron.scratchSize(rows: tasks * T, hidden: c.mlpHidden)) }
         return (kernel, kernel + 3 * tasks * T * D)
     }
+}
+
+extension LayerWeights {
+    /// The pre-norm of a block of this layer, if it has one.
+    func norm(_ kind: StackPlan.Kind) -> NormWeights<Location>? { kind == .mlp ? mlpNorm : attentionNorm }
 }

@@ -25,6 +25,8 @@ public final class Workspace<T: BinaryFloatingPoint>: @unchecked Sendable {
     let scratchSize: Int
     let scratch: UnsafeMutablePointer<T>
     let chunkGradientSize: Int
+    /// Values of the weight layout (the chunk gradients hold these, then ∂M and ∂K).
+    let weightCount: Int
     let chunkGradients: UnsafeMutablePointer<T>
     let reduced: UnsafeMutablePointer<T>
     private let buffers: [UnsafeMutablePointer<T>]
@@ -38,7 +40,8 @@ public final class Workspace<T: BinaryFloatingPoint>: @unchecked Sendable {
         let products = c.parameterLayers * c.heads * c.modelDim * c.modelDim
         chunkTasks = (batchSize + self.chunks - 1) / self.chunks
         (kernelScratchSize, scratchSize) = StackPlan.scratchSize(c, tasks: chunkTasks)
-        chunkGradientSize = stack.weightLayout.count + 2 * products
+        weightCount = stack.weightLayout.count
+        chunkGradientSize = weightCount + 2 * products
         func allocate(_ n: Int) -> UnsafeMutablePointer<T> {
             let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
             // All-zero bytes are 0.0; a byte fill avoids a generic per-element copy.

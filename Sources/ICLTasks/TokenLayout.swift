@@ -1,5 +1,7 @@
+import ICLDescription
+
 /// How a task becomes tokens: a recipe's `model.token_layout`, spelled as its raw value.
-public enum TokenLayout: String, Codable, Sendable, CaseIterable {
+public enum TokenLayout: String, Choice, Sendable {
     /// `e_j = (x_j, y_j)`, query `(x_q, 0)` (Proposition 1).
     case paired
     /// `x_1, (0,…,0,y_1), x_2, …, x_q`, each d wide, with sinusoidal positions concatenated (Section 4).

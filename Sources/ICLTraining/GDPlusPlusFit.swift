@@ -1,6 +1,7 @@
 import Foundation
 import ICLMath
 import ICLModels
+import ICLRecipe
 import ICLTasks
 
 /// The exact expected loss of K steps of GD or GD++ on a fixed set of tasks, given only the

@@ -58,7 +58,7 @@ extension Construct {
             do { r = try Recipe.load(Recipe.locate(recipe)) } catch let error as RecipeError { throw UserError(error.message) }
             r.name = "gd-\(layers)"
             r.description = "Proposition 1 construction: \(layers) step(s) of gradient descent"
-            r.model = Recipe.ModelSection()
+            r.model = ModelDescription()
             r.model.layers = layers
             r.model.recurrent = recurrent
             r.training.steps = 0
@@ -155,7 +155,7 @@ extension Construct {
             guard r.task.family == .linearRegression else { throw UserError("\(recipe): the copy construction needs linear-regression tasks") }
             r.name = "copy"
             r.description = "Proposition 3 construction: copies each target into the position slot of the input token before it"
-            r.model = Recipe.ModelSection()
+            r.model = ModelDescription()
             r.model.tokenLayout = .alternatingOneHot
             r.model.positionalDim = 2 * r.task.contextSize + 1
             r.training.steps = 0

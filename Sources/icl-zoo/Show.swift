@@ -25,7 +25,8 @@ struct Show: ParsableCommand {
         print("  tokens       \(m.tokenLayout.rawValue): T = \(m.tokenCount) tokens of width \(m.tokenDim)"
               + (m.positionalDim > 0 ? " (\(m.positionalDim) of them positions)" : "")
               + (m.embeddingDim > 0 ? ", embedded to \(m.embeddingDim)" : ""))
-        let blocks = [m.layerNorm ? "LayerNorm" : nil, m.mlpHidden > 0 ? "MLP \(m.mlpHidden)\(m.mlpFirst ? " (first)" : "")" : nil,
+        let activation = m.activation == .gelu ? "" : " \(m.activation.rawValue)"
+        let blocks = [m.layerNorm ? "LayerNorm" : nil, m.mlpHidden > 0 ? "MLP \(m.mlpHidden)\(activation)\(m.mlpFirst ? " (first)" : "")" : nil,
                       "attention " + m.attention.map(\.rawValue).joined(separator: ", ")].compactMap { $0 }
         print("  blocks       " + blocks.joined(separator: "; "))
         print("  recipe       \(c.recipe.name)")

@@ -94,13 +94,15 @@ struct AlgorithmsTests {
     @Test func oneGDStepIsThePropositionOneConstruction() throws {
         // The Proposition 1 weights in an LSA layer predict what one GD step predicts (Float).
         let batch = LinearRegressionTasks().sample(count: 200, seed: 7, stream: RandomStream.evaluation, as: Float.self)
-        let construction = gdModel(ModelConfig(layers: 1), etas: [1.7])
+        let construction = gdModel(ModelConfig { $0.layers = 1 }, etas: [1.7])
         let (model, algorithm) = (construction.predictions(batch), Algorithm.gradientDescent(steps: 1, eta: 1.7, lambda: 0).predictions(batch))
         for b in 0..<batch.count { #expect(abs(model[b] - algorithm[b]) < 1e-5) }
         let report = Alignment.compare(construction, Algorithm.gradientDescent(steps: 1, eta: 1.7, lambda: 0), on: batch)
         #expect(report.sensitivityCosine > 1 - 1e-6 && report.predictionDiff < 1e-5, "\(report)")
         // Averaging is one GD step with η = 1.
-        let averaging = Alignment.compare(gdModel(ModelConfig(layers: 1), etas: [1]), Algorithm.averaging, on: batch)
+        let averaging = Alignment.compare(gdModel(ModelConfig {
+            $0.layers = 1
+        }, etas: [1]), Algorithm.averaging, on: batch)
         #expect(averaging.predictionDiff < 1e-5, "\(averaging)")
     }
 

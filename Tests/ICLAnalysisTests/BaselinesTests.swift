@@ -46,7 +46,9 @@ struct BaselinesTests {
 
     @Test func aCheckpointBaselineFollowsTheContextSize() throws {
         // A GD model (derived P = η/N) at N = 5 is GD with the same η on five examples.
-        let gd = TrainedModel(config: ModelConfig(architecture: .gd, inputDim: 4, contextSize: 10), parameters: [1.3])
+        let gd = TrainedModel(config: ModelConfig {
+            $0.architecture = .gd; $0.inputDim = 4; $0.contextSize = 10
+        }, parameters: [1.3])
         let tasks = LinearRegressionTasks(inputDim: 4, contextSize: 5)
         let batch = tasks.sample(count: 100, seed: 3, stream: RandomStream.evaluation, as: Float.self)
         let resolved = try Baseline.model(name: "gd", gd).predictor(tasks: tasks, batch: batch, seed: 0, defaultSteps: 1)

@@ -9,7 +9,7 @@ struct ContextLengthTests {
     @Test func linearAttentionAtAnotherLengthSumsOverMoreExamples() throws {
         // The Proposition 1 weights fix P = η/N at the training N = 10: at n examples the layer is a GD
         // step with η n / N. With η = 2, n = 5 that is η = 1: averaging.
-        let model = gdModel(ModelConfig(layers: 1), etas: [2])
+        let model = gdModel(ModelConfig { $0.layers = 1 }, etas: [2])
         let base = LinearRegressionTasks()
         let sweep = try ContextLength.sweep(models: [("gd", model)], baselines: [("averaging", .algorithm(.averaging))],
                                             base: base, lengths: [2, 5, 20], count: 200, seed: 1)
@@ -26,7 +26,7 @@ struct ContextLengthTests {
     }
 
     @Test func gdIsLineSearchedAtEveryLength() throws {
-        let sweep = try ContextLength.sweep(models: [("gd", gdModel(ModelConfig(inputDim: 3), etas: [1]))],
+        let sweep = try ContextLength.sweep(models: [("gd", gdModel(ModelConfig { $0.inputDim = 3 }, etas: [1]))],
                                             baselines: [("gd", .algorithm(.gradientDescent(steps: nil, lambda: 0)))],
                                             base: LinearRegressionTasks(inputDim: 3), lengths: [1, 30], count: 200, seed: 2)
         let resolved = try #require(sweep.baselines[0].resolved)
@@ -41,7 +41,9 @@ struct ContextLengthTests {
     }
 
     @Test func modelsWithPositionsReadOneLengthOnly() throws {
-        let config = ModelConfig(inputDim: 3, contextSize: 4, tokenLayout: .alternatingOneHot, positionalDim: 9)
+        let config = ModelConfig {
+            $0.inputDim = 3; $0.contextSize = 4; $0.tokenLayout = .alternatingOneHot; $0.positionalDim = 9
+        }
         let model = TrainedModel(config: config, parameters: [Float](repeating: 0, count: AttentionStack(config).layout.count))
         #expect(throws: AnalysisError.self) { try ContextLength.model(model, contextSize: 5) }
         #expect(try ContextLength.model(model, contextSize: 4).config == config)

@@ -6,8 +6,10 @@ import Testing
 
 @Suite("Copying sensitivities (Figure 5)")
 struct CopyingTests {
-    static let config = ModelConfig(architecture: .transformer, layers: 2, heads: 1, inputDim: 4, contextSize: 3,
-                                    attention: [.softmax, .linear], tokenLayout: .alternating, positionalDim: 2)
+    static let config = ModelConfig {
+        $0.architecture = .transformer; $0.layers = 2; $0.heads = 1; $0.inputDim = 4; $0.contextSize = 3
+        $0.attention = [.softmax, .linear]; $0.tokenLayout = .alternating; $0.positionalDim = 2
+    }
 
     func batch() -> TaskBatch<Float> {
         AlternatingTokens.make(from: LinearRegressionTasks(inputDim: 4, contextSize: 3).sample(count: 20, seed: 1, stream: 2),
@@ -37,8 +39,10 @@ struct CopyingTests {
     }
 
     @Test func modelsWithAnEmbeddingAreRefused() {
-        let sine = ModelConfig(architecture: .transformer, layers: 1, recurrent: true, inputDim: 1, contextSize: 4, keyDim: 5,
-                               mlpHidden: 7, mlpFirst: true, embeddingDim: 5)
+        let sine = ModelConfig {
+            $0.architecture = .transformer; $0.layers = 1; $0.recurrent = true; $0.inputDim = 1; $0.contextSize = 4
+            $0.keyDim = 5; $0.mlpHidden = 7; $0.mlpFirst = true; $0.embeddingDim = 5
+        }
         #expect(throws: AnalysisError.self) {
             try Copying.firstLayer(sine, [Float](repeating: 0, count: AttentionStack(sine).layout.count))
         }
@@ -47,8 +51,10 @@ struct CopyingTests {
 
 @Suite("Copying sensitivities, the authors' measure")
 struct AuthorsCopyingTests {
-    static let config = ModelConfig(architecture: .transformer, layers: 1, heads: 1, inputDim: 3, contextSize: 2,
-                                    attention: [.softmax], tokenLayout: .alternating, positionalDim: 2)
+    static let config = ModelConfig {
+        $0.architecture = .transformer; $0.layers = 1; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 2
+        $0.attention = [.softmax]; $0.tokenLayout = .alternating; $0.positionalDim = 2
+    }
 
     func batch(_ count: Int) -> TaskBatch<Float> {
         AlternatingTokens.make(from: LinearRegressionTasks(inputDim: 3, contextSize: 2).sample(count: count, seed: 3, stream: 2, as: Float.self),
@@ -58,8 +64,10 @@ struct AuthorsCopyingTests {
     /// The residual alone (zero weights): own = √d for raw tokens d wide, next = others = 0; with the
     /// paper's 10-wide raw tokens, √10.
     @Test func theResidualAloneGivesOwnSquareRootOfD() throws {
-        let config = ModelConfig(architecture: .transformer, layers: 1, heads: 1, inputDim: 10, contextSize: 3,
-                                 attention: [.softmax], tokenLayout: .alternating, positionalDim: 4)
+        let config = ModelConfig {
+            $0.architecture = .transformer; $0.layers = 1; $0.heads = 1; $0.inputDim = 10; $0.contextSize = 3
+            $0.attention = [.softmax]; $0.tokenLayout = .alternating; $0.positionalDim = 4
+        }
         let layer = try Copying.firstLayer(config, [Float](repeating: 0, count: AttentionStack(config).layout.count))
         let tasks = AlternatingTokens.make(from: LinearRegressionTasks(inputDim: 10, contextSize: 3).sample(count: 8, seed: 1, stream: 2, as: Float.self),
                                            inputDim: 10, positionalDim: 4)

@@ -11,7 +11,7 @@ struct FingerprintTests {
     @Test func oneGDStepIsFoundAsOneGDStep() throws {
         let batch = tasks.sample(count: 300, seed: 1, stream: RandomStream.evaluation, as: Float.self)
         let eta = Baselines.lineSearchedEta(batch, steps: 1, lambda: 0)
-        let model = gdModel(ModelConfig(inputDim: 3, contextSize: 5), etas: [eta])
+        let model = gdModel(ModelConfig { $0.inputDim = 3; $0.contextSize = 5 }, etas: [eta])
         let result = try Fingerprinting.fingerprint(model, tasks: tasks, count: 300, seed: 1, maxSteps: 3)
         #expect(result.families.map(\.family) == ["least squares", "ridge", "GD", "Newton", "k-NN", "averaging"])
         let gd = try #require(result.families.first { $0.family == "GD" })
@@ -25,7 +25,9 @@ struct FingerprintTests {
 
     @Test func noisyTasksAddTheRidgeGDFamily() throws {
         let noisy = LinearRegressionTasks(inputDim: 3, contextSize: 5, noiseStd: 0.5)
-        let model = gdModel(ModelConfig(layers: 2, recurrent: true, inputDim: 3, contextSize: 5), etas: [1])
+        let model = gdModel(ModelConfig {
+            $0.layers = 2; $0.recurrent = true; $0.inputDim = 3; $0.contextSize = 5
+        }, etas: [1])
         let result = try Fingerprinting.fingerprint(model, tasks: noisy, count: 50, seed: 4, maxSteps: 2)
         let ridgeGD = try #require(result.families.last)
         #expect(ridgeGD.family == "ridge-GD" && ridgeGD.members.map(\.spelling) == ["gd:2:0.01", "gd:2:0.03162", "gd:2:0.1", "gd:2:0.3162",
@@ -34,7 +36,7 @@ struct FingerprintTests {
 
     @Test func deepModelsAreReadOutAfterEveryLayer() throws {
         // Three separate GD layers: the readout after layer l is l GD steps.
-        let config = ModelConfig(layers: 3, inputDim: 3, contextSize: 5)
+        let config = ModelConfig { $0.layers = 3; $0.inputDim = 3; $0.contextSize = 5 }
         let model = gdModel(config, etas: [1, 1, 1])
         let two = try Fingerprinting.truncated(model, layers: 2)
         let batch = tasks.sample(count: 100, seed: 2, stream: RandomStream.evaluation, as: Float.self)
@@ -48,7 +50,9 @@ struct FingerprintTests {
     }
 
     @Test func gdModelsWithSeparateLayersHaveNoReadoutPerLayer() throws {
-        let model = TrainedModel(config: ModelConfig(architecture: .gd, layers: 2, inputDim: 3, contextSize: 5), parameters: [1, 1])
+        let model = TrainedModel(config: ModelConfig {
+            $0.architecture = .gd; $0.layers = 2; $0.inputDim = 3; $0.contextSize = 5
+        }, parameters: [1, 1])
         #expect(throws: AnalysisError.self) { try Fingerprinting.truncated(model, layers: 1) }
         let result = try Fingerprinting.fingerprint(model, tasks: tasks, count: 50, seed: 3, maxSteps: 2)
         #expect(result.layers.isEmpty && result.layersNote?.contains("per-layer weights") == true)

@@ -7,8 +7,8 @@ import Testing
 @Suite("Loss on shifted task distributions (Appendix A.2)")
 struct OutOfDistributionTests {
     let tasks = LinearRegressionTasks()
-    let models = [(name: "gd", model: gdModel(ModelConfig(layers: 1), etas: [1.2])),
-                  (name: "gd-2", model: gdModel(ModelConfig(layers: 2, recurrent: true), etas: [0.7]))]
+    let models = [(name: "gd", model: gdModel(ModelConfig { $0.layers = 1 }, etas: [1.2])),
+                  (name: "gd-2", model: gdModel(ModelConfig { $0.layers = 2; $0.recurrent = true }, etas: [0.7]))]
 
     @Test(arguments: [DistributionShift.inputRange, .teacher])
     func atScaleOneTheLossIsTheInDistributionLoss(shift: DistributionShift) throws {
@@ -39,14 +39,14 @@ struct OutOfDistributionTests {
     }
 
     @Test func modelsForOtherTasksAreRejected() {
-        let other = [(name: "small", model: gdModel(ModelConfig(layers: 1, inputDim: 3), etas: [1]))]
+        let other = [(name: "small", model: gdModel(ModelConfig { $0.layers = 1; $0.inputDim = 3 }, etas: [1]))]
         #expect(throws: AnalysisError.self) {
             try OutOfDistribution.sweep(other, base: tasks, shift: .laws, scales: [1], count: 10, seed: 0)
         }
     }
 
     @Test func theLossOfTheZeroModelIsHalfTheMeanSquaredTarget() {
-        let config = ModelConfig(layers: 1)
+        let config = ModelConfig { $0.layers = 1 }
         let zero = TrainedModel(config: config, parameters: [Float](repeating: 0, count: AttentionStack(config).layout.count))
         let batch = tasks.sample(count: 100, seed: 0, stream: 9, as: Float.self)
         let expected = batch.targets.map { 0.5 * Double($0) * Double($0) }.reduce(0, +) / 100

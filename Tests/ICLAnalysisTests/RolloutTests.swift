@@ -11,7 +11,7 @@ struct RolloutTests {
     @Test(arguments: [0.75, 1.0, 0.3])
     func theGDConstructionRolledOutIsDampedGradientDescent(lambda: Double) throws {
         let eta = 1.7
-        let layer = gdModel(ModelConfig(layers: 1), etas: [eta])
+        let layer = gdModel(ModelConfig { $0.layers = 1 }, etas: [eta])
         let steps = 12
         let rolled = Rollout.predictions(layer, on: batch, steps: steps, lambda: lambda)
         #expect(rolled.count == steps + 1)
@@ -31,16 +31,16 @@ struct RolloutTests {
     }
 
     @Test func oneLayerIsTakenOutOfASeparateLayerStack() throws {
-        let stack = gdModel(ModelConfig(layers: 3), etas: [0.5, 2, 4])
+        let stack = gdModel(ModelConfig { $0.layers = 3 }, etas: [0.5, 2, 4])
         let second = try Rollout.singleLayer(stack, layer: 1)
         #expect(second.config.layers == 1)
-        #expect(second.parameters == gdModel(ModelConfig(layers: 1), etas: [2]).parameters)
+        #expect(second.parameters == gdModel(ModelConfig { $0.layers = 1 }, etas: [2]).parameters)
         #expect(throws: AnalysisError.self) { try Rollout.singleLayer(stack, layer: 3) }
     }
 
     @Test func onlyTheTargetsMove() throws {
         // Random weights move x too when applied normally; the rollout keeps x and damps only y.
-        let config = ModelConfig(layers: 1)
+        let config = ModelConfig { $0.layers = 1 }
         let model = TrainedModel(config: config, parameters: AttentionStack(config).layout.initialValues(seed: 5, scale: 1))
         let one = Rollout.predictions(model, on: batch, steps: 1, lambda: 0.5)[1]
         let full = model.stack.forward(parameters: model.parameters, tokens: batch.tokens, count: batch.count,

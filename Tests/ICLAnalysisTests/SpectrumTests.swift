@@ -55,7 +55,7 @@ struct SpectrumTests {
 
     @Test func gammaIsReadFromARecurrentGDPlusPlusLayerUpToScale() throws {
         // GD++: W_KQ x-block I, W_PV x-block −γ I and last entry −η/N; stored with W_Q·c, P/c.
-        let config = ModelConfig(layers: 2, recurrent: true, inputDim: 3, contextSize: 6)
+        let config = ModelConfig { $0.layers = 2; $0.recurrent = true; $0.inputDim = 3; $0.contextSize = 6 }
         let gd = gdModel(config, etas: [1])
         var parameters = gd.parameters
         let layout = gd.stack.layout
@@ -74,7 +74,11 @@ struct SpectrumTests {
     }
 
     @Test func gammaIsNotReadWhereTheModelNeverUsesIt() {
-        #expect(throws: AnalysisError.self) { try Spectrum.gamma(of: gdModel(ModelConfig(layers: 1), etas: [1])) }
-        #expect(throws: AnalysisError.self) { try Spectrum.gamma(of: gdModel(ModelConfig(layers: 2), etas: [1, 1])) }
+        #expect(throws: AnalysisError.self) { try Spectrum.gamma(of: gdModel(ModelConfig {
+            $0.layers = 1
+        }, etas: [1])) }
+        #expect(throws: AnalysisError.self) { try Spectrum.gamma(of: gdModel(ModelConfig {
+            $0.layers = 2
+        }, etas: [1, 1])) }
     }
 }

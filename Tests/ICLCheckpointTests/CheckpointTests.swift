@@ -9,8 +9,10 @@ import Testing
 /// Models used by every test below: 2 layers × 2 heads, with key_dim 3 ≠ token_dim 4, so a transposed
 /// dataset ([4, 3] for W_Q) can never pass for the right one.
 enum Fixture {
-    static let config = ModelConfig(layers: 2, heads: 2, inputDim: 3, outputDim: 1, contextSize: 5, keyDim: 3,
-                                    clipTokens: 2.5)
+    static let config = ModelConfig {
+        $0.layers = 2; $0.heads = 2; $0.inputDim = 3; $0.outputDim = 1; $0.contextSize = 5; $0.keyDim = 3
+        $0.clipTokens = 2.5
+    }
 
     static func recipe() -> Recipe {
         var r = Recipe(name: "fixture", description: "2 layers, 2 heads, key_dim 3")
@@ -113,6 +115,24 @@ func json(_ object: Any) throws -> String {
         expectIdentical(read, written)
         #expect(read.history == nil)
         #expect(read.config.parameterLayers == (recurrent ? 1 : 2))
+    }
+
+    /// `activation`, added after format version 2, is written (recipe and `/model`) only when not
+    /// GELU, so earlier files are unchanged and still read as GELU.
+    @Test(arguments: MultiLayerPerceptron.Activation.allCases)
+    func theActivationIsStoredOnlyWhenNotTheDefault(activation: MultiLayerPerceptron.Activation) throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("model.h5")
+        var written = Fixture.trained()
+        written.config.activation = activation
+        written.recipe.model.activation = activation
+        try written.write(to: path)
+        let read = try Checkpoint.read(path)
+        expectIdentical(read, written)
+        #expect(read.config.activation == activation)
+        let stored = try Checkpoint.storedAttributes(of: "/model", in: path)
+        #expect(stored.contains { $0.name == "activation" } == (activation != .gelu))
+        #expect(written.recipe.json().contains("activation") == (activation != .gelu))
     }
 
     @Test func constructionWithoutLineSearchReadsBackIdentical() throws {
@@ -361,7 +381,11 @@ func json(_ object: Any) throws -> String {
         Damage(label: "missing /model attribute", python: #"del f["model"].attrs["layers"]"#,
                mentions: ["/model", "missing attribute 'layers'"]),
         Damage(label: "unknown architecture", python: #"f["model"].attrs["architecture"] = "mlp""#,
-               mentions: ["/model: unknown architecture 'mlp'"]),
+               mentions: ["/model: attribute 'architecture' is 'mlp', not one of: lsa, softmax"]),
+        Damage(label: "activation relu in a gelu model", python: #"f["model"].attrs["activation"] = "relu""#,
+               mentions: ["/model: attribute 'activation' is relu, but the recipe says gelu"]),
+        Damage(label: "unknown activation", python: #"f["model"].attrs["activation"] = "tanh""#,
+               mentions: ["/model: attribute 'activation' is 'tanh', not one of: gelu, relu"]),
         Damage(label: "heads 0", python: #"f["model"].attrs["heads"] = 0"#,
                mentions: ["/model: model.heads must be at least 1 (got 0)"]),
         Damage(label: "token_dim inconsistent", python: #"f["model"].attrs["token_dim"] = 5"#,

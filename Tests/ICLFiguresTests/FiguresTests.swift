@@ -30,7 +30,7 @@ struct FiguresTests {
     @Test func paperNames() {
         #expect(Figures.paperName("GDPP (η = 0.5)") == "GD++ (η = 0.5)")
         #expect(Figures.title(of: .inputRange) == "Inputs drawn from a wider range: x ~ U(−α/2, α/2)")
-        #expect(Figures.tokenLabels(ModelConfig(inputDim: 2, contextSize: 3)) == ["x₁", "x₂", "y"])
+        #expect(Figures.tokenLabels(ModelConfig { $0.inputDim = 2; $0.contextSize = 3 }) == ["x₁", "x₂", "y"])
     }
 
     /// A diverging rollout goes off the top of the axis with a note, instead of stopping.
@@ -50,7 +50,7 @@ struct FiguresTests {
             HeadProducts(layer: k / 4, head: k % 4, tokenDim: 11, W_KQ: (0..<121).map { Double(($0 * 7 + k) % 13) - 6 },
                          W_PV: (0..<121).map { Double(($0 + k) % 5) - 2 })
         }
-        let labels = Figures.tokenLabels(ModelConfig(inputDim: 10, contextSize: 10))
+        let labels = Figures.tokenLabels(ModelConfig { $0.inputDim = 10; $0.contextSize = 10 })
         let folder = try TemporaryDirectory()
         try Figures.heatmaps(heads, summed: [], labels: labels, title: "mlp-12-4head").writePNG(to: folder.file("h.png"))
         let image = try RGBAImage.readPNG(folder.file("h.png"))

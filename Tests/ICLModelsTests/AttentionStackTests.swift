@@ -54,32 +54,65 @@ struct ProbedStack {
 @Suite("AttentionStack gradients against finite differences (Double)")
 struct AttentionStackGradientTests {
     static let configurations: [ModelConfig] = [
-        ModelConfig(layers: 1, heads: 1, inputDim: 3, contextSize: 4),
-        ModelConfig(layers: 1, heads: 2, inputDim: 3, contextSize: 4),
-        ModelConfig(layers: 2, heads: 1, recurrent: false, inputDim: 3, contextSize: 4),
-        ModelConfig(layers: 2, heads: 2, recurrent: false, inputDim: 3, contextSize: 4),
-        ModelConfig(layers: 2, heads: 1, recurrent: true, inputDim: 3, contextSize: 4),
-        ModelConfig(layers: 2, heads: 2, recurrent: true, inputDim: 3, contextSize: 4, keyDim: 5),
-        ModelConfig(layers: 2, heads: 1, inputDim: 2, outputDim: 2, contextSize: 3),
+        ModelConfig { $0.layers = 1; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 4 },
+        ModelConfig { $0.layers = 1; $0.heads = 2; $0.inputDim = 3; $0.contextSize = 4 },
+        ModelConfig { $0.layers = 2; $0.heads = 1; $0.recurrent = false; $0.inputDim = 3; $0.contextSize = 4 },
+        ModelConfig { $0.layers = 2; $0.heads = 2; $0.recurrent = false; $0.inputDim = 3; $0.contextSize = 4 },
+        ModelConfig { $0.layers = 2; $0.heads = 1; $0.recurrent = true; $0.inputDim = 3; $0.contextSize = 4 },
+        ModelConfig {
+            $0.layers = 2; $0.heads = 2; $0.recurrent = true; $0.inputDim = 3; $0.contextSize = 4; $0.keyDim = 5
+        },
+        ModelConfig { $0.layers = 2; $0.heads = 1; $0.inputDim = 2; $0.outputDim = 2; $0.contextSize = 3 },
         // The rest of the family: softmax, mixed, LayerNorm, MLP blocks, an embedding, alternating tokens.
-        ModelConfig(architecture: .softmax, layers: 1, heads: 2, inputDim: 3, contextSize: 4),
-        ModelConfig(architecture: .transformer, layers: 2, heads: 1, inputDim: 3, contextSize: 4, attention: [.softmax, .linear]),
-        ModelConfig(architecture: .transformer, layers: 1, heads: 1, inputDim: 3, contextSize: 4, layerNorm: true),
-        ModelConfig(architecture: .transformer, layers: 2, heads: 1, inputDim: 3, contextSize: 4, layerNorm: true),
-        ModelConfig(architecture: .transformer, layers: 2, heads: 2, recurrent: true, inputDim: 3, contextSize: 4, layerNorm: true, mlpHidden: 6),
-        ModelConfig(architecture: .transformer, layers: 2, heads: 2, inputDim: 3, contextSize: 4, mlpHidden: 5),
-        ModelConfig(architecture: .transformer, layers: 1, heads: 1, recurrent: true, inputDim: 1, contextSize: 4, keyDim: 5,
-                    mlpHidden: 7, mlpFirst: true, embeddingDim: 5),
+        ModelConfig { $0.architecture = .softmax; $0.layers = 1; $0.heads = 2; $0.inputDim = 3; $0.contextSize = 4 },
+        ModelConfig {
+            $0.architecture = .transformer; $0.layers = 2; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 4
+            $0.attention = [.softmax, .linear]
+        },
+        ModelConfig {
+            $0.architecture = .transformer; $0.layers = 1; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 4
+            $0.layerNorm = true
+        },
+        ModelConfig {
+            $0.architecture = .transformer; $0.layers = 2; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 4
+            $0.layerNorm = true
+        },
+        ModelConfig {
+            $0.architecture = .transformer; $0.layers = 2; $0.heads = 2; $0.recurrent = true; $0.inputDim = 3
+            $0.contextSize = 4; $0.layerNorm = true; $0.mlpHidden = 6
+        },
+        ModelConfig {
+            $0.architecture = .transformer; $0.layers = 2; $0.heads = 2; $0.inputDim = 3; $0.contextSize = 4
+            $0.mlpHidden = 5
+        },
+        ModelConfig {
+            $0.architecture = .transformer; $0.layers = 2; $0.inputDim = 3; $0.contextSize = 4; $0.mlpHidden = 5
+            $0.activation = .relu
+        },
+        ModelConfig {
+            $0.architecture = .transformer; $0.layers = 1; $0.heads = 1; $0.recurrent = true; $0.inputDim = 1
+            $0.contextSize = 4; $0.keyDim = 5; $0.mlpHidden = 7; $0.mlpFirst = true; $0.embeddingDim = 5
+        },
         // An MLP block first, on the raw tokens (its token gradient is skipped in training).
-        ModelConfig(architecture: .transformer, layers: 2, heads: 1, inputDim: 3, contextSize: 4, mlpHidden: 5, mlpFirst: true),
-        ModelConfig(architecture: .transformer, layers: 2, heads: 1, inputDim: 3, contextSize: 3, attention: [.softmax, .linear],
-                    tokenLayout: .alternating, positionalDim: 2),
+        ModelConfig {
+            $0.architecture = .transformer; $0.layers = 2; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 4
+            $0.mlpHidden = 5; $0.mlpFirst = true
+        },
+        ModelConfig {
+            $0.architecture = .transformer; $0.layers = 2; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 3
+            $0.attention = [.softmax, .linear]; $0.tokenLayout = .alternating; $0.positionalDim = 2
+        },
         // Gradient descent models: the gradients of η and γ through the derived weights.
-        ModelConfig(architecture: .gd, layers: 2, inputDim: 3, contextSize: 4),
-        ModelConfig(architecture: .gdpp, layers: 3, inputDim: 3, contextSize: 4),
-        ModelConfig(architecture: .gdpp, layers: 2, recurrent: true, inputDim: 3, outputDim: 2, contextSize: 4),
-        ModelConfig(architecture: .mlpGD, layers: 1, recurrent: true, inputDim: 1, contextSize: 4, keyDim: 5,
-                    mlpHidden: 7, mlpFirst: true, embeddingDim: 5, fixedEta: 0.7),
+        ModelConfig { $0.architecture = .gd; $0.layers = 2; $0.inputDim = 3; $0.contextSize = 4 },
+        ModelConfig { $0.architecture = .gdpp; $0.layers = 3; $0.inputDim = 3; $0.contextSize = 4 },
+        ModelConfig {
+            $0.architecture = .gdpp; $0.layers = 2; $0.recurrent = true; $0.inputDim = 3; $0.outputDim = 2
+            $0.contextSize = 4
+        },
+        ModelConfig {
+            $0.architecture = .mlpGD; $0.layers = 1; $0.recurrent = true; $0.inputDim = 1; $0.contextSize = 4
+            $0.keyDim = 5; $0.mlpHidden = 7; $0.mlpFirst = true; $0.embeddingDim = 5; $0.fixedEta = 0.7
+        },
     ]
 
     @Test(arguments: configurations, [false, true])
@@ -119,7 +152,7 @@ struct AttentionStackGradientTests {
 
     @Test(arguments: [false, true])
     func clippedTokensPassNoGradientAndTheRestMatches(allTokens: Bool) throws {
-        var config = ModelConfig(layers: 2, heads: 1, inputDim: 3, contextSize: 4)
+        var config = ModelConfig { $0.layers = 2; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 4 }
         config.clipTokens = 0.45
         let stack = AttentionStack(config)
         let batch = tasks(config, count: 3, seed: 12)
@@ -146,7 +179,7 @@ struct AttentionStackGradientTests {
     }
 
     @Test func backwardTwiceDoublesTheGradients() {
-        let config = ModelConfig(layers: 2, heads: 2, inputDim: 3, contextSize: 4)
+        let config = ModelConfig { $0.layers = 2; $0.heads = 2; $0.inputDim = 3; $0.contextSize = 4 }
         let stack = AttentionStack(config)
         let batch = tasks(config, count: 4, seed: 1)
         let probed = ProbedStack(stack: stack, batch: batch, probe: GradientCheck.probe(count: 4, seed: 2))
@@ -157,13 +190,13 @@ struct AttentionStackGradientTests {
     }
 
     @Test func theCheckerCatchesAGradientOffByOnePercent() {
-        let config = ModelConfig(layers: 1, heads: 1, inputDim: 3, contextSize: 4)
+        let config = ModelConfig { $0.layers = 1; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 4 }
         let stack = AttentionStack(config)
         let batch = tasks(config, count: 2, seed: 1)
         let probed = ProbedStack(stack: stack, batch: batch, probe: [1, -1])
         let parameters = randomParameters(stack, seed: 4)
         var (dParameters, _) = probed.gradients(parameters: parameters)
-        let k = stack.layout.offset(AttentionStack.headPath(layer: 0, head: 0) + "W_Q") + 1
+        let k = stack.weights.layers[0].heads[0].W_Q + 1
         dParameters[k] *= 1.01
         let mismatches = GradientCheck().compare(tensor: "parameters", values: parameters, analytic: dParameters) {
             probed.loss(parameters: $0, tokens: batch.tokens)
@@ -172,7 +205,9 @@ struct AttentionStackGradientTests {
     }
 
     @Test func queryOnlyAndAllTokenKernelsAgree() {
-        let config = ModelConfig(layers: 3, heads: 2, recurrent: false, inputDim: 5, contextSize: 6)
+        let config = ModelConfig {
+            $0.layers = 3; $0.heads = 2; $0.recurrent = false; $0.inputDim = 5; $0.contextSize = 6
+        }
         let stack = AttentionStack(config)
         let batch = tasks(config, count: 5, seed: 21)
         let parameters = randomParameters(stack, seed: 22)
@@ -185,7 +220,7 @@ struct AttentionStackGradientTests {
     }
 
     @Test func floatAndDoubleAgree() {
-        let config = ModelConfig(layers: 2, heads: 2, inputDim: 10, contextSize: 10)
+        let config = ModelConfig { $0.layers = 2; $0.heads = 2; $0.inputDim = 10; $0.contextSize = 10 }
         let stack = AttentionStack(config)
         let batch = tasks(config, count: 40, seed: 3)
         let parameters = randomParameters(stack, seed: 8, std: 0.1)
@@ -200,11 +235,16 @@ struct AttentionStackGradientTests {
 @Suite("The fast Float path (OpenBLAS, Float transcendentals) against the Double reference")
 struct FastPathTests {
     static let configurations: [ModelConfig] = [
-        ModelConfig(layers: 3, heads: 2, inputDim: 10, contextSize: 10),
-        ModelConfig(architecture: .softmax, layers: 1, heads: 2, inputDim: 10, contextSize: 10),
-        ModelConfig(architecture: .transformer, layers: 2, heads: 4, inputDim: 10, contextSize: 10, layerNorm: true, mlpHidden: 44),
-        ModelConfig(architecture: .transformer, layers: 1, recurrent: true, inputDim: 1, contextSize: 10, keyDim: 40,
-                    mlpHidden: 160, mlpFirst: true, embeddingDim: 40),
+        ModelConfig { $0.layers = 3; $0.heads = 2; $0.inputDim = 10; $0.contextSize = 10 },
+        ModelConfig { $0.architecture = .softmax; $0.layers = 1; $0.heads = 2; $0.inputDim = 10; $0.contextSize = 10 },
+        ModelConfig {
+            $0.architecture = .transformer; $0.layers = 2; $0.heads = 4; $0.inputDim = 10; $0.contextSize = 10
+            $0.layerNorm = true; $0.mlpHidden = 44
+        },
+        ModelConfig {
+            $0.architecture = .transformer; $0.layers = 1; $0.recurrent = true; $0.inputDim = 1; $0.contextSize = 10
+            $0.keyDim = 40; $0.mlpHidden = 160; $0.mlpFirst = true; $0.embeddingDim = 40
+        },
     ]
 
     @Test(arguments: configurations)

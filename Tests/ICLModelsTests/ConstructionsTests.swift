@@ -6,7 +6,7 @@ import Testing
 @Suite("Proposition 1 construction equals gradient descent (Double, 1e-12)")
 struct ConstructionsTests {
     @Test func oneLayerEqualsOneGDStepAndTheClosedForm() {
-        let config = ModelConfig(layers: 1, inputDim: 10, contextSize: 10)
+        let config = ModelConfig { $0.layers = 1; $0.inputDim = 10; $0.contextSize = 10 }
         let batch = LinearRegressionTasks().sample(count: 50, seed: 4, stream: 1, as: Double.self)
         let eta = 0.9
         let stack = AttentionStack(config)
@@ -30,7 +30,9 @@ struct ConstructionsTests {
 
     @Test(arguments: [(3, false), (3, true), (5, false)])
     func stackedLayersEqualGDSteps(layers: Int, recurrent: Bool) {
-        let config = ModelConfig(layers: layers, recurrent: recurrent, inputDim: 4, outputDim: 2, contextSize: 6)
+        let config = ModelConfig {
+            $0.layers = layers; $0.recurrent = recurrent; $0.inputDim = 4; $0.outputDim = 2; $0.contextSize = 6
+        }
         let tasks = LinearRegressionTasks(inputDim: 4, outputDim: 2, contextSize: 6, inputRange: 2)
         let batch = tasks.sample(count: 20, seed: 9, stream: 2, as: Double.self)
         let etas = recurrent ? [0.7] : (0..<layers).map { 0.5 + 0.1 * Double($0) }
@@ -50,7 +52,10 @@ struct ConstructionsTests {
 struct GradientDescentModelTests {
     @Test(arguments: [(ModelConfig.Architecture.gd, false), (.gdpp, false), (.gdpp, true)])
     func modelEqualsTheDirectComputation(architecture: ModelConfig.Architecture, recurrent: Bool) {
-        let config = ModelConfig(architecture: architecture, layers: 3, recurrent: recurrent, inputDim: 4, outputDim: 2, contextSize: 7)
+        let config = ModelConfig {
+            $0.architecture = architecture; $0.layers = 3; $0.recurrent = recurrent; $0.inputDim = 4; $0.outputDim = 2
+            $0.contextSize = 7
+        }
         let tasks = LinearRegressionTasks(inputDim: 4, outputDim: 2, contextSize: 7, inputRange: 2)
         let batch = tasks.sample(count: 15, seed: 3, stream: 4, as: Double.self)
         let stack = AttentionStack(config)
@@ -74,8 +79,10 @@ struct GradientDescentModelTests {
 @Suite("mlp_gd: one frozen GD step on meta-learned features")
 struct MLPGradientDescentTests {
     @Test func predictionIsOneGDStepOnTheMLPFeatures() throws {
-        let config = ModelConfig(architecture: .mlpGD, layers: 1, recurrent: true, inputDim: 1, contextSize: 6, keyDim: 6,
-                                 mlpHidden: 9, mlpFirst: true, embeddingDim: 6, fixedEta: 0.4)
+        let config = ModelConfig {
+            $0.architecture = .mlpGD; $0.layers = 1; $0.recurrent = true; $0.inputDim = 1; $0.contextSize = 6
+            $0.keyDim = 6; $0.mlpHidden = 9; $0.mlpFirst = true; $0.embeddingDim = 6; $0.fixedEta = 0.4
+        }
         let model = AttentionStack(config)
         var random = ICLMath.SplitMix64(seed: 5)
         let parameters = (0..<model.layout.count).map { _ in 0.5 * random.normal() }
@@ -116,8 +123,10 @@ struct CopyConstructionTests {
     @Test(arguments: [(4, 3), (10, 10)])
     func everyInputTokenReceivesItsTarget(inputDim d: Int, contextSize N: Int) {
         let T = 2 * N + 1
-        let config = ModelConfig(architecture: .lsa, layers: 1, heads: 1, inputDim: d, contextSize: N,
-                                 tokenLayout: .alternatingOneHot, positionalDim: T)
+        let config = ModelConfig {
+            $0.architecture = .lsa; $0.layers = 1; $0.heads = 1; $0.inputDim = d; $0.contextSize = N
+            $0.tokenLayout = .alternatingOneHot; $0.positionalDim = T
+        }
         #expect(config.problems().isEmpty, "\(config.problems())")
         let paired = LinearRegressionTasks(inputDim: d, contextSize: N).sample(count: 5, seed: 3, stream: 1, as: Double.self)
         let tokens = AlternatingTokens.make(from: paired, inputDim: d, positionalDim: T, oneHot: true)

@@ -97,7 +97,7 @@ struct LinearSelfAttentionFlopsTests {
     }
 
     @Test func stackCountsTokenGradientsOnlyWhenAsked() {
-        let stack = AttentionStack(ModelConfig(layers: 1, heads: 1))
+        let stack = AttentionStack(ModelConfig { $0.layers = 1; $0.heads = 1 })
         let training = stack.flops(count: 10), analysis = stack.flops(count: 10, tokenGradients: true)
         #expect(training.forward == analysis.forward && training.backward < analysis.backward)
     }

@@ -6,14 +6,15 @@ import Testing
 /// One MLP shape, with its parameters in one flat buffer `[W_1 (Dh·D), b_1 (Dh), W_2 (D·Dh), b_2 (D)]`.
 struct MultiLayerPerceptronCase: CustomStringConvertible, Sendable {
     let rows: Int, tokenDim: Int, hidden: Int
+    var activation = MultiLayerPerceptron.Activation.gelu
 
-    var description: String { "rows=\(rows) D=\(tokenDim) Dh=\(hidden)" }
+    var description: String { "rows=\(rows) D=\(tokenDim) Dh=\(hidden) \(activation)" }
     var tokenEntries: Int { rows * tokenDim }
     /// Names and flat ranges of `W_1, b_1, W_2, b_2`.
     var tensors: [(name: String, range: Range<Int>)] {
         let counts = [hidden * tokenDim, hidden, tokenDim * hidden, tokenDim]
         var offset = 0
-        return zip(MultiLayerPerceptron.parameterNames, counts).map { name, count in
+        return zip(MLPWeights<String>.named.all, counts).map { name, count in
             defer { offset += count }
             return (name, offset..<(offset + count))
         }
@@ -38,7 +39,7 @@ struct MultiLayerPerceptronCase: CustomStringConvertible, Sendable {
         var delta = [Scalar](repeating: .nan, count: tokenEntries)
         parameters.withUnsafeBufferPointer { p in
             let base = p.baseAddress!
-            MultiLayerPerceptron.forward(tokens: tokens, rows: rows, tokenDim: tokenDim, hidden: hidden,
+            MultiLayerPerceptron.forward(tokens: tokens, rows: rows, tokenDim: tokenDim, hidden: hidden, activation: activation,
                                          W_1: base + t[0].range.lowerBound, b_1: base + t[1].range.lowerBound,
                                          W_2: base + t[2].range.lowerBound, b_2: base + t[3].range.lowerBound,
                                          cache: &cache, delta: &delta)
@@ -80,6 +81,8 @@ struct MultiLayerPerceptronTests {
         MultiLayerPerceptronCase(rows: 6, tokenDim: 4, hidden: 8),
         MultiLayerPerceptronCase(rows: 1, tokenDim: 3, hidden: 5),
         MultiLayerPerceptronCase(rows: 4, tokenDim: 2, hidden: 8),
+        MultiLayerPerceptronCase(rows: 6, tokenDim: 4, hidden: 8, activation: .relu),
+        MultiLayerPerceptronCase(rows: 1, tokenDim: 3, hidden: 5, activation: .relu),
     ]
 
     @Test(arguments: cases)
@@ -122,6 +125,18 @@ struct MultiLayerPerceptronTests {
             let numeric = (MultiLayerPerceptron.gelu(x + h) - MultiLayerPerceptron.gelu(x - h)) / (2 * h)
             #expect(abs(MultiLayerPerceptron.geluDerivative(x) - numeric) <= 1e-9, "x = \(x)")
         }
+    }
+
+    /// ReLU zeroes the negative pre-activations: with `W_1 = 0` the hidden layer is `max(b_1, 0)`.
+    @Test func reluKeepsThePositiveBiases() {
+        let shape = MultiLayerPerceptronCase(rows: 2, tokenDim: 3, hidden: 4, activation: .relu)
+        var parameters = [Double](repeating: 0, count: shape.parameterCount)
+        for (k, b) in zip(shape.tensors[1].range, [-1.0, 2, -3, 4]) { parameters[k] = b }
+        for k in shape.tensors[2].range { parameters[k] = 1 }          // W_2 = ones: delta_k = Σ hidden
+        let (delta, cache) = shape.run(parameters: parameters, tokens: shape.randomTokens(seed: 3))
+        #expect(Array(cache[0..<4]) == [0, 2, 0, 4])
+        #expect(Array(cache[8..<12]) == [0, 1, 0, 1])                   // σ′ kept for backward
+        #expect(delta == [Double](repeating: 6, count: 6))
     }
 
     /// With `W_2 = 0` every token's delta is `b_2`.

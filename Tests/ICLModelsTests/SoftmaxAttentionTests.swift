@@ -16,7 +16,7 @@ struct SoftmaxAttentionCase: CustomStringConvertible, Sendable {
     /// Name and flat range of tensor `k` (0 W_Q, 1 W_K, 2 W_V, 3 P) of head `h`.
     func tensor(head h: Int, _ k: Int) -> (name: String, range: Range<Int>) {
         let offset = (4 * h + k) * tensorCount
-        return ("head_\(h)/\(SoftmaxAttention.parameterNames[k])", offset..<(offset + tensorCount))
+        return ("head_\(h)/\(HeadWeights<String>.named.all[k])", offset..<(offset + tensorCount))
     }
 
     func randomParameters(seed: UInt64, std: Double = 0.5) -> [Double] {
@@ -43,8 +43,8 @@ struct SoftmaxAttentionCase: CustomStringConvertible, Sendable {
         parameters.withUnsafeBufferPointer { p in
             tokens.withUnsafeBufferPointer { e in
                 let weights = (0..<(4 * H)).map { p.baseAddress! + $0 * tensorCount }
-                SoftmaxAttention.forward(tokens: e.baseAddress!, tokenCount: T, tokenDim: D, heads: H, keyDim: Dk,
-                                         weights: weights, cache: &cache, scratch: &scratch, delta: &delta)
+                SoftmaxAttention.forward(tokens: e.baseAddress!, tokenCount: T, tokenDim: D, keyDim: Dk, heads: grouped(weights),
+                                          cache: &cache, scratch: &scratch, delta: &delta)
             }
         }
         return (delta, cache)
@@ -68,9 +68,9 @@ struct SoftmaxAttentionCase: CustomStringConvertible, Sendable {
                 let weights = (0..<(4 * H)).map { UnsafePointer(p.baseAddress! + $0 * tensorCount) }
                 let gradients = (0..<(4 * H)).map { dp.baseAddress! + $0 * tensorCount }
                 for _ in 0..<repeats {
-                    SoftmaxAttention.backward(dDelta: probe, tokens: tokens, tokenCount: T, tokenDim: D, heads: H,
-                                              keyDim: Dk, weights: weights, cache: cache, scratch: &scratch,
-                                              dTokens: &dTokens, gradients: gradients)
+                    SoftmaxAttention.backward(dDelta: probe, tokens: tokens, tokenCount: T, tokenDim: D, keyDim: Dk,
+                                              heads: grouped(weights), cache: cache, scratch: &scratch,
+                                              dTokens: &dTokens, gradients: grouped(gradients))
                 }
             }
         }
@@ -248,24 +248,24 @@ struct SoftmaxAttentionChunkTests {
                 buffers[k].deallocate()
             }
         }
-        SoftmaxAttention.forwardChunk(tokens: tokens, tasks: n, tokenCount: T, tokenDim: D, heads: H, keyDim: Dk, weights: w,
+        SoftmaxAttention.forwardChunk(tokens: tokens, tasks: n, tokenCount: T, tokenDim: D, keyDim: Dk, heads: grouped(w),
                                       cache: &cache, scratch: &scratch, delta: &fast)
         withGradients(&gradientsFast) { g in
-            SoftmaxAttention.backwardChunk(dDelta: G, tokens: tokens, tasks: n, tokenCount: T, tokenDim: D, heads: H, keyDim: Dk,
-                                           weights: w, cache: cache, scratch: &scratch, dTokens: &dEFast, gradients: g)
+            SoftmaxAttention.backwardChunk(dDelta: G, tokens: tokens, tasks: n, tokenCount: T, tokenDim: D, keyDim: Dk, heads: grouped(w),
+                                            cache: cache, scratch: &scratch, dTokens: &dEFast, gradients: grouped(g))
         }
         withGradients(&gradientsSlow) { g in
             for i in 0..<n {
                 tokens.withUnsafeBufferPointer { e in
                     slow.withUnsafeMutableBufferPointer { out in
-                        SoftmaxAttention.forward(tokens: e.baseAddress! + i * task, tokenCount: T, tokenDim: D, heads: H, keyDim: Dk,
-                                                 weights: w, cache: &taskCache, scratch: &taskScratch, delta: out.baseAddress! + i * task)
+                        SoftmaxAttention.forward(tokens: e.baseAddress! + i * task, tokenCount: T, tokenDim: D, keyDim: Dk, heads: grouped(w),
+                                                  cache: &taskCache, scratch: &taskScratch, delta: out.baseAddress! + i * task)
                     }
                     G.withUnsafeBufferPointer { dOut in
                         dESlow.withUnsafeMutableBufferPointer { dE in
                             SoftmaxAttention.backward(dDelta: dOut.baseAddress! + i * task, tokens: e.baseAddress! + i * task,
-                                                      tokenCount: T, tokenDim: D, heads: H, keyDim: Dk, weights: w, cache: taskCache,
-                                                      scratch: &taskScratch, dTokens: dE.baseAddress! + i * task, gradients: g)
+                                                      tokenCount: T, tokenDim: D, keyDim: Dk, heads: grouped(w), cache: taskCache,
+                                                      scratch: &taskScratch, dTokens: dE.baseAddress! + i * task, gradients: grouped(g))
                         }
                     }
                 }
@@ -275,4 +275,9 @@ struct SoftmaxAttentionChunkTests {
             for k in a.indices { #expect(abs(a[k] - b[k]) <= 1e-11 * max(1, abs(b[k]))) }
         }
     }
+}
+
+/// Flat `[W_Q, W_K, W_V, P]` per head, as the kernels' named views.
+func grouped<Location>(_ flat: [Location]) -> [HeadWeights<Location>] {
+    stride(from: 0, to: flat.count, by: 4).map { HeadWeights(W_Q: flat[$0], W_K: flat[$0 + 1], W_V: flat[$0 + 2], P: flat[$0 + 3]) }
 }

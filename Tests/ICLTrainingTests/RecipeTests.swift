@@ -39,6 +39,7 @@ struct RecipeTests {
         (#"{"model": {"architecture": "gd"}, "task": {"family": "sine", "input_dim": 1}}"#, "needs task.family 'linear-regression'"),
         (#"{"model": {"layers": 2, "attention": ["linear"]}}"#, "model.attention lists 1 layer(s)"),
         (#"{"model": {"token_layout": "diagonal"}}"#, "model.token_layout: unknown value 'diagonal'"),
+        (#"{"model": {"activation": "tanh"}}"#, "model.activation: unknown value 'tanh' (known: gelu, relu)"),
         (#"{"task": {"family": "sine"}}"#, "must be 1 for the sine family"),
         (#"{"task": {"family": "quadratic"}}"#, "task.family: unknown value 'quadratic' (known: linear-regression, sine)"),
         (#"{"training": {"steps": -1}}"#, "training.steps must not be negative"),
