@@ -6,7 +6,7 @@ run the model's forward pass, and print its loss, which equals compare's "loss A
 
 Only h5py and numpy are needed; nothing here calls icl-zoo. Every model kind of the format runs:
 linear and softmax attention, one or several heads, separate or recurrent layers, LayerNorm, MLP
-blocks, an embedding, token clipping, paired and alternating tokens, and the gd, gdpp and mlp_gd
+blocks (GELU or ReLU), an embedding, token clipping, paired and alternating tokens, and the gd, gdpp and mlp_gd
 models whose attention weights are derived from eta and gamma (docs/checkpoint-format.md).
 
 Tasks: icl-zoo draws its tasks with its own seeded generator (SplitMix64, one generator per task),
@@ -237,10 +237,14 @@ def attention(u, heads, kind):
     return delta
 
 
-def mlp(u, W_1, b_1, W_2, b_2):
-    """W_2 GELU(W_1 u + b_1) + b_2 per token, GELU in its tanh form (jax.nn.gelu's default)."""
+def mlp(u, W_1, b_1, W_2, b_2, activation):
+    """W_2 σ(W_1 u + b_1) + b_2 per token; σ is GELU in its tanh form (jax.nn.gelu's default, the
+    paper's) unless the file's `activation` attribute says `relu`."""
     pre = u @ W_1.T + b_1
-    hidden = 0.5 * pre * (1 + np.tanh(np.sqrt(2 / np.pi) * (pre + 0.044715 * pre**3)))
+    if activation == "relu":
+        hidden = np.maximum(pre, 0)
+    else:
+        hidden = 0.5 * pre * (1 + np.tanh(np.sqrt(2 / np.pi) * (pre + 0.044715 * pre**3)))
     return hidden @ W_2.T + b_2
 
 
@@ -269,7 +273,8 @@ def forward(config, weights, tokens):
                 heads = [[weights[f"{layer}attention/head_{i}/{name}"] for name in ("W_Q", "W_K", "W_V", "P")] for i in range(H)]
                 h = h + attention(u, heads, kind)
             else:
-                h = h + mlp(u, *(weights[layer + "mlp/" + name] for name in ("W_1", "b_1", "W_2", "b_2")))
+                h = h + mlp(u, *(weights[layer + "mlp/" + name] for name in ("W_1", "b_1", "W_2", "b_2")),
+                            config.get("activation", "gelu"))
         if clip > 0:
             h = np.clip(h, -clip, clip)
     D = h.shape[-1]

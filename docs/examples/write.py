@@ -68,6 +68,8 @@ def model_attributes(recipe):
         "clip_tokens": float(m["clip_tokens"] or 0.0),    # null in the recipe: no clipping, 0 here
         "fixed_eta": float(m["fixed_eta"]),
     })
+    if m.get("activation", "gelu") != "gelu":
+        attributes["activation"] = m["activation"]    # written only when the MLP's σ is not GELU
     return attributes
 
 
