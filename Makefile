@@ -3,7 +3,7 @@
 # Python venv with h5py for the interoperability tests) before doing anything else.
 
 SHELL := /bin/bash
-APT_PACKAGES := libhdf5-dev hdf5-tools libpng-dev libcairo2-dev fonts-dejavu-core libopenblas-dev pkg-config
+APT_PACKAGES := libhdf5-dev hdf5-tools libpng-dev libcairo2-dev fonts-dejavu-core libopenblas-dev pkg-config chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE := .build/release
 DEMO := out/demo
