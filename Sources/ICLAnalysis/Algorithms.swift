@@ -37,7 +37,8 @@ public enum Algorithm: Equatable, Sendable {
         case .leastSquares: return "least squares"
         case .ridge(let lambda): return "ridge λ=\(short(lambda))"
         case .gradientDescent(let steps, let eta, let lambda):
-            return "GD \(steps) step\(steps == 1 ? "" : "s") η=\(short(eta))" + (lambda > 0 ? " λ=\(short(lambda))" : "")
+            return "GD \(steps) step\(steps == 1 ? "" : "s") η=\(short(eta))"
+                + (lambda > 0 ? " λ=\(short(lambda))" : "")
         case .newton(let steps): return "Newton \(steps) iteration\(steps == 1 ? "" : "s")"
         case .nearestNeighbours(let k): return "\(k)-NN"
         case .averaging: return "averaging"
@@ -49,7 +50,9 @@ public enum Algorithm: Equatable, Sendable {
     public func predict(x: [Double], y: [Double], query: [Double]) -> (prediction: Double, weights: [Double]?)? {
         let d = query.count, N = y.count
         if case .nearestNeighbours(let k) = self {
-            let distances = (0..<N).map { i in (0..<d).reduce(0.0) { $0 + (x[i * d + $1] - query[$1]) * (x[i * d + $1] - query[$1]) } }
+            let distances = (0..<N).map { i in
+                (0..<d).reduce(0.0) { $0 + (x[i * d + $1] - query[$1]) * (x[i * d + $1] - query[$1]) }
+            }
             let nearest = (0..<N).sorted { (distances[$0], $0) < (distances[$1], $1) }.prefix(max(min(k, N), 1))
             return (nearest.reduce(0.0) { $0 + y[$1] } / Double(nearest.count), nil)
         }
@@ -82,7 +85,7 @@ public enum Algorithm: Equatable, Sendable {
         case .newton(let steps):
             let S = gram(x, N: N, d: d)
             guard let largest = BLAS.symmetricEigenvalues(S, n: d)?.last else { return nil }
-            guard largest > 0 else { return [Double](repeating: 0, count: d) }      // all inputs zero
+            guard largest > 0 else { return [Double](repeating: 0, count: d) }  // all inputs zero
             var M = S.map { $0 / (largest * largest) }
             for _ in 0..<steps {
                 let MS = multiply(M, S, d), MSM = multiply(MS, M, d)
@@ -119,7 +122,8 @@ public enum Algorithm: Equatable, Sendable {
 }
 
 extension Algorithm: InContextPredictor {
-    public func predictionsAndSensitivities(_ batch: TaskBatch<Float>) -> (predictions: [Float], sensitivities: [Float]) {
+    public func predictionsAndSensitivities(_ batch: TaskBatch<Float>) -> (predictions: [Float], sensitivities: [Float])
+    {
         precondition(batch.outputDim == 1, "the algorithm baselines predict one output")
         let d = batch.tokenDim - 1, N = batch.tokenCount - 1, D = batch.tokenDim
         var predictions = [Float](repeating: 0, count: batch.count)

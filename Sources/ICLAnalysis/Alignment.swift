@@ -25,14 +25,18 @@ public enum Alignment {
     public static let epsilon = 1e-8
 
     /// `batch` holds paired tasks `(x_j, y_j)`.
-    public static func compare(_ a: some InContextPredictor, _ b: some InContextPredictor, on batch: TaskBatch<Float>) -> AlignmentReport {
+    public static func compare(_ a: some InContextPredictor, _ b: some InContextPredictor, on batch: TaskBatch<Float>)
+        -> AlignmentReport
+    {
         compare(a.predictionsAndSensitivities(batch), b.predictionsAndSensitivities(batch), on: batch)
     }
 
     /// The report from predictions and sensitivities already computed on `batch` (an analysis that
     /// sets one model beside many baselines computes each once).
-    public static func compare(_ a: (predictions: [Float], sensitivities: [Float]), _ b: (predictions: [Float], sensitivities: [Float]),
-                               on batch: TaskBatch<Float>) -> AlignmentReport {
+    public static func compare(
+        _ a: (predictions: [Float], sensitivities: [Float]), _ b: (predictions: [Float], sensitivities: [Float]),
+        on batch: TaskBatch<Float>
+    ) -> AlignmentReport {
         let (yA, sA) = a, (yB, sB) = b
         let o = batch.outputDim, d = batch.tokenDim - o
         var predictionDiff = 0.0, cosine = 0.0, diff = 0.0
@@ -47,9 +51,10 @@ public enum Alignment {
             diff += dd.squareRoot()
         }
         let n = Double(batch.count)
-        return AlignmentReport(tasks: batch.count, lossA: Evaluation.loss(predictions: yA, on: batch),
-                               lossB: Evaluation.loss(predictions: yB, on: batch),
-                               predictionDiff: predictionDiff / (n * Double(o)),
-                               sensitivityCosine: cosine / n, sensitivityDiff: diff / n)
+        return AlignmentReport(
+            tasks: batch.count, lossA: Evaluation.loss(predictions: yA, on: batch),
+            lossB: Evaluation.loss(predictions: yB, on: batch),
+            predictionDiff: predictionDiff / (n * Double(o)),
+            sensitivityCosine: cosine / n, sensitivityDiff: diff / n)
     }
 }

@@ -19,7 +19,9 @@ public enum BaselineSpec: Equatable, Sendable {
     public static let spellings = "ols, ridge, ridge:λ, gd, gd:K, gd:K:λ, newton:K, knn:k, averaging, gdpp:FILE"
 
     public init(parsing text: String) throws {
-        let parts = text.split(separator: ":", maxSplits: text.hasPrefix("gdpp:") ? 1 : 2, omittingEmptySubsequences: false).map(String.init)
+        let parts = text.split(
+            separator: ":", maxSplits: text.hasPrefix("gdpp:") ? 1 : 2, omittingEmptySubsequences: false
+        ).map(String.init)
         func count(_ k: Int, _ what: String, minimum: Int = 1) throws -> Int {
             guard parts.count > k, let value = Int(parts[k]), value >= minimum else {
                 throw AnalysisError("'\(text)': \(what) must be a whole number ≥ \(minimum)")
@@ -39,7 +41,8 @@ public enum BaselineSpec: Equatable, Sendable {
         case ("ridge", 2): self = .ridge(lambda: try positive(1, "λ"))
         case ("gd", 1): self = .gradientDescent(steps: nil, lambda: 0)
         case ("gd", 2): self = .gradientDescent(steps: try count(1, "the number of steps K"), lambda: 0)
-        case ("gd", 3): self = .gradientDescent(steps: try count(1, "the number of steps K"), lambda: try positive(2, "λ"))
+        case ("gd", 3):
+            self = .gradientDescent(steps: try count(1, "the number of steps K"), lambda: try positive(2, "λ"))
         case ("newton", 2): self = .newton(steps: try count(1, "the number of iterations K", minimum: 0))
         case ("knn", 2): self = .nearestNeighbours(k: try count(1, "k"))
         case ("gdpp", 2) where !parts[1].isEmpty: self = .checkpoint(path: parts[1])
@@ -51,7 +54,9 @@ public enum BaselineSpec: Equatable, Sendable {
     /// The algorithm this names, with η line-searched on `batch` (as the paper does) and ridge's λ
     /// chosen on `count(batch)` held-out tasks of `tasks` (the validation stream, `seed`).
     /// `defaultSteps` is GD's K when the spelling leaves it out (the model's number of layers).
-    public func algorithm(tasks: LinearRegressionTasks, batch: TaskBatch<Float>, seed: UInt64, defaultSteps: Int) -> Algorithm {
+    public func algorithm(tasks: LinearRegressionTasks, batch: TaskBatch<Float>, seed: UInt64, defaultSteps: Int)
+        -> Algorithm
+    {
         switch self {
         case .leastSquares: return .leastSquares
         case .averaging: return .averaging
@@ -62,7 +67,8 @@ public enum BaselineSpec: Equatable, Sendable {
             return .ridge(lambda: Baselines.heldOutRidge(tasks: tasks, count: batch.count, seed: seed).lambda)
         case .gradientDescent(let steps, let lambda):
             let K = steps ?? defaultSteps
-            return .gradientDescent(steps: K, eta: Baselines.lineSearchedEta(batch, steps: K, lambda: lambda), lambda: lambda)
+            return .gradientDescent(
+                steps: K, eta: Baselines.lineSearchedEta(batch, steps: K, lambda: lambda), lambda: lambda)
         case .checkpoint:
             preconditionFailure("a checkpoint baseline is loaded by the caller")
         }
@@ -75,9 +81,13 @@ public enum Baselines {
 
     /// The ridge λ with the lowest loss on `count` held-out tasks (validation stream): the grid,
     /// then golden-section search in log λ.
-    public static func heldOutRidge(tasks: LinearRegressionTasks, count: Int, seed: UInt64) -> (lambda: Double, loss: Double) {
+    public static func heldOutRidge(tasks: LinearRegressionTasks, count: Int, seed: UInt64) -> (
+        lambda: Double, loss: Double
+    ) {
         let heldOut = tasks.sample(count: count, seed: seed, stream: RandomStream.validation, as: Float.self)
-        let result = LineSearch.minimise(grid: ridgeGrid) { Evaluation.loss(Algorithm.ridge(lambda: pow10($0)), on: heldOut) }
+        let result = LineSearch.minimise(grid: ridgeGrid) {
+            Evaluation.loss(Algorithm.ridge(lambda: pow10($0)), on: heldOut)
+        }
         return (pow10(result.best), result.bestLoss)
     }
 
@@ -85,7 +95,9 @@ public enum Baselines {
     /// (`LineSearch.search`) for λ = 0, the same grid and refinement on ridge-GD's loss otherwise.
     public static func lineSearchedEta(_ batch: TaskBatch<Float>, steps: Int, lambda: Double) -> Double {
         if lambda == 0 {
-            return LineSearch.search(batch.converted(to: Double.self), inputDim: batch.tokenDim - batch.outputDim, steps: steps).bestEta
+            return LineSearch.search(
+                batch.converted(to: Double.self), inputDim: batch.tokenDim - batch.outputDim, steps: steps
+            ).bestEta
         }
         return LineSearch.minimise(grid: LineSearch.defaultGrid) { eta in
             let loss = Evaluation.loss(Algorithm.gradientDescent(steps: steps, eta: eta, lambda: lambda), on: batch)
@@ -103,8 +115,10 @@ public enum Baseline: Sendable {
     case model(name: String, TrainedModel)
 
     /// The predictor for `tasks` (`batch` drawn from them), and its name.
-    public func predictor(tasks: LinearRegressionTasks, batch: TaskBatch<Float>, seed: UInt64,
-                          defaultSteps: Int) throws -> (name: String, predictor: any InContextPredictor) {
+    public func predictor(
+        tasks: LinearRegressionTasks, batch: TaskBatch<Float>, seed: UInt64,
+        defaultSteps: Int
+    ) throws -> (name: String, predictor: any InContextPredictor) {
         switch self {
         case .algorithm(let spec):
             guard tasks.outputDim == 1 else {

@@ -46,20 +46,25 @@ public enum ContextLength {
         var c = model.config
         if n == c.contextSize { return model }
         guard c.tokenLayout == .paired else {
-            throw AnalysisError("a model on \(c.tokenLayout.rawValue) tokens reads N = \(c.contextSize) examples only (its positions are made for that length)")
+            throw AnalysisError(
+                "a model on \(c.tokenLayout.rawValue) tokens reads N = \(c.contextSize) examples only (its positions are made for that length)"
+            )
         }
         guard n >= 1 else { throw AnalysisError("the context size must be at least 1 (got \(n))") }
         c.contextSize = n
         let resized = AttentionStack(c)
-        precondition(resized.layout == model.stack.layout, "the parameter layout of a paired-token model does not depend on N")
+        precondition(
+            resized.layout == model.stack.layout, "the parameter layout of a paired-token model does not depend on N")
         return TrainedModel(config: c, parameters: model.parameters)
     }
 
     /// Every model and baseline on `count` tasks of `base` with n context examples, for each n of
     /// `lengths` (evaluation stream, `seed`). Baselines are resolved at each n; GD's K defaults to
     /// the first model's number of layers.
-    public static func sweep(models: [(name: String, model: TrainedModel)], baselines: [(name: String, baseline: Baseline)],
-                             base: LinearRegressionTasks, lengths: [Int], count: Int, seed: UInt64) throws -> ContextLengthSweep {
+    public static func sweep(
+        models: [(name: String, model: TrainedModel)], baselines: [(name: String, baseline: Baseline)],
+        base: LinearRegressionTasks, lengths: [Int], count: Int, seed: UInt64
+    ) throws -> ContextLengthSweep {
         precondition(!lengths.isEmpty, "ContextLength.sweep: no lengths")
         for (name, model) in models {
             var own = base
@@ -70,7 +75,11 @@ public enum ContextLength {
         var modelCurves = models.map { ContextLengthSweep.Curve(name: $0.name, losses: [], resolved: nil) }
         var baselineCurves = baselines.map { ContextLengthSweep.Curve(name: $0.name, losses: [], resolved: []) }
         var pairs: [ContextLengthSweep.Pair] = []
-        for m in models { for b in baselines { pairs.append(.init(model: m.name, baseline: b.name, predictionDiff: [], sensitivityCosine: [])) } }
+        for m in models {
+            for b in baselines {
+                pairs.append(.init(model: m.name, baseline: b.name, predictionDiff: [], sensitivityCosine: []))
+            }
+        }
         for n in lengths {
             var tasks = base
             tasks.contextSize = n
@@ -83,12 +92,17 @@ public enum ContextLength {
                 return resized.predictionsAndSensitivities(batch)
             }
             let baselineOutputs = try baselines.indices.map { k in
-                let resolved = try baselines[k].baseline.predictor(tasks: tasks, batch: batch, seed: seed, defaultSteps: defaultSteps)
+                let resolved = try baselines[k].baseline.predictor(
+                    tasks: tasks, batch: batch, seed: seed, defaultSteps: defaultSteps)
                 baselineCurves[k].resolved!.append(resolved.name)
                 return resolved.predictor.predictionsAndSensitivities(batch)
             }
-            for k in models.indices { modelCurves[k].losses.append(Evaluation.loss(predictions: modelOutputs[k].predictions, on: batch)) }
-            for k in baselines.indices { baselineCurves[k].losses.append(Evaluation.loss(predictions: baselineOutputs[k].predictions, on: batch)) }
+            for k in models.indices {
+                modelCurves[k].losses.append(Evaluation.loss(predictions: modelOutputs[k].predictions, on: batch))
+            }
+            for k in baselines.indices {
+                baselineCurves[k].losses.append(Evaluation.loss(predictions: baselineOutputs[k].predictions, on: batch))
+            }
             for i in models.indices {
                 for j in baselines.indices {
                     let report = Alignment.compare(modelOutputs[i], baselineOutputs[j], on: batch)
@@ -97,7 +111,8 @@ public enum ContextLength {
                 }
             }
         }
-        return ContextLengthSweep(lengths: lengths, trainingContextSize: models.first?.model.config.contextSize ?? base.contextSize,
-                                  tasks: count, seed: seed, models: modelCurves, baselines: baselineCurves, alignment: pairs)
+        return ContextLengthSweep(
+            lengths: lengths, trainingContextSize: models.first?.model.config.contextSize ?? base.contextSize,
+            tasks: count, seed: seed, models: modelCurves, baselines: baselineCurves, alignment: pairs)
     }
 }

@@ -32,11 +32,14 @@ public enum CopyingMeasure: String, CaseIterable, Codable, Sendable {
 public enum Copying {
     /// The first parameter layer of a model as a one-layer model (its own weights, same names).
     public static func firstLayer(_ config: ModelConfig, _ parameters: [Float]) throws -> TrainedModel {
-        guard config.architecture == .lsa || config.architecture == .softmax || config.architecture == .transformer else {
+        guard config.architecture == .lsa || config.architecture == .softmax || config.architecture == .transformer
+        else {
             throw AnalysisError("copying needs an attention model (got architecture '\(config.architecture.rawValue)')")
         }
         guard config.embeddingDim == 0, !config.mlpFirst else {
-            throw AnalysisError("copying looks at the first attention layer on the raw tokens: this model embeds or applies an MLP first")
+            throw AnalysisError(
+                "copying looks at the first attention layer on the raw tokens: this model embeds or applies an MLP first"
+            )
         }
         var one = config
         one.layers = 1
@@ -56,8 +59,10 @@ public enum Copying {
     }
 
     /// The three sensitivities of `layer` (a one-layer model) on `batch`, by `measure`.
-    public static func sensitivities(of layer: TrainedModel, on batch: TaskBatch<Float>, step: Int = 0,
-                                     measure: CopyingMeasure = .authors) -> CopyingPoint {
+    public static func sensitivities(
+        of layer: TrainedModel, on batch: TaskBatch<Float>, step: Int = 0,
+        measure: CopyingMeasure = .authors
+    ) -> CopyingPoint {
         let c = layer.config
         let T = c.tokenCount, W = c.tokenDim, B = batch.count
         let workspace = layer.stack.makeWorkspace(batchSize: B, as: Float.self)
@@ -69,23 +74,30 @@ public enum Copying {
         var own = 0.0, next = 0.0, others = 0.0, nextCount = 0.0
         switch measure {
         case .authors:
-            let d = c.inputDim, outputs = T - 2   // k = 0 … 2N − 2; the raw token is the first d features
+            let d = c.inputDim, outputs = T - 2  // k = 0 … 2N − 2; the raw token is the first d features
             for k in 0..<outputs {
                 let g = tokenGradients(layer, batch, outputToken: k)
                 var mean = [Double](repeating: 0, count: T * d)
-                for b in 0..<B { for j in 0..<T { for f in 0..<d { mean[j * d + f] += Double(g[(b * T + j) * W + f]) } } }
-                let norms = (0..<T).map { j in (0..<d).reduce(0.0) { $0 + (mean[j * d + $1] / Double(B)) * (mean[j * d + $1] / Double(B)) }.squareRoot() }
+                for b in 0..<B {
+                    for j in 0..<T { for f in 0..<d { mean[j * d + f] += Double(g[(b * T + j) * W + f]) } }
+                }
+                let norms = (0..<T).map { j in
+                    (0..<d).reduce(0.0) { $0 + (mean[j * d + $1] / Double(B)) * (mean[j * d + $1] / Double(B)) }
+                        .squareRoot()
+                }
                 own += norms[k]
                 next += norms[k + 1]
                 others += (0..<T).filter { $0 != k }.reduce(0.0) { $0 + norms[$1] } / Double(outputs)
             }
-            return CopyingPoint(step: step, own: own / Double(outputs), next: next / Double(outputs), others: others / Double(outputs))
+            return CopyingPoint(
+                step: step, own: own / Double(outputs), next: next / Double(outputs), others: others / Double(outputs))
         case .perTask:
             for k in 0..<T {
                 let g = tokenGradients(layer, batch, outputToken: k)
                 for b in 0..<B {
                     func norm(_ j: Int) -> Double {
-                        (0..<W).reduce(0.0) { $0 + Double(g[(b * T + j) * W + $1]) * Double(g[(b * T + j) * W + $1]) }.squareRoot()
+                        (0..<W).reduce(0.0) { $0 + Double(g[(b * T + j) * W + $1]) * Double(g[(b * T + j) * W + $1]) }
+                            .squareRoot()
                     }
                     own += norm(k)
                     if k + 1 < T { next += norm(k + 1); nextCount += 1 }
@@ -94,13 +106,16 @@ public enum Copying {
                     others += rest / Double(T - (k + 1 < T ? 2 : 1))
                 }
             }
-            return CopyingPoint(step: step, own: own / Double(B * T), next: next / max(nextCount, 1), others: others / Double(B * T))
+            return CopyingPoint(
+                step: step, own: own / Double(B * T), next: next / max(nextCount, 1), others: others / Double(B * T))
         }
     }
 
     /// `∂(Σ_f out_k[f]) / ∂ tokens` for every task of the forward pass in `workspace` (run with
     /// `computeAllTokens`): `[B, T, tokenDim]`.
-    static func tokenGradients(_ layer: TrainedModel, after workspace: Workspace<Float>, count B: Int, outputToken k: Int) -> [Float] {
+    static func tokenGradients(
+        _ layer: TrainedModel, after workspace: Workspace<Float>, count B: Int, outputToken k: Int
+    ) -> [Float] {
         let c = layer.config, stack = layer.stack
         let T = c.tokenCount, D = c.modelDim
         var gradients = [Float](repeating: 0, count: layer.parameters.count)
@@ -109,9 +124,10 @@ public enum Copying {
         var dTokens = [Float](repeating: 0, count: B * T * c.tokenDim)
         seed.withUnsafeBufferPointer { s in
             dTokens.withUnsafeMutableBufferPointer { d in
-                stack.backward(parameters: layer.parameters, dPredictions: [Float](repeating: 0, count: B * c.outputDim),
-                               workspace: workspace, gradients: &gradients, inputGradients: d.baseAddress!,
-                               outputGradients: s.baseAddress!)
+                stack.backward(
+                    parameters: layer.parameters, dPredictions: [Float](repeating: 0, count: B * c.outputDim),
+                    workspace: workspace, gradients: &gradients, inputGradients: d.baseAddress!,
+                    outputGradients: s.baseAddress!)
             }
         }
         return dTokens

@@ -37,8 +37,11 @@ public enum Evaluation {
     /// The problem that stops `model` from being evaluated on tasks of `tasks`, if any: the models
     /// read tokens `[x, y]` of a fixed width and count.
     public static func mismatch(_ config: ModelConfig, _ tasks: LinearRegressionTasks) -> String? {
-        if config.inputDim != tasks.inputDim || config.outputDim != tasks.outputDim || config.contextSize != tasks.contextSize {
-            return "the model reads tasks with d = \(config.inputDim), \(config.outputDim) output(s), N = \(config.contextSize), "
+        if config.inputDim != tasks.inputDim || config.outputDim != tasks.outputDim
+            || config.contextSize != tasks.contextSize
+        {
+            return
+                "the model reads tasks with d = \(config.inputDim), \(config.outputDim) output(s), N = \(config.contextSize), "
                 + "but the tasks have d = \(tasks.inputDim), \(tasks.outputDim) output(s), N = \(tasks.contextSize)"
         }
         return nil

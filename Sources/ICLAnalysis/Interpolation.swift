@@ -75,7 +75,8 @@ public enum Interpolation {
         var parameters = [Float](repeating: 0, count: stack.layout.count)
         let identity = [Double].identity(D)
         for (l, products) in layers.enumerated() {
-            precondition(products.tokenDim == D, "productModel: products of width \(products.tokenDim), tokens of width \(D)")
+            precondition(
+                products.tokenDim == D, "productModel: products of width \(products.tokenDim), tokens of width \(D)")
             let weights = HeadWeights(W_Q: products.W_KQ, W_K: identity, W_V: products.W_PV, P: identity)
             for (offset, values) in zip(stack.weights.layers[l].heads[0].all, weights.all) {
                 for k in values.indices { parameters[offset + k] = Float(values[k]) }
@@ -99,12 +100,16 @@ public enum Interpolation {
     /// The problem that stops `a` and `b` from being interpolated layer by layer, if any.
     public static func incompatibility(_ a: ModelConfig, _ b: ModelConfig) -> String? {
         if a.inputDim != b.inputDim || a.outputDim != b.outputDim || a.contextSize != b.contextSize {
-            return "the models read different tasks (d = \(a.inputDim) vs \(b.inputDim), outputs \(a.outputDim) vs \(b.outputDim), "
+            return
+                "the models read different tasks (d = \(a.inputDim) vs \(b.inputDim), outputs \(a.outputDim) vs \(b.outputDim), "
                 + "N = \(a.contextSize) vs \(b.contextSize))"
         }
         if a.layers != b.layers || a.recurrent != b.recurrent {
-            func describe(_ c: ModelConfig) -> String { "\(c.layers) \(c.recurrent ? "recurrent application(s)" : "separate layer(s)")" }
-            return "the models have different stacks (\(describe(a)) vs \(describe(b))); interpolation pairs their layers one to one "
+            func describe(_ c: ModelConfig) -> String {
+                "\(c.layers) \(c.recurrent ? "recurrent application(s)" : "separate layer(s)")"
+            }
+            return
+                "the models have different stacks (\(describe(a)) vs \(describe(b))); interpolation pairs their layers one to one "
                 + "(construct the baseline with the same --layers and --recurrent)"
         }
         return nil
@@ -118,11 +123,15 @@ public enum Interpolation {
     }
 
     /// The loss along `alphas` between A (α = 0) and B (α = 1) on `batch`.
-    public static func curve(_ a: TrainedModel, _ b: TrainedModel, alphas: [Double],
-                             on batch: TaskBatch<Float>) throws -> InterpolationCurve {
+    public static func curve(
+        _ a: TrainedModel, _ b: TrainedModel, alphas: [Double],
+        on batch: TaskBatch<Float>
+    ) throws -> InterpolationCurve {
         if let problem = incompatibility(a.config, b.config) { throw AnalysisError(problem) }
         let pa = try correctedProducts(a), pb = try correctedProducts(b)
-        func model(_ alpha: Double) -> TrainedModel { productModel(config: a.config, layers: mix(pa, pb, alpha: alpha)) }
+        func model(_ alpha: Double) -> TrainedModel {
+            productModel(config: a.config, layers: mix(pa, pb, alpha: alpha))
+        }
         let midpoint = model(0.5)
         return InterpolationCurve(
             tasks: batch.count, alphas: alphas, losses: alphas.map { Evaluation.loss(model($0), on: batch) },

@@ -32,16 +32,23 @@ public enum LineSearch {
         return loss.isFinite ? loss : .infinity
     }
 
-    public static func search(_ batch: TaskBatch<Double>, inputDim: Int, steps: Int,
-                              grid: [Double] = defaultGrid) -> LineSearchResult {
-        let (losses, bestEta, bestLoss) = minimise(grid: grid) { gdLoss(batch, inputDim: inputDim, steps: steps, eta: $0) }
-        return LineSearchResult(steps: steps, tasks: batch.count, etas: grid, losses: losses,
-                                bestEta: bestEta, bestLoss: bestLoss)
+    public static func search(
+        _ batch: TaskBatch<Double>, inputDim: Int, steps: Int,
+        grid: [Double] = defaultGrid
+    ) -> LineSearchResult {
+        let (losses, bestEta, bestLoss) = minimise(grid: grid) {
+            gdLoss(batch, inputDim: inputDim, steps: steps, eta: $0)
+        }
+        return LineSearchResult(
+            steps: steps, tasks: batch.count, etas: grid, losses: losses,
+            bestEta: bestEta, bestLoss: bestLoss)
     }
 
     /// The minimum of `loss` over `grid`, refined by golden-section search between the best grid
     /// point's neighbours (the loss is smooth and unimodal near its minimum); the grid's losses too.
-    public static func minimise(grid: [Double], _ loss: (Double) -> Double) -> (losses: [Double], best: Double, bestLoss: Double) {
+    public static func minimise(grid: [Double], _ loss: (Double) -> Double) -> (
+        losses: [Double], best: Double, bestLoss: Double
+    ) {
         precondition(!grid.isEmpty, "line search needs a grid")
         let losses = grid.map(loss)
         let best = losses.indices.min { losses[$0] < losses[$1] }!

@@ -54,9 +54,11 @@ public enum DistributionShift: String, Codable, CaseIterable, Sendable {
         case .teacher:
             return base.shifted(teacherScale: scale).sample(count: count, seed: seed, stream: stream, as: Float.self)
         case .laws:
-            return MixedLawTasks(base: base, inputScale: scale).sample(count: count, seed: seed, stream: stream, as: Float.self)
+            return MixedLawTasks(base: base, inputScale: scale).sample(
+                count: count, seed: seed, stream: stream, as: Float.self)
         case .lawsTeacher:
-            return MixedLawTasks(base: base, teacherScale: scale).sample(count: count, seed: seed, stream: stream, as: Float.self)
+            return MixedLawTasks(base: base, teacherScale: scale).sample(
+                count: count, seed: seed, stream: stream, as: Float.self)
         }
     }
 }
@@ -85,7 +87,9 @@ public enum OutOfDistribution {
     /// lies inside and is not already there, so the sweep passes through the training point.
     public static func scales(_ range: ClosedRange<Double>, count: Int, including extra: Double? = nil) -> [Double] {
         precondition(count >= 2, "scales: need at least 2 points")
-        var values = (0..<count).map { range.lowerBound + (range.upperBound - range.lowerBound) * Double($0) / Double(count - 1) }
+        var values = (0..<count).map {
+            range.lowerBound + (range.upperBound - range.lowerBound) * Double($0) / Double(count - 1)
+        }
         if let extra, range.contains(extra), !values.contains(where: { abs($0 - extra) < 1e-12 }) {
             values.append(extra)
             values.sort()
@@ -95,8 +99,10 @@ public enum OutOfDistribution {
 
     /// The loss of every model (or algorithm) at every scale, all on the same tasks at each scale.
     /// Each model must read tasks of `base`'s shape.
-    public static func sweep(_ models: [(name: String, model: any InContextPredictor)], base: LinearRegressionTasks,
-                             shift: DistributionShift, scales: [Double], count: Int, seed: UInt64) throws -> ShiftSweep {
+    public static func sweep(
+        _ models: [(name: String, model: any InContextPredictor)], base: LinearRegressionTasks,
+        shift: DistributionShift, scales: [Double], count: Int, seed: UInt64
+    ) throws -> ShiftSweep {
         for (name, model) in models {
             if let model = model as? TrainedModel, let problem = Evaluation.mismatch(model.config, base) {
                 throw AnalysisError("\(name): \(problem)")
@@ -107,7 +113,8 @@ public enum OutOfDistribution {
             let batch = shift.tasks(base, scale: scale, count: count, seed: seed)
             for (k, entry) in models.enumerated() { losses[k].append(Evaluation.loss(entry.model, on: batch)) }
         }
-        return ShiftSweep(shift: shift, tasks: count, seed: seed, scales: scales, trainingScale: shift.trainingScale(base),
-                          curves: zip(models, losses).map { ShiftCurve(name: $0.name, losses: $1) })
+        return ShiftSweep(
+            shift: shift, tasks: count, seed: seed, scales: scales, trainingScale: shift.trainingScale(base),
+            curves: zip(models, losses).map { ShiftCurve(name: $0.name, losses: $1) })
     }
 }

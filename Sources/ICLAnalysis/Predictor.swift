@@ -13,7 +13,9 @@ public protocol InContextPredictor: Sendable {
 }
 
 extension TrainedModel: InContextPredictor {
-    public func predictionsAndSensitivities(_ paired: TaskBatch<Float>) -> (predictions: [Float], sensitivities: [Float]) {
+    public func predictionsAndSensitivities(_ paired: TaskBatch<Float>) -> (
+        predictions: [Float], sensitivities: [Float]
+    ) {
         predictionsAndSensitivities(paired, sliceSize: 4_096)
     }
 

@@ -33,10 +33,12 @@ public enum Rollout {
     public static func singleLayer(_ model: TrainedModel, layer: Int) throws -> TrainedModel {
         let config = model.config
         if config.architecture != .lsa {
-            throw AnalysisError("rollout repeats one linear self-attention layer; this model is '\(config.architecture.rawValue)'")
+            throw AnalysisError(
+                "rollout repeats one linear self-attention layer; this model is '\(config.architecture.rawValue)'")
         }
         guard (0..<config.parameterLayers).contains(layer) else {
-            throw AnalysisError("the model has \(config.parameterLayers) parameter layer(s); there is no layer \(layer)")
+            throw AnalysisError(
+                "the model has \(config.parameterLayers) parameter layer(s); there is no layer \(layer)")
         }
         var single = config
         single.layers = 1
@@ -54,8 +56,10 @@ public enum Rollout {
 
     /// Predictions `[B, outputDim]` after 0, 1, …, `steps` applications of the one-layer `model`
     /// with dampening `lambda` (see the type's comment).
-    public static func predictions(_ model: TrainedModel, on batch: TaskBatch<Float>, steps: Int, lambda: Double,
-                                   sliceSize: Int = 4_096) -> [[Float]] {
+    public static func predictions(
+        _ model: TrainedModel, on batch: TaskBatch<Float>, steps: Int, lambda: Double,
+        sliceSize: Int = 4_096
+    ) -> [[Float]] {
         let c = model.config
         precondition(c.layers == 1, "Rollout.predictions: a one-layer model (see singleLayer)")
         precondition(steps >= 0, "Rollout.predictions: steps must not be negative")
@@ -75,7 +79,8 @@ public enum Rollout {
             record(0)
             if steps > 0 {
                 for k in 1...steps {
-                    _ = model.stack.forward(parameters: model.parameters, tokens: tokens, count: part.count, workspace: workspace)
+                    _ = model.stack.forward(
+                        parameters: model.parameters, tokens: tokens, count: part.count, workspace: workspace)
                     let next = workspace.outputTokens()
                     for row in 0..<(part.count * T) {
                         for j in d..<(d + o) {
@@ -91,9 +96,13 @@ public enum Rollout {
     }
 
     /// The loss after 0, 1, …, `steps` applications (see `predictions`).
-    public static func curve(name: String, _ model: TrainedModel, on batch: TaskBatch<Float>,
-                             steps: Int, lambda: Double) -> RolloutCurve {
-        let losses = predictions(model, on: batch, steps: steps, lambda: lambda).map { Evaluation.loss(predictions: $0, on: batch) }
+    public static func curve(
+        name: String, _ model: TrainedModel, on batch: TaskBatch<Float>,
+        steps: Int, lambda: Double
+    ) -> RolloutCurve {
+        let losses = predictions(model, on: batch, steps: steps, lambda: lambda).map {
+            Evaluation.loss(predictions: $0, on: batch)
+        }
         return RolloutCurve(name: name, lambda: lambda, tasks: batch.count, losses: losses)
     }
 }

@@ -105,8 +105,9 @@ public enum Spectrum {
         let low = max(eigenvalues.map { $0.first! }.min()!, eigenvalueFloor)
         let high = eigenvalues.map { $0.last! }.max()!
         let conditions = eigenvalues.map { conditionNumber(eigenvalues: $0, gamma: 0) }
-        return SpectrumSummary(contextSize: contextSize, tasks: eigenvalues.count, minEigenvalue: low, maxEigenvalue: high,
-                               medianCondition: median(conditions), conditionBound: high / low)
+        return SpectrumSummary(
+            contextSize: contextSize, tasks: eigenvalues.count, minEigenvalue: low, maxEigenvalue: high,
+            medianCondition: median(conditions), conditionBound: high / low)
     }
 
     /// Condition numbers over `gammas` for the tasks whose eigenvalues are given.
@@ -115,8 +116,9 @@ public enum Spectrum {
         let bound = gammas.map { conditionBound(low: s.minEigenvalue, high: s.maxEigenvalue, gamma: $0) }
         let medians = gammas.map { gamma in median(eigenvalues.map { conditionNumber(eigenvalues: $0, gamma: gamma) }) }
         let best = bound.indices.min { bound[$0] < bound[$1] }!
-        return ConditionCurve(contextSize: contextSize, gammas: gammas, bound: bound, medianPerTask: medians,
-                              bestGamma: gammas[best], bestBound: bound[best])
+        return ConditionCurve(
+            contextSize: contextSize, gammas: gammas, bound: bound, medianPerTask: medians,
+            bestGamma: gammas[best], bestBound: bound[best])
     }
 
     /// The median (mean of the middle two for an even count).
@@ -145,9 +147,11 @@ public enum Spectrum {
         let c = model.config
         if let reason = Interpolation.inapplicability(c, for: "reading γ") { throw AnalysisError(reason) }
         guard c.recurrent, c.layers >= 2 else {
-            throw AnalysisError("γ is read from a recurrent stack applied at least twice (this one has \(c.layers) "
-                + "\(c.recurrent ? "application(s)" : "separate layer(s)")): elsewhere the W_PV x-block that holds γ "
-                + "never reaches the prediction, or there is one γ per layer (`icl-zoo show` prints a GD++ checkpoint's η_k, γ_k)")
+            throw AnalysisError(
+                "γ is read from a recurrent stack applied at least twice (this one has \(c.layers) "
+                    + "\(c.recurrent ? "application(s)" : "separate layer(s)")): elsewhere the W_PV x-block that holds γ "
+                    + "never reaches the prediction, or there is one γ per layer (`icl-zoo show` prints a GD++ checkpoint's η_k, γ_k)"
+            )
         }
         let corrected = try Interpolation.correctedProducts(model)[0]
         let d = c.inputDim, D = c.tokenDim
@@ -160,8 +164,9 @@ public enum Spectrum {
             }
         }
         let scale = abs(gamma) * Double(d).squareRoot()
-        return GammaReading(gamma: gamma, beta: corrected.scaleCorrection ?? 1,
-                            residual: scale > 0 ? residual.squareRoot() / scale : (residual == 0 ? 0 : .infinity),
-                            contextSize: c.contextSize)
+        return GammaReading(
+            gamma: gamma, beta: corrected.scaleCorrection ?? 1,
+            residual: scale > 0 ? residual.squareRoot() / scale : (residual == 0 ? 0 : .infinity),
+            contextSize: c.contextSize)
     }
 }

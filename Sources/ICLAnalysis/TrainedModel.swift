@@ -28,19 +28,25 @@ public struct TrainedModel: Sendable {
     /// Runs the forward pass over `paired` (in this model's layout) in slices of at most `sliceSize`
     /// tasks, handing `body` each slice, its predictions and the workspace holding its pass (for a
     /// backward pass): the one loop every evaluation of a model goes through.
-    public func forwardInSlices(_ paired: TaskBatch<Float>, sliceSize: Int,
-                                _ body: (_ part: TaskBatch<Float>, _ predictions: [Float], _ workspace: Workspace<Float>) -> Void) {
+    public func forwardInSlices(
+        _ paired: TaskBatch<Float>, sliceSize: Int,
+        _ body: (_ part: TaskBatch<Float>, _ predictions: [Float], _ workspace: Workspace<Float>) -> Void
+    ) {
         let batch = inLayout(paired)
         let workspace = stack.makeWorkspace(batchSize: min(sliceSize, batch.count), as: Float.self)
         for part in batch.slices(of: sliceSize) {
-            body(part, stack.forward(parameters: parameters, tokens: part.tokens, count: part.count, workspace: workspace), workspace)
+            body(
+                part,
+                stack.forward(parameters: parameters, tokens: part.tokens, count: part.count, workspace: workspace),
+                workspace)
         }
     }
 
     /// Predictions `[B, outputDim]` and, for every task, the sensitivity `∂ŷ/∂x_q` of the (first)
     /// output to the query's input part (`[B, d]`), from the backward pass with `dŷ = 1` per task.
     public func predictionsAndSensitivities(_ paired: TaskBatch<Float>, sliceSize: Int = 4_096)
-        -> (predictions: [Float], sensitivities: [Float]) {
+        -> (predictions: [Float], sensitivities: [Float])
+    {
         let c = config
         let d = c.inputDim, D = c.tokenDim, T = c.tokenCount
         var predictions: [Float] = []
@@ -54,11 +60,12 @@ public struct TrainedModel: Sendable {
             var dPredictions = [Float](repeating: 0, count: part.count * c.outputDim)
             for b in 0..<part.count { dPredictions[b * c.outputDim] = 1 }
             dTokens.withUnsafeMutableBufferPointer { buffer in
-                stack.backward(parameters: parameters, dPredictions: dPredictions, workspace: workspace,
-                               gradients: &gradients, inputGradients: buffer.baseAddress!)
+                stack.backward(
+                    parameters: parameters, dPredictions: dPredictions, workspace: workspace,
+                    gradients: &gradients, inputGradients: buffer.baseAddress!)
             }
             for b in 0..<part.count {
-                let query = (b * T + T - 1) * D           // the query token is last in every layout
+                let query = (b * T + T - 1) * D  // the query token is last in every layout
                 sensitivities += dTokens[query..<(query + d)]
             }
         }

@@ -39,12 +39,14 @@ public struct HeadProducts: Codable, Equatable, Sendable {
         precondition(d >= 1 && d <= tokenDim, "scaleCorrected: inputDim \(d) for tokens of width \(tokenDim)")
         let beta = HeadProducts.meanDiagonal(W_KQ, tokenDim: tokenDim, first: d)
         guard beta.isFinite, beta != 0 else {
-            throw AnalysisError("layer \(layer) head \(head): W_KQ's first \(d) diagonal entries average to \(beta); "
-                + "the scale correction divides by that mean, so it cannot be applied")
+            throw AnalysisError(
+                "layer \(layer) head \(head): W_KQ's first \(d) diagonal entries average to \(beta); "
+                    + "the scale correction divides by that mean, so it cannot be applied")
         }
-        return HeadProducts(layer: layer, head: head, tokenDim: tokenDim,
-                            W_KQ: W_KQ.map { $0 / beta }, W_PV: W_PV.map { $0 * beta },
-                            scaleCorrection: (scaleCorrection ?? 1) * beta)
+        return HeadProducts(
+            layer: layer, head: head, tokenDim: tokenDim,
+            W_KQ: W_KQ.map { $0 / beta }, W_PV: W_PV.map { $0 * beta },
+            scaleCorrection: (scaleCorrection ?? 1) * beta)
     }
 
     /// Mean of the first `first` diagonal entries of a row-major `tokenDim × tokenDim` matrix.
@@ -80,17 +82,20 @@ public enum WeightProducts {
         let config = model.config, stack = model.stack
         // The gradient-descent models' parameters are η and γ, not attention weights.
         guard stack.layout == stack.weightLayout else {
-            throw AnalysisError("the model's parameters are not attention weights (architecture '\(config.architecture.rawValue)'): "
-                                + "weight products are defined for attention heads with W_Q, W_K, W_V and P")
+            throw AnalysisError(
+                "the model's parameters are not attention weights (architecture '\(config.architecture.rawValue)'): "
+                    + "weight products are defined for attention heads with W_Q, W_K, W_V and P")
         }
         let D = config.modelDim, Dk = config.keyDim
         var out: [HeadProducts] = []
         for (l, layer) in stack.weights.layers.enumerated() {
             for (h, head) in layer.heads.enumerated() {
                 let w = head.map { offset in model.parameters[offset..<(offset + Dk * D)].map(Double.init) }
-                out.append(HeadProducts(layer: l, head: h, tokenDim: D,
-                                        W_KQ: w.W_K.matmul(w.W_Q, D, Dk, D, transposeSelf: true),
-                                        W_PV: w.P.matmul(w.W_V, D, Dk, D)))
+                out.append(
+                    HeadProducts(
+                        layer: l, head: h, tokenDim: D,
+                        W_KQ: w.W_K.matmul(w.W_Q, D, Dk, D, transposeSelf: true),
+                        W_PV: w.P.matmul(w.W_V, D, Dk, D)))
             }
         }
         return out
@@ -104,7 +109,8 @@ public enum WeightProducts {
         for layer in layers.keys.sorted() {
             let heads = layers[layer]!.sorted { $0.head < $1.head }
             guard heads.count >= 2 else {
-                throw AnalysisError("summing heads (Figure 11) needs at least two heads per layer; layer \(layer) has \(heads.count)")
+                throw AnalysisError(
+                    "summing heads (Figure 11) needs at least two heads per layer; layer \(layer) has \(heads.count)")
             }
             let D = heads[0].tokenDim
             var sum = [Double](repeating: 0, count: D * D)

@@ -47,8 +47,10 @@ public struct Checkpoint: Sendable {
         public var lineSearchLosses: [Double]
         public var lineSearchTasks: Int64
         public var lineSearchSeed: Int64
-        public init(method: String, etas: [Double], gammas: [Double] = [], lineSearchEtas: [Double] = [],
-                    lineSearchLosses: [Double] = [], lineSearchTasks: Int64 = 0, lineSearchSeed: Int64 = 0) {
+        public init(
+            method: String, etas: [Double], gammas: [Double] = [], lineSearchEtas: [Double] = [],
+            lineSearchLosses: [Double] = [], lineSearchTasks: Int64 = 0, lineSearchSeed: Int64 = 0
+        ) {
             self.method = method
             self.etas = etas
             self.gammas = gammas

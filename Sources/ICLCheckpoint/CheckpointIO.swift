@@ -45,10 +45,12 @@ extension Checkpoint {
         try file.setAttribute("steps", Int64(t.steps), at: "/training")
         try file.setAttribute("batch_size", Int64(t.batchSize), at: "/training")
         try file.setAttribute("optimizer", t.optimizer.rawValue, at: "/training")
-        for (name, value) in [("learning_rate", recipe.learningRate), ("adam_beta1", t.adamBeta1),
-                              ("adam_beta2", t.adamBeta2), ("adam_epsilon", t.adamEpsilon),
-                              ("clip_norm", recipe.clipNorm), ("init_scale", recipe.initScale),
-                              ("seconds", record.seconds)] {
+        for (name, value) in [
+            ("learning_rate", recipe.learningRate), ("adam_beta1", t.adamBeta1),
+            ("adam_beta2", t.adamBeta2), ("adam_epsilon", t.adamEpsilon),
+            ("clip_norm", recipe.clipNorm), ("init_scale", recipe.initScale),
+            ("seconds", record.seconds),
+        ] {
             try file.setAttribute(name, value, at: "/training")
         }
         for snapshot in record.snapshots {
@@ -56,7 +58,8 @@ extension Checkpoint {
             try file.createGroup(group)
             try file.setAttribute("step", Int64(snapshot.step), at: group)
             for entry in layout.entries {
-                try file.write(Array(snapshot.parameters[entry.range]), shape: entry.shape, at: group + "/" + entry.name)
+                try file.write(
+                    Array(snapshot.parameters[entry.range]), shape: entry.shape, at: group + "/" + entry.name)
             }
         }
         let h = record.history
@@ -69,13 +72,17 @@ extension Checkpoint {
         try file.createGroup("/construction")
         try file.setAttribute("method", record.method, at: "/construction")
         try file.write(record.etas, shape: [record.etas.count], at: "/construction/eta")
-        if !record.gammas.isEmpty { try file.write(record.gammas, shape: [record.gammas.count], at: "/construction/gamma") }
+        if !record.gammas.isEmpty {
+            try file.write(record.gammas, shape: [record.gammas.count], at: "/construction/gamma")
+        }
         if !record.lineSearchEtas.isEmpty {
             try file.createGroup("/construction/line_search")
             try file.setAttribute("tasks", record.lineSearchTasks, at: "/construction/line_search")
             try file.setAttribute("seed", record.lineSearchSeed, at: "/construction/line_search")
-            try file.write(record.lineSearchEtas, shape: [record.lineSearchEtas.count], at: "/construction/line_search/eta")
-            try file.write(record.lineSearchLosses, shape: [record.lineSearchLosses.count], at: "/construction/line_search/loss")
+            try file.write(
+                record.lineSearchEtas, shape: [record.lineSearchEtas.count], at: "/construction/line_search/eta")
+            try file.write(
+                record.lineSearchLosses, shape: [record.lineSearchLosses.count], at: "/construction/line_search/loss")
         }
     }
 
@@ -100,11 +107,16 @@ extension Checkpoint {
         }
         let version = try file.intAttribute("format_version", at: "/")
         guard version <= Checkpoint.formatVersion, version >= 1 else {
-            throw fail("/", "format_version \(version) is not supported (this is icl-zoo \(SoftwareVersion.current), which reads versions 1 to \(Checkpoint.formatVersion)); upgrade icl-zoo")
+            throw fail(
+                "/",
+                "format_version \(version) is not supported (this is icl-zoo \(SoftwareVersion.current), which reads versions 1 to \(Checkpoint.formatVersion)); upgrade icl-zoo"
+            )
         }
         try file.requirePlainTree()
         let recipe: Recipe
-        do { recipe = try Recipe.decode(Data(try file.stringAttribute("recipe", at: "/").utf8)) } catch let error as RecipeError {
+        do { recipe = try Recipe.decode(Data(try file.stringAttribute("recipe", at: "/").utf8)) } catch let error
+            as RecipeError
+        {
             throw fail("/", "attribute 'recipe': \(error.message)")
         }
         let config = try readConfig(file, onto: recipe.modelConfig, fail: fail)
@@ -112,15 +124,20 @@ extension Checkpoint {
         let layout = AttentionStack(config).layout
         // Version 2 checksums every dataset; version 1 had none.
         let checked = version >= 2 ? file : nil
-        let parameters = try readParameters(file, under: "/model", layout: layout, config: config, checked: checked, fail: fail)
+        let parameters = try readParameters(
+            file, under: "/model", layout: layout, config: config, checked: checked, fail: fail)
         let origin: Origin
         if file.isGroup("/training") {
-            origin = .trained(try readTraining(file, recipe: recipe, layout: layout, config: config, checked: checked, fail: fail))
+            origin = .trained(
+                try readTraining(file, recipe: recipe, layout: layout, config: config, checked: checked, fail: fail))
         } else if file.isGroup("/construction") {
-            func doubles(_ p: String) throws -> [Double] { try readFinite(file, p, limit: Limits.curveRecords, checked: checked, fail: fail) }
-            var record = ConstructionRecord(method: try file.stringAttribute("method", at: "/construction"),
-                                            etas: try doubles("/construction/eta"),
-                                            gammas: file.isDataset("/construction/gamma") ? try doubles("/construction/gamma") : [])
+            func doubles(_ p: String) throws -> [Double] {
+                try readFinite(file, p, limit: Limits.curveRecords, checked: checked, fail: fail)
+            }
+            var record = ConstructionRecord(
+                method: try file.stringAttribute("method", at: "/construction"),
+                etas: try doubles("/construction/eta"),
+                gammas: file.isDataset("/construction/gamma") ? try doubles("/construction/gamma") : [])
             if file.isGroup("/construction/line_search") {
                 record.lineSearchEtas = try doubles("/construction/line_search/eta")
                 record.lineSearchLosses = try doubles("/construction/line_search/loss")
@@ -142,51 +159,85 @@ extension Checkpoint {
 
     /// `/training` and `/snapshots`: the attributes must be the recipe's; the curve at most one record
     /// per step, at increasing steps within the run, finite; each snapshot at a step within the run.
-    private static func readTraining(_ file: HDF5File, recipe: Recipe, layout: ParameterLayout, config: ModelConfig,
-                                     checked: HDF5File?, fail: (String, String) -> CheckpointError) throws -> TrainingRecord {
+    private static func readTraining(
+        _ file: HDF5File, recipe: Recipe, layout: ParameterLayout, config: ModelConfig,
+        checked: HDF5File?, fail: (String, String) -> CheckpointError
+    ) throws -> TrainingRecord {
         let t = recipe.training
-        for (name, expected) in [("seed", Int64(bitPattern: t.seed)), ("steps", Int64(t.steps)), ("batch_size", Int64(t.batchSize))] {
+        for (name, expected) in [
+            ("seed", Int64(bitPattern: t.seed)), ("steps", Int64(t.steps)), ("batch_size", Int64(t.batchSize)),
+        ] {
             let found = try file.intAttribute(name, at: "/training")
-            guard found == expected else { throw fail("/training", "attribute '\(name)' is \(found), but the recipe says \(expected)") }
+            guard found == expected else {
+                throw fail("/training", "attribute '\(name)' is \(found), but the recipe says \(expected)")
+            }
         }
-        for (name, expected) in [("learning_rate", recipe.learningRate), ("adam_beta1", t.adamBeta1), ("adam_beta2", t.adamBeta2),
-                                 ("adam_epsilon", t.adamEpsilon), ("clip_norm", recipe.clipNorm), ("init_scale", recipe.initScale)] {
+        for (name, expected) in [
+            ("learning_rate", recipe.learningRate), ("adam_beta1", t.adamBeta1), ("adam_beta2", t.adamBeta2),
+            ("adam_epsilon", t.adamEpsilon), ("clip_norm", recipe.clipNorm), ("init_scale", recipe.initScale),
+        ] {
             let found = try file.doubleAttribute(name, at: "/training")
-            guard found == expected else { throw fail("/training", "attribute '\(name)' is \(found), but the recipe says \(expected)") }
+            guard found == expected else {
+                throw fail("/training", "attribute '\(name)' is \(found), but the recipe says \(expected)")
+            }
         }
-        _ = try file.stringAttribute("optimizer", at: "/training")   // a name; which ones exist is the trainer's business
+        _ = try file.stringAttribute("optimizer", at: "/training")  // a name; which ones exist is the trainer's business
         let seconds = try file.doubleAttribute("seconds", at: "/training")
-        guard seconds.isFinite, seconds >= 0 else { throw fail("/training", "attribute 'seconds' is \(seconds), expected a time ≥ 0") }
+        guard seconds.isFinite, seconds >= 0 else {
+            throw fail("/training", "attribute 'seconds' is \(seconds), expected a time ≥ 0")
+        }
         // At most one record per step (the trainer makes one at 0, every eval_every and the last).
         let records = try file.shape(of: "/training/step").first ?? 0
         let limit = min(t.steps + 1, Limits.curveRecords)
-        guard records <= limit else { throw fail("/training/step", "has \(records) records, more than the \(limit) that \(t.steps) steps allow") }
+        guard records <= limit else {
+            throw fail("/training/step", "has \(records) records, more than the \(limit) that \(t.steps) steps allow")
+        }
         var h = TrainingHistory()
-        h.step = try readCurve(file, "/training/step", count: records, checked: checked, fail: fail) { try file.readInts($0) }
-        h.trainLoss = try readCurve(file, "/training/train_loss", count: records, checked: checked, fail: fail) { try file.readDoubles($0) }
-        h.validationLoss = try readCurve(file, "/training/validation_loss", count: records, checked: checked, fail: fail) { try file.readDoubles($0) }
+        h.step = try readCurve(file, "/training/step", count: records, checked: checked, fail: fail) {
+            try file.readInts($0)
+        }
+        h.trainLoss = try readCurve(file, "/training/train_loss", count: records, checked: checked, fail: fail) {
+            try file.readDoubles($0)
+        }
+        h.validationLoss = try readCurve(
+            file, "/training/validation_loss", count: records, checked: checked, fail: fail
+        ) { try file.readDoubles($0) }
         for (name, values) in [("train_loss", h.trainLoss), ("validation_loss", h.validationLoss)] {
             if let bad = values.firstIndex(where: { !$0.isFinite || $0 < 0 }) {
                 throw fail("/training/" + name, "entry \(bad) is \(values[bad]), not a finite loss")
             }
         }
-        guard zip(h.step, h.step.dropFirst()).allSatisfy({ $0 < $1 }), h.step.allSatisfy({ (0...Int64(t.steps)).contains($0) }) else {
-            throw fail("/training/step", "is not increasing within 0 … \(t.steps) (steps: \(h.step.prefix(5).map(String.init).joined(separator: ", "))…)")
+        guard zip(h.step, h.step.dropFirst()).allSatisfy({ $0 < $1 }),
+            h.step.allSatisfy({ (0...Int64(t.steps)).contains($0) })
+        else {
+            throw fail(
+                "/training/step",
+                "is not increasing within 0 … \(t.steps) (steps: \(h.step.prefix(5).map(String.init).joined(separator: ", "))…)"
+            )
         }
         var snapshots: [Snapshot] = []
         if file.isGroup("/snapshots") {
             let names = try file.children(of: "/snapshots")
-            guard names.count <= limit, Double(names.count) * Double(layout.count) <= Double(Limits.snapshotValues) else {
-                throw fail("/snapshots", "holds \(names.count) snapshots, more than \(t.steps) steps or the limit of \(Limits.snapshotValues) values allow")
+            guard names.count <= limit, Double(names.count) * Double(layout.count) <= Double(Limits.snapshotValues)
+            else {
+                throw fail(
+                    "/snapshots",
+                    "holds \(names.count) snapshots, more than \(t.steps) steps or the limit of \(Limits.snapshotValues) values allow"
+                )
             }
             for name in names {
                 let group = "/snapshots/" + name
                 let step = try file.intAttribute("step", at: group)
                 guard name == "step_\(step)", (0...Int64(t.steps)).contains(step) else {
-                    throw fail(group, "attribute 'step' is \(step): expected the step in the name, within 0 … \(t.steps)")
+                    throw fail(
+                        group, "attribute 'step' is \(step): expected the step in the name, within 0 … \(t.steps)")
                 }
-                snapshots.append(Snapshot(step: Int(step), parameters: try readParameters(file, under: group, layout: layout, config: config,
-                                                                                           checked: checked, fail: fail)))
+                snapshots.append(
+                    Snapshot(
+                        step: Int(step),
+                        parameters: try readParameters(
+                            file, under: group, layout: layout, config: config,
+                            checked: checked, fail: fail)))
             }
             snapshots.sort { $0.step < $1.step }
         }
@@ -194,8 +245,10 @@ extension Checkpoint {
     }
 
     /// A 1-D curve of exactly `count` entries, its shape checked before anything is read.
-    private static func readCurve<Value>(_ file: HDF5File, _ path: String, count: Int, checked: HDF5File?,
-                                         fail: (String, String) -> CheckpointError, _ read: (String) throws -> [Value]) throws -> [Value] {
+    private static func readCurve<Value>(
+        _ file: HDF5File, _ path: String, count: Int, checked: HDF5File?,
+        fail: (String, String) -> CheckpointError, _ read: (String) throws -> [Value]
+    ) throws -> [Value] {
         let shape = try file.shape(of: path)
         guard shape == [count] else { throw fail(path, "has shape \(shape), expected [\(count)] like /training/step") }
         try requireChecksum(checked, path, fail: fail)
@@ -203,24 +256,36 @@ extension Checkpoint {
     }
 
     /// A 1-D float dataset of at most `limit` finite values.
-    private static func readFinite(_ file: HDF5File, _ path: String, limit: Int, checked: HDF5File?,
-                                   fail: (String, String) -> CheckpointError) throws -> [Double] {
+    private static func readFinite(
+        _ file: HDF5File, _ path: String, limit: Int, checked: HDF5File?,
+        fail: (String, String) -> CheckpointError
+    ) throws -> [Double] {
         let shape = try file.shape(of: path)
-        guard shape.count == 1, shape[0] <= limit else { throw fail(path, "has shape \(shape), expected at most [\(limit)]") }
+        guard shape.count == 1, shape[0] <= limit else {
+            throw fail(path, "has shape \(shape), expected at most [\(limit)]")
+        }
         try requireChecksum(checked, path, fail: fail)
         let values = try file.readDoubles(path)
-        if let bad = values.firstIndex(where: { !$0.isFinite }) { throw fail(path, "entry \(bad) is \(values[bad]), not a finite number") }
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw fail(path, "entry \(bad) is \(values[bad]), not a finite number")
+        }
         return values
     }
 
     /// In a version-2 file every non-empty dataset carries a Fletcher32 checksum (HDF5 verifies it on read).
-    private static func requireChecksum(_ file: HDF5File?, _ path: String, fail: (String, String) -> CheckpointError) throws {
+    private static func requireChecksum(_ file: HDF5File?, _ path: String, fail: (String, String) -> CheckpointError)
+        throws
+    {
         guard let file, try file.shape(of: path).reduce(1, *) > 0 else { return }
-        guard try file.hasChecksum(path) else { throw fail(path, "has no checksum (format_version 2 checksums every dataset)") }
+        guard try file.hasChecksum(path) else {
+            throw fail(path, "has no checksum (format_version 2 checksums every dataset)")
+        }
     }
 
     /// The model the recipe describes must be the one `/model` describes, field by field.
-    private static func requireAgreement(_ fromRecipe: ModelConfig, _ stored: ModelConfig, fail: (String, String) -> CheckpointError) throws {
+    private static func requireAgreement(
+        _ fromRecipe: ModelConfig, _ stored: ModelConfig, fail: (String, String) -> CheckpointError
+    ) throws {
         for field in ModelConfig.storedFields where field.attribute(fromRecipe) != field.attribute(stored) {
             let (found, expected) = (field.attribute(stored), field.attribute(fromRecipe))
             throw fail("/model", "attribute '\(field.name)' is \(found), but the recipe says \(expected)")
@@ -229,13 +294,20 @@ extension Checkpoint {
 
     /// `/model`'s attributes over `base` (the recipe's model, which supplies the fields a checkpoint
     /// does not store): every size within its limit before any is used, every value of its type.
-    private static func readConfig(_ file: HDF5File, onto base: ModelConfig,
-                                   fail: (String, String) -> CheckpointError) throws -> ModelConfig {
+    private static func readConfig(
+        _ file: HDF5File, onto base: ModelConfig,
+        fail: (String, String) -> CheckpointError
+    ) throws -> ModelConfig {
         guard file.isGroup("/model") else { throw fail("/model", "missing group") }
         // Every size within its limit before any is used (an overflow or a huge allocation would crash).
-        var sizes: [(name: String, value: Int64, limit: Int)] = [("layers", 0, Limits.layers), ("heads", 0, Limits.heads),
-                                                                 ("context_size", 0, Limits.contextSize)]
-        for name in ["input_dim", "output_dim", "key_dim", "mlp_hidden", "embedding_dim", "positional_dim", "token_dim", "model_dim"] {
+        var sizes: [(name: String, value: Int64, limit: Int)] = [
+            ("layers", 0, Limits.layers), ("heads", 0, Limits.heads),
+            ("context_size", 0, Limits.contextSize),
+        ]
+        for name in [
+            "input_dim", "output_dim", "key_dim", "mlp_hidden", "embedding_dim", "positional_dim", "token_dim",
+            "model_dim",
+        ] {
             sizes.append((name, 0, Limits.width))
         }
         for k in sizes.indices { sizes[k].value = try file.intAttribute(sizes[k].name, at: "/model") }
@@ -256,23 +328,32 @@ extension Checkpoint {
         }
         if let problem = config.problems().first { throw fail("/model", problem) }
         if Limits.parameterEstimate(config) > Double(Limits.parameters) {
-            throw fail("/model", "about \(Int(Limits.parameterEstimate(config))) parameters, above the limit of \(Limits.parameters)")
+            throw fail(
+                "/model",
+                "about \(Int(Limits.parameterEstimate(config))) parameters, above the limit of \(Limits.parameters)")
         }
         for (name, expected) in [("token_dim", config.tokenDim), ("model_dim", config.modelDim)] {
             let found = Int(try file.intAttribute(name, at: "/model"))
-            guard found == expected else { throw fail("/model", "\(name) is \(found), but the other attributes make it \(expected)") }
+            guard found == expected else {
+                throw fail("/model", "\(name) is \(found), but the other attributes make it \(expected)")
+            }
         }
         return config
     }
 
     /// The parameters stored under `group` in the layout's paths. Strict: every dataset below the
     /// group must be one the layout names, every named one must be there with its shape, all finite.
-    private static func readParameters(_ file: HDF5File, under group: String, layout: ParameterLayout, config: ModelConfig,
-                                       checked: HDF5File?, fail: (String, String) -> CheckpointError) throws -> [Float] {
+    private static func readParameters(
+        _ file: HDF5File, under group: String, layout: ParameterLayout, config: ModelConfig,
+        checked: HDF5File?, fail: (String, String) -> CheckpointError
+    ) throws -> [Float] {
         var parameters = [Float](repeating: 0, count: layout.count)
         let expected = Set(layout.entries.map { group + "/" + $0.name })
         for found in try datasets(file, under: group) where !expected.contains(found) {
-            throw fail(found, "unexpected dataset for a \(config.architecture.rawValue) model with \(config.parameterLayers) parameter layer(s) and \(config.heads) head(s)")
+            throw fail(
+                found,
+                "unexpected dataset for a \(config.architecture.rawValue) model with \(config.parameterLayers) parameter layer(s) and \(config.heads) head(s)"
+            )
         }
         for entry in layout.entries {
             let p = group + "/" + entry.name
@@ -281,7 +362,9 @@ extension Checkpoint {
             guard shape == entry.shape else { throw fail(p, "has shape \(shape), expected \(entry.shape)") }
             try requireChecksum(checked, p, fail: fail)
             let values = try file.readFloats(p)
-            if let bad = values.firstIndex(where: { !$0.isFinite }) { throw fail(p, "entry \(bad) is \(values[bad]), not a finite number") }
+            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                throw fail(p, "entry \(bad) is \(values[bad]), not a finite number")
+            }
             parameters.replaceSubrange(entry.range, with: values)
         }
         return parameters

@@ -10,12 +10,14 @@ public func makeFolders(for file: String) throws {
         var status = stat()
         if stat(path, &status) == 0 {
             guard status.st_mode & S_IFMT == S_IFDIR else {
-                throw CheckpointError(file: file, path: "", message: "cannot create its folder: \(path) is a file, not a folder")
+                throw CheckpointError(
+                    file: file, path: "", message: "cannot create its folder: \(path) is a file, not a folder")
             }
             continue
         }
         guard errno == ENOENT, mkdir(path, 0o777) == 0 || errno == EEXIST else {
-            throw CheckpointError(file: file, path: "", message: "cannot create its folder \(path): \(String(cString: strerror(errno)))")
+            throw CheckpointError(
+                file: file, path: "", message: "cannot create its folder \(path): \(String(cString: strerror(errno)))")
         }
     }
 }

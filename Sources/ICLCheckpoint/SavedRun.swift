@@ -52,8 +52,9 @@ public struct SavedRun: Sendable {
             try file.write(h.validationLoss, shape: [h.validationLoss.count], at: "/training/validation_loss")
             if recipe.training.snapshotEvery != nil {
                 try file.write(s.snapshots.map { Int64($0.step) }, shape: [s.snapshots.count], at: "/snapshots/step")
-                try file.write(s.snapshots.flatMap(\.parameters), shape: [s.snapshots.count, s.parameters.count],
-                               at: "/snapshots/parameters")
+                try file.write(
+                    s.snapshots.flatMap(\.parameters), shape: [s.snapshots.count, s.parameters.count],
+                    at: "/snapshots/parameters")
             }
         }
     }
@@ -70,36 +71,53 @@ public struct SavedRun: Sendable {
         guard format == SavedRun.format else { throw fail("/", "not an icl-zoo training state (format '\(format)')") }
         let version = try file.intAttribute("format_version", at: "/")
         guard version == SavedRun.formatVersion else {
-            throw fail("/", "training state format_version \(version) is not supported (this is icl-zoo \(SoftwareVersion.current), which reads version \(SavedRun.formatVersion))")
+            throw fail(
+                "/",
+                "training state format_version \(version) is not supported (this is icl-zoo \(SoftwareVersion.current), which reads version \(SavedRun.formatVersion))"
+            )
         }
         try file.requirePlainTree()
         let recipe: Recipe
-        do { recipe = try Recipe.decode(Data(try file.stringAttribute("recipe", at: "/").utf8)).resolved() } catch let error as RecipeError {
+        do { recipe = try Recipe.decode(Data(try file.stringAttribute("recipe", at: "/").utf8)).resolved() } catch let
+            error as RecipeError
+        {
             throw fail("/", "attribute 'recipe': \(error.message)")
         }
         let t = recipe.training
         let count = AttentionStack(recipe.modelConfig).layout.count
         func int(_ name: String, at group: String = "/") throws -> Int { Int(try file.intAttribute(name, at: group)) }
         let step = try int("step")
-        guard (0..<t.steps).contains(step) else { throw fail("/", "attribute 'step' is \(step), outside 0 … \(t.steps - 1) (a finished run keeps no state)") }
+        guard (0..<t.steps).contains(step) else {
+            throw fail("/", "attribute 'step' is \(step), outside 0 … \(t.steps - 1) (a finished run keeps no state)")
+        }
         let records = 1 + step / t.evalEvery
         let stepsSinceRecord = try int("steps_since_record")
         guard stepsSinceRecord == step % t.evalEvery else {
-            throw fail("/", "attribute 'steps_since_record' is \(stepsSinceRecord), but step \(step) makes it \(step % t.evalEvery)")
+            throw fail(
+                "/",
+                "attribute 'steps_since_record' is \(stepsSinceRecord), but step \(step) makes it \(step % t.evalEvery)"
+            )
         }
-        guard try int("step", at: "/adam") == step else { throw fail("/adam", "attribute 'step' differs from the run's step \(step)") }
-        let seconds = try file.doubleAttribute("seconds", at: "/"), lossSinceRecord = try file.doubleAttribute("loss_since_record", at: "/")
+        guard try int("step", at: "/adam") == step else {
+            throw fail("/adam", "attribute 'step' differs from the run's step \(step)")
+        }
+        let seconds = try file.doubleAttribute("seconds", at: "/"),
+            lossSinceRecord = try file.doubleAttribute("loss_since_record", at: "/")
         guard seconds.isFinite, seconds >= 0, lossSinceRecord.isFinite, lossSinceRecord >= 0 else {
             throw fail("/", "attribute 'seconds' or 'loss_since_record' is not a finite number ≥ 0")
         }
 
         /// A dataset of `shape`, checksummed, all finite: the shape is checked before anything is read.
-        func values<Value>(_ p: String, _ shape: [Int], _ read: (String) throws -> [Value], finite: (Value) -> Bool) throws -> [Value] {
+        func values<Value>(_ p: String, _ shape: [Int], _ read: (String) throws -> [Value], finite: (Value) -> Bool)
+            throws -> [Value]
+        {
             let found = try file.shape(of: p)
             guard found == shape else { throw fail(p, "has shape \(found), expected \(shape)") }
             if shape.reduce(1, *) > 0, try !file.hasChecksum(p) { throw fail(p, "has no checksum") }
             let out = try read(p)
-            if let bad = out.firstIndex(where: { !finite($0) }) { throw fail(p, "entry \(bad) is \(out[bad]), not finite") }
+            if let bad = out.firstIndex(where: { !finite($0) }) {
+                throw fail(p, "entry \(bad) is \(out[bad]), not finite")
+            }
             return out
         }
         let floats = { (p: String, shape: [Int]) in try values(p, shape, file.readFloats, finite: { $0.isFinite }) }
@@ -115,16 +133,21 @@ public struct SavedRun: Sendable {
         if let every = t.snapshotEvery {
             let expected = Array(stride(from: 0, through: step, by: every))
             let steps = try values("/snapshots/step", [expected.count], file.readInts, finite: { _ in true })
-            guard steps == expected.map(Int64.init) else { throw fail("/snapshots/step", "is not every \(every) steps up to \(step)") }
+            guard steps == expected.map(Int64.init) else {
+                throw fail("/snapshots/step", "is not every \(every) steps up to \(step)")
+            }
             let all = try floats("/snapshots/parameters", [expected.count, count])
-            snapshots = expected.indices.map { Snapshot(step: expected[$0], parameters: Array(all[($0 * count)..<(($0 + 1) * count)])) }
+            snapshots = expected.indices.map {
+                Snapshot(step: expected[$0], parameters: Array(all[($0 * count)..<(($0 + 1) * count)]))
+            }
         } else if file.exists("/snapshots") {
             throw fail("/snapshots", "present, but the recipe sets no snapshot_every")
         }
-        let state = TrainingState(step: step, parameters: try floats("/parameters", [count]), adamStep: step,
-                                  adamM: try floats("/adam/m", [count]), adamV: try floats("/adam/v", [count]),
-                                  history: h, lossSinceRecord: lossSinceRecord, stepsSinceRecord: stepsSinceRecord,
-                                  snapshots: snapshots, seconds: seconds)
+        let state = TrainingState(
+            step: step, parameters: try floats("/parameters", [count]), adamStep: step,
+            adamM: try floats("/adam/m", [count]), adamV: try floats("/adam/v", [count]),
+            history: h, lossSinceRecord: lossSinceRecord, stepsSinceRecord: stepsSinceRecord,
+            snapshots: snapshots, seconds: seconds)
         var run = SavedRun(recipe: recipe, state: state)
         run.softwareVersion = try file.stringAttribute("software_version", at: "/")
         return run

@@ -8,7 +8,8 @@ public enum SoftwareVersion {
     public static let current: String = {
         let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
         guard let commit = git(["-C", sources, "rev-parse", "--short=12", "HEAD"]) else { return release }
-        let dirty = (git(["-C", sources, "status", "--porcelain", "--untracked-files=no"]) ?? "").isEmpty ? "" : ".dirty"
+        let dirty =
+            (git(["-C", sources, "status", "--porcelain", "--untracked-files=no"]) ?? "").isEmpty ? "" : ".dirty"
         return "\(release)+git.\(commit)\(dirty)"
     }()
 

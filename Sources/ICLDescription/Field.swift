@@ -19,12 +19,15 @@ public struct Field<Root> {
     let decode: (KeyedDecodingContainer<AnyCodingKey>, inout Root) throws -> Void
     let encode: (inout KeyedEncodingContainer<AnyCodingKey>, Root) throws -> Void
 
-    public init<Value: FieldValue>(_ name: String, _ keyPath: WritableKeyPath<Root, Value>,
-                                   _ storage: FieldStorage = .recipe) {
+    public init<Value: FieldValue>(
+        _ name: String, _ keyPath: WritableKeyPath<Root, Value>,
+        _ storage: FieldStorage = .recipe
+    ) {
         self.name = name
         self.storage = storage
         if storage == .omittedWhenDefault, let described = Root.self as? any Described.Type,
-           let root = described.init() as? Root {
+            let root = described.init() as? Root
+        {
             defaultAttribute = root[keyPath: keyPath].attribute
         } else {
             precondition(storage != .omittedWhenDefault, "\(name): only a field of a Described type has a default")
@@ -51,18 +54,21 @@ public struct Field<Root> {
 
     /// This field of a description held inside `Outer` (the model section inside `ModelConfig`).
     public func lifted<Outer>(_ path: WritableKeyPath<Outer, Root>) -> Field<Outer> {
-        Field<Outer>(name: name, storage: storage, kind: kind, defaultAttribute: defaultAttribute,
-                     attribute: { attribute($0[keyPath: path]) },
-                     setAttribute: { try setAttribute(&$0[keyPath: path], $1) },
-                     decode: { try decode($0, &$1[keyPath: path]) },
-                     encode: { try encode(&$0, $1[keyPath: path]) })
+        Field<Outer>(
+            name: name, storage: storage, kind: kind, defaultAttribute: defaultAttribute,
+            attribute: { attribute($0[keyPath: path]) },
+            setAttribute: { try setAttribute(&$0[keyPath: path], $1) },
+            decode: { try decode($0, &$1[keyPath: path]) },
+            encode: { try encode(&$0, $1[keyPath: path]) })
     }
 
-    private init(name: String, storage: FieldStorage, kind: AttributeValue.Kind, defaultAttribute: AttributeValue?,
-                 attribute: @escaping (Root) -> AttributeValue,
-                 setAttribute: @escaping (inout Root, AttributeValue) throws -> Void,
-                 decode: @escaping (KeyedDecodingContainer<AnyCodingKey>, inout Root) throws -> Void,
-                 encode: @escaping (inout KeyedEncodingContainer<AnyCodingKey>, Root) throws -> Void) {
+    private init(
+        name: String, storage: FieldStorage, kind: AttributeValue.Kind, defaultAttribute: AttributeValue?,
+        attribute: @escaping (Root) -> AttributeValue,
+        setAttribute: @escaping (inout Root, AttributeValue) throws -> Void,
+        decode: @escaping (KeyedDecodingContainer<AnyCodingKey>, inout Root) throws -> Void,
+        encode: @escaping (inout KeyedEncodingContainer<AnyCodingKey>, Root) throws -> Void
+    ) {
         self.name = name
         self.storage = storage
         self.defaultAttribute = defaultAttribute

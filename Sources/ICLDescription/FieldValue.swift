@@ -11,8 +11,10 @@ public protocol FieldValue: Codable {
 }
 
 extension FieldValue {
-    public static func decode(from container: KeyedDecodingContainer<AnyCodingKey>,
-                              _ key: AnyCodingKey) throws -> Self? {
+    public static func decode(
+        from container: KeyedDecodingContainer<AnyCodingKey>,
+        _ key: AnyCodingKey
+    ) throws -> Self? {
         try container.decodeIfPresent(Self.self, forKey: key)
     }
 }
@@ -66,8 +68,10 @@ extension Optional: FieldValue where Wrapped: OptionalField {
     public static var attributeKind: AttributeValue.Kind { Wrapped.attributeKind }
     public var attribute: AttributeValue { self?.attribute ?? Wrapped.noneAttribute }
     public init(attribute: AttributeValue) throws { self = try Wrapped.optional(attribute: attribute) }
-    public static func decode(from container: KeyedDecodingContainer<AnyCodingKey>,
-                              _ key: AnyCodingKey) throws -> Self? {
+    public static func decode(
+        from container: KeyedDecodingContainer<AnyCodingKey>,
+        _ key: AnyCodingKey
+    ) throws -> Self? {
         try Wrapped.decode(from: container, key).map { .some($0) }
     }
 }
@@ -109,8 +113,10 @@ extension Choice {
         }
         self = choice
     }
-    public static func decode(from container: KeyedDecodingContainer<AnyCodingKey>,
-                              _ key: AnyCodingKey) throws -> Self? {
+    public static func decode(
+        from container: KeyedDecodingContainer<AnyCodingKey>,
+        _ key: AnyCodingKey
+    ) throws -> Self? {
         guard let raw = try container.decodeIfPresent(String.self, forKey: key) else { return nil }
         return try named(raw, field: container.codingPath + [key])
     }
@@ -132,8 +138,10 @@ extension Array: FieldValue where Element: Choice {
     public init(attribute: AttributeValue) throws {
         self = try attribute.description.split(separator: ",").map { try Element(attribute: .string(String($0))) }
     }
-    public static func decode(from container: KeyedDecodingContainer<AnyCodingKey>,
-                              _ key: AnyCodingKey) throws -> Self? {
+    public static func decode(
+        from container: KeyedDecodingContainer<AnyCodingKey>,
+        _ key: AnyCodingKey
+    ) throws -> Self? {
         guard let raw = try container.decodeIfPresent([String].self, forKey: key) else { return nil }
         return try raw.map { try Element.named($0, field: container.codingPath + [key]) }
     }

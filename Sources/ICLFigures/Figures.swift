@@ -27,34 +27,54 @@ public enum Figures {
     /// Validation and training loss of each group (mean over seeds, band from the smallest to the
     /// largest seed), the references as dashed lines, and, when given, the alignment of snapshots
     /// with a baseline over training.
-    public static func curves(_ groups: [CurveGroup], references: [Reference], alignment: [(name: String, points: [AlignmentPoint])] = [],
-                              alignedWith: String = "") -> Figure {
-        func series(_ mean: KeyPath<CurveGroup, [Double]>, _ low: KeyPath<CurveGroup, [Double]>, _ high: KeyPath<CurveGroup, [Double]>) -> [Series] {
+    public static func curves(
+        _ groups: [CurveGroup], references: [Reference], alignment: [(name: String, points: [AlignmentPoint])] = [],
+        alignedWith: String = ""
+    ) -> Figure {
+        func series(
+            _ mean: KeyPath<CurveGroup, [Double]>, _ low: KeyPath<CurveGroup, [Double]>,
+            _ high: KeyPath<CurveGroup, [Double]>
+        ) -> [Series] {
             groups.map { g in
                 let n = g.members.count
                 let band = n > 1 ? Band(lower: g[keyPath: low], upper: g[keyPath: high]) : nil
-                return Series(name: paperName(g.name) + (n > 1 ? " (mean of \(n) seeds; band: min–max)" : " (1 seed)"),
-                              x: g.steps.map(Double.init), y: g[keyPath: mean], band: band)
+                return Series(
+                    name: paperName(g.name) + (n > 1 ? " (mean of \(n) seeds; band: min–max)" : " (1 seed)"),
+                    x: g.steps.map(Double.init), y: g[keyPath: mean], band: band)
             }
         }
-        let lines = references.map { HorizontalLine(y: $0.loss, label: "\(paperName($0.name)): \(String(format: "%.4f", $0.loss))") }
-        let validation = LinePlot(title: "Validation loss (each seed's validation set)", xLabel: "training step", yLabel: "loss (log scale)",
-                                  yScale: .log10, series: series(\.validationMean, \.validationMin, \.validationMax),
-                                  horizontalLines: lines, width: 760, height: 480)
-        let training = LinePlot(title: "Training loss", xLabel: "training step", yLabel: "loss (log scale)", yScale: .log10,
-                                series: series(\.trainMean, \.trainMin, \.trainMax), horizontalLines: lines, width: 760, height: 480)
+        let lines = references.map {
+            HorizontalLine(y: $0.loss, label: "\(paperName($0.name)): \(String(format: "%.4f", $0.loss))")
+        }
+        let validation = LinePlot(
+            title: "Validation loss (each seed's validation set)", xLabel: "training step", yLabel: "loss (log scale)",
+            yScale: .log10, series: series(\.validationMean, \.validationMin, \.validationMax),
+            horizontalLines: lines, width: 760, height: 480)
+        let training = LinePlot(
+            title: "Training loss", xLabel: "training step", yLabel: "loss (log scale)", yScale: .log10,
+            series: series(\.trainMean, \.trainMin, \.trainMax), horizontalLines: lines, width: 760, height: 480)
         var plots = [validation, training]
         if !alignment.isEmpty {
             let against = paperName(alignedWith)
-            plots.append(LinePlot(title: "Sensitivity cosine with \(against)", xLabel: "training step", yLabel: "mean cosine",
-                                  series: alignment.map { Series(name: paperName($0.name), x: $0.points.map { Double($0.step) },
-                                                                 y: $0.points.map(\.report.sensitivityCosine), style: .lineAndMarkers) },
-                                  width: 760, height: 480))
-            plots.append(LinePlot(title: "Prediction difference with \(against)", xLabel: "training step",
-                                  yLabel: "mean |ŷ − ŷ_baseline| (log scale)", yScale: .log10,
-                                  series: alignment.map { Series(name: paperName($0.name), x: $0.points.map { Double($0.step) },
-                                                                 y: $0.points.map(\.report.predictionDiff), style: .lineAndMarkers) },
-                                  width: 760, height: 480))
+            plots.append(
+                LinePlot(
+                    title: "Sensitivity cosine with \(against)", xLabel: "training step", yLabel: "mean cosine",
+                    series: alignment.map {
+                        Series(
+                            name: paperName($0.name), x: $0.points.map { Double($0.step) },
+                            y: $0.points.map(\.report.sensitivityCosine), style: .lineAndMarkers)
+                    },
+                    width: 760, height: 480))
+            plots.append(
+                LinePlot(
+                    title: "Prediction difference with \(against)", xLabel: "training step",
+                    yLabel: "mean |ŷ − ŷ_baseline| (log scale)", yScale: .log10,
+                    series: alignment.map {
+                        Series(
+                            name: paperName($0.name), x: $0.points.map { Double($0.step) },
+                            y: $0.points.map(\.report.predictionDiff), style: .lineAndMarkers)
+                    },
+                    width: 760, height: 480))
         }
         return .grid(PlotGrid(plots, columns: 2))
     }
@@ -69,8 +89,10 @@ public enum Figures {
             title: "Interpolating the scale-corrected products: \(a) → \(b)",
             xLabel: "α  (0: \(a), 1: \(b))", yLabel: "loss",
             series: [Series(name: "(1 − α)·A + α·B", x: curve.alphas, y: curve.losses, style: .lineAndMarkers)],
-            horizontalLines: [HorizontalLine(y: curve.lossA, label: "A, own weights: \(String(format: "%.5f", curve.lossA))"),
-                              HorizontalLine(y: curve.lossB, label: "B, own weights: \(String(format: "%.5f", curve.lossB))")],
+            horizontalLines: [
+                HorizontalLine(y: curve.lossA, label: "A, own weights: \(String(format: "%.5f", curve.lossA))"),
+                HorizontalLine(y: curve.lossB, label: "B, own weights: \(String(format: "%.5f", curve.lossB))"),
+            ],
             width: 760, height: 480)
         return .plot(plot)
     }
@@ -87,7 +109,9 @@ public enum Figures {
         }
         let plot = LinePlot(
             title: title(of: sweep.shift), xLabel: axis(of: sweep.shift), yLabel: "loss (log scale)", yScale: .log10,
-            series: sweep.curves.map { Series(name: paperName($0.name), x: sweep.scales, y: $0.losses, style: .lineAndMarkers) },
+            series: sweep.curves.map {
+                Series(name: paperName($0.name), x: sweep.scales, y: $0.losses, style: .lineAndMarkers)
+            },
             verticalMarkers: [VerticalMarker(x: sweep.trainingScale, label: marker)], width: 760, height: 480)
         return .plot(plot)
     }
@@ -136,15 +160,22 @@ public enum Figures {
             if let k = divergence(c.losses, ceiling: ceiling) {
                 // Off the top from step k on: the line leaves the axis instead of stopping.
                 for i in k..<y.count { y[i] = ceiling * 100 }
-                notes.append(Annotation(x: Double(k), text: "\(paperName(c.name)), λ = \(short(c.lambda)): diverges at step \(k)", color: colour))
+                notes.append(
+                    Annotation(
+                        x: Double(k), text: "\(paperName(c.name)), λ = \(short(c.lambda)): diverges at step \(k)",
+                        color: colour))
             }
-            series.append(Series(name: "\(paperName(c.name)), λ = \(short(c.lambda))", y: y, color: colour,
-                                 dash: LineDash.allCases[m % LineDash.allCases.count],
-                                 marker: MarkerShape.allCases[(m + lambdas.firstIndex(of: c.lambda)!) % MarkerShape.allCases.count]))
+            series.append(
+                Series(
+                    name: "\(paperName(c.name)), λ = \(short(c.lambda))", y: y, color: colour,
+                    dash: LineDash.allCases[m % LineDash.allCases.count],
+                    marker: MarkerShape.allCases[(m + lambdas.firstIndex(of: c.lambda)!) % MarkerShape.allCases.count]))
         }
-        let plot = LinePlot(title: lambdas.count > 1 ? "Repeating one layer with y ← y + λ·Δy" : "Repeating one layer with y ← y + \(short(lambdas[0]))·Δy",
-                            xLabel: "applications of the layer", yLabel: "loss (log scale)", yScale: .log10, series: series,
-                            yLimits: floor...ceiling, annotations: notes, width: 900, height: 560)
+        let plot = LinePlot(
+            title: lambdas.count > 1
+                ? "Repeating one layer with y ← y + λ·Δy" : "Repeating one layer with y ← y + \(short(lambdas[0]))·Δy",
+            xLabel: "applications of the layer", yLabel: "loss (log scale)", yScale: .log10, series: series,
+            yLimits: floor...ceiling, annotations: notes, width: 900, height: 560)
         return .plot(plot)
     }
 
@@ -152,29 +183,41 @@ public enum Figures {
 
     /// The three sensitivities over the training snapshots (with the validation loss beside them);
     /// for one point (a construction), the three values as categories, with no step axis.
-    public static func copying(_ points: [CopyingPoint], measure: CopyingMeasure, validation: (name: String, steps: [Double], losses: [Double])?,
-                               construction: Bool) -> Figure {
+    public static func copying(
+        _ points: [CopyingPoint], measure: CopyingMeasure,
+        validation: (name: String, steps: [Double], losses: [Double])?,
+        construction: Bool
+    ) -> Figure {
         let what = measure == .authors ? "‖mean over tasks of ∂t_k/∂e_j‖" : "mean over tasks of ‖∂t_k/∂e_j‖"
         if construction || points.count == 1 {
             let p = points[0]
-            let plot = LinePlot(title: "First-layer sensitivity \(what)", xLabel: "source token j", yLabel: "gradient norm",
-                                series: [Series(name: "sensitivity", x: [0, 1, 2], y: [p.own, p.next, p.others], style: .markers)],
-                                xLimits: -0.5...2.5, legend: .hidden,
-                                xTicks: [AxisTick(value: 0, label: "own (j = k)"), AxisTick(value: 1, label: "next (j = k + 1)"),
-                                         AxisTick(value: 2, label: "other tokens")],
-                                width: 620, height: 440)
+            let plot = LinePlot(
+                title: "First-layer sensitivity \(what)", xLabel: "source token j", yLabel: "gradient norm",
+                series: [Series(name: "sensitivity", x: [0, 1, 2], y: [p.own, p.next, p.others], style: .markers)],
+                xLimits: -0.5...2.5, legend: .hidden,
+                xTicks: [
+                    AxisTick(value: 0, label: "own (j = k)"), AxisTick(value: 1, label: "next (j = k + 1)"),
+                    AxisTick(value: 2, label: "other tokens"),
+                ],
+                width: 620, height: 440)
             return .plot(plot)
         }
         let steps = points.map { Double($0.step) }
-        var plots = [LinePlot(
-            title: "First-layer sensitivity \(what)", xLabel: "training step", yLabel: "gradient norm",
-            series: [Series(name: "own token (j = k)", x: steps, y: points.map(\.own), style: .lineAndMarkers),
-                     Series(name: "next token (j = k + 1)", x: steps, y: points.map(\.next), style: .lineAndMarkers),
-                     Series(name: "other tokens", x: steps, y: points.map(\.others), style: .lineAndMarkers)],
-            width: 760, height: 480)]
+        var plots = [
+            LinePlot(
+                title: "First-layer sensitivity \(what)", xLabel: "training step", yLabel: "gradient norm",
+                series: [
+                    Series(name: "own token (j = k)", x: steps, y: points.map(\.own), style: .lineAndMarkers),
+                    Series(name: "next token (j = k + 1)", x: steps, y: points.map(\.next), style: .lineAndMarkers),
+                    Series(name: "other tokens", x: steps, y: points.map(\.others), style: .lineAndMarkers),
+                ],
+                width: 760, height: 480)
+        ]
         if let v = validation, !v.steps.isEmpty {
-            plots.append(LinePlot(title: "Validation loss", xLabel: "training step", yLabel: "loss (log scale)", yScale: .log10,
-                                  series: [Series(name: paperName(v.name), x: v.steps, y: v.losses)], width: 760, height: 480))
+            plots.append(
+                LinePlot(
+                    title: "Validation loss", xLabel: "training step", yLabel: "loss (log scale)", yScale: .log10,
+                    series: [Series(name: paperName(v.name), x: v.steps, y: v.losses)], width: 760, height: 480))
         }
         return .grid(PlotGrid(plots, columns: plots.count))
     }
@@ -203,7 +246,9 @@ public enum Figures {
     /// `W_KQ` and `W_PV` of every head; with `summed`, Figure 11's panels instead: each head's
     /// `W_PV,h[−1,−1]·W_KQ,h` and their sum, per layer, on one colour scale. Laid out as a grid
     /// (one row per layer, the heads side by side), so a deep model stays a page.
-    public static func heatmaps(_ heads: [HeadProducts], summed: [SummedHeads], labels: [String], title: String) -> Figure {
+    public static func heatmaps(_ heads: [HeadProducts], summed: [SummedHeads], labels: [String], title: String)
+        -> Figure
+    {
         guard let D = heads.first?.tokenDim else { return .heatmaps(HeatmapFigure([], title: title)) }
         let layers = Set(heads.map(\.layer)).count, perLayer = heads.count / max(layers, 1)
         var panels: [Heatmap] = []
@@ -214,20 +259,33 @@ public enum Figures {
                 let weighted = WeightProducts.weightedHeads(layerHeads, s)
                 let scale = (weighted + [s.matrix]).flatMap { $0 }.map(abs).max().flatMap { $0 > 0 ? $0 : nil }
                 for (head, matrix) in zip(layerHeads, weighted) {
-                    panels.append(Heatmap(title: "layer \(s.layer) head \(head.head): W_PV[−1,−1]·W_KQ", matrix: matrix, rows: D, columns: D,
-                                          scale: scale, rowLabels: labels, columnLabels: labels))
+                    panels.append(
+                        Heatmap(
+                            title: "layer \(s.layer) head \(head.head): W_PV[−1,−1]·W_KQ", matrix: matrix, rows: D,
+                            columns: D,
+                            scale: scale, rowLabels: labels, columnLabels: labels))
                 }
-                panels.append(Heatmap(title: "layer \(s.layer): sum over heads", matrix: s.matrix, rows: D, columns: D, scale: scale,
-                                      rowLabels: labels, columnLabels: labels))
+                panels.append(
+                    Heatmap(
+                        title: "layer \(s.layer): sum over heads", matrix: s.matrix, rows: D, columns: D, scale: scale,
+                        rowLabels: labels, columnLabels: labels))
             }
             columns = (summed.first?.heads ?? 1) + 1
         } else {
             for h in heads {
-                let prefix = heads.count > 1 ? (layers > 1 ? "layer \(h.layer) " : "") + (perLayer > 1 ? "head \(h.head) " : "") : ""
-                panels.append(Heatmap(title: prefix + (heads.count > 1 ? "W_KQ" : "W_KQ = W_Kᵀ W_Q"), matrix: h.W_KQ, rows: D, columns: D,
-                                      rowLabels: labels, columnLabels: labels))
-                panels.append(Heatmap(title: prefix + (heads.count > 1 ? "W_PV" : "W_PV = P W_V"), matrix: h.W_PV, rows: D, columns: D,
-                                      rowLabels: labels, columnLabels: labels))
+                let prefix =
+                    heads.count > 1
+                    ? (layers > 1 ? "layer \(h.layer) " : "") + (perLayer > 1 ? "head \(h.head) " : "") : ""
+                panels.append(
+                    Heatmap(
+                        title: prefix + (heads.count > 1 ? "W_KQ" : "W_KQ = W_Kᵀ W_Q"), matrix: h.W_KQ, rows: D,
+                        columns: D,
+                        rowLabels: labels, columnLabels: labels))
+                panels.append(
+                    Heatmap(
+                        title: prefix + (heads.count > 1 ? "W_PV" : "W_PV = P W_V"), matrix: h.W_PV, rows: D,
+                        columns: D,
+                        rowLabels: labels, columnLabels: labels))
             }
             // One row per layer (both products of every head), folded when a layer has many heads.
             columns = min(2 * perLayer, 8)

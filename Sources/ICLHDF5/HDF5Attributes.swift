@@ -67,7 +67,8 @@ extension HDF5File {
 
     /// Reads a float or integer attribute as Double.
     public func doubleAttribute(_ name: String, at path: String) throws -> Double {
-        try readAttribute(name, at: path, accepting: [H5T_FLOAT, H5T_INTEGER], expected: "a number") { attribute, _, path in
+        try readAttribute(name, at: path, accepting: [H5T_FLOAT, H5T_INTEGER], expected: "a number") {
+            attribute, _, path in
             var value: Double = 0
             guard H5Aread(attribute, chdf5_native_double(), &value) >= 0 else {
                 throw failure(path, "cannot read attribute '\(name)'")

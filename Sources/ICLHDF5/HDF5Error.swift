@@ -32,12 +32,14 @@ func silenceHDF5ErrorPrinting() {
 func hdf5Cause() -> String? {
     var descriptions: [String] = []
     withUnsafeMutablePointer(to: &descriptions) { collected in
-        _ = H5Ewalk2(chdf5_error_stack_default(), H5E_WALK_DOWNWARD, { _, entry, clientData in
-            if let description = entry?.pointee.desc, let clientData {
-                clientData.assumingMemoryBound(to: [String].self).pointee.append(String(cString: description))
-            }
-            return 0
-        }, collected)
+        _ = H5Ewalk2(
+            chdf5_error_stack_default(), H5E_WALK_DOWNWARD,
+            { _, entry, clientData in
+                if let description = entry?.pointee.desc, let clientData {
+                    clientData.assumingMemoryBound(to: [String].self).pointee.append(String(cString: description))
+                }
+                return 0
+            }, collected)
     }
     return descriptions.last(where: { !$0.isEmpty }).map(oneLine)
 }

@@ -1,8 +1,9 @@
 import CHDF5
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An HDF5 file opened for writing (`create`, `writeAtomically`) or reading (`open`).
@@ -65,7 +66,9 @@ public final class HDF5File {
         case S_IFREG: break
         case S_IFDIR: throw HDF5Error(file: path, path: "", message: "is a directory, not an HDF5 file")
         // Opening a FIFO blocks until a writer comes, a device may never end: only regular files.
-        default: throw HDF5Error(file: path, path: "", message: "is not a regular file (a FIFO, socket or device), not an HDF5 file")
+        default:
+            throw HDF5Error(
+                file: path, path: "", message: "is not a regular file (a FIFO, socket or device), not an HDF5 file")
         }
         let signature = H5Fis_hdf5(path)
         if signature < 0 { throw hdf5Failure(file: path, path: "", "cannot read file") }
@@ -81,7 +84,8 @@ public final class HDF5File {
             if cause.contains("truncated") {
                 message = "truncated HDF5 file, probably an interrupted write (HDF5: \(cause))"
             } else if cause.contains("lock") {
-                message = "locked, probably open for writing in another process (HDF5: \(cause)); "
+                message =
+                    "locked, probably open for writing in another process (HDF5: \(cause)); "
                     + "HDF5_USE_FILE_LOCKING=FALSE skips the check"
             } else {
                 message = "corrupt or unreadable HDF5 file (HDF5: \(cause))"
@@ -254,7 +258,8 @@ public final class HDF5File {
 
     /// Writes float64 data; see the float32 overload.
     public func write(_ values: [Double], shape: [Int], at path: String) throws {
-        try writeDataset(values, shape: shape, at: path, fileType: chdf5_ieee_f64le(), memoryType: chdf5_native_double())
+        try writeDataset(
+            values, shape: shape, at: path, fileType: chdf5_ieee_f64le(), memoryType: chdf5_native_double())
     }
 
     /// Writes int64 data; see the float32 overload.
@@ -284,12 +289,14 @@ public final class HDF5File {
 
     /// Reads float32 or float64 data as Float, row-major; any other type is an error.
     public func readFloats(_ path: String) throws -> [Float] {
-        try readDataset(path, as: 0, memoryType: chdf5_native_float(), accepting: [H5T_FLOAT], expected: "floating-point")
+        try readDataset(
+            path, as: 0, memoryType: chdf5_native_float(), accepting: [H5T_FLOAT], expected: "floating-point")
     }
 
     /// Reads float32 or float64 data as Double, row-major; any other type is an error.
     public func readDoubles(_ path: String) throws -> [Double] {
-        try readDataset(path, as: 0, memoryType: chdf5_native_double(), accepting: [H5T_FLOAT], expected: "floating-point")
+        try readDataset(
+            path, as: 0, memoryType: chdf5_native_double(), accepting: [H5T_FLOAT], expected: "floating-point")
     }
 
     /// Reads integer data of any width as Int64; floats are an error, not truncated.
@@ -303,7 +310,8 @@ public final class HDF5File {
         let path = absolute(path)
         let dataset = try openDataset(path)
         defer { H5Oclose(dataset) }
-        let type = try checkedType(H5Dget_type(dataset), path, accepting: [H5T_STRING], what: "dataset", expected: "string")
+        let type = try checkedType(
+            H5Dget_type(dataset), path, accepting: [H5T_STRING], what: "dataset", expected: "string")
         defer { H5Tclose(type) }
         let count = try elementCount(H5Dget_space(dataset), path, what: "dataset")
         return try readStrings(count: count, fileType: type, path, what: "dataset") { memoryType, buffer in
@@ -376,15 +384,20 @@ public final class HDF5File {
     /// so chunks are counted instead.)
     private func requireStoredValues(_ dataset: hid_t, _ path: String) throws {
         var allocation = H5D_SPACE_STATUS_ERROR
-        guard H5Dget_space_status(dataset, &allocation) >= 0 else { throw failure(path, "cannot read the dataset's storage status") }
-        guard allocation != H5D_SPACE_STATUS_NOT_ALLOCATED else { throw error(path, "holds no stored values (created but never written)") }
+        guard H5Dget_space_status(dataset, &allocation) >= 0 else {
+            throw failure(path, "cannot read the dataset's storage status")
+        }
+        guard allocation != H5D_SPACE_STATUS_NOT_ALLOCATED else {
+            throw error(path, "holds no stored values (created but never written)")
+        }
         let creation = H5Dget_create_plist(dataset)
         guard creation >= 0 else { throw failure(path, "cannot read the dataset's storage properties") }
         defer { H5Pclose(creation) }
         guard H5Pget_layout(creation) == H5D_CHUNKED else { return }
         let shape = try extent(H5Dget_space(dataset), path, what: "dataset")
         var chunk = [hsize_t](repeating: 0, count: shape.count)
-        guard H5Pget_chunk(creation, Int32(shape.count), &chunk) == Int32(shape.count), chunk.allSatisfy({ $0 > 0 }) else {
+        guard H5Pget_chunk(creation, Int32(shape.count), &chunk) == Int32(shape.count), chunk.allSatisfy({ $0 > 0 })
+        else {
             throw failure(path, "cannot read the dataset's chunk shape")
         }
         let expected = zip(shape, chunk).reduce(1.0) { $0 * (Double($1.0) / Double($1.1)).rounded(.up) }
@@ -392,8 +405,12 @@ public final class HDF5File {
         guard space >= 0 else { throw failure(path, "cannot read the dataset's dataspace") }
         defer { H5Sclose(space) }
         var stored: hsize_t = 0
-        guard H5Dget_num_chunks(dataset, space, &stored) >= 0 else { throw failure(path, "cannot count the dataset's chunks") }
-        guard Double(stored) == expected else { throw error(path, "holds \(stored) of its \(Int(expected)) chunks of values (partly written)") }
+        guard H5Dget_num_chunks(dataset, space, &stored) >= 0 else {
+            throw failure(path, "cannot count the dataset's chunks")
+        }
+        guard Double(stored) == expected else {
+            throw error(path, "holds \(stored) of its \(Int(expected)) chunks of values (partly written)")
+        }
     }
 
     /// Takes ownership of `type` (a dataset's or attribute's); returns it if its class is one of
@@ -430,7 +447,8 @@ public final class HDF5File {
         count: Int, fileType: hid_t, _ path: String, what: String, read: (hid_t, UnsafeMutableRawPointer) -> herr_t
     ) throws -> [String] {
         guard count <= HDF5File.maximumValues else {
-            throw error(path, "\(what) declares \(count) strings, more than the \(HDF5File.maximumValues) a read may hold")
+            throw error(
+                path, "\(what) declares \(count) strings, more than the \(HDF5File.maximumValues) a read may hold")
         }
         let variable = H5Tis_variable_str(fileType)
         guard variable >= 0 else { throw failure(path, "cannot read the \(what)'s string type") }
@@ -455,7 +473,7 @@ public final class HDF5File {
         guard status >= 0 else { throw failure(path, "cannot read \(what)") }
         let spacePadded = H5Tget_strpad(fileType) == H5T_STR_SPACEPAD
         return (0..<count).map { index in
-            var field = bytes[index * size ..< (index + 1) * size]
+            var field = bytes[index * size..<(index + 1) * size]
             if let end = field.firstIndex(of: 0) { field = field[..<end] }
             if spacePadded { while field.last == 0x20 { field = field.dropLast() } }
             return String(decoding: field, as: UTF8.self)
@@ -552,7 +570,9 @@ public final class HDF5File {
             throw failure(path, "cannot read the \(what)'s dimensions")
         }
         return try dimensions.map { dimension in
-            guard let size = Int(exactly: dimension) else { throw error(path, "\(what) dimension \(dimension) is too large") }
+            guard let size = Int(exactly: dimension) else {
+                throw error(path, "\(what) dimension \(dimension) is too large")
+            }
             return size
         }
     }
@@ -605,7 +625,9 @@ private func writeFile(_ bytes: [UInt8], to path: String, displayPath: String) t
             // A short write (the disk filled up, the size limit was hit) is retried with the rest, so
             // that the next call reports why; one that writes nothing at all is a failure by itself.
             guard written > 0 else {
-                throw HDF5Error(file: displayPath, path: "", message: "cannot write: no progress after \(offset) of \(buffer.count) bytes")
+                throw HDF5Error(
+                    file: displayPath, path: "",
+                    message: "cannot write: no progress after \(offset) of \(buffer.count) bytes")
             }
             offset += written
         }

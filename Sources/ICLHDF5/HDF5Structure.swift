@@ -13,7 +13,9 @@ extension HDF5File {
         let file = try openFile("/")
         var seen: Set<haddr_t> = []
         var rootInfo = H5O_info_t()
-        guard H5Oget_info2(file, &rootInfo, UInt32(H5O_INFO_BASIC)) >= 0 else { throw failure("/", "cannot inspect the root group") }
+        guard H5Oget_info2(file, &rootInfo, UInt32(H5O_INFO_BASIC)) >= 0 else {
+            throw failure("/", "cannot inspect the root group")
+        }
         seen.insert(rootInfo.addr)
         var pending = ["/"]
         while let group = pending.popLast() {
@@ -21,30 +23,39 @@ extension HDF5File {
                 var info = H5G_info_t()
                 guard H5Gget_info(object, &info) >= 0 else { throw failure(group, "cannot list group") }
                 guard info.nlinks <= hsize_t(maximumObjects - seen.count) else {
-                    throw error(group, "holds \(info.nlinks) members; a file may hold at most \(maximumObjects) objects")
+                    throw error(
+                        group, "holds \(info.nlinks) members; a file may hold at most \(maximumObjects) objects")
                 }
                 return try (0..<info.nlinks).map { index in
                     let name = try self.name(group, "cannot read member name") { buffer, size in
-                        H5Lget_name_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, index, buffer, size, chdf5_default())
+                        H5Lget_name_by_idx(
+                            object, ".", H5_INDEX_NAME, H5_ITER_INC, index, buffer, size, chdf5_default())
                     }
                     let path = (group == "/" ? "" : group) + "/" + name
                     var link = H5L_info_t()
-                    guard H5Lget_info_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, index, &link, chdf5_default()) >= 0 else {
+                    guard
+                        H5Lget_info_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, index, &link, chdf5_default()) >= 0
+                    else {
                         throw failure(path, "cannot read link")
                     }
                     switch link.type {
                     case H5L_TYPE_HARD: break
                     case H5L_TYPE_SOFT: throw error(path, "is a soft link; this file type holds no links")
-                    case H5L_TYPE_EXTERNAL: throw error(path, "is an external link (to another file); this file type holds no links")
+                    case H5L_TYPE_EXTERNAL:
+                        throw error(path, "is an external link (to another file); this file type holds no links")
                     default: throw error(path, "is a user-defined link; this file type holds no links")
                     }
                     var target = H5O_info_t()
-                    guard H5Oget_info_by_idx2(object, ".", H5_INDEX_NAME, H5_ITER_INC, index, &target,
-                                              UInt32(H5O_INFO_BASIC), chdf5_default()) >= 0 else {
+                    guard
+                        H5Oget_info_by_idx2(
+                            object, ".", H5_INDEX_NAME, H5_ITER_INC, index, &target,
+                            UInt32(H5O_INFO_BASIC), chdf5_default()) >= 0
+                    else {
                         throw failure(path, "cannot inspect object")
                     }
                     guard seen.insert(target.addr).inserted else {
-                        throw error(path, "is a second name (hard link) of an object already in the file, possibly a cycle")
+                        throw error(
+                            path, "is a second name (hard link) of an object already in the file, possibly a cycle")
                     }
                     return (path, target.type)
                 }
@@ -88,9 +99,10 @@ extension HDF5File {
             var flags: UInt32 = 0, count = 0
             var name = [CChar](repeating: 0, count: 32)
             var configuration: UInt32 = 0
-            let found = H5Pget_filter_by_id2(creation, H5Z_filter_t(H5Z_FILTER_FLETCHER32), &flags, &count, nil,
-                                             name.count, &name, &configuration)
-            silenceHDF5ErrorPrinting()   // "not found" is an answer here, not an error worth keeping
+            let found = H5Pget_filter_by_id2(
+                creation, H5Z_filter_t(H5Z_FILTER_FLETCHER32), &flags, &count, nil,
+                name.count, &name, &configuration)
+            silenceHDF5ErrorPrinting()  // "not found" is an answer here, not an error worth keeping
             return found >= 0
         }
     }

@@ -6,8 +6,10 @@ public struct LaneLayer {
     /// At least `LinearAttentionLanes.scratchSize(lanes:…)` Floats.
     public var scratch: UnsafeMutablePointer<Float>
 
-    public init(tasks: Int, tokenCount: Int, tokenDim: Int, heads: Int, M: UnsafePointer<Float>, K: UnsafePointer<Float>,
-                scratch: UnsafeMutablePointer<Float>) {
+    public init(
+        tasks: Int, tokenCount: Int, tokenDim: Int, heads: Int, M: UnsafePointer<Float>, K: UnsafePointer<Float>,
+        scratch: UnsafeMutablePointer<Float>
+    ) {
         (self.tasks, self.tokenCount, self.tokenDim, self.heads) = (tasks, tokenCount, tokenDim, heads)
         (self.M, self.K, self.scratch) = (M, K, scratch)
     }
@@ -19,32 +21,43 @@ public struct LaneLayer {
 public struct LaneKernels: @unchecked Sendable {
     public let lanes: Int
     public let forward: (LaneLayer, _ tokens: UnsafePointer<Float>, _ delta: UnsafeMutablePointer<Float>) -> Void
-    public let backward: (LaneLayer, _ dOut: UnsafePointer<Float>, _ tokens: UnsafePointer<Float>,
-                          _ dE: UnsafeMutablePointer<Float>?, _ dM: UnsafeMutablePointer<Float>, _ dK: UnsafeMutablePointer<Float>) -> Void
+    public let backward:
+        (
+            LaneLayer, _ dOut: UnsafePointer<Float>, _ tokens: UnsafePointer<Float>,
+            _ dE: UnsafeMutablePointer<Float>?, _ dM: UnsafeMutablePointer<Float>, _ dK: UnsafeMutablePointer<Float>
+        ) -> Void
     public let forwardQueries: (LaneLayer, _ tokens: UnsafePointer<Float>, _ delta: UnsafeMutablePointer<Float>) -> Void
-    public let backwardQueries: (LaneLayer, _ dOut: UnsafePointer<Float>, _ tokens: UnsafePointer<Float>,
-                                 _ dE: UnsafeMutablePointer<Float>?, _ dM: UnsafeMutablePointer<Float>,
-                                 _ dK: UnsafeMutablePointer<Float>) -> Void
+    public let backwardQueries:
+        (
+            LaneLayer, _ dOut: UnsafePointer<Float>, _ tokens: UnsafePointer<Float>,
+            _ dE: UnsafeMutablePointer<Float>?, _ dM: UnsafeMutablePointer<Float>,
+            _ dK: UnsafeMutablePointer<Float>
+        ) -> Void
 
     @inlinable
     public init<V: SIMD>(_: V.Type) where V.Scalar == Float {
         typealias L = LinearAttentionLanes
         lanes = V.scalarCount
         forward = { l, e, delta in
-            L.forward(V.self, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim, heads: l.heads,
-                      M: l.M, K: l.K, scratch: l.scratch, delta: delta)
+            L.forward(
+                V.self, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim, heads: l.heads,
+                M: l.M, K: l.K, scratch: l.scratch, delta: delta)
         }
         backward = { l, G, e, dE, dM, dK in
-            L.backward(V.self, dOut: G, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim, heads: l.heads,
-                       M: l.M, K: l.K, scratch: l.scratch, dE: dE, dM: dM, dK: dK)
+            L.backward(
+                V.self, dOut: G, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim,
+                heads: l.heads,
+                M: l.M, K: l.K, scratch: l.scratch, dE: dE, dM: dM, dK: dK)
         }
         forwardQueries = { l, e, delta in
-            L.forwardQueries(V.self, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim, heads: l.heads,
-                             M: l.M, K: l.K, scratch: l.scratch, delta: delta)
+            L.forwardQueries(
+                V.self, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim, heads: l.heads,
+                M: l.M, K: l.K, scratch: l.scratch, delta: delta)
         }
         backwardQueries = { l, G, e, dE, dM, dK in
-            L.backwardQueries(V.self, dOut: G, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim,
-                              heads: l.heads, M: l.M, K: l.K, scratch: l.scratch, dE: dE, dM: dM, dK: dK)
+            L.backwardQueries(
+                V.self, dOut: G, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim,
+                heads: l.heads, M: l.M, K: l.K, scratch: l.scratch, dE: dE, dM: dM, dK: dK)
         }
     }
 

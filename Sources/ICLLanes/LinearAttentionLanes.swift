@@ -39,15 +39,15 @@ public enum LinearAttentionLanes {
     ) where V.Scalar == Float {
         let TD = T * D, DD = D * D
         let space = Space<V>(scratch, tokenCount: T, tokenDim: D, heads: H)
-        let E = space.tokens, out = space.output, C = space.C, U = space.temporaries, W = U + TD   // [T, D] each
+        let E = space.tokens, out = space.output, C = space.C, U = space.temporaries, W = U + TD  // [T, D] each
         var first = 0
         while first < n {
             let m = min(V.scalarCount, n - first)
             gather(e + first * TD, stride: TD, lanes: m, count: TD, into: E)
             gram(E, count: T - 1, dim: D, into: C)
             for h in 0..<H {
-                scalarRowsTimes(K + h * DD, rows: D, cols: D, E, count: T, into: U)                      // u_t = K_h e_t
-                laneRowsTimes(C, rows: D, cols: D, U, count: T, into: W)                                 // C u_t
+                scalarRowsTimes(K + h * DD, rows: D, cols: D, E, count: T, into: U)  // u_t = K_h e_t
+                laneRowsTimes(C, rows: D, cols: D, U, count: T, into: W)  // C u_t
                 scalarRowsTimes(M + h * DD, rows: D, cols: D, W, count: T, into: out, accumulate: h > 0)  // Σ_h M_h C u_t
             }
             scatter(out, lanes: m, count: TD, into: delta + first * TD, stride: TD)
@@ -73,28 +73,32 @@ public enum LinearAttentionLanes {
         let Mt = space.transposed(M), Kt = space.transposed(K, second: true)
         let E = space.tokens, Gv = space.gradients, dEv = space.output, C = space.C, dC = space.dC
         let dMv = space.dM, dKv = space.dK
-        let U = space.temporaries, X = U + TD, W = X + TD, Y = W + TD          // [T, D] vectors each
+        let U = space.temporaries, X = U + TD, W = X + TD, Y = W + TD  // [T, D] vectors each
         zero(dMv, H * DD); zero(dKv, H * DD)
         var first = 0
         while first < n {
             let m = min(V.scalarCount, n - first)
             gather(e + first * TD, stride: TD, lanes: m, count: TD, into: E)
             gather(G + first * TD, stride: TD, lanes: m, count: TD, into: Gv)
-            gram(E, count: T - 1, dim: D, into: C)      // cheaper than a scatter to `cache` and a gather back
+            gram(E, count: T - 1, dim: D, into: C)  // cheaper than a scatter to `cache` and a gather back
             if dE != nil { zero(dEv, TD); zero(dC, DD) }
             for h in 0..<H {
-                scalarRowsTimes(K + h * DD, rows: D, cols: D, E, count: T, into: U)       // u_t = K_h e_t
-                scalarRowsTimes(Mt + h * DD, rows: D, cols: D, Gv, count: T, into: X)     // x_t = M_hᵀ g_t
-                laneRowsTimes(C, rows: D, cols: D, U, count: T, into: W)                  // C u_t
-                laneRowsTimes(C, rows: D, cols: D, X, count: T, into: Y)                  // C x_t
-                if dE != nil { scalarRowsTimes(Kt + h * DD, rows: D, cols: D, Y, count: T, into: dEv, accumulate: true) }
-                addTransposedProduct(Gv, W, count: T, rows: D, cols: D, into: dMv + h * DD)   // Σ_t g_t (C u_t)ᵀ
-                addTransposedProduct(Y, E, count: T, rows: D, cols: D, into: dKv + h * DD)    // Σ_t (C x_t) e_tᵀ
+                scalarRowsTimes(K + h * DD, rows: D, cols: D, E, count: T, into: U)  // u_t = K_h e_t
+                scalarRowsTimes(Mt + h * DD, rows: D, cols: D, Gv, count: T, into: X)  // x_t = M_hᵀ g_t
+                laneRowsTimes(C, rows: D, cols: D, U, count: T, into: W)  // C u_t
+                laneRowsTimes(C, rows: D, cols: D, X, count: T, into: Y)  // C x_t
+                if dE != nil {
+                    scalarRowsTimes(Kt + h * DD, rows: D, cols: D, Y, count: T, into: dEv, accumulate: true)
+                }
+                addTransposedProduct(Gv, W, count: T, rows: D, cols: D, into: dMv + h * DD)  // Σ_t g_t (C u_t)ᵀ
+                addTransposedProduct(Y, E, count: T, rows: D, cols: D, into: dKv + h * DD)  // Σ_t (C x_t) e_tᵀ
                 if dE != nil { addTransposedProduct(X, U, count: T, rows: D, cols: D, into: dC) }  // Σ_t x_t u_tᵀ
             }
             if let dE {
-                for r in 0..<D { for c in r..<D { let s = dC[r * D + c] + dC[c * D + r]; dC[r * D + c] = s; dC[c * D + r] = s } }
-                laneRowsTimes(dC, rows: D, cols: D, E, count: T - 1, into: dEv, accumulate: true)   // context tokens
+                for r in 0..<D {
+                    for c in r..<D { let s = dC[r * D + c] + dC[c * D + r]; dC[r * D + c] = s; dC[c * D + r] = s }
+                }
+                laneRowsTimes(dC, rows: D, cols: D, E, count: T - 1, into: dEv, accumulate: true)  // context tokens
                 scatter(dEv, lanes: m, count: TD, into: dE + first * TD, stride: TD, accumulate: true)
             }
             first += V.scalarCount
@@ -122,9 +126,9 @@ public enum LinearAttentionLanes {
             gather(e + first * TD, stride: TD, lanes: m, count: TD, into: E)
             let query = E + N * D
             for h in 0..<H {
-                scalarRowsTimes(K + h * DD, rows: D, cols: D, query, into: v)                      // v = K_h e_q
-                contextProduct(E, count: N, dim: D, v, into: Cv)                                   // C v
-                scalarRowsTimes(M + h * DD, rows: D, cols: D, Cv, into: out, accumulate: h > 0)   // Σ_h M_h C v
+                scalarRowsTimes(K + h * DD, rows: D, cols: D, query, into: v)  // v = K_h e_q
+                contextProduct(E, count: N, dim: D, v, into: Cv)  // C v
+                scalarRowsTimes(M + h * DD, rows: D, cols: D, Cv, into: out, accumulate: h > 0)  // Σ_h M_h C v
             }
             scatter(out, lanes: m, count: D, into: delta + first * TD + N * D, stride: TD)
             first += V.scalarCount
@@ -137,7 +141,8 @@ public enum LinearAttentionLanes {
     @inlinable
     public static func backwardQueries<V: SIMD>(
         _: V.Type, dOut G: UnsafePointer<Float>, tokens e: UnsafePointer<Float>, tasks n: Int, tokenCount T: Int,
-        tokenDim D: Int, heads H: Int, M: UnsafePointer<Float>, K: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+        tokenDim D: Int, heads H: Int, M: UnsafePointer<Float>, K: UnsafePointer<Float>,
+        scratch: UnsafeMutablePointer<Float>,
         dE: UnsafeMutablePointer<Float>?, dM: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>
     ) where V.Scalar == Float {
         let TD = T * D, DD = D * D, N = T - 1
@@ -154,8 +159,8 @@ public enum LinearAttentionLanes {
             let query = E + N * D
             if dE != nil { zero(dEv, TD) }
             for h in 0..<H {
-                scalarRowsTimes(K + h * DD, rows: D, cols: D, query, into: v)      // v = K_h e_q
-                scalarRowsTimes(Mt + h * DD, rows: D, cols: D, g, into: u)         // u = M_hᵀ g
+                scalarRowsTimes(K + h * DD, rows: D, cols: D, query, into: v)  // v = K_h e_q
+                scalarRowsTimes(Mt + h * DD, rows: D, cols: D, g, into: u)  // u = M_hᵀ g
                 contextProduct(E, count: N, dim: D, v, into: Cv)
                 contextProduct(E, count: N, dim: D, u, into: Cu)
                 addTransposedProduct(g, Cv, count: 1, rows: D, cols: D, into: dMv + h * DD)
@@ -189,8 +194,10 @@ public enum LinearAttentionLanes {
             floats = scratch
             self.D = D
             self.H = H
-            let raw = UnsafeMutableRawPointer(scratch + 2 * H * D * D).alignedUp(toMultipleOf: MemoryLayout<V>.alignment)
-            tokens = raw.bindMemory(to: V.self, capacity: LinearAttentionLanes.vectors(tokenCount: T, tokenDim: D, heads: H))
+            let raw = UnsafeMutableRawPointer(scratch + 2 * H * D * D).alignedUp(
+                toMultipleOf: MemoryLayout<V>.alignment)
+            tokens = raw.bindMemory(
+                to: V.self, capacity: LinearAttentionLanes.vectors(tokenCount: T, tokenDim: D, heads: H))
             gradients = tokens + T * D
             output = gradients + T * D
             C = output + T * D
@@ -204,7 +211,9 @@ public enum LinearAttentionLanes {
         @inlinable
         func transposed(_ A: UnsafePointer<Float>, second: Bool = false) -> UnsafePointer<Float> {
             let out = floats + (second ? H * D * D : 0)
-            for h in 0..<H { for r in 0..<D { for c in 0..<D { out[h * D * D + c * D + r] = A[h * D * D + r * D + c] } } }
+            for h in 0..<H {
+                for r in 0..<D { for c in 0..<D { out[h * D * D + c * D + r] = A[h * D * D + r * D + c] } }
+            }
             return UnsafePointer(out)
         }
     }
@@ -213,14 +222,18 @@ public enum LinearAttentionLanes {
     /// Blocks of W entries go as W×W transposes in registers (one vector load per task, `unzip`
     /// shuffles); the tail entry by entry.
     @inlinable
-    static func gather<V: SIMD>(_ source: UnsafePointer<Float>, stride: Int, lanes: Int, count: Int,
-                                into out: UnsafeMutablePointer<V>) where V.Scalar == Float {
+    static func gather<V: SIMD>(
+        _ source: UnsafePointer<Float>, stride: Int, lanes: Int, count: Int,
+        into out: UnsafeMutablePointer<V>
+    ) where V.Scalar == Float {
         let W = V.scalarCount
         var k = 0
         if canTranspose(V.self) {
             while k + W <= count {
                 let block = out + k
-                for i in 0..<W { block[i] = i < lanes ? UnsafeRawPointer(source + i * stride + k).loadUnaligned(as: V.self) : V() }
+                for i in 0..<W {
+                    block[i] = i < lanes ? UnsafeRawPointer(source + i * stride + k).loadUnaligned(as: V.self) : V()
+                }
                 transpose(block)
                 k += W
             }
@@ -235,8 +248,10 @@ public enum LinearAttentionLanes {
     /// The inverse of `gather`: the first `lanes` lanes back to the tasks (added with `accumulate`).
     /// Transposes `vectors` in place (blocks of W).
     @inlinable
-    static func scatter<V: SIMD>(_ vectors: UnsafeMutablePointer<V>, lanes: Int, count: Int, into target: UnsafeMutablePointer<Float>,
-                                 stride: Int, accumulate: Bool = false) where V.Scalar == Float {
+    static func scatter<V: SIMD>(
+        _ vectors: UnsafeMutablePointer<V>, lanes: Int, count: Int, into target: UnsafeMutablePointer<Float>,
+        stride: Int, accumulate: Bool = false
+    ) where V.Scalar == Float {
         let W = V.scalarCount
         var k = 0
         if canTranspose(V.self) {
@@ -289,10 +304,12 @@ public enum LinearAttentionLanes {
     @inlinable @inline(__always)
     static func unzip<V: SIMD>(_ x: V, _ y: V) -> (V, V) where V.Scalar == Float {
         if V.self == SIMD8<Float>.self {
-            let both = SIMD16<Float>(lowHalf: unsafeBitCast(x, to: SIMD8<Float>.self), highHalf: unsafeBitCast(y, to: SIMD8<Float>.self))
+            let both = SIMD16<Float>(
+                lowHalf: unsafeBitCast(x, to: SIMD8<Float>.self), highHalf: unsafeBitCast(y, to: SIMD8<Float>.self))
             return (unsafeBitCast(both.evenHalf, to: V.self), unsafeBitCast(both.oddHalf, to: V.self))
         }
-        let both = SIMD32<Float>(lowHalf: unsafeBitCast(x, to: SIMD16<Float>.self), highHalf: unsafeBitCast(y, to: SIMD16<Float>.self))
+        let both = SIMD32<Float>(
+            lowHalf: unsafeBitCast(x, to: SIMD16<Float>.self), highHalf: unsafeBitCast(y, to: SIMD16<Float>.self))
         return (unsafeBitCast(both.evenHalf, to: V.self), unsafeBitCast(both.oddHalf, to: V.self))
     }
 
@@ -337,25 +354,33 @@ public enum LinearAttentionLanes {
     /// `y_t = A x_t` (or `y_t += A x_t`) for `count` vectors `x_t` of length `cols`, with a matrix `A`
     /// shared by all lanes (rows × cols, row-major): each weight is broadcast.
     @inlinable
-    static func scalarRowsTimes<V: SIMD>(_ A: UnsafePointer<Float>, rows: Int, cols: Int, _ x: UnsafePointer<V>, count: Int = 1,
-                                         into y: UnsafeMutablePointer<V>, accumulate: Bool = false) where V.Scalar == Float {
+    static func scalarRowsTimes<V: SIMD>(
+        _ A: UnsafePointer<Float>, rows: Int, cols: Int, _ x: UnsafePointer<V>, count: Int = 1,
+        into y: UnsafeMutablePointer<V>, accumulate: Bool = false
+    ) where V.Scalar == Float {
         rowsTimes(A, rows: rows, cols: cols, x, count: count, into: y, accumulate: accumulate) { V(repeating: $0) }
     }
 
     /// The same with a per-lane matrix `A` (each task its own, e.g. C).
     @inlinable
-    static func laneRowsTimes<V: SIMD>(_ A: UnsafePointer<V>, rows: Int, cols: Int, _ x: UnsafePointer<V>, count: Int = 1,
-                                       into y: UnsafeMutablePointer<V>, accumulate: Bool = false) where V.Scalar == Float {
+    static func laneRowsTimes<V: SIMD>(
+        _ A: UnsafePointer<V>, rows: Int, cols: Int, _ x: UnsafePointer<V>, count: Int = 1,
+        into y: UnsafeMutablePointer<V>, accumulate: Bool = false
+    ) where V.Scalar == Float {
         rowsTimes(A, rows: rows, cols: cols, x, count: count, into: y, accumulate: accumulate) { $0 }
     }
 
     /// `y_t (+)= Σ_j vector(A_ij) x_t,j`: two vectors `x_t` and four rows of `A` at a time, so that
     /// eight multiply-add chains run side by side and each entry of `A` read serves two tokens.
     @inlinable @inline(__always)
-    static func rowsTimes<V: SIMD, Entry>(_ A: UnsafePointer<Entry>, rows: Int, cols: Int, _ x: UnsafePointer<V>, count: Int,
-                                          into y: UnsafeMutablePointer<V>, accumulate: Bool,
-                                          _ vector: (Entry) -> V) where V.Scalar == Float {
-        @inline(__always) func store(_ s: V, _ p: UnsafeMutablePointer<V>) { if accumulate { p.pointee += s } else { p.pointee = s } }
+    static func rowsTimes<V: SIMD, Entry>(
+        _ A: UnsafePointer<Entry>, rows: Int, cols: Int, _ x: UnsafePointer<V>, count: Int,
+        into y: UnsafeMutablePointer<V>, accumulate: Bool,
+        _ vector: (Entry) -> V
+    ) where V.Scalar == Float {
+        @inline(__always) func store(_ s: V, _ p: UnsafeMutablePointer<V>) {
+            if accumulate { p.pointee += s } else { p.pointee = s }
+        }
         var t = 0
         while t + 2 <= count {
             let x0 = x + t * cols, x1 = x0 + cols, y0 = y + t * rows, y1 = y0 + rows
@@ -364,7 +389,8 @@ public enum LinearAttentionLanes {
                 let a0 = A + i * cols, a1 = a0 + cols, a2 = a1 + cols, a3 = a2 + cols
                 var s00 = V(), s01 = V(), s02 = V(), s03 = V(), s10 = V(), s11 = V(), s12 = V(), s13 = V()
                 for j in 0..<cols {
-                    let u = x0[j], v = x1[j], b0 = vector(a0[j]), b1 = vector(a1[j]), b2 = vector(a2[j]), b3 = vector(a3[j])
+                    let u = x0[j], v = x1[j], b0 = vector(a0[j]), b1 = vector(a1[j]), b2 = vector(a2[j]),
+                        b3 = vector(a3[j])
                     s00.addProduct(b0, u); s01.addProduct(b1, u); s02.addProduct(b2, u); s03.addProduct(b3, u)
                     s10.addProduct(b0, v); s11.addProduct(b1, v); s12.addProduct(b2, v); s13.addProduct(b3, v)
                 }
@@ -409,8 +435,10 @@ public enum LinearAttentionLanes {
     /// accumulators in registers and load six vectors for eight multiply-adds; the edges go in
     /// blocks of 2×1 and 1×4, so that no entry is a lone chain of loads.
     @inlinable
-    static func addTransposedProduct<V: SIMD>(_ a: UnsafePointer<V>, _ b: UnsafePointer<V>, count: Int, rows R: Int, cols Cn: Int,
-                                              into out: UnsafeMutablePointer<V>) where V.Scalar == Float {
+    static func addTransposedProduct<V: SIMD>(
+        _ a: UnsafePointer<V>, _ b: UnsafePointer<V>, count: Int, rows R: Int, cols Cn: Int,
+        into out: UnsafeMutablePointer<V>
+    ) where V.Scalar == Float {
         var r = 0
         while r + 2 <= R {
             let o0 = out + r * Cn, o1 = o0 + Cn
@@ -429,7 +457,9 @@ public enum LinearAttentionLanes {
             }
             while c < Cn {
                 var s0 = V(), s1 = V()
-                for t in 0..<count { let bt = b[t * Cn + c], at = a + t * R + r; s0.addProduct(at[0], bt); s1.addProduct(at[1], bt) }
+                for t in 0..<count {
+                    let bt = b[t * Cn + c], at = a + t * R + r; s0.addProduct(at[0], bt); s1.addProduct(at[1], bt)
+                }
                 o0[c] += s0; o1[c] += s1
                 c += 1
             }
@@ -464,8 +494,10 @@ public enum LinearAttentionLanes {
 
     /// `C v = Σ_{i<count} e_i (e_i·v)` without forming C.
     @inlinable
-    static func contextProduct<V: SIMD>(_ E: UnsafePointer<V>, count: Int, dim D: Int, _ v: UnsafePointer<V>,
-                                        into out: UnsafeMutablePointer<V>) where V.Scalar == Float {
+    static func contextProduct<V: SIMD>(
+        _ E: UnsafePointer<V>, count: Int, dim D: Int, _ v: UnsafePointer<V>,
+        into out: UnsafeMutablePointer<V>
+    ) where V.Scalar == Float {
         zero(out, D)
         for i in 0..<count {
             let ei = E + i * D, s = dot(ei, v, count: D)

@@ -6,12 +6,15 @@ public enum BLAS {
     public static func setThreads(_ count: Int) { openblas_set_num_threads(Int32(count)) }
 
     /// Row-major `c (m×n) = alpha · a (m×k) · b (k×n) + beta · c`.
-    public static func sgemm(_ m: Int, _ n: Int, _ k: Int, alpha: Float = 1, _ a: UnsafePointer<Float>, transposeA: Bool = false,
-                             _ b: UnsafePointer<Float>, transposeB: Bool = false, beta: Float = 0,
-                             _ c: UnsafeMutablePointer<Float>) {
-        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
-                    beta, c, Int32(n))
+    public static func sgemm(
+        _ m: Int, _ n: Int, _ k: Int, alpha: Float = 1, _ a: UnsafePointer<Float>, transposeA: Bool = false,
+        _ b: UnsafePointer<Float>, transposeB: Bool = false, beta: Float = 0,
+        _ c: UnsafeMutablePointer<Float>
+    ) {
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
+            beta, c, Int32(n))
     }
 
     /// Eigenvalues of a symmetric n×n matrix (row-major; only its symmetry matters), ascending,
@@ -46,8 +49,9 @@ public func gemm<T: BinaryFloatingPoint>(
     into c: UnsafeMutablePointer<T>, accumulate: Bool = false
 ) {
     if T.self == Float.self, m * n * k >= 1_000 {
-        BLAS.sgemmPointers(m, n, k, UnsafeRawPointer(a), transposeA: transposeA, UnsafeRawPointer(b), transposeB: transposeB,
-                           UnsafeMutableRawPointer(c), accumulate: accumulate)
+        BLAS.sgemmPointers(
+            m, n, k, UnsafeRawPointer(a), transposeA: transposeA, UnsafeRawPointer(b), transposeB: transposeB,
+            UnsafeMutableRawPointer(c), accumulate: accumulate)
     } else {
         matmul(m, n, k, a, transposeA: transposeA, b, transposeB: transposeB, into: c, accumulate: accumulate)
     }
@@ -55,11 +59,14 @@ public func gemm<T: BinaryFloatingPoint>(
 
 extension BLAS {
     /// `sgemm` on raw pointers to Float data (for generic callers that checked `T == Float`).
-    public static func sgemmPointers(_ m: Int, _ n: Int, _ k: Int, _ a: UnsafeRawPointer, transposeA: Bool,
-                                     _ b: UnsafeRawPointer, transposeB: Bool, _ c: UnsafeMutableRawPointer, accumulate: Bool) {
+    public static func sgemmPointers(
+        _ m: Int, _ n: Int, _ k: Int, _ a: UnsafeRawPointer, transposeA: Bool,
+        _ b: UnsafeRawPointer, transposeB: Bool, _ c: UnsafeMutableRawPointer, accumulate: Bool
+    ) {
         _ = blasSingleThreaded
-        sgemm(m, n, k, a.assumingMemoryBound(to: Float.self), transposeA: transposeA,
-              b.assumingMemoryBound(to: Float.self), transposeB: transposeB, beta: accumulate ? 1 : 0,
-              c.assumingMemoryBound(to: Float.self))
+        sgemm(
+            m, n, k, a.assumingMemoryBound(to: Float.self), transposeA: transposeA,
+            b.assumingMemoryBound(to: Float.self), transposeB: transposeB, beta: accumulate ? 1 : 0,
+            c.assumingMemoryBound(to: Float.self))
     }
 }

@@ -1,6 +1,7 @@
 import CBLAS
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// OpenBLAS picks its kernels from the CPU model when the library loads. Debian 12's 0.3.21 does
@@ -15,7 +16,7 @@ extension BLAS {
     /// The kernel to force when OpenBLAS fell back to `reported` on a CPU with `flags`
     /// (from /proc/cpuinfo), or nil when its own choice stands.
     public static func fasterKernel(reported: String, cpuFlags flags: Set<String>) -> String? {
-        guard reported == "Prescott" else { return nil }   // its fallback for CPUs it cannot name
+        guard reported == "Prescott" else { return nil }  // its fallback for CPUs it cannot name
         if flags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl", "avx512dq"]) { return "SkylakeX" }
         if flags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
         return nil
@@ -26,10 +27,11 @@ extension BLAS {
     /// this call before the re-execution) or the CPU's flags cannot be read.
     public static func useFastKernel() {
         guard getenv("OPENBLAS_CORETYPE") == nil,
-              let kernel = fasterKernel(reported: kernelName, cpuFlags: cpuFlags()) else { return }
+            let kernel = fasterKernel(reported: kernelName, cpuFlags: cpuFlags())
+        else { return }
         setenv("OPENBLAS_CORETYPE", kernel, 1)
         execv("/proc/self/exe", CommandLine.unsafeArgv)
-        unsetenv("OPENBLAS_CORETYPE")   // exec failed: carry on with the slow kernel
+        unsetenv("OPENBLAS_CORETYPE")  // exec failed: carry on with the slow kernel
     }
 
     /// The first "flags" line of /proc/cpuinfo, or an empty set (also on systems without it).
@@ -41,7 +43,8 @@ extension BLAS {
         while getline(&line, &capacity, file) > 0, let line {
             let text = String(cString: line)
             if text.hasPrefix("flags") {
-                return Set(text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == ":" }).map(String.init))
+                return Set(
+                    text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == ":" }).map(String.init))
             }
         }
         return []

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 // Elementary functions for generic code: `log`, `exp`, … are not available on `BinaryFloatingPoint`,

@@ -28,8 +28,10 @@ public final class ChunkPool: @unchecked Sendable {
     static var availableCores: Int {
         let count = ProcessInfo.processInfo.activeProcessorCount
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) else { return count }
-        let allowed = line.dropFirst("Cpus_allowed:".count).compactMap { $0.hexDigitValue?.nonzeroBitCount }.reduce(0, +)
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") })
+        else { return count }
+        let allowed = line.dropFirst("Cpus_allowed:".count).compactMap { $0.hexDigitValue?.nonzeroBitCount }.reduce(
+            0, +)
         return allowed > 0 ? min(allowed, count) : count
     }
 
@@ -64,7 +66,7 @@ public final class ChunkPool: @unchecked Sendable {
             job = body
             chunks = n
             finished.store(0, ordering: .relaxed)
-            nextChunk.store(0, ordering: .releasing)          // publishes job and chunks
+            nextChunk.store(0, ordering: .releasing)  // publishes job and chunks
             generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                 lock.lock(); lock.broadcast(); lock.unlock()

@@ -60,7 +60,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     /// that every draw consumes the same amount of state, which keeps streams easy to reason about).
     @inlinable
     public mutating func normal() -> Double {
-        let u1 = 1.0 - uniform()          // (0, 1]: log is finite
+        let u1 = 1.0 - uniform()  // (0, 1]: log is finite
         let u2 = uniform()
         return (-2.0 * _log(u1)).squareRoot() * _cos(2.0 * Double.pi * u2)
     }

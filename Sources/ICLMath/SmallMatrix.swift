@@ -74,15 +74,18 @@ public func addOuterProduct<T: BinaryFloatingPoint>(
 extension Array where Element: BinaryFloatingPoint {
     /// Row-major product of `self` (m×k) and `other` (k×n).
     @inlinable
-    public func matmul(_ other: [Element], _ m: Int, _ k: Int, _ n: Int,
-                       transposeSelf: Bool = false, transposeOther: Bool = false) -> [Element] {
+    public func matmul(
+        _ other: [Element], _ m: Int, _ k: Int, _ n: Int,
+        transposeSelf: Bool = false, transposeOther: Bool = false
+    ) -> [Element] {
         precondition(count == m * k && other.count == k * n, "matmul: shapes do not match counts")
         var out = [Element](repeating: 0, count: m * n)
         withUnsafeBufferPointer { a in
             other.withUnsafeBufferPointer { b in
                 out.withUnsafeMutableBufferPointer { c in
-                    ICLMath.matmul(m, n, k, a.baseAddress!, transposeA: transposeSelf,
-                                   b.baseAddress!, transposeB: transposeOther, into: c.baseAddress!)
+                    ICLMath.matmul(
+                        m, n, k, a.baseAddress!, transposeA: transposeSelf,
+                        b.baseAddress!, transposeB: transposeOther, into: c.baseAddress!)
                 }
             }
         }

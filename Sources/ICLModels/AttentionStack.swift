@@ -26,7 +26,8 @@ public struct AttentionStack: Sendable {
         var layout = ParameterLayout()
         weights = StackWeights.add(config, to: &layout)
         weightLayout = layout
-        self.layout = config.architecture.hasDerivedWeights ? GradientDescentWeights.layout(config, weightLayout: layout) : layout
+        self.layout =
+            config.architecture.hasDerivedWeights ? GradientDescentWeights.layout(config, weightLayout: layout) : layout
         plan = StackPlan(config: config, weights: weights)
     }
 
@@ -40,7 +41,8 @@ public struct AttentionStack: Sendable {
 
     /// Whether the last block of the last application computes the query alone (all the read-out needs).
     func queryOnly<T>(_ workspace: Workspace<T>) -> Bool {
-        !workspace.computeAllTokens && plan.blocks[config.recurrent ? 0 : config.layers - 1].last!.kind == .attention(.linear)
+        !workspace.computeAllTokens
+            && plan.blocks[config.recurrent ? 0 : config.layers - 1].last!.kind == .attention(.linear)
     }
 
     // MARK: Forward
@@ -53,7 +55,8 @@ public struct AttentionStack: Sendable {
         parameters: [T], tokens: [T], count: Int, workspace: Workspace<T>
     ) -> [T] {
         let c = config
-        precondition(parameters.count == layout.count, "parameters: \(parameters.count) values, layout needs \(layout.count)")
+        precondition(
+            parameters.count == layout.count, "parameters: \(parameters.count) values, layout needs \(layout.count)")
         precondition(tokens.count == count * c.tokenCount * c.tokenDim, "tokens: wrong count for \(count) tasks")
         precondition(count <= workspace.batchSize, "workspace too small")
         let D = c.modelDim, T_ = c.tokenCount, H = c.heads, DD = D * D
@@ -67,8 +70,9 @@ public struct AttentionStack: Sendable {
         let layers = weights.layers.map { $0.map { w + $0 } }
         // Per-step products of the linear-attention weights, shared by all tasks.
         for (l, blocks) in plan.blocks.enumerated() where blocks.contains(where: { $0.kind == .attention(.linear) }) {
-            LinearSelfAttention.products(heads: layers[l].heads, tokenDim: D, keyDim: c.keyDim,
-                                         M: workspace.M + l * H * DD, K: workspace.K + l * H * DD)
+            LinearSelfAttention.products(
+                heads: layers[l].heads, tokenDim: D, keyDim: c.keyDim,
+                M: workspace.M + l * H * DD, K: workspace.K + l * H * DD)
         }
         let queryOnly = self.queryOnly(workspace), chunks = min(workspace.chunks, count)
         tokens.withUnsafeBufferPointer { tokenBuffer in
@@ -81,8 +85,9 @@ public struct AttentionStack: Sendable {
                 for a in 0..<c.layers {
                     var state = chunk.at(plan.inputs[a])
                     for k in plan.blocks[c.recurrent ? 0 : a].indices {
-                        state = forwardBlock(k, application: a, state: state, chunk: chunk, layers: layers,
-                                             queryOnly: queryOnly)
+                        state = forwardBlock(
+                            k, application: a, state: state, chunk: chunk, layers: layers,
+                            queryOnly: queryOnly)
                     }
                     let queriesOnly = a == c.layers - 1 && queryOnly
                     clip(state, into: chunk.at(plan.inputs[a + 1]), chunk: chunk, queriesOnly: queriesOnly)
@@ -125,31 +130,36 @@ public struct AttentionStack: Sendable {
         var u = state
         if let norm = weights.norm(block.kind) {
             u = chunk.at(slot.normed)
-            LayerNorm.forward(tokens: state, tokenCount: n * T_, tokenDim: D, scale: norm.scale, offset: norm.offset,
-                              cache: chunk.at(slot.normStatistics), out: u)
+            LayerNorm.forward(
+                tokens: state, tokenCount: n * T_, tokenDim: D, scale: norm.scale, offset: norm.offset,
+                cache: chunk.at(slot.normStatistics), out: u)
         }
         let out = chunk.at(slot.output)
         switch block.kind {
         case .attention(.linear) where last && queryOnly:
-            LinearSelfAttention.forwardQueries(tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H, M: M, K: K,
-                                               scratch: chunk.scratch, delta: out)
+            LinearSelfAttention.forwardQueries(
+                tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H, M: M, K: K,
+                scratch: chunk.scratch, delta: out)
             for i in 0..<n {
                 let q = i * task + (T_ - 1) * D
                 for j in q..<(q + D) { out[j] += state[j] }
             }
             return out
         case .attention(.linear):
-            LinearSelfAttention.forwardChunk(tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H, M: M, K: K,
-                                             cache: chunk.at(slot.cache), scratch: chunk.scratch, delta: out)
+            LinearSelfAttention.forwardChunk(
+                tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H, M: M, K: K,
+                cache: chunk.at(slot.cache), scratch: chunk.scratch, delta: out)
         case .attention(.softmax):
-            SoftmaxAttention.forwardChunk(tokens: u, tasks: n, tokenCount: T_, tokenDim: D, keyDim: c.keyDim,
-                                          heads: weights.heads, cache: chunk.at(slot.cache), scratch: chunk.scratch,
-                                          delta: out)
+            SoftmaxAttention.forwardChunk(
+                tokens: u, tasks: n, tokenCount: T_, tokenDim: D, keyDim: c.keyDim,
+                heads: weights.heads, cache: chunk.at(slot.cache), scratch: chunk.scratch,
+                delta: out)
         case .mlp:
             let mlp = weights.mlp!
-            MultiLayerPerceptron.forward(tokens: u, rows: n * T_, tokenDim: D, hidden: c.mlpHidden,
-                                         activation: c.activation, W_1: mlp.W_1, b_1: mlp.b_1, W_2: mlp.W_2, b_2: mlp.b_2,
-                                         cache: chunk.at(slot.cache), delta: out)
+            MultiLayerPerceptron.forward(
+                tokens: u, rows: n * T_, tokenDim: D, hidden: c.mlpHidden,
+                activation: c.activation, W_1: mlp.W_1, b_1: mlp.b_1, W_2: mlp.W_2, b_2: mlp.b_2,
+                cache: chunk.at(slot.cache), delta: out)
         }
         for j in 0..<(n * task) { out[j] += state[j] }
         return out
@@ -158,8 +168,10 @@ public struct AttentionStack: Sendable {
     /// The next application's input: a layer's output, clipped when `clipTokens` is set (only the
     /// queries when nothing else was computed).
     @inline(__always)
-    func clip<T: BinaryFloatingPoint>(_ state: UnsafeMutablePointer<T>, into next: UnsafeMutablePointer<T>,
-                                      chunk: Chunk<T>, queriesOnly: Bool) {
+    func clip<T: BinaryFloatingPoint>(
+        _ state: UnsafeMutablePointer<T>, into next: UnsafeMutablePointer<T>,
+        chunk: Chunk<T>, queriesOnly: Bool
+    ) {
         let D = config.modelDim, T_ = config.tokenCount, n = chunk.n
         let clip = config.clipTokens.map { T($0) }
         for r in 0..<(queriesOnly ? n : 1) {
@@ -188,8 +200,9 @@ public struct AttentionStack: Sendable {
         let c = config, count = workspace.count
         precondition(dPredictions.count == count * c.outputDim, "dPredictions: wrong count")
         precondition(gradients.count == layout.count, "gradients: wrong count")
-        precondition(outputGradients == nil || workspace.computeAllTokens,
-                     "outputGradients needs a forward pass with computeAllTokens")
+        precondition(
+            outputGradients == nil || workspace.computeAllTokens,
+            "outputGradients needs a forward pass with computeAllTokens")
         let D = c.modelDim, T_ = c.tokenCount, task = T_ * D
         let w = UnsafePointer(workspace.parameters)
         let layers = weights.layers.map { $0.map { w + $0 } }
@@ -220,8 +233,9 @@ public struct AttentionStack: Sendable {
                         for j in 0..<(chunk.n * task) where pre[j] > clip || pre[j] < -clip { G[j] = 0 }
                     }
                     for k in blocks.indices.reversed() {
-                        backwardBlock(k, application: a, chunk: chunk, layers: layers, gradients: gradientLayers,
-                                      queryOnly: queryOnly, inputGradients: inputGradientsBox != nil)
+                        backwardBlock(
+                            k, application: a, chunk: chunk, layers: layers, gradients: gradientLayers,
+                            queryOnly: queryOnly, inputGradients: inputGradientsBox != nil)
                     }
                 }
                 unembed(chunk: chunk, weights: w, inputGradients: inputGradientsBox?.base)
@@ -253,28 +267,33 @@ public struct AttentionStack: Sendable {
         let dM = chunk.dM + l * H * DD, dK = chunk.dK + l * H * DD
         switch block.kind {
         case .attention(.linear) where last && queryOnly:
-            LinearSelfAttention.backwardQueries(dOut: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
-                                                M: M, K: K, scratch: chunk.scratch, dE: dTokens, dM: dM, dK: dK)
+            LinearSelfAttention.backwardQueries(
+                dOut: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
+                M: M, K: K, scratch: chunk.scratch, dE: dTokens, dM: dM, dK: dK)
         case .attention(.linear):
-            LinearSelfAttention.backwardChunk(dOut: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
-                                              M: M, K: K, cache: chunk.at(slot.cache), scratch: chunk.scratch,
-                                              dE: dTokens, dM: dM, dK: dK)
+            LinearSelfAttention.backwardChunk(
+                dOut: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
+                M: M, K: K, cache: chunk.at(slot.cache), scratch: chunk.scratch,
+                dE: dTokens, dM: dM, dK: dK)
         case .attention(.softmax):
-            SoftmaxAttention.backwardChunk(dDelta: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D,
-                                           keyDim: c.keyDim, heads: weights.heads, cache: chunk.at(slot.cache), scratch: chunk.scratch,
-                                           dTokens: dTokens, gradients: grads.heads)
+            SoftmaxAttention.backwardChunk(
+                dDelta: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D,
+                keyDim: c.keyDim, heads: weights.heads, cache: chunk.at(slot.cache), scratch: chunk.scratch,
+                dTokens: dTokens, gradients: grads.heads)
         case .mlp:
             let mlp = weights.mlp!, dMLP = grads.mlp!
-            MultiLayerPerceptron.backward(dDelta: G, tokens: u, rows: n * T_, tokenDim: D, hidden: c.mlpHidden,
-                                          W_1: mlp.W_1, b_1: mlp.b_1, W_2: mlp.W_2, cache: chunk.at(slot.cache),
-                                          scratch: chunk.scratch, dTokens: dTokens,
-                                          dW_1: dMLP.W_1, dB_1: dMLP.b_1, dW_2: dMLP.W_2, dB_2: dMLP.b_2)
+            MultiLayerPerceptron.backward(
+                dDelta: G, tokens: u, rows: n * T_, tokenDim: D, hidden: c.mlpHidden,
+                W_1: mlp.W_1, b_1: mlp.b_1, W_2: mlp.W_2, cache: chunk.at(slot.cache),
+                scratch: chunk.scratch, dTokens: dTokens,
+                dW_1: dMLP.W_1, dB_1: dMLP.b_1, dW_2: dMLP.W_2, dB_2: dMLP.b_2)
         }
         if let norm, let dNorm = grads.norm(block.kind) {
             dS.update(from: G, count: n * task)
-            LayerNorm.backward(dOut: dU, tokens: state, tokenCount: n * T_, tokenDim: D, scale: norm.scale,
-                               cache: chunk.at(slot.normStatistics), dTokens: dS,
-                               dScale: dNorm.scale, dOffset: dNorm.offset)
+            LayerNorm.backward(
+                dOut: dU, tokens: state, tokenCount: n * T_, tokenDim: D, scale: norm.scale,
+                cache: chunk.at(slot.normStatistics), dTokens: dS,
+                dScale: dNorm.scale, dOffset: dNorm.offset)
             G.update(from: dS, count: n * task)
         } else if tokensGradient {
             for j in 0..<(n * task) { G[j] += dU[j] }
@@ -284,8 +303,10 @@ public struct AttentionStack: Sendable {
     /// The embedding's gradient (`h = W_E x`: `dW_E += Σ_j g_j x_jᵀ = Gᵀ X`, `dx_j = W_Eᵀ g_j`) and,
     /// when asked for, the tokens' gradient of a chunk.
     @inline(__always)
-    func unembed<T: BinaryFloatingPoint>(chunk: Chunk<T>, weights w: UnsafePointer<T>,
-                                         inputGradients: UnsafeMutablePointer<T>?) {
+    func unembed<T: BinaryFloatingPoint>(
+        chunk: Chunk<T>, weights w: UnsafePointer<T>,
+        inputGradients: UnsafeMutablePointer<T>?
+    ) {
         let c = config, rows = chunk.n * c.tokenCount, G = chunk.G, tokens = chunk.first * c.tokenCount * c.tokenDim
         let raw = UnsafePointer(chunk.workspace.rawTokens + chunk.first * c.tokenCount * c.tokenDim)
         if let e = weights.embedding {
@@ -301,8 +322,10 @@ public struct AttentionStack: Sendable {
     /// Sums the chunks' gradients in chunk order (results independent of the thread count), maps the
     /// products' gradients ∂M, ∂K onto the linear-attention weights, then adds onto the trainable
     /// parameters (for the gradient-descent models, through η and γ).
-    func reduceGradients<T: BinaryFloatingPoint>(_ workspace: Workspace<T>, chunks: Int,
-                                                 layers: [LayerWeights<UnsafePointer<T>>], into gradients: inout [T]) {
+    func reduceGradients<T: BinaryFloatingPoint>(
+        _ workspace: Workspace<T>, chunks: Int,
+        layers: [LayerWeights<UnsafePointer<T>>], into gradients: inout [T]
+    ) {
         let c = config, D = c.modelDim, H = c.heads, DD = D * D
         let reduced = workspace.reduced, size = workspace.chunkGradientSize
         reduced.update(repeating: 0, count: size)
@@ -315,9 +338,10 @@ public struct AttentionStack: Sendable {
         let reducedLayers = weights.layers.map { $0.map { reduced + $0 } }
         for (l, blocks) in plan.blocks.enumerated() where blocks.contains(where: { $0.kind == .attention(.linear) }) {
             for h in 0..<H {
-                LinearSelfAttention.parameterGradients(tokenDim: D, keyDim: c.keyDim, weights: layers[l].heads[h],
-                                                       dM: dM + (l * H + h) * DD, dK: dK + (l * H + h) * DD,
-                                                       gradients: reducedLayers[l].heads[h])
+                LinearSelfAttention.parameterGradients(
+                    tokenDim: D, keyDim: c.keyDim, weights: layers[l].heads[h],
+                    dM: dM + (l * H + h) * DD, dK: dK + (l * H + h) * DD,
+                    gradients: reducedLayers[l].heads[h])
             }
         }
         gradients.withUnsafeMutableBufferPointer { g in
@@ -331,7 +355,9 @@ public struct AttentionStack: Sendable {
 
     /// Floating-point operations of a forward and a backward pass over `count` tasks, counted from
     /// the shapes of the per-task kernels; `tokenGradients` when the backward pass returns them.
-    public func flops(count: Int, allTokens: Bool = false, tokenGradients: Bool = false) -> (forward: Double, backward: Double) {
+    public func flops(count: Int, allTokens: Bool = false, tokenGradients: Bool = false) -> (
+        forward: Double, backward: Double
+    ) {
         let c = config, T = c.tokenCount, D = c.modelDim
         var forward = 0.0, backward = 0.0
         if c.embeddingDim > 0 {
@@ -350,13 +376,16 @@ public struct AttentionStack: Sendable {
                 let f: (forward: Double, backward: Double)
                 switch block.kind {
                 case .attention(.linear):
-                    f = LinearSelfAttention.flops(tokenCount: T, tokenDim: D, heads: c.heads, queryOnly: last && !allTokens,
-                                                  tokenGradient: tokenGradient)
+                    f = LinearSelfAttention.flops(
+                        tokenCount: T, tokenDim: D, heads: c.heads, queryOnly: last && !allTokens,
+                        tokenGradient: tokenGradient)
                 case .attention(.softmax):
-                    f = SoftmaxAttention.flops(tokenCount: T, tokenDim: D, heads: c.heads, keyDim: c.keyDim,
-                                               tokenGradient: tokenGradient)
+                    f = SoftmaxAttention.flops(
+                        tokenCount: T, tokenDim: D, heads: c.heads, keyDim: c.keyDim,
+                        tokenGradient: tokenGradient)
                 case .mlp:
-                    f = MultiLayerPerceptron.flops(rows: T, tokenDim: D, hidden: c.mlpHidden, tokenGradient: tokenGradient)
+                    f = MultiLayerPerceptron.flops(
+                        rows: T, tokenDim: D, hidden: c.mlpHidden, tokenGradient: tokenGradient)
                 }
                 forward += f.forward; backward += f.backward
             }

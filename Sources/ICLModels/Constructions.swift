@@ -10,8 +10,9 @@ public enum Construction {
     /// `etas` has one learning rate per parameter layer (one for a recurrent stack). Heads past the
     /// first are zero.
     public static func gradientDescent(_ config: ModelConfig, etas: [Double]) -> [Double] {
-        precondition(config.architecture == .lsa && config.tokenLayout == .paired,
-                     "the GD construction is a linear self-attention model on paired tokens")
+        precondition(
+            config.architecture == .lsa && config.tokenLayout == .paired,
+            "the GD construction is a linear self-attention model on paired tokens")
         precondition(config.keyDim == config.tokenDim, "the GD construction needs key_dim == token_dim")
         precondition(etas.count == config.parameterLayers, "one eta per parameter layer")
         let stack = AttentionStack(config)
@@ -41,8 +42,9 @@ public enum Construction {
     /// An x token thus becomes `(x_m, (0,…,0, y_m))` — Proposition 1's token `(x_m, y_m)`, zero-padded.
     /// The query token (no token after it) is left unchanged.
     public static func copy(_ config: ModelConfig) -> [Double] {
-        precondition(config.tokenLayout == .alternatingOneHot && config.layers == 1 && config.heads == 1,
-                     "the copy construction is one head on alternating tokens with one-hot positions")
+        precondition(
+            config.tokenLayout == .alternatingOneHot && config.layers == 1 && config.heads == 1,
+            "the copy construction is one head on alternating tokens with one-hot positions")
         let d = config.inputDim, T = config.tokenCount, D = config.tokenDim
         precondition(config.keyDim == D && T >= d, "the copy construction needs key_dim = token width and 2N + 1 ≥ d")
         let stack = AttentionStack(config)
@@ -50,11 +52,11 @@ public enum Construction {
         let head = stack.weights.layers[0].heads[0]
         let (q, k, v, p) = (head.W_Q, head.W_K, head.W_V, head.P)
         for j in 0..<T {
-            values[k + (d + j) * D + (d + j)] = 1                              // keys: the positions
-            if j + 1 < T { values[q + (d + j + 1) * D + (d + j)] = 1 }         // query of j: p_{j+1}
-            if j >= 1 { values[v + (d + j - 1) * D + (d + j)] = -1 }          // value: −p_{i−1}
+            values[k + (d + j) * D + (d + j)] = 1  // keys: the positions
+            if j + 1 < T { values[q + (d + j + 1) * D + (d + j)] = 1 }  // query of j: p_{j+1}
+            if j >= 1 { values[v + (d + j - 1) * D + (d + j)] = -1 }  // value: −p_{i−1}
         }
-        for i in 0..<d { values[v + (d + i) * D + i] = 1 }                      // value: E data_i
+        for i in 0..<d { values[v + (d + i) * D + i] = 1 }  // value: E data_i
         for i in 0..<D { values[p + i * D + i] = 1 }
         return values
     }

@@ -31,16 +31,21 @@ public enum GradientDescentWeights {
 
     /// The η and γ (empty for plain GD) of a gd or gdpp model's parameters, looked up by their
     /// names in `layout` (which for these two kinds does not read the weight layout).
-    public static func etasAndGammas<T: BinaryFloatingPoint>(_ config: ModelConfig, _ parameters: [T]) -> (etas: [Double], gammas: [Double]) {
+    public static func etasAndGammas<T: BinaryFloatingPoint>(_ config: ModelConfig, _ parameters: [T]) -> (
+        etas: [Double], gammas: [Double]
+    ) {
         precondition(config.architecture.isGradientDescent, "etasAndGammas: a gd or gdpp model")
         let names = layout(config, weightLayout: ParameterLayout())
-        let values = { (name: String) in names.entry(named: name).map { $0.range.map { Double(parameters[$0]) } } ?? [] }
+        let values = { (name: String) in names.entry(named: name).map { $0.range.map { Double(parameters[$0]) } } ?? []
+        }
         return (values(etaName), values(gammaName))
     }
 
     /// The attention weights of `parameters` (η, γ) in `stack.weightLayout`'s order.
-    public static func expand<T: BinaryFloatingPoint>(_ stack: AttentionStack, _ parameters: [T],
-                                                       into weights: UnsafeMutablePointer<T>) {
+    public static func expand<T: BinaryFloatingPoint>(
+        _ stack: AttentionStack, _ parameters: [T],
+        into weights: UnsafeMutablePointer<T>
+    ) {
         let config = stack.config
         weights.update(repeating: 0, count: stack.weightLayout.count)
         if config.architecture == .mlpGD {
@@ -72,7 +77,9 @@ public enum GradientDescentWeights {
     /// The linear self-attention model that computes the same as GD or GD++ model `config` with
     /// `parameters` (η, γ): its derived weights in an `lsa` model of the same stack, so analyses of
     /// attention weights (heatmaps, products, interpolation, γ read from `W_PV`) apply to it.
-    public static func attentionForm(_ config: ModelConfig, _ parameters: [Float]) -> (config: ModelConfig, weights: [Float]) {
+    public static func attentionForm(_ config: ModelConfig, _ parameters: [Float]) -> (
+        config: ModelConfig, weights: [Float]
+    ) {
         precondition(config.architecture.isGradientDescent, "attentionForm: a gd or gdpp model")
         let stack = AttentionStack(config)
         var weights = [Float](repeating: 0, count: stack.weightLayout.count)
@@ -84,8 +91,10 @@ public enum GradientDescentWeights {
 
     /// Adds the gradients of η and γ, from the gradients of the derived weights (only `P` depends on
     /// them): `∂L/∂γ = Σ_{i<d} ∂L/∂P_ii`, `∂L/∂η = Σ_{i≥d} ∂L/∂P_ii / N`.
-    public static func contract<T: BinaryFloatingPoint>(_ stack: AttentionStack, weightGradients g: UnsafePointer<T>,
-                                                         into gradients: UnsafeMutablePointer<T>) {
+    public static func contract<T: BinaryFloatingPoint>(
+        _ stack: AttentionStack, weightGradients g: UnsafePointer<T>,
+        into gradients: UnsafeMutablePointer<T>
+    ) {
         let config = stack.config
         if config.architecture == .mlpGD {
             for entry in stack.layout.entries {

@@ -9,7 +9,8 @@ public enum LayerNorm {
     public static func cacheSize(tokenCount T: Int, tokenDim _: Int) -> Int { 2 * T }
 
     public static func forward<T: BinaryFloatingPoint>(
-        tokens x: UnsafePointer<T>, tokenCount T_: Int, tokenDim D: Int, scale: UnsafePointer<T>, offset: UnsafePointer<T>,
+        tokens x: UnsafePointer<T>, tokenCount T_: Int, tokenDim D: Int, scale: UnsafePointer<T>,
+        offset: UnsafePointer<T>,
         cache: UnsafeMutablePointer<T>, out: UnsafeMutablePointer<T>
     ) {
         for j in 0..<T_ {
@@ -30,8 +31,10 @@ public enum LayerNorm {
     /// With `g = ∂L/∂u` and `ĝ = g ⊙ scale`: `dscale += g ⊙ x̂`, `doffset += g`, and
     /// `dx += r (ĝ − mean(ĝ) − x̂ · mean(ĝ ⊙ x̂))` — the normalisation's Jacobian applied to ĝ.
     public static func backward<T: BinaryFloatingPoint>(
-        dOut g: UnsafePointer<T>, tokens x: UnsafePointer<T>, tokenCount T_: Int, tokenDim D: Int, scale: UnsafePointer<T>,
-        cache: UnsafePointer<T>, dTokens dx: UnsafeMutablePointer<T>, dScale: UnsafeMutablePointer<T>, dOffset: UnsafeMutablePointer<T>
+        dOut g: UnsafePointer<T>, tokens x: UnsafePointer<T>, tokenCount T_: Int, tokenDim D: Int,
+        scale: UnsafePointer<T>,
+        cache: UnsafePointer<T>, dTokens dx: UnsafeMutablePointer<T>, dScale: UnsafeMutablePointer<T>,
+        dOffset: UnsafeMutablePointer<T>
     ) {
         for j in 0..<T_ {
             let row = x + j * D, gj = g + j * D, dxj = dx + j * D

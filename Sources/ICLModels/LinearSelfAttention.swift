@@ -73,11 +73,11 @@ public enum LinearSelfAttention {
         dC.update(repeating: 0, count: DD)
         for h in 0..<heads {
             let M_h = M + h * DD, K_h = K + h * DD
-            gemm(D, D, D, C, K_h, into: t1)                                   // C K_h
+            gemm(D, D, D, C, K_h, into: t1)  // C K_h
             gemm(D, D, D, dA, t1, transposeB: true, into: dM + h * DD, accumulate: true)
-            gemm(D, D, D, M_h, C, into: t1)                                   // M_h C
+            gemm(D, D, D, M_h, C, into: t1)  // M_h C
             gemm(D, D, D, t1, transposeA: true, dA, into: dK + h * DD, accumulate: true)
-            gemm(D, D, D, M_h, transposeA: true, dA, into: t1)                // M_hᵀ dA
+            gemm(D, D, D, M_h, transposeA: true, dA, into: t1)  // M_hᵀ dA
             gemm(D, D, D, t1, K_h, transposeB: true, into: dC, accumulate: true)
         }
         // dC + dCᵀ, then dE_i += (dC + dCᵀ) e_i for context rows
@@ -99,9 +99,9 @@ public enum LinearSelfAttention {
         let v = scratch, Cv = scratch + D
         out.update(repeating: 0, count: D)
         for h in 0..<heads {
-            matvec(D, D, K + h * D * D, query, into: v)                 // v = K_h e_q
-            contextProduct(e, contextCount, D, v, into: Cv)             // C v
-            matvec(D, D, M + h * D * D, Cv, into: out, accumulate: true) // out_q += M_h C v
+            matvec(D, D, K + h * D * D, query, into: v)  // v = K_h e_q
+            contextProduct(e, contextCount, D, v, into: Cv)  // C v
+            matvec(D, D, M + h * D * D, Cv, into: out, accumulate: true)  // out_q += M_h C v
         }
     }
 
@@ -124,8 +124,8 @@ public enum LinearSelfAttention {
         let v = scratch, u = scratch + D, Cv = scratch + 2 * D, Cu = scratch + 3 * D
         for h in 0..<heads {
             let DD = D * D
-            matvec(D, D, K + h * DD, query, into: v)                          // v = K_h e_q
-            matvec(D, D, M + h * DD, transpose: true, g, into: u)             // u = M_hᵀ g
+            matvec(D, D, K + h * DD, query, into: v)  // v = K_h e_q
+            matvec(D, D, M + h * DD, transpose: true, g, into: u)  // u = M_hᵀ g
             contextProduct(e, contextCount, D, v, into: Cv)
             contextProduct(e, contextCount, D, u, into: Cu)
             addOuterProduct(D, D, g, Cv, into: dM + h * DD)
@@ -154,14 +154,18 @@ public enum LinearSelfAttention {
 
     /// Floating-point operations (multiply and add counted apart) of one task's kernels, from the
     /// shapes: for benchmarks, to read time as a fraction of what the CPU can do.
-    public static func flops(tokenCount T: Int, tokenDim D: Int, heads H: Int, queryOnly: Bool,
-                             tokenGradient: Bool = true) -> (forward: Double, backward: Double) {
+    public static func flops(
+        tokenCount T: Int, tokenDim D: Int, heads H: Int, queryOnly: Bool,
+        tokenGradient: Bool = true
+    ) -> (forward: Double, backward: Double) {
         let N = Double(T - 1), t = Double(T), d = Double(D), h = Double(H), token = tokenGradient ? 1.0 : 0
         if queryOnly {
             // Per head: K e_q, M (C v); backward: K e_q, Mᵀ g, C v, C u, dM, dK, and for the
             // tokens Σ_h K_hᵀ C u and every context token's u (v·e_i) + v (u·e_i).
-            return (h * (2 * d * d + 4 * N * d + 2 * d * d),
-                    h * (2 * d * d * 2 + 4 * N * d * 2 + 2 * d * d * 2 + token * (2 * d * d + 8 * N * d)))
+            return (
+                h * (2 * d * d + 4 * N * d + 2 * d * d),
+                h * (2 * d * d * 2 + 4 * N * d * 2 + 2 * d * d * 2 + token * (2 * d * d + 8 * N * d))
+            )
         }
         // C, then per head U = E K_hᵀ, U C, · M_hᵀ; backward per head U, X, U C, X C, dM, dK and
         // for the tokens dC and (X C) K_h, then E_c (dC + dCᵀ).
@@ -177,9 +181,9 @@ public enum LinearSelfAttention {
         tokenDim D: Int, keyDim Dk: Int, weights w: HeadWeights<UnsafePointer<T>>,
         dM: UnsafePointer<T>, dK: UnsafePointer<T>, gradients g: HeadWeights<UnsafeMutablePointer<T>>
     ) {
-        gemm(Dk, D, D, w.W_K, dK, into: g.W_Q, accumulate: true)                        // dW_Q [Dk, D]
-        gemm(Dk, D, D, w.W_Q, dK, transposeB: true, into: g.W_K, accumulate: true)      // dW_K [Dk, D]
-        gemm(Dk, D, D, w.P, transposeA: true, dM, into: g.W_V, accumulate: true)        // dW_V [Dk, D]
-        gemm(D, Dk, D, dM, w.W_V, transposeB: true, into: g.P, accumulate: true)        // dP   [D, Dk]
+        gemm(Dk, D, D, w.W_K, dK, into: g.W_Q, accumulate: true)  // dW_Q [Dk, D]
+        gemm(Dk, D, D, w.W_Q, dK, transposeB: true, into: g.W_K, accumulate: true)  // dW_K [Dk, D]
+        gemm(Dk, D, D, w.P, transposeA: true, dM, into: g.W_V, accumulate: true)  // dW_V [Dk, D]
+        gemm(D, Dk, D, dM, w.W_V, transposeB: true, into: g.P, accumulate: true)  // dP   [D, Dk]
     }
 }

@@ -20,8 +20,10 @@ extension LinearSelfAttention {
 
     /// `[M_1 | … | M_H]` (`[D, H·D]`) from `M` (`[H, D, D]`): the heads side by side, or `M` itself for one head.
     @inlinable
-    static func sideBySide<T: BinaryFloatingPoint>(_ M: UnsafePointer<T>, heads H: Int, tokenDim D: Int,
-                                                   into out: UnsafeMutablePointer<T>) -> UnsafePointer<T> {
+    static func sideBySide<T: BinaryFloatingPoint>(
+        _ M: UnsafePointer<T>, heads H: Int, tokenDim D: Int,
+        into out: UnsafeMutablePointer<T>
+    ) -> UnsafePointer<T> {
         if H == 1 { return M }
         for h in 0..<H { for d in 0..<D { for e in 0..<D { out[d * H * D + h * D + e] = M[h * D * D + d * D + e] } } }
         return UnsafePointer(out)
@@ -35,19 +37,20 @@ extension LinearSelfAttention {
         scratch: UnsafeMutablePointer<T>, delta: UnsafeMutablePointer<T>
     ) {
         if let lanes = LaneWidth.kernels(for: T.self, tokenDim: D) {
-            let layer = LaneLayer(tasks: n, tokenCount: tokenCount, tokenDim: D, heads: heads, M: floats(M), K: floats(K),
-                                  scratch: floats(scratch))
-            return lanes.forward(layer, floats(e), floats(delta))   // (the lane backward needs no cache)
+            let layer = LaneLayer(
+                tasks: n, tokenCount: tokenCount, tokenDim: D, heads: heads, M: floats(M), K: floats(K),
+                scratch: floats(scratch))
+            return lanes.forward(layer, floats(e), floats(delta))  // (the lane backward needs no cache)
         }
         let task = tokenCount * D, rows = n * tokenCount, DD = D * D, N = tokenCount - 1, HD = heads * D
         let U = scratch, W = U + rows * HD, stacked = W + rows * HD
-        for i in 0..<n { gemm(D, D, N, e + i * task, transposeA: true, e + i * task, into: cache + i * DD) }   // C_i
-        gemm(rows, HD, D, e, K, transposeB: true, into: U)                                 // u_hj = K_h e_j
-        for i in 0..<n {                                                                  // C K_h e_j
+        for i in 0..<n { gemm(D, D, N, e + i * task, transposeA: true, e + i * task, into: cache + i * DD) }  // C_i
+        gemm(rows, HD, D, e, K, transposeB: true, into: U)  // u_hj = K_h e_j
+        for i in 0..<n {  // C K_h e_j
             gemm(tokenCount * heads, D, D, U + i * tokenCount * HD, cache + i * DD, into: W + i * tokenCount * HD)
         }
         let Mrow = sideBySide(M, heads: heads, tokenDim: D, into: stacked)
-        gemm(rows, D, HD, W, Mrow, transposeB: true, into: delta)                          // Σ_h M_h C K_h e_j
+        gemm(rows, D, HD, W, Mrow, transposeB: true, into: delta)  // Σ_h M_h C K_h e_j
     }
 
     /// The backward of `forwardChunk` from `G = ∂L/∂delta` (`[n, T, D]`): adds into `dE` and into
@@ -57,13 +60,15 @@ extension LinearSelfAttention {
     /// (the first layer on raw tokens) only the weights' gradients are computed.
     @inlinable
     public static func backwardChunk<T: BinaryFloatingPoint>(
-        dOut G: UnsafePointer<T>, tokens e: UnsafePointer<T>, tasks n: Int, tokenCount: Int, tokenDim D: Int, heads: Int,
+        dOut G: UnsafePointer<T>, tokens e: UnsafePointer<T>, tasks n: Int, tokenCount: Int, tokenDim D: Int,
+        heads: Int,
         M: UnsafePointer<T>, K: UnsafePointer<T>, cache: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
         dE: UnsafeMutablePointer<T>?, dM: UnsafeMutablePointer<T>, dK: UnsafeMutablePointer<T>
     ) {
         if let lanes = LaneWidth.kernels(for: T.self, tokenDim: D) {
-            let layer = LaneLayer(tasks: n, tokenCount: tokenCount, tokenDim: D, heads: heads, M: floats(M), K: floats(K),
-                                  scratch: floats(scratch))
+            let layer = LaneLayer(
+                tasks: n, tokenCount: tokenCount, tokenDim: D, heads: heads, M: floats(M), K: floats(K),
+                scratch: floats(scratch))
             return lanes.backward(layer, floats(G), floats(e), dE.map { floats($0) }, floats(dM), floats(dK))
         }
         let task = tokenCount * D, rows = n * tokenCount, DD = D * D, N = tokenCount - 1, HD = heads * D
@@ -71,23 +76,25 @@ extension LinearSelfAttention {
         let U = scratch, W = U + rows * HD, X = W + rows * HD, Y = X + rows * HD, dC = Y + rows * HD
         let S = dC + n * DD, stacked = S + DD, dMrow = stacked + HD * D
         let Mrow = sideBySide(M, heads: heads, tokenDim: D, into: stacked)
-        gemm(rows, HD, D, e, K, transposeB: true, into: U)             // u_hj = K_h e_j
-        gemm(rows, HD, D, G, Mrow, into: X)                              // x_hj = M_hᵀ g_j
+        gemm(rows, HD, D, e, K, transposeB: true, into: U)  // u_hj = K_h e_j
+        gemm(rows, HD, D, G, Mrow, into: X)  // x_hj = M_hᵀ g_j
         for i in 0..<n {
             let C = cache + i * DD, Ui = U + i * taskSize, Xi = X + i * taskSize
-            gemm(taskRows, D, D, Ui, C, into: W + i * taskSize)          // C K_h e_j
-            gemm(taskRows, D, D, Xi, C, into: Y + i * taskSize)          // C M_hᵀ g_j
+            gemm(taskRows, D, D, Ui, C, into: W + i * taskSize)  // C K_h e_j
+            gemm(taskRows, D, D, Xi, C, into: Y + i * taskSize)  // C M_hᵀ g_j
             if dE != nil { gemm(D, D, taskRows, Xi, transposeA: true, Ui, into: dC + i * DD) }
         }
         if heads == 1 {
             gemm(D, D, rows, G, transposeA: true, W, into: dM, accumulate: true)
         } else {
-            gemm(D, HD, rows, G, transposeA: true, W, into: dMrow)         // [dM_1 | … | dM_H]
-            for h in 0..<heads { for d in 0..<D { for c in 0..<D { dM[h * DD + d * D + c] += dMrow[d * HD + h * D + c] } } }
+            gemm(D, HD, rows, G, transposeA: true, W, into: dMrow)  // [dM_1 | … | dM_H]
+            for h in 0..<heads {
+                for d in 0..<D { for c in 0..<D { dM[h * DD + d * D + c] += dMrow[d * HD + h * D + c] } }
+            }
         }
-        gemm(HD, D, rows, Y, transposeA: true, e, into: dK, accumulate: true)    // [dK_1; …; dK_H]
+        gemm(HD, D, rows, Y, transposeA: true, e, into: dK, accumulate: true)  // [dK_1; …; dK_H]
         guard let dE else { return }
-        gemm(rows, D, HD, Y, K, into: dE, accumulate: true)                       // Σ_h (X C) K_h
+        gemm(rows, D, HD, Y, K, into: dE, accumulate: true)  // Σ_h (X C) K_h
         for i in 0..<n {
             let dCi = dC + i * DD
             for r in 0..<D { for c in 0..<D { S[r * D + c] = dCi[r * D + c] + dCi[c * D + r] } }

@@ -1,8 +1,9 @@
 import ICLLanes
 import ICLLanesAVX512
 import ICLMath
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The linear-attention chunk kernels in Float run with SIMD lanes across tasks
@@ -23,7 +24,8 @@ public enum LaneWidth {
 
     /// The kernels for `lanes` (8 or 16; 16 only when `supported` is 16).
     public static func kernels(_ lanes: Int) -> LaneKernels {
-        precondition(lanes == 8 || (lanes == 16 && supported == 16), "LaneWidth: \(lanes) lanes not available on this CPU")
+        precondition(
+            lanes == 8 || (lanes == 16 && supported == 16), "LaneWidth: \(lanes) lanes not available on this CPU")
         return lanes == 16 ? sixteen : .eight
     }
 
@@ -46,7 +48,9 @@ extension LinearSelfAttention {
 
 /// A generic pointer seen as Float (for callers that checked `T == Float`).
 @inlinable
-func floats<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> { UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
+func floats<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> {
+    UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
+}
 @inlinable
 func floats<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
     UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)

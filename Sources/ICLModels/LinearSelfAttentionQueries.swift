@@ -19,8 +19,9 @@ extension LinearSelfAttention {
         M: UnsafePointer<T>, K: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>, delta: UnsafeMutablePointer<T>
     ) {
         if let lanes = LaneWidth.kernels(for: T.self, tokenDim: D) {
-            let layer = LaneLayer(tasks: n, tokenCount: tokenCount, tokenDim: D, heads: heads, M: floats(M), K: floats(K),
-                                  scratch: floats(scratch))
+            let layer = LaneLayer(
+                tasks: n, tokenCount: tokenCount, tokenDim: D, heads: heads, M: floats(M), K: floats(K),
+                scratch: floats(scratch))
             return lanes.forwardQueries(layer, floats(e), floats(delta))
         }
         let task = tokenCount * D, q = (tokenCount - 1) * D, N = tokenCount - 1
@@ -28,9 +29,9 @@ extension LinearSelfAttention {
         for i in 0..<n { (EQ + i * D).update(from: e + i * task + q, count: D) }
         OUT.update(repeating: 0, count: n * D)
         for h in 0..<heads {
-            gemm(n, D, D, EQ, K + h * D * D, transposeB: true, into: V)                    // v_i = K_h e_q,i
+            gemm(n, D, D, EQ, K + h * D * D, transposeB: true, into: V)  // v_i = K_h e_q,i
             for i in 0..<n { contextProduct(e + i * task, N, D, V + i * D, into: CV + i * D) }
-            gemm(n, D, D, CV, M + h * D * D, transposeB: true, into: OUT, accumulate: true) // += M_h C v
+            gemm(n, D, D, CV, M + h * D * D, transposeB: true, into: OUT, accumulate: true)  // += M_h C v
         }
         for i in 0..<n { (delta + i * task + q).update(from: OUT + i * D, count: D) }
     }
@@ -41,25 +42,28 @@ extension LinearSelfAttention {
     /// tokens' `u (v·e_i) + v (u·e_i)`. Without `dE` (the first layer on raw tokens) only `dM`, `dK`.
     @inlinable
     public static func backwardQueries<T: BinaryFloatingPoint>(
-        dOut G: UnsafePointer<T>, tokens e: UnsafePointer<T>, tasks n: Int, tokenCount: Int, tokenDim D: Int, heads: Int,
+        dOut G: UnsafePointer<T>, tokens e: UnsafePointer<T>, tasks n: Int, tokenCount: Int, tokenDim D: Int,
+        heads: Int,
         M: UnsafePointer<T>, K: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
         dE: UnsafeMutablePointer<T>?, dM: UnsafeMutablePointer<T>, dK: UnsafeMutablePointer<T>
     ) {
         if let lanes = LaneWidth.kernels(for: T.self, tokenDim: D) {
-            let layer = LaneLayer(tasks: n, tokenCount: tokenCount, tokenDim: D, heads: heads, M: floats(M), K: floats(K),
-                                  scratch: floats(scratch))
+            let layer = LaneLayer(
+                tasks: n, tokenCount: tokenCount, tokenDim: D, heads: heads, M: floats(M), K: floats(K),
+                scratch: floats(scratch))
             return lanes.backwardQueries(layer, floats(G), floats(e), dE.map { floats($0) }, floats(dM), floats(dK))
         }
         let task = tokenCount * D, q = (tokenCount - 1) * D, N = tokenCount - 1, DD = D * D
-        let EQ = scratch, GQ = EQ + n * D, V = GQ + n * D, U = V + n * D, CV = U + n * D, CU = CV + n * D, DQ = CU + n * D
+        let EQ = scratch, GQ = EQ + n * D, V = GQ + n * D, U = V + n * D, CV = U + n * D, CU = CV + n * D,
+            DQ = CU + n * D
         for i in 0..<n {
             (EQ + i * D).update(from: e + i * task + q, count: D)
             (GQ + i * D).update(from: G + i * task + q, count: D)
         }
         DQ.update(repeating: 0, count: n * D)
         for h in 0..<heads {
-            gemm(n, D, D, EQ, K + h * DD, transposeB: true, into: V)       // v_i = K_h e_q,i
-            gemm(n, D, D, GQ, M + h * DD, into: U)                         // u_i = M_hᵀ g_i
+            gemm(n, D, D, EQ, K + h * DD, transposeB: true, into: V)  // v_i = K_h e_q,i
+            gemm(n, D, D, GQ, M + h * DD, into: U)  // u_i = M_hᵀ g_i
             for i in 0..<n {
                 let ei = e + i * task, v = V + i * D, u = U + i * D
                 contextProduct(ei, N, D, v, into: CV + i * D)

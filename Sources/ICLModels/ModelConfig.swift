@@ -94,8 +94,10 @@ public struct ModelConfig: Equatable, Sendable {
     /// Attention of each parameter layer; unset: all linear (all softmax for architecture `softmax`).
     public var attention: [AttentionKind] {
         get {
-            model.attention ?? Array(repeating: model.architecture == .softmax ? .softmax : .linear,
-                                     count: max(parameterLayers, 0))
+            model.attention
+                ?? Array(
+                    repeating: model.architecture == .softmax ? .softmax : .linear,
+                    count: max(parameterLayers, 0))
         }
         set { model.attention = newValue }
     }
@@ -159,7 +161,9 @@ public struct ModelConfig: Equatable, Sendable {
             out.append("model.embedding_dim must exceed task.output_dim (got \(model.embeddingDim))")
         }
         if model.layers >= 1, attention.count != parameterLayers {
-            out.append("model.attention lists \(attention.count) layer(s), but the model has \(parameterLayers) parameter layer(s)")
+            out.append(
+                "model.attention lists \(attention.count) layer(s), but the model has \(parameterLayers) parameter layer(s)"
+            )
         }
         switch model.tokenLayout {
         case .paired:
@@ -173,7 +177,9 @@ public struct ModelConfig: Equatable, Sendable {
             if task.outputDim > task.inputDim { out.append("alternating tokens need task.output_dim ≤ task.input_dim") }
         case .alternatingOneHot:
             if model.positionalDim != 2 * task.contextSize + 1 {
-                out.append("model.positional_dim must be 2N + 1 = \(2 * task.contextSize + 1) for one-hot positions (got \(model.positionalDim))")
+                out.append(
+                    "model.positional_dim must be 2N + 1 = \(2 * task.contextSize + 1) for one-hot positions (got \(model.positionalDim))"
+                )
             }
             if task.outputDim > task.inputDim { out.append("alternating tokens need task.output_dim ≤ task.input_dim") }
         }
@@ -183,30 +189,41 @@ public struct ModelConfig: Equatable, Sendable {
                 out.append("model.attention: architecture 'lsa' has linear attention only (use 'transformer' to mix)")
             }
             if model.layerNorm || model.mlpHidden > 0 || model.embeddingDim > 0 {
-                out.append("model: architecture 'lsa' has no layer_norm, mlp_hidden or embedding_dim (use 'transformer')")
+                out.append(
+                    "model: architecture 'lsa' has no layer_norm, mlp_hidden or embedding_dim (use 'transformer')")
             }
         case .softmax:
             if attention.contains(.linear) {
-                out.append("model.attention: architecture 'softmax' has softmax attention only (use 'transformer' to mix)")
+                out.append(
+                    "model.attention: architecture 'softmax' has softmax attention only (use 'transformer' to mix)")
             }
             if model.layerNorm || model.mlpHidden > 0 || model.embeddingDim > 0 {
-                out.append("model: architecture 'softmax' has no layer_norm, mlp_hidden or embedding_dim (use 'transformer')")
+                out.append(
+                    "model: architecture 'softmax' has no layer_norm, mlp_hidden or embedding_dim (use 'transformer')")
             }
         case .transformer:
             break
         case .gd, .gdpp:
-            if model.heads != 1 || attention.contains(.softmax) || model.layerNorm || model.mlpHidden > 0 || model.embeddingDim > 0 || model.tokenLayout != .paired {
-                out.append("model: architecture '\(model.architecture.rawValue)' is gradient descent: one linear head on paired tokens, no softmax, layer_norm, MLP or embedding")
+            if model.heads != 1 || attention.contains(.softmax) || model.layerNorm || model.mlpHidden > 0
+                || model.embeddingDim > 0 || model.tokenLayout != .paired
+            {
+                out.append(
+                    "model: architecture '\(model.architecture.rawValue)' is gradient descent: one linear head on paired tokens, no softmax, layer_norm, MLP or embedding"
+                )
             }
             if keyDim != tokenDim {
-                out.append("model.key_dim: architecture '\(model.architecture.rawValue)' needs key_dim = token width \(tokenDim) (got \(keyDim))")
+                out.append(
+                    "model.key_dim: architecture '\(model.architecture.rawValue)' needs key_dim = token width \(tokenDim) (got \(keyDim))"
+                )
             }
         case .mlpGD:
             if model.heads != 1 || attention.contains(.softmax) || model.layers != 1 || model.tokenLayout != .paired {
-                out.append("model: architecture 'mlp_gd' is one frozen GD step: one layer, one linear head, paired tokens")
+                out.append(
+                    "model: architecture 'mlp_gd' is one frozen GD step: one layer, one linear head, paired tokens")
             }
             if keyDim != modelDim {
-                out.append("model.key_dim: architecture 'mlp_gd' needs key_dim = model width \(modelDim) (got \(keyDim))")
+                out.append(
+                    "model.key_dim: architecture 'mlp_gd' needs key_dim = model width \(modelDim) (got \(keyDim))")
             }
             if !(model.fixedEta > 0) { out.append("model.fixed_eta must be positive (got \(model.fixedEta))") }
         }

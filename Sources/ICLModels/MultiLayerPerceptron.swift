@@ -92,9 +92,11 @@ public enum MultiLayerPerceptron {
     /// multiple of eight entries, so no row ends in a part-filled vector (the loop does not vectorise by
     /// itself: it was 38 % of the 12-block model's step, measured).
     @inlinable
-    static func activate<T: BinaryFloatingPoint>(_ activation: UnsafeMutablePointer<T>, derivative: UnsafeMutablePointer<T>,
-                                                 bias b_1: UnsafePointer<T>, rows: Int, hidden Dh: Int,
-                                                 σ: Activation) {
+    static func activate<T: BinaryFloatingPoint>(
+        _ activation: UnsafeMutablePointer<T>, derivative: UnsafeMutablePointer<T>,
+        bias b_1: UnsafePointer<T>, rows: Int, hidden Dh: Int,
+        σ: Activation
+    ) {
         let total = rows * Dh
         if σ == .relu {
             for j in 0..<total {
@@ -106,14 +108,15 @@ public enum MultiLayerPerceptron {
         }
         var done = 0
         if T.self == Float.self {
-            let period = Dh * 8 / gcd(Dh, 8)          // lcm(Dh, 8): the bias pattern repeats every `period` entries
+            let period = Dh * 8 / gcd(Dh, 8)  // lcm(Dh, 8): the bias pattern repeats every `period` entries
             withUnsafeTemporaryAllocation(of: Float.self, capacity: period) { pattern in
                 for j in 0..<period { pattern[j] = Float(b_1[j % Dh]) }
                 let act = UnsafeMutableRawPointer(activation), der = UnsafeMutableRawPointer(derivative)
                 let bias = UnsafeRawPointer(pattern.baseAddress!)
                 var offset = 0
                 while done + 8 <= total {
-                    let pre = act.loadUnaligned(fromByteOffset: 4 * done, as: SIMD8<Float>.self)
+                    let pre =
+                        act.loadUnaligned(fromByteOffset: 4 * done, as: SIMD8<Float>.self)
                         + bias.loadUnaligned(fromByteOffset: 4 * offset, as: SIMD8<Float>.self)
                     let (value, slope) = geluWithDerivative(pre)
                     act.storeBytes(of: value, toByteOffset: 4 * done, as: SIMD8<Float>.self)
@@ -152,7 +155,8 @@ public enum MultiLayerPerceptron {
         dDelta G: UnsafePointer<T>, tokens x: UnsafePointer<T>, rows: Int, tokenDim D: Int, hidden Dh: Int,
         W_1: UnsafePointer<T>, b_1 _: UnsafePointer<T>, W_2: UnsafePointer<T>, cache: UnsafePointer<T>,
         scratch: UnsafeMutablePointer<T>, dTokens dX: UnsafeMutablePointer<T>?,
-        dW_1: UnsafeMutablePointer<T>, dB_1: UnsafeMutablePointer<T>, dW_2: UnsafeMutablePointer<T>, dB_2: UnsafeMutablePointer<T>
+        dW_1: UnsafeMutablePointer<T>, dB_1: UnsafeMutablePointer<T>, dW_2: UnsafeMutablePointer<T>,
+        dB_2: UnsafeMutablePointer<T>
     ) {
         let activation = cache, derivative = cache + rows * Dh, d = scratch
         gemm(rows, Dh, D, G, W_2, into: d)
@@ -167,8 +171,10 @@ public enum MultiLayerPerceptron {
     /// column's sum is the scalar loop's. Float goes eight columns at a time (the scalar loop did not
     /// vectorise: 7 % of the 12-block model's step, measured).
     @inlinable
-    static func sumRows<T: BinaryFloatingPoint>(_ x: UnsafeMutablePointer<T>, scaledBy scale: UnsafePointer<T>? = nil,
-                                                rows: Int, columns: Int, into sum: UnsafeMutablePointer<T>) {
+    static func sumRows<T: BinaryFloatingPoint>(
+        _ x: UnsafeMutablePointer<T>, scaledBy scale: UnsafePointer<T>? = nil,
+        rows: Int, columns: Int, into sum: UnsafeMutablePointer<T>
+    ) {
         for r in 0..<rows {
             let row = x + r * columns, factors = scale.map { $0 + r * columns }
             var k = 0
@@ -194,8 +200,10 @@ public enum MultiLayerPerceptron {
 
     /// Multiplies and adds counted apart, tanh as one: the two products and GELU forward; four
     /// products (three without the tokens' gradient), the bias sums and GELU′ backward.
-    public static func flops(rows: Int, tokenDim D: Int, hidden Dh: Int,
-                             tokenGradient: Bool = true) -> (forward: Double, backward: Double) {
+    public static func flops(
+        rows: Int, tokenDim D: Int, hidden Dh: Int,
+        tokenGradient: Bool = true
+    ) -> (forward: Double, backward: Double) {
         let r = Double(rows), d = Double(D), h = Double(Dh)
         return (4 * r * d * h + 9 * r * h, (tokenGradient ? 8 : 6) * r * d * h + r * d + 21 * r * h)
     }

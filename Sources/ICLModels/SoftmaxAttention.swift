@@ -40,8 +40,10 @@ public enum SoftmaxAttention {
     /// In place, `∂L/∂A` in `gradient` becomes `∂L/∂S` for `A = softmax(scale · S)` row by row:
     /// `a ⊙ (g − a·g) · scale`.
     @inlinable
-    static func softmaxBackwardRows<T: BinaryFloatingPoint>(_ A: UnsafePointer<T>, gradient: UnsafeMutablePointer<T>,
-                                                            rows: Int, columns N: Int, scale: T) {
+    static func softmaxBackwardRows<T: BinaryFloatingPoint>(
+        _ A: UnsafePointer<T>, gradient: UnsafeMutablePointer<T>,
+        rows: Int, columns N: Int, scale: T
+    ) {
         for j in 0..<rows {
             let a = A + j * N, d = gradient + j * N
             var inner: T = 0
@@ -110,11 +112,16 @@ public enum SoftmaxAttention {
         }
     }
 
-    public static func flops(tokenCount T: Int, tokenDim D: Int, heads H: Int, keyDim Dk: Int,
-                             tokenGradient: Bool = true) -> (forward: Double, backward: Double) {
+    public static func flops(
+        tokenCount T: Int, tokenDim D: Int, heads H: Int, keyDim Dk: Int,
+        tokenGradient: Bool = true
+    ) -> (forward: Double, backward: Double) {
         let t = Double(T), n = Double(T - 1), d = Double(D), k = Double(Dk), h = Double(H)
         let forward = h * (2 * t * d * k + 4 * n * d * k + 2 * t * n * k + 5 * t * n + 2 * t * n * k + 2 * t * k * d)
-        let backward = h * (4 * t * d * k + 4 * t * n * k + 4 * t * n + 4 * t * n * k + 2 * t * k * d + 4 * n * k * d + 2 * t * k * d + 4 * n * k * d)
+        let backward =
+            h
+            * (4 * t * d * k + 4 * t * n * k + 4 * t * n + 4 * t * n * k + 2 * t * k * d + 4 * n * k * d + 2 * t * k * d
+                + 4 * n * k * d)
         // The tokens' share: dQ W_Q + dK W_K + dV W_V over every token.
         return (forward, tokenGradient ? backward : backward - h * 6 * t * k * d)
     }

@@ -16,9 +16,11 @@ extension SoftmaxAttention {
 
     /// Q, K, V of head h for every token of the chunk, `[n·T, Dk]` each.
     @inlinable
-    static func project<T: BinaryFloatingPoint>(_ e: UnsafePointer<T>, rows: Int, tokenDim D: Int, keyDim Dk: Int,
-                                                head: HeadWeights<UnsafePointer<T>>,
-                                                Q: UnsafeMutablePointer<T>, K: UnsafeMutablePointer<T>, V: UnsafeMutablePointer<T>) {
+    static func project<T: BinaryFloatingPoint>(
+        _ e: UnsafePointer<T>, rows: Int, tokenDim D: Int, keyDim Dk: Int,
+        head: HeadWeights<UnsafePointer<T>>,
+        Q: UnsafeMutablePointer<T>, K: UnsafeMutablePointer<T>, V: UnsafeMutablePointer<T>
+    ) {
         gemm(rows, Dk, D, e, head.W_Q, transposeB: true, into: Q)
         gemm(rows, Dk, D, e, head.W_K, transposeB: true, into: K)
         gemm(rows, Dk, D, e, head.W_V, transposeB: true, into: V)
@@ -60,23 +62,23 @@ extension SoftmaxAttention {
         for (h, head) in heads.enumerated() {
             let g = gradients[h]
             project(e, rows: rows, tokenDim: D, keyDim: Dk, head: head, Q: Q, K: K, V: V)
-            gemm(rows, Dk, D, G, head.P, into: dO)                                     // dO = G P
+            gemm(rows, Dk, D, G, head.P, into: dO)  // dO = G P
             dK.update(repeating: 0, count: n * block)
             dV.update(repeating: 0, count: n * block)
             for i in 0..<n {
                 let A = cache + i * perTask + h * T_ * N
-                gemm(T_, Dk, N, A, V + i * block, into: O + i * block)                       // O = A V
-                gemm(T_, N, Dk, dO + i * block, V + i * block, transposeB: true, into: dA)   // dA = dO Vᵀ
-                gemm(N, Dk, T_, A, transposeA: true, dO + i * block, into: dV + i * block)   // dV = Aᵀ dO
+                gemm(T_, Dk, N, A, V + i * block, into: O + i * block)  // O = A V
+                gemm(T_, N, Dk, dO + i * block, V + i * block, transposeB: true, into: dA)  // dA = dO Vᵀ
+                gemm(N, Dk, T_, A, transposeA: true, dO + i * block, into: dV + i * block)  // dV = Aᵀ dO
                 softmaxBackwardRows(A, gradient: dA, rows: T_, columns: N, scale: scale)
-                gemm(T_, Dk, N, dA, K + i * block, into: dQ + i * block)                     // dQ = dS K
-                gemm(N, Dk, T_, dA, transposeA: true, Q + i * block, into: dK + i * block)   // dK = dSᵀ Q
+                gemm(T_, Dk, N, dA, K + i * block, into: dQ + i * block)  // dQ = dS K
+                gemm(N, Dk, T_, dA, transposeA: true, Q + i * block, into: dK + i * block)  // dK = dSᵀ Q
             }
-            gemm(D, Dk, rows, G, transposeA: true, O, into: g.P, accumulate: true)          // dP
-            gemm(Dk, D, rows, dQ, transposeA: true, e, into: g.W_Q, accumulate: true)       // dW_Q
-            gemm(Dk, D, rows, dK, transposeA: true, e, into: g.W_K, accumulate: true)       // dW_K
-            gemm(Dk, D, rows, dV, transposeA: true, e, into: g.W_V, accumulate: true)       // dW_V
-            guard let dE else { continue }                                              // tokens' gradient, when wanted
+            gemm(D, Dk, rows, G, transposeA: true, O, into: g.P, accumulate: true)  // dP
+            gemm(Dk, D, rows, dQ, transposeA: true, e, into: g.W_Q, accumulate: true)  // dW_Q
+            gemm(Dk, D, rows, dK, transposeA: true, e, into: g.W_K, accumulate: true)  // dW_K
+            gemm(Dk, D, rows, dV, transposeA: true, e, into: g.W_V, accumulate: true)  // dW_V
+            guard let dE else { continue }  // tokens' gradient, when wanted
             gemm(rows, D, Dk, dQ, head.W_Q, into: dE, accumulate: true)
             gemm(rows, D, Dk, dK, head.W_K, into: dE, accumulate: true)
             gemm(rows, D, Dk, dV, head.W_V, into: dE, accumulate: true)

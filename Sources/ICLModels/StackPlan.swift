@@ -24,12 +24,12 @@ struct StackPlan: Sendable {
     /// The tape regions of one block within one application.
     struct Slot: Sendable {
         var normStatistics = Region()  // LayerNorm cache (per token)
-        var normed = Region()          // the normalised tokens u = LN(s), [T, D]
-        var cache = Region()           // the kernel's cache
-        var output = Region()          // s_out = s_in + delta(u) before clipping, [T, D]
+        var normed = Region()  // the normalised tokens u = LN(s), [T, D]
+        var cache = Region()  // the kernel's cache
+        var output = Region()  // s_out = s_in + delta(u) before clipping, [T, D]
     }
 
-    let blocks: [[Block]]        // per parameter layer
+    let blocks: [[Block]]  // per parameter layer
     /// `slots[a][b]`: application a, block b.
     let slots: [[Slot]]
     /// Application a's input; `inputs[L]` is the stack's (clipped) output.
@@ -90,11 +90,14 @@ struct StackPlan: Sendable {
     /// attention, for the whole chunk for the MLP), then three `[tasks, T, D]` gradient buffers.
     static func scratchSize(_ c: ModelConfig, tasks: Int) -> (kernel: Int, total: Int) {
         let D = c.modelDim, T = c.tokenCount
-        var kernel = max(LinearSelfAttention.chunkScratchSize(tasks: tasks, tokenCount: T, tokenDim: D, heads: c.heads),
-                         LinearSelfAttention.queriesScratchSize(tasks: tasks, tokenDim: D))
+        var kernel = max(
+            LinearSelfAttention.chunkScratchSize(tasks: tasks, tokenCount: T, tokenDim: D, heads: c.heads),
+            LinearSelfAttention.queriesScratchSize(tasks: tasks, tokenDim: D))
         kernel = max(kernel, LinearSelfAttention.laneScratchSize(tokenCount: T, tokenDim: D, heads: c.heads))
         kernel = max(kernel, SoftmaxAttention.chunkScratchSize(tasks: tasks, tokenCount: T, keyDim: c.keyDim))
-        if c.mlpHidden > 0 { kernel = max(kernel, MultiLayerPerceptron.scratchSize(rows: tasks * T, hidden: c.mlpHidden)) }
+        if c.mlpHidden > 0 {
+            kernel = max(kernel, MultiLayerPerceptron.scratchSize(rows: tasks * T, hidden: c.mlpHidden))
+        }
         return (kernel, kernel + 3 * tasks * T * D)
     }
 }

@@ -71,9 +71,10 @@ public struct LayerWeights<Location> {
     }
 
     public func map<U>(_ transform: (Location) throws -> U) rethrows -> LayerWeights<U> {
-        LayerWeights<U>(attentionNorm: try attentionNorm?.map(transform),
-                        heads: try heads.map { try $0.map(transform) },
-                        mlpNorm: try mlpNorm?.map(transform), mlp: try mlp?.map(transform))
+        LayerWeights<U>(
+            attentionNorm: try attentionNorm?.map(transform),
+            heads: try heads.map { try $0.map(transform) },
+            mlpNorm: try mlpNorm?.map(transform), mlp: try mlp?.map(transform))
     }
 }
 
@@ -116,7 +117,8 @@ extension StackWeights where Location == Int {
         let headShapes = HeadWeights(W_Q: ([Dk, D], D), W_K: ([Dk, D], D), W_V: ([Dk, D], D), P: ([D, Dk], H * Dk))
         let mlpShapes = MLPWeights(W_1: ([Dh, D], D), b_1: ([Dh], 0), W_2: ([D, Dh], Dh), b_2: ([D], 0))
         func add(_ path: String, _ shape: (dims: [Int], fanIn: Int)) -> Int {
-            shape.fanIn > 0 ? layout.add(path, shape: shape.dims, fanIn: shape.fanIn)
+            shape.fanIn > 0
+                ? layout.add(path, shape: shape.dims, fanIn: shape.fanIn)
                 : layout.add(path, shape: shape.dims, initialisation: .zeros)
         }
         var stack = StackWeights(embedding: nil, layers: [])

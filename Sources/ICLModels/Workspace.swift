@@ -45,7 +45,8 @@ public final class Workspace<T: BinaryFloatingPoint>: @unchecked Sendable {
         func allocate(_ n: Int) -> UnsafeMutablePointer<T> {
             let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
             // All-zero bytes are 0.0; a byte fill avoids a generic per-element copy.
-            UnsafeMutableRawPointer(p).initializeMemory(as: UInt8.self, repeating: 0, count: max(n, 1) * MemoryLayout<T>.stride)
+            UnsafeMutableRawPointer(p).initializeMemory(
+                as: UInt8.self, repeating: 0, count: max(n, 1) * MemoryLayout<T>.stride)
             return p
         }
         parameters = allocate(stack.weightLayout.count)

@@ -26,7 +26,8 @@ public enum Limits {
     /// Each size outside 0 … its limit, named; checked before any of them is used in arithmetic.
     public static func problems(_ sizes: [(name: String, value: Int64, limit: Int)]) -> [String] {
         sizes.compactMap { size in
-            size.value >= 0 && size.value <= Int64(size.limit) ? nil
+            size.value >= 0 && size.value <= Int64(size.limit)
+                ? nil
                 : "\(size.name) is \(size.value), outside 0 … \(size.limit) (the documented limit)"
         }
     }
@@ -53,10 +54,12 @@ extension Recipe {
         let sizes: [(String, Int, Int)] = [
             ("model.layers", m.layers, Limits.layers), ("model.heads", m.heads, Limits.heads),
             ("model.key_dim", m.keyDim ?? 0, Limits.width), ("model.mlp_hidden", m.mlpHidden, Limits.width),
-            ("model.embedding_dim", m.embeddingDim, Limits.width), ("model.positional_dim", m.positionalDim, Limits.width),
+            ("model.embedding_dim", m.embeddingDim, Limits.width),
+            ("model.positional_dim", m.positionalDim, Limits.width),
             ("task.input_dim", k.inputDim, Limits.width), ("task.output_dim", k.outputDim, Limits.width),
             ("task.context_size", k.contextSize, Limits.contextSize),
-            ("training.batch_size", t.batchSize, Limits.tasks), ("training.fixed_tasks", t.fixedTasks ?? 0, Limits.tasks),
+            ("training.batch_size", t.batchSize, Limits.tasks),
+            ("training.fixed_tasks", t.fixedTasks ?? 0, Limits.tasks),
             ("training.validation_tasks", t.validationTasks, Limits.tasks), ("training.steps", t.steps, Limits.steps),
         ]
         // Negative values are the other checks' to name; here only what is too large.
@@ -65,18 +68,28 @@ extension Recipe {
         var out: [String] = []
         let c = modelConfig
         if Limits.parameterEstimate(c) > Double(Limits.parameters) {
-            out.append("model: about \(Int(Limits.parameterEstimate(c))) parameters, above the limit of \(Limits.parameters)")
+            out.append(
+                "model: about \(Int(Limits.parameterEstimate(c))) parameters, above the limit of \(Limits.parameters)")
         }
         let batch = max(t.fixedTasks ?? t.batchSize, t.validationTasks)
         if Double(batch) * Double(c.tokenCount) * Double(c.modelDim) > Double(Limits.batchValues) {
-            out.append("training: \(batch) tasks of \(c.tokenCount) tokens of width \(c.modelDim) exceed the limit of \(Limits.batchValues) values")
+            out.append(
+                "training: \(batch) tasks of \(c.tokenCount) tokens of width \(c.modelDim) exceed the limit of \(Limits.batchValues) values"
+            )
         }
-        if t.steps > 0, t.evalEvery > 0, Limits.curveRecords(steps: t.steps, evalEvery: t.evalEvery) > Limits.curveRecords {
-            out.append("training: \(t.steps) steps recorded every \(t.evalEvery) exceed the limit of \(Limits.curveRecords) curve records")
+        if t.steps > 0, t.evalEvery > 0,
+            Limits.curveRecords(steps: t.steps, evalEvery: t.evalEvery) > Limits.curveRecords
+        {
+            out.append(
+                "training: \(t.steps) steps recorded every \(t.evalEvery) exceed the limit of \(Limits.curveRecords) curve records"
+            )
         }
         if let every = t.snapshotEvery, every > 0, t.steps > 0,
-           Double(t.steps / every + 1) * Limits.parameterEstimate(c) > Double(Limits.snapshotValues) {
-            out.append("training.snapshot_every: \(t.steps / every + 1) snapshots exceed the limit of \(Limits.snapshotValues) stored values")
+            Double(t.steps / every + 1) * Limits.parameterEstimate(c) > Double(Limits.snapshotValues)
+        {
+            out.append(
+                "training.snapshot_every: \(t.steps / every + 1) snapshots exceed the limit of \(Limits.snapshotValues) stored values"
+            )
         }
         return out
     }

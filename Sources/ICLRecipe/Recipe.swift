@@ -14,8 +14,10 @@ public struct Recipe: Described, Equatable, Sendable {
     public var task: TaskDescription
     public var training: TrainingSection
 
-    public init(name: String, description: String = "", model: ModelDescription = ModelDescription(),
-                task: TaskDescription = TaskDescription(), training: TrainingSection = TrainingSection()) {
+    public init(
+        name: String, description: String = "", model: ModelDescription = ModelDescription(),
+        task: TaskDescription = TaskDescription(), training: TrainingSection = TrainingSection()
+    ) {
         self.name = name
         self.description = description
         self.model = model
@@ -63,7 +65,8 @@ public struct Recipe: Described, Equatable, Sendable {
             Field("learning_rate", \.learningRate), Field("adam_beta1", \.adamBeta1), Field("adam_beta2", \.adamBeta2),
             Field("adam_epsilon", \.adamEpsilon), Field("clip_norm", \.clipNorm), Field("init_scale", \.initScale),
             Field("eval_every", \.evalEvery), Field("validation_tasks", \.validationTasks),
-            Field("fixed_tasks", \.fixedTasks), Field("snapshot_every", \.snapshotEvery), Field("optimizer", \.optimizer),
+            Field("fixed_tasks", \.fixedTasks), Field("snapshot_every", \.snapshotEvery),
+            Field("optimizer", \.optimizer),
         ]
     }
 
@@ -84,8 +87,10 @@ public struct Recipe: Described, Equatable, Sendable {
         let family: TaskSource.Family
         switch task.family {
         case .sine:
-            family = .sine(SineTasks(contextSize: task.contextSize, inputRange: task.inputRange, amplitudeMin: task.amplitudeMin,
-                                     amplitudeMax: task.amplitudeMax, correlatedPhase: task.correlatedPhase))
+            family = .sine(
+                SineTasks(
+                    contextSize: task.contextSize, inputRange: task.inputRange, amplitudeMin: task.amplitudeMin,
+                    amplitudeMax: task.amplitudeMax, correlatedPhase: task.correlatedPhase))
         case .linearRegression:
             family = .linearRegression(tasks)
         }
@@ -94,8 +99,9 @@ public struct Recipe: Described, Equatable, Sendable {
 
     /// The linear-regression family with this recipe's settings (for the sine family: unused).
     public var tasks: LinearRegressionTasks {
-        LinearRegressionTasks(inputDim: task.inputDim, outputDim: task.outputDim, contextSize: task.contextSize,
-                              inputRange: task.inputRange, weightScale: task.weightScale, noiseStd: task.noiseStd)
+        LinearRegressionTasks(
+            inputDim: task.inputDim, outputDim: task.outputDim, contextSize: task.contextSize,
+            inputRange: task.inputRange, weightScale: task.weightScale, noiseStd: task.noiseStd)
     }
 
     public var learningRate: Double { training.learningRate ?? (model.layers > 3 ? 5e-4 : 1e-3) }
@@ -131,9 +137,13 @@ public struct Recipe: Described, Equatable, Sendable {
         }
         if let n = training.fixedTasks, n < 1 { out.append("training.fixed_tasks must be at least 1 (got \(n))") }
         if let k = training.snapshotEvery, k < 1 { out.append("training.snapshot_every must be at least 1 (got \(k))") }
-        if training.optimizer == .continuation && !(model.architecture.isGradientDescent && model.tokenLayout == .paired
-                                                    && training.fixedTasks == nil && training.snapshotEvery == nil) {
-            out.append("training.optimizer 'continuation' needs architecture 'gd' or 'gdpp', paired tokens, no fixed_tasks (batch_size is its fixed set) and no snapshot_every")
+        if training.optimizer == .continuation
+            && !(model.architecture.isGradientDescent && model.tokenLayout == .paired
+                && training.fixedTasks == nil && training.snapshotEvery == nil)
+        {
+            out.append(
+                "training.optimizer 'continuation' needs architecture 'gd' or 'gdpp', paired tokens, no fixed_tasks (batch_size is its fixed set) and no snapshot_every"
+            )
         }
         if model.architecture.isGradientDescent, task.family != .linearRegression {
             out.append("model.architecture '\(model.architecture.rawValue)' needs task.family 'linear-regression'")
@@ -176,8 +186,12 @@ public struct Recipe: Described, Equatable, Sendable {
         do {
             recipe = try JSONDecoder().decode(Recipe.self, from: data)
         } catch let error as DecodingError {
-            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, !(context.underlyingError is RecipeError) {
-                throw RecipeError("\(prefix)not valid JSON (\(context.underlyingError.map { "\($0.localizedDescription)" } ?? context.debugDescription))")
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
+                !(context.underlyingError is RecipeError)
+            {
+                throw RecipeError(
+                    "\(prefix)not valid JSON (\(context.underlyingError.map { "\($0.localizedDescription)" } ?? context.debugDescription))"
+                )
             }
             throw RecipeError(prefix + describe(error))
         } catch let error as RecipeError {
@@ -199,7 +213,7 @@ public struct Recipe: Described, Equatable, Sendable {
     public func json() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try! encoder.encode(self)   // plain value types: encoding cannot fail
+        let data = try! encoder.encode(self)  // plain value types: encoding cannot fail
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -22,7 +22,9 @@ extension Recipe {
         func walk(_ value: Any, _ path: String) {
             if let object = value as? [String: Any] {
                 for (key, child) in object { walk(child, path.isEmpty ? key : path + "." + key) }
-            } else if let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]) {
+            } else if let data = try? JSONSerialization.data(
+                withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys])
+            {
                 out[path] = String(decoding: data, as: UTF8.self)
             }
         }

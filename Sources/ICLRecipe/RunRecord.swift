@@ -39,8 +39,10 @@ public struct TrainingState: Sendable, Equatable {
     /// Wall-clock seconds of training so far, summed over every session of the run.
     public var seconds: Double
 
-    public init(step: Int, parameters: [Float], adamStep: Int, adamM: [Float], adamV: [Float], history: TrainingHistory,
-                lossSinceRecord: Double, stepsSinceRecord: Int, snapshots: [Snapshot], seconds: Double) {
+    public init(
+        step: Int, parameters: [Float], adamStep: Int, adamM: [Float], adamV: [Float], history: TrainingHistory,
+        lossSinceRecord: Double, stepsSinceRecord: Int, snapshots: [Snapshot], seconds: Double
+    ) {
         self.step = step
         self.parameters = parameters
         self.adamStep = adamStep

@@ -27,7 +27,9 @@ public struct TaskSource: Sendable {
         }
     }
 
-    public func sample<T: BinaryFloatingPoint>(count: Int, seed: UInt64, stream: UInt64, as _: T.Type = T.self) -> TaskBatch<T> {
+    public func sample<T: BinaryFloatingPoint>(count: Int, seed: UInt64, stream: UInt64, as _: T.Type = T.self)
+        -> TaskBatch<T>
+    {
         switch family {
         case .sine(let tasks):
             return tasks.sample(count: count, seed: seed, stream: stream)

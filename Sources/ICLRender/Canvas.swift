@@ -1,8 +1,9 @@
 import CCairo
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A Cairo ARGB32 image surface and its context, with the few drawing and text helpers the
@@ -18,7 +19,10 @@ final class Canvas {
         guard width > 0, height > 0, width <= 32767, height <= 32767 else {
             throw RenderError.invalidLayout(reason: "canvas \(width)×\(height) outside 1…32767 pixels per side")
         }
-        try self.init(width: width, height: height, surface: cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(width), Int32(height))) {
+        try self.init(
+            width: width, height: height,
+            surface: cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(width), Int32(height))
+        ) {
             RenderError.cairo(reason: "cannot create a \(width)×\(height) surface" + ($0.map { ": " + $0 } ?? ""))
         }
     }
@@ -120,8 +124,9 @@ final class Canvas {
     enum VerticalAnchor { case top, middle, baseline, bottom }
 
     func setFont(size: Double, weight: Weight = .normal) {
-        cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
-                               weight == .bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL)
+        cairo_select_font_face(
+            cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
+            weight == .bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL)
         cairo_set_font_size(cr, size)
     }
 
@@ -147,8 +152,10 @@ final class Canvas {
 
     /// Draws `text` anchored at (x, y) in the current font and colour, optionally rotated by
     /// `angle` radians about the anchor (−π/2 reads bottom-to-top, for y-axis labels).
-    func text(_ text: String, x: Double, y: Double,
-              horizontal: HorizontalAnchor = .left, vertical: VerticalAnchor = .baseline, angle: Double = 0) {
+    func text(
+        _ text: String, x: Double, y: Double,
+        horizontal: HorizontalAnchor = .left, vertical: VerticalAnchor = .baseline, angle: Double = 0
+    ) {
         let w = textWidth(text)
         let dx: Double
         switch horizontal {
@@ -174,8 +181,10 @@ final class Canvas {
 
     /// Text in `color` over a thin white outline, legible on top of lines and shading while
     /// hiding far less of them than a filled box would.
-    func haloText(_ text: String, x: Double, y: Double, color: Color,
-                  horizontal: HorizontalAnchor = .left, vertical: VerticalAnchor = .baseline) {
+    func haloText(
+        _ text: String, x: Double, y: Double, color: Color,
+        horizontal: HorizontalAnchor = .left, vertical: VerticalAnchor = .baseline
+    ) {
         let w = textWidth(text)
         let dx: Double = horizontal == .left ? 0 : horizontal == .center ? -w / 2 : -w
         let dy: Double
@@ -253,8 +262,10 @@ extension Canvas {
 
     /// Draws a tick label with its superscript raised and smaller; anchors as in `text`, applied
     /// to the whole label and to the base text's capital height.
-    func label(_ label: TickLabel, x: Double, y: Double, size: Double,
-               horizontal: HorizontalAnchor, vertical: VerticalAnchor) {
+    func label(
+        _ label: TickLabel, x: Double, y: Double, size: Double,
+        horizontal: HorizontalAnchor, vertical: VerticalAnchor
+    ) {
         let w = labelWidth(label, size: size)
         let left: Double
         switch horizontal {

@@ -12,9 +12,10 @@ public struct Color: Hashable, Sendable {
     }
     /// Rounded to 8 bits per channel, opaque.
     public var rgba: RGBA {
-        RGBA(r: UInt8((min(max(red, 0), 1) * 255).rounded()),
-             g: UInt8((min(max(green, 0), 1) * 255).rounded()),
-             b: UInt8((min(max(blue, 0), 1) * 255).rounded()))
+        RGBA(
+            r: UInt8((min(max(red, 0), 1) * 255).rounded()),
+            g: UInt8((min(max(green, 0), 1) * 255).rounded()),
+            b: UInt8((min(max(blue, 0), 1) * 255).rounded()))
     }
 
     /// matplotlib's "tab10": ten colours that stay distinct for most colour-blind readers and in
@@ -38,13 +39,15 @@ public enum DivergingColorMap {
     /// [−scale, scale]. NaN maps to mid grey, which the map itself never produces.
     public static func color(_ value: Double, scale: Double) -> RGBA {
         guard !value.isNaN else { return RGBA(r: 128, g: 128, b: 128) }
-        let t = min(max(value / scale, -1), 1)          // −1 … 1
+        let t = min(max(value / scale, -1), 1)  // −1 … 1
         let position = (t + 1) / 2 * Double(stops.count - 1)
         let lower = min(Int(position), stops.count - 2)
         let f = position - Double(lower)
         let a = stops[lower], b = stops[lower + 1]
-        return Color(red: a.red + (b.red - a.red) * f,
-                     green: a.green + (b.green - a.green) * f,
-                     blue: a.blue + (b.blue - a.blue) * f).rgba
+        return Color(
+            red: a.red + (b.red - a.red) * f,
+            green: a.green + (b.green - a.green) * f,
+            blue: a.blue + (b.blue - a.blue) * f
+        ).rgba
     }
 }

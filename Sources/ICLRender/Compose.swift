@@ -59,11 +59,14 @@ public struct Composition: Sendable {
     func layout() throws -> (placements: [Placement], height: Double) {
         guard !panels.isEmpty else { throw RenderError.invalidLayout(reason: "figure \"\(title)\" has no panels") }
         guard columns > 0, width > 0, maxHeight > 0 else {
-            throw RenderError.invalidLayout(reason: "figure \"\(title)\": \(columns) columns, \(width) px wide, at most \(maxHeight) px tall")
+            throw RenderError.invalidLayout(
+                reason: "figure \"\(title)\": \(columns) columns, \(width) px wide, at most \(maxHeight) px tall")
         }
         let m = Composition.margin
         let cellWidth = (Double(width) - m * Double(columns + 1)) / Double(columns)
-        guard cellWidth >= 50 else { throw RenderError.invalidLayout(reason: "figure \"\(title)\": \(columns) columns do not fit in \(width) px") }
+        guard cellWidth >= 50 else {
+            throw RenderError.invalidLayout(reason: "figure \"\(title)\": \(columns) columns do not fit in \(width) px")
+        }
         var placements: [Placement] = []
         var y = m + Composition.titleHeight
         var column = 0, rowHeight = 0.0
@@ -84,8 +87,10 @@ public struct Composition: Sendable {
                 let count = try Composition.wrap(lines, width: available - 16).count
                 size = (available, Double(max(count, 1)) * Composition.lineHeight + 12)
             }
-            placements.append(Placement(x: m + Double(column) * (cellWidth + m), y: y, contentWidth: size.0, contentHeight: size.1,
-                                        cellWidth: available))
+            placements.append(
+                Placement(
+                    x: m + Double(column) * (cellWidth + m), y: y, contentWidth: size.0, contentHeight: size.1,
+                    cellWidth: available))
             rowHeight = max(rowHeight, Composition.headerHeight + size.1)
             column += span
         }
@@ -122,7 +127,9 @@ public struct Composition: Sendable {
         let full = try Canvas(width: width, height: Int(height.rounded(.up)))
         full.setColor(Color(red: 0, green: 0, blue: 0))
         full.setFont(size: Composition.titleHeight * 0.55, weight: .bold)
-        let titleSize = full.fittingFontSize(title, size: Composition.titleHeight * 0.55, weight: .bold, maxWidth: Double(width) - 2 * Composition.margin)
+        let titleSize = full.fittingFontSize(
+            title, size: Composition.titleHeight * 0.55, weight: .bold, maxWidth: Double(width) - 2 * Composition.margin
+        )
         full.setFont(size: titleSize, weight: .bold)
         full.text(title, x: Composition.margin, y: Composition.margin + Composition.titleHeight / 2, vertical: .middle)
         for (panel, place) in zip(panels, placements) {
@@ -132,9 +139,11 @@ public struct Composition: Sendable {
             let letter = "(\(panel.letter))"
             full.text(letter, x: place.x, y: place.y + Composition.headerHeight / 2, vertical: .middle)
             let letterWidth = full.textWidth(letter) + 8
-            let size = full.fittingFontSize(panel.title, size: Composition.textSize, weight: .normal, maxWidth: place.cellWidth - letterWidth)
+            let size = full.fittingFontSize(
+                panel.title, size: Composition.textSize, weight: .normal, maxWidth: place.cellWidth - letterWidth)
             full.setFont(size: size)
-            full.text(panel.title, x: place.x + letterWidth, y: place.y + Composition.headerHeight / 2, vertical: .middle)
+            full.text(
+                panel.title, x: place.x + letterWidth, y: place.y + Composition.headerHeight / 2, vertical: .middle)
             let top = place.y + Composition.headerHeight
             switch panel.content {
             case .image(let image):
@@ -146,8 +155,12 @@ public struct Composition: Sendable {
                 full.save()
                 full.clip(x: place.x, y: top, width: place.contentWidth, height: place.contentHeight)
                 for (k, line) in try Composition.wrap(lines, width: place.contentWidth - 16).enumerated() {
-                    full.setFont(size: full.fittingFontSize(line, size: Composition.textSize - 1, weight: .normal, maxWidth: place.contentWidth - 16))
-                    full.text(line, x: place.x + 8, y: top + 6 + Composition.lineHeight * (Double(k) + 0.5), vertical: .middle)
+                    full.setFont(
+                        size: full.fittingFontSize(
+                            line, size: Composition.textSize - 1, weight: .normal, maxWidth: place.contentWidth - 16))
+                    full.text(
+                        line, x: place.x + 8, y: top + 6 + Composition.lineHeight * (Double(k) + 0.5), vertical: .middle
+                    )
                 }
                 full.restore()
             }
@@ -168,7 +181,8 @@ public struct Composition: Sendable {
 /// Draws `image` scaled into the rectangle (Cairo's GOOD filter averages when shrinking).
 private func paint(_ image: RGBAImage, on canvas: Canvas, x: Double, y: Double, width: Double, height: Double) throws {
     guard let source = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(image.width), Int32(image.height)),
-          cairo_surface_status(source) == CAIRO_STATUS_SUCCESS else {
+        cairo_surface_status(source) == CAIRO_STATUS_SUCCESS
+    else {
         throw RenderError.cairo(reason: "cannot create a \(image.width)×\(image.height) surface for a panel")
     }
     defer { cairo_surface_destroy(source) }

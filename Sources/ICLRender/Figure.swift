@@ -1,6 +1,7 @@
 import CCairo
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Whatever an analysis draws, as one value that can be written as PNG (raster) or SVG (vector,
@@ -47,15 +48,19 @@ public enum Figure: Sendable {
         } catch {
             unlink(temporary)
             if case RenderError.cannotWriteSVG(_, let reason) = error {
-                throw RenderError.cannotWriteSVG(path: path, reason: reason + (access(parentFolder(of: path), F_OK) != 0
-                    ? "; does the folder \(parentFolder(of: path)) exist?" : ""))
+                throw RenderError.cannotWriteSVG(
+                    path: path,
+                    reason: reason
+                        + (access(parentFolder(of: path), F_OK) != 0
+                            ? "; does the folder \(parentFolder(of: path)) exist?" : ""))
             }
             throw error
         }
         if rename(temporary, path) != 0 {
             let saved = errno
             unlink(temporary)
-            throw RenderError.cannotWriteSVG(path: path, reason: "cannot move the finished file into place (\(systemError(saved)))")
+            throw RenderError.cannotWriteSVG(
+                path: path, reason: "cannot move the finished file into place (\(systemError(saved)))")
         }
     }
 }

@@ -17,8 +17,10 @@ public struct Heatmap: Sendable {
     public var rowLabels: [String]?
     public var columnLabels: [String]?
 
-    public init(title: String, matrix: [Double], rows: Int, columns: Int, scale: Double? = nil,
-                rowLabels: [String]? = nil, columnLabels: [String]? = nil) {
+    public init(
+        title: String, matrix: [Double], rows: Int, columns: Int, scale: Double? = nil,
+        rowLabels: [String]? = nil, columnLabels: [String]? = nil
+    ) {
         self.title = title
         self.matrix = matrix
         self.rows = rows
@@ -37,8 +39,9 @@ public struct Heatmap: Sendable {
             throw RenderError.invalidHeatmap(
                 title: title, reason: "row \(r) has \(row.count) entries, row 0 has \(first.count)")
         }
-        self.init(title: title, matrix: nested.flatMap { $0 }, rows: nested.count, columns: first.count,
-                  scale: scale)
+        self.init(
+            title: title, matrix: nested.flatMap { $0 }, rows: nested.count, columns: first.count,
+            scale: scale)
     }
 
     public subscript(row: Int, column: Int) -> Double { matrix[row * columns + column] }
@@ -61,7 +64,8 @@ public struct Heatmap: Sendable {
         }
         guard matrix.count == rows * columns else {
             throw RenderError.invalidHeatmap(
-                title: title, reason: "\(matrix.count) entries for a \(rows)×\(columns) matrix, expected \(rows * columns)")
+                title: title,
+                reason: "\(matrix.count) entries for a \(rows)×\(columns) matrix, expected \(rows * columns)")
         }
         if let scale, !(scale.isFinite && scale > 0) {
             throw RenderError.invalidHeatmap(title: title, reason: "scale \(scale) must be finite and > 0")
@@ -70,7 +74,8 @@ public struct Heatmap: Sendable {
             throw RenderError.invalidHeatmap(title: title, reason: "\(rowLabels.count) row labels for \(rows) rows")
         }
         if let columnLabels, columnLabels.count != columns {
-            throw RenderError.invalidHeatmap(title: title, reason: "\(columnLabels.count) column labels for \(columns) columns")
+            throw RenderError.invalidHeatmap(
+                title: title, reason: "\(columnLabels.count) column labels for \(columns) columns")
         }
     }
 }
@@ -96,8 +101,10 @@ public struct HeatmapFigure: Sendable {
     /// With `cellSize` nil, cells shrink (down to 3 px) until the figure is at most this tall.
     public var maxHeight: Int
 
-    public init(_ panels: [Heatmap], columns: Int? = nil, cellSize: Int? = nil,
-                gridLines: HeatmapGridLines = .thin, title: String? = nil, maxHeight: Int = 2_000) {
+    public init(
+        _ panels: [Heatmap], columns: Int? = nil, cellSize: Int? = nil,
+        gridLines: HeatmapGridLines = .thin, title: String? = nil, maxHeight: Int = 2_000
+    ) {
         self.panels = panels
         self.columns = columns ?? max(panels.count, 1)
         self.cellSize = cellSize
@@ -131,15 +138,22 @@ public struct HeatmapFigure: Sendable {
         }
         for (h, p) in zip(panels, layout.panels) {
             fill(p.block, Self.frame)
-            fill(PixelRect(x: p.block.x + 1, y: p.block.y + 1, width: p.block.width - 2, height: p.block.height - 2), .white)
-            for r in 0..<h.rows { for c in 0..<h.columns { fill(layout.cellRect(p, row: r, column: c), h.cellColor(row: r, column: c)) } }
+            fill(
+                PixelRect(x: p.block.x + 1, y: p.block.y + 1, width: p.block.width - 2, height: p.block.height - 2),
+                .white)
+            for r in 0..<h.rows {
+                for c in 0..<h.columns { fill(layout.cellRect(p, row: r, column: c), h.cellColor(row: r, column: c)) }
+            }
             let bar = p.bar, s = h.colorLimit
             fill(PixelRect(x: bar.x - 1, y: bar.y - 1, width: bar.width + 2, height: bar.height + 2), Self.frame)
             for y in 0..<bar.height {
-                fill(PixelRect(x: bar.x, y: bar.y + y, width: bar.width, height: 1),
-                     DivergingColorMap.color(s * (1 - 2 * Double(y) / Double(bar.height - 1)), scale: s))
+                fill(
+                    PixelRect(x: bar.x, y: bar.y + y, width: bar.width, height: 1),
+                    DivergingColorMap.color(s * (1 - 2 * Double(y) / Double(bar.height - 1)), scale: s))
             }
-            for row in p.barTickRows { fill(PixelRect(x: bar.x + bar.width + 1, y: row, width: Layout.tickLength, height: 1), Self.ink) }
+            for row in p.barTickRows {
+                fill(PixelRect(x: bar.x + bar.width + 1, y: row, width: Layout.tickLength, height: 1), Self.ink)
+            }
         }
     }
 
@@ -150,7 +164,8 @@ public struct HeatmapFigure: Sendable {
         canvas.setColor(ink)
         if let title, !title.isEmpty {
             canvas.setFont(size: Layout.figureTitleFont, weight: .bold)
-            canvas.text(title, x: Double(layout.width) / 2, y: Double(Layout.margin), horizontal: .center, vertical: .top)
+            canvas.text(
+                title, x: Double(layout.width) / 2, y: Double(Layout.margin), horizontal: .center, vertical: .top)
         }
         for (heatmap, panel) in zip(panels, layout.panels) {
             canvas.setFont(size: Layout.titleFont, weight: .bold)
@@ -163,11 +178,15 @@ public struct HeatmapFigure: Sendable {
             canvas.setFont(size: Layout.axisLabelFont)
             for (r, label) in (heatmap.rowLabels ?? []).enumerated() where r % every == 0 {
                 let cell = layout.cellRect(panel, row: r, column: 0)
-                canvas.text(label, x: Double(panel.block.x - 3), y: Double(cell.y) + Double(cell.height) / 2, horizontal: .right, vertical: .middle)
+                canvas.text(
+                    label, x: Double(panel.block.x - 3), y: Double(cell.y) + Double(cell.height) / 2,
+                    horizontal: .right, vertical: .middle)
             }
             for (c, label) in (heatmap.columnLabels ?? []).enumerated() where c % every == 0 {
                 let cell = layout.cellRect(panel, row: 0, column: c)
-                canvas.text(label, x: Double(cell.x) + Double(cell.width) / 2, y: Double(panel.block.y - 3), horizontal: .center, vertical: .bottom)
+                canvas.text(
+                    label, x: Double(cell.x) + Double(cell.width) / 2, y: Double(panel.block.y - 3),
+                    horizontal: .center, vertical: .bottom)
             }
         }
     }
@@ -210,9 +229,9 @@ public struct HeatmapFigure: Sendable {
         static let figureTitleFont = 16.0
         static let figureTitleBand = 34
         static let titleFont = 14.0
-        static let titleBand = 30          // title text plus the gap above the matrix
+        static let titleBand = 30  // title text plus the gap above the matrix
         static let labelFont = 11.0
-        static let axisLabelFont = 10.0   // row and column labels
+        static let axisLabelFont = 10.0  // row and column labels
         static let axisLabelGap = 4
         static let barGap = 14
         static let barWidth = 16
@@ -223,9 +242,9 @@ public struct HeatmapFigure: Sendable {
     }
 
     struct PanelLayout {
-        var block: PixelRect          // matrix including its 1-px frame
-        var bar: PixelRect            // colour bar interior
-        var barTickRows: [Int]        // +scale, 0, −scale
+        var block: PixelRect  // matrix including its 1-px frame
+        var bar: PixelRect  // colour bar interior
+        var barTickRows: [Int]  // +scale, 0, −scale
         var barLabels: [String]
         var labelX: Int
         var titleCenterX: Double
@@ -236,18 +255,21 @@ public struct HeatmapFigure: Sendable {
         var width: Int
         var height: Int
         var cell: Int
-        var line: Int                 // 1 with grid lines, 0 without
+        var line: Int  // 1 with grid lines, 0 without
         var panels: [PanelLayout]
 
         func cellRect(_ p: PanelLayout, row: Int, column: Int) -> PixelRect {
             let pitch = cell + line
-            return PixelRect(x: p.block.x + 1 + column * pitch, y: p.block.y + 1 + row * pitch,
-                             width: cell, height: cell)
+            return PixelRect(
+                x: p.block.x + 1 + column * pitch, y: p.block.y + 1 + row * pitch,
+                width: cell, height: cell)
         }
     }
 
     func makeLayout() throws -> FigureLayout {
-        guard !panels.isEmpty else { throw RenderError.invalidLayout(reason: "a heatmap figure needs at least one panel") }
+        guard !panels.isEmpty else {
+            throw RenderError.invalidLayout(reason: "a heatmap figure needs at least one panel")
+        }
         guard columns > 0 else { throw RenderError.invalidLayout(reason: "columns must be > 0, got \(columns)") }
         for p in panels { try p.validate() }
         if let cellSize { return try makeLayout(cell: cellSize) }
@@ -267,7 +289,9 @@ public struct HeatmapFigure: Sendable {
         let pitch = cell + line
 
         let measure = try Canvas(width: 1, height: 1)
-        struct Size { var blockWidth, blockHeight, contentWidth, width, height, barHeight, left, top: Int; var labels: [String] }
+        struct Size {
+            var blockWidth, blockHeight, contentWidth, width, height, barHeight, left, top: Int; var labels: [String]
+        }
         let sizes: [Size] = panels.map { p in
             let blockWidth = 1 + p.columns * pitch + (1 - line)
             let blockHeight = 1 + p.rows * pitch + (1 - line)
@@ -279,16 +303,21 @@ public struct HeatmapFigure: Sendable {
             measure.setFont(size: Layout.labelFont)
             let labelWidth = labels.map { measure.textWidth($0) }.max()!
             measure.setFont(size: Layout.axisLabelFont)
-            let left = p.rowLabels.map { Int(($0.map { measure.textWidth($0) }.max() ?? 0).rounded(.up)) + Layout.axisLabelGap } ?? 0
+            let left =
+                p.rowLabels.map {
+                    Int(($0.map { measure.textWidth($0) }.max() ?? 0).rounded(.up)) + Layout.axisLabelGap
+                } ?? 0
             let top = p.columnLabels == nil ? 0 : Int(Layout.axisLabelFont) + Layout.axisLabelGap + 2
-            let contentWidth = left + blockWidth + Layout.barGap + Layout.barWidth + 1 + Layout.tickLength
+            let contentWidth =
+                left + blockWidth + Layout.barGap + Layout.barWidth + 1 + Layout.tickLength
                 + Layout.labelGap + Int(labelWidth.rounded(.up))
             measure.setFont(size: Layout.titleFont, weight: .bold)
             let titleWidth = Int(measure.textWidth(p.title).rounded(.up))
-            return Size(blockWidth: blockWidth, blockHeight: blockHeight, contentWidth: contentWidth,
-                        width: max(contentWidth, titleWidth),
-                        height: Layout.titleBand + top + max(blockHeight, barHeight + 2) + Layout.bottomPad,
-                        barHeight: barHeight, left: left, top: top, labels: labels)
+            return Size(
+                blockWidth: blockWidth, blockHeight: blockHeight, contentWidth: contentWidth,
+                width: max(contentWidth, titleWidth),
+                height: Layout.titleBand + top + max(blockHeight, barHeight + 2) + Layout.bottomPad,
+                barHeight: barHeight, left: left, top: top, labels: labels)
         }
         let gridColumns = min(columns, panels.count)
         let gridRows = (panels.count + gridColumns - 1) / gridColumns
@@ -306,7 +335,8 @@ public struct HeatmapFigure: Sendable {
             measure.setFont(size: Layout.figureTitleFont, weight: .bold)
             width = max(width, 2 * Layout.margin + Int(measure.textWidth(title).rounded(.up)))
         }
-        let height = top + rowHeights.reduce(0, +) + (gridRows - 1) * Layout.verticalGap + Layout.margin - Layout.bottomPad
+        let height =
+            top + rowHeights.reduce(0, +) + (gridRows - 1) * Layout.verticalGap + Layout.margin - Layout.bottomPad
         let left = (width - gridWidth) / 2
 
         var layouts: [PanelLayout] = []
@@ -318,13 +348,15 @@ public struct HeatmapFigure: Sendable {
             let x0 = slotX + (slotWidth - s.contentWidth) / 2 + s.left
             let y0 = slotY + Layout.titleBand + s.top
             let block = PixelRect(x: x0, y: y0, width: s.blockWidth, height: s.blockHeight)
-            let bar = PixelRect(x: x0 + s.blockWidth + Layout.barGap, y: y0 + 1, width: Layout.barWidth, height: s.barHeight)
+            let bar = PixelRect(
+                x: x0 + s.blockWidth + Layout.barGap, y: y0 + 1, width: Layout.barWidth, height: s.barHeight)
             let tickRows = [bar.y, bar.y + (bar.height - 1) / 2, bar.y + bar.height - 1]
-            layouts.append(PanelLayout(
-                block: block, bar: bar, barTickRows: tickRows, barLabels: s.labels,
-                labelX: bar.x + bar.width + 1 + Layout.tickLength + Layout.labelGap,
-                titleCenterX: Double(slotX) + Double(slotWidth) / 2,
-                titleTop: Double(slotY) + 4))
+            layouts.append(
+                PanelLayout(
+                    block: block, bar: bar, barTickRows: tickRows, barLabels: s.labels,
+                    labelX: bar.x + bar.width + 1 + Layout.tickLength + Layout.labelGap,
+                    titleCenterX: Double(slotX) + Double(slotWidth) / 2,
+                    titleTop: Double(slotY) + 4))
         }
         return FigureLayout(width: width, height: height, cell: cell, line: line, panels: layouts)
     }
@@ -336,8 +368,9 @@ public struct HeatmapFigure: Sendable {
 
     private func paintMatrix(_ h: Heatmap, _ p: PanelLayout, _ layout: FigureLayout, into image: inout RGBAImage) {
         image.fill(p.block, with: Self.frame)
-        image.fill(PixelRect(x: p.block.x + 1, y: p.block.y + 1, width: p.block.width - 2, height: p.block.height - 2),
-                   with: .white)
+        image.fill(
+            PixelRect(x: p.block.x + 1, y: p.block.y + 1, width: p.block.width - 2, height: p.block.height - 2),
+            with: .white)
         for r in 0..<h.rows {
             for c in 0..<h.columns {
                 image.fill(layout.cellRect(p, row: r, column: c), with: h.cellColor(row: r, column: c))
@@ -347,13 +380,15 @@ public struct HeatmapFigure: Sendable {
 
     private func paintColorBar(_ h: Heatmap, _ p: PanelLayout, into image: inout RGBAImage) {
         let bar = p.bar
-        image.fill(PixelRect(x: bar.x - 1, y: bar.y - 1, width: bar.width + 2, height: bar.height + 2), with: Self.frame)
+        image.fill(
+            PixelRect(x: bar.x - 1, y: bar.y - 1, width: bar.width + 2, height: bar.height + 2), with: Self.frame)
         let s = h.colorLimit
         for y in 0..<bar.height {
             // Row centres run from +s (top) to −s (bottom); the middle row is exactly 0.
             let value = s * (1 - 2 * Double(y) / Double(bar.height - 1))
-            image.fill(PixelRect(x: bar.x, y: bar.y + y, width: bar.width, height: 1),
-                       with: DivergingColorMap.color(value, scale: s))
+            image.fill(
+                PixelRect(x: bar.x, y: bar.y + y, width: bar.width, height: 1),
+                with: DivergingColorMap.color(value, scale: s))
         }
         for row in p.barTickRows {
             image.fill(PixelRect(x: bar.x + bar.width + 1, y: row, width: Layout.tickLength, height: 1), with: Self.ink)

@@ -55,8 +55,10 @@ public struct Series: Sendable {
     /// `nil` takes the next marker shape in series order.
     public var marker: MarkerShape?
 
-    public init(name: String, x: [Double], y: [Double], style: SeriesStyle = .line,
-                band: Band? = nil, color: Color? = nil, dash: LineDash? = nil, marker: MarkerShape? = nil) {
+    public init(
+        name: String, x: [Double], y: [Double], style: SeriesStyle = .line,
+        band: Band? = nil, color: Color? = nil, dash: LineDash? = nil, marker: MarkerShape? = nil
+    ) {
         self.name = name
         self.x = x
         self.y = y
@@ -68,9 +70,13 @@ public struct Series: Sendable {
     }
 
     /// `y` against 0, 1, 2, … (e.g. a loss per training step).
-    public init(name: String, y: [Double], style: SeriesStyle = .line, band: Band? = nil, color: Color? = nil,
-                dash: LineDash? = nil, marker: MarkerShape? = nil) {
-        self.init(name: name, x: y.indices.map(Double.init), y: y, style: style, band: band, color: color, dash: dash, marker: marker)
+    public init(
+        name: String, y: [Double], style: SeriesStyle = .line, band: Band? = nil, color: Color? = nil,
+        dash: LineDash? = nil, marker: MarkerShape? = nil
+    ) {
+        self.init(
+            name: name, x: y.indices.map(Double.init), y: y, style: style, band: band, color: color, dash: dash,
+            marker: marker)
     }
 }
 
@@ -152,13 +158,15 @@ public struct LinePlot: Sendable {
     public var width: Int
     public var height: Int
 
-    public init(title: String = "", xLabel: String = "", yLabel: String = "",
-                xScale: AxisScale = .linear, yScale: AxisScale = .linear,
-                series: [Series] = [], verticalMarkers: [VerticalMarker] = [],
-                horizontalLines: [HorizontalLine] = [],
-                xLimits: ClosedRange<Double>? = nil, yLimits: ClosedRange<Double>? = nil,
-                legend: LegendPlacement = .automatic, annotations: [Annotation] = [], xTicks: [AxisTick]? = nil,
-                width: Int = 800, height: Int = 500) {
+    public init(
+        title: String = "", xLabel: String = "", yLabel: String = "",
+        xScale: AxisScale = .linear, yScale: AxisScale = .linear,
+        series: [Series] = [], verticalMarkers: [VerticalMarker] = [],
+        horizontalLines: [HorizontalLine] = [],
+        xLimits: ClosedRange<Double>? = nil, yLimits: ClosedRange<Double>? = nil,
+        legend: LegendPlacement = .automatic, annotations: [Annotation] = [], xTicks: [AxisTick]? = nil,
+        width: Int = 800, height: Int = 500
+    ) {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
@@ -189,20 +197,25 @@ public struct LinePlot: Sendable {
             if let band = s.band, band.lower.count != s.x.count || band.upper.count != s.x.count {
                 throw RenderError.lengthMismatch(
                     plot: title, series: s.name,
-                    reason: "band has \(band.lower.count) lower and \(band.upper.count) upper values for \(s.x.count) points")
+                    reason:
+                        "band has \(band.lower.count) lower and \(band.upper.count) upper values for \(s.x.count) points"
+                )
             }
         }
         for (limits, scale, axis) in [(xLimits, xScale, "x"), (yLimits, yScale, "y")] {
             guard let limits else { continue }
             guard limits.lowerBound.isFinite, limits.upperBound.isFinite, limits.lowerBound < limits.upperBound else {
-                throw RenderError.invalidLimits(plot: title, reason: "\(axis) limits \(limits) must be finite with lower < upper")
+                throw RenderError.invalidLimits(
+                    plot: title, reason: "\(axis) limits \(limits) must be finite with lower < upper")
             }
             if scale == .log10, limits.lowerBound <= 0 {
-                throw RenderError.invalidLimits(plot: title, reason: "\(axis) limits \(limits) must be > 0 on a log axis")
+                throw RenderError.invalidLimits(
+                    plot: title, reason: "\(axis) limits \(limits) must be > 0 on a log axis")
             }
         }
         guard width >= 200, height >= 150 else {
-            throw RenderError.invalidLayout(reason: "line plot \"\(title)\" is \(width)×\(height); use at least 200×150")
+            throw RenderError.invalidLayout(
+                reason: "line plot \"\(title)\" is \(width)×\(height); use at least 200×150")
         }
     }
 
@@ -296,8 +309,8 @@ enum PlotStyle {
 /// Maps one axis between data and pixels.
 struct AxisMap {
     var scale: AxisScale
-    var lo: Double, hi: Double          // data range
-    var start: Double, end: Double      // pixels (end < start for y)
+    var lo: Double, hi: Double  // data range
+    var start: Double, end: Double  // pixels (end < start for y)
 
     func transform(_ v: Double) -> Double { scale == .log10 ? log10(v) : v }
 
@@ -378,7 +391,9 @@ extension LinePlot {
     func placeLegend(_ canvas: Canvas) -> (Frame, Rect?) {
         let frame = layout(canvas)
         guard let size = legendSize(canvas) else { return (frame, nil) }
-        if legend == .automatic, let inside = freeLegendPlace(size, frame: frame, points: dataPoints(frame)) { return (frame, inside) }
+        if legend == .automatic, let inside = freeLegendPlace(size, frame: frame, points: dataPoints(frame)) {
+            return (frame, inside)
+        }
         if legend == .automatic || legend == .outside {
             let (outsideFrame, box) = outsideLegendLayout(canvas, size)
             return (outsideFrame, box)
@@ -388,16 +403,16 @@ extension LinePlot {
 
     /// Margins and gaps of a panel, in pixels.
     enum Margin {
-        static let outer = 12.0          // panel edge to the axis labels
+        static let outer = 12.0  // panel edge to the axis labels
         static let top = 16.0, topWithTitle = 42.0
         static let right = 28.0
-        static let tickLabelGap = 4.0    // tick to its label
-        static let axisLabelGap = 10.0   // axis label to the tick labels
+        static let tickLabelGap = 4.0  // tick to its label
+        static let axisLabelGap = 10.0  // axis label to the tick labels
         static let titleBaseline = 26.0
-        static let xLabelBottom = 10.0   // the x axis label's baseline above the panel's bottom
-        static let titleInset = 8.0      // how close the title may come to the panel's sides
-        static let yTickSpacing = 50.0   // at most one y tick per this many pixels
-        static let minorTick = 0.6       // a minor tick's length, as a fraction of a major one's
+        static let xLabelBottom = 10.0  // the x axis label's baseline above the panel's bottom
+        static let titleInset = 8.0  // how close the title may come to the panel's sides
+        static let yTickSpacing = 50.0  // at most one y tick per this many pixels
+        static let minorTick = 0.6  // a minor tick's length, as a fraction of a major one's
         static let referenceDash = [6.0, 4.0], referenceWidth = 1.2
     }
 
@@ -416,25 +431,32 @@ extension LinePlot {
         let W = Double(width) - right, H = Double(height)
         let (xRange, yRange) = dataRanges()
         let top = title.isEmpty ? Margin.top : Margin.topWithTitle
-        let bottom = Margin.outer + PlotStyle.tickLength + Margin.tickLabelGap + PlotStyle.tickFont
+        let bottom =
+            Margin.outer + PlotStyle.tickLength + Margin.tickLabelGap + PlotStyle.tickFont
             + (xLabel.isEmpty ? 0 : Margin.axisLabelGap + PlotStyle.axisLabelFont) + below
         let plotHeight = H - top - bottom
         let yTicks = ticks(yScale, yRange, maxCount: max(2, Int(plotHeight / Margin.yTickSpacing)))
         let yLabelWidth = yTicks.compactMap(\.label).map { canvas.labelWidth($0, size: PlotStyle.tickFont) }.max() ?? 0
-        let left = Margin.outer + (yLabel.isEmpty ? 0 : PlotStyle.axisLabelFont + Margin.axisLabelGap) + yLabelWidth
+        let left =
+            Margin.outer + (yLabel.isEmpty ? 0 : PlotStyle.axisLabelFont + Margin.axisLabelGap) + yLabelWidth
             + Margin.tickLabelGap + PlotStyle.tickLength
         let plotWidth = W - left - Margin.right
         let xTicks = fittingXTicks(canvas, xRange, plotWidth: plotWidth)
-        return Frame(left: left, top: top, plotWidth: plotWidth, plotHeight: plotHeight, xTicks: xTicks, yTicks: yTicks,
-                     mx: AxisMap(scale: xScale, lo: xRange.0, hi: xRange.1, start: left, end: left + plotWidth),
-                     my: AxisMap(scale: yScale, lo: yRange.0, hi: yRange.1, start: top + plotHeight, end: top))
+        return Frame(
+            left: left, top: top, plotWidth: plotWidth, plotHeight: plotHeight, xTicks: xTicks, yTicks: yTicks,
+            mx: AxisMap(scale: xScale, lo: xRange.0, hi: xRange.1, start: left, end: left + plotWidth),
+            my: AxisMap(scale: yScale, lo: yRange.0, hi: yRange.1, start: top + plotHeight, end: top))
     }
 
     /// Grid lines at the major ticks.
     func drawGrid(_ canvas: Canvas, _ f: Frame) {
         canvas.setColor(PlotStyle.grid)
-        for t in f.xTicks where t.isMajor { canvas.line(x0: f.mx.pixel(t.value), y0: f.top, x1: f.mx.pixel(t.value), y1: f.bottom) }
-        for t in f.yTicks where t.isMajor { canvas.line(x0: f.left, y0: f.my.pixel(t.value), x1: f.left + f.plotWidth, y1: f.my.pixel(t.value)) }
+        for t in f.xTicks where t.isMajor {
+            canvas.line(x0: f.mx.pixel(t.value), y0: f.top, x1: f.mx.pixel(t.value), y1: f.bottom)
+        }
+        for t in f.yTicks where t.isMajor {
+            canvas.line(x0: f.left, y0: f.my.pixel(t.value), x1: f.left + f.plotWidth, y1: f.my.pixel(t.value))
+        }
     }
 
     /// Bands, reference lines and the series, clipped to the plot area; returns the boxes of the
@@ -450,14 +472,16 @@ extension LinePlot {
         for line in horizontalLines where my.accepts(line.y) {
             canvas.setColor(line.color ?? PlotStyle.reference)
             canvas.setDash(Margin.referenceDash)
-            canvas.line(x0: f.left, y0: my.pixel(line.y).rounded(), x1: f.left + f.plotWidth, y1: my.pixel(line.y).rounded(),
-                        width: Margin.referenceWidth)
+            canvas.line(
+                x0: f.left, y0: my.pixel(line.y).rounded(), x1: f.left + f.plotWidth, y1: my.pixel(line.y).rounded(),
+                width: Margin.referenceWidth)
         }
         for marker in verticalMarkers where mx.accepts(marker.x) {
             canvas.setColor(marker.color ?? PlotStyle.reference)
             canvas.setDash(Margin.referenceDash)
-            canvas.line(x0: mx.pixel(marker.x).rounded(), y0: f.top, x1: mx.pixel(marker.x).rounded(), y1: f.bottom,
-                        width: Margin.referenceWidth)
+            canvas.line(
+                x0: mx.pixel(marker.x).rounded(), y0: f.top, x1: mx.pixel(marker.x).rounded(), y1: f.bottom,
+                width: Margin.referenceWidth)
         }
         canvas.setDash([])
         // Solid lines first, broken ones over them: where series coincide, every one still shows.
@@ -503,7 +527,9 @@ extension LinePlot {
     }
 
     /// An outlined marker (so that several at one point all show).
-    func drawMarker(_ canvas: Canvas, _ shape: MarkerShape, at p: (Double, Double), size r: Double = PlotStyle.markerRadius) {
+    func drawMarker(
+        _ canvas: Canvas, _ shape: MarkerShape, at p: (Double, Double), size r: Double = PlotStyle.markerRadius
+    ) {
         let cr = canvas.cr, (x, y) = p
         cairo_new_path(cr)
         switch shape {
@@ -512,10 +538,12 @@ extension LinePlot {
         case .square:
             cairo_rectangle(cr, x - r * 0.9, y - r * 0.9, 1.8 * r, 1.8 * r)
         case .triangle:
-            cairo_move_to(cr, x, y - 1.2 * r); cairo_line_to(cr, x + 1.1 * r, y + 0.8 * r); cairo_line_to(cr, x - 1.1 * r, y + 0.8 * r)
+            cairo_move_to(cr, x, y - 1.2 * r); cairo_line_to(cr, x + 1.1 * r, y + 0.8 * r);
+            cairo_line_to(cr, x - 1.1 * r, y + 0.8 * r)
             cairo_close_path(cr)
         case .invertedTriangle:
-            cairo_move_to(cr, x, y + 1.2 * r); cairo_line_to(cr, x + 1.1 * r, y - 0.8 * r); cairo_line_to(cr, x - 1.1 * r, y - 0.8 * r)
+            cairo_move_to(cr, x, y + 1.2 * r); cairo_line_to(cr, x + 1.1 * r, y - 0.8 * r);
+            cairo_line_to(cr, x - 1.1 * r, y - 0.8 * r)
             cairo_close_path(cr)
         case .diamond:
             cairo_move_to(cr, x, y - 1.3 * r); cairo_line_to(cr, x + 1.1 * r, y); cairo_line_to(cr, x, y + 1.3 * r)
@@ -551,8 +579,9 @@ extension LinePlot {
             let length = t.isMajor ? PlotStyle.tickLength : PlotStyle.tickLength * Margin.minorTick
             canvas.line(x0: px, y0: f.bottom + 1, x1: px, y1: f.bottom + 1 + length)
             if let label = t.label {
-                canvas.label(label, x: px, y: f.bottom + PlotStyle.tickLength + Margin.tickLabelGap, size: PlotStyle.tickFont,
-                             horizontal: .center, vertical: .top)
+                canvas.label(
+                    label, x: px, y: f.bottom + PlotStyle.tickLength + Margin.tickLabelGap, size: PlotStyle.tickFont,
+                    horizontal: .center, vertical: .top)
             }
         }
         for t in f.yTicks {
@@ -560,22 +589,29 @@ extension LinePlot {
             let length = t.isMajor ? PlotStyle.tickLength : PlotStyle.tickLength * Margin.minorTick
             canvas.line(x0: f.left - length, y0: py, x1: f.left, y1: py)
             if let label = t.label {
-                canvas.label(label, x: f.left - PlotStyle.tickLength - Margin.tickLabelGap, y: py, size: PlotStyle.tickFont,
-                             horizontal: .right, vertical: .middle)
+                canvas.label(
+                    label, x: f.left - PlotStyle.tickLength - Margin.tickLabelGap, y: py, size: PlotStyle.tickFont,
+                    horizontal: .right, vertical: .middle)
             }
         }
         if !xLabel.isEmpty {
             canvas.setFont(size: PlotStyle.axisLabelFont)
-            let baseline = f.bottom + PlotStyle.tickLength + Margin.tickLabelGap + PlotStyle.tickFont + Margin.axisLabelGap
+            let baseline =
+                f.bottom + PlotStyle.tickLength + Margin.tickLabelGap + PlotStyle.tickFont + Margin.axisLabelGap
                 + PlotStyle.axisLabelFont
-            canvas.text(xLabel, x: f.left + f.plotWidth / 2, y: min(baseline, H - Margin.xLabelBottom), horizontal: .center, vertical: .bottom)
+            canvas.text(
+                xLabel, x: f.left + f.plotWidth / 2, y: min(baseline, H - Margin.xLabelBottom), horizontal: .center,
+                vertical: .bottom)
         }
         if !yLabel.isEmpty {
             canvas.setFont(size: PlotStyle.axisLabelFont)
-            canvas.text(yLabel, x: Margin.outer, y: f.top + f.plotHeight / 2, horizontal: .center, vertical: .top, angle: -Double.pi / 2)
+            canvas.text(
+                yLabel, x: Margin.outer, y: f.top + f.plotHeight / 2, horizontal: .center, vertical: .top,
+                angle: -Double.pi / 2)
         }
         if !title.isEmpty {
-            let size = canvas.fittingFontSize(title, size: PlotStyle.titleFont, weight: .bold, maxWidth: W - 2 * Margin.titleInset)
+            let size = canvas.fittingFontSize(
+                title, size: PlotStyle.titleFont, weight: .bold, maxWidth: W - 2 * Margin.titleInset)
             canvas.setFont(size: size, weight: .bold)
             // Centred over the plot area, shifted only as far as needed to stay inside the panel.
             let half = canvas.textWidth(title) / 2
@@ -588,10 +624,10 @@ extension LinePlot {
     /// Returns their boxes (for the legend to avoid).
     /// `reserved` (the legend's box) is avoided like another label.
     func drawReferenceLabels(_ canvas: Canvas, _ f: Frame, avoiding occupied: [Rect], reserved: [Rect] = []) -> [Rect] {
-        let labelGap = 4.0, lineGap = 6.0            // label to its line; to the plot's side
+        let labelGap = 4.0, lineGap = 6.0  // label to its line; to the plot's side
         canvas.setFont(size: PlotStyle.legendFont)
         let area = f.area
-        let labelHeight = PlotStyle.legendFont + 2   // text box: 2 px above capitals, descenders
+        let labelHeight = PlotStyle.legendFont + 2  // text box: 2 px above capitals, descenders
         var labels: [Rect] = []
         for marker in verticalMarkers where f.mx.accepts(marker.x) && !marker.label.isEmpty {
             let px = f.mx.pixel(marker.x).rounded()
@@ -599,16 +635,21 @@ extension LinePlot {
             var candidates: [Rect] = []
             for row in 0..<3 {
                 let y = f.top + labelGap + Double(row) * labelHeight
-                candidates += [Rect(x: px + labelGap, y: y, width: w, height: labelHeight),
-                               Rect(x: px - labelGap - w, y: y, width: w, height: labelHeight)]
+                candidates += [
+                    Rect(x: px + labelGap, y: y, width: w, height: labelHeight),
+                    Rect(x: px - labelGap - w, y: y, width: w, height: labelHeight),
+                ]
             }
             let bottomY = f.bottom - labelGap - labelHeight
-            candidates += [Rect(x: px + labelGap, y: bottomY, width: w, height: labelHeight),
-                           Rect(x: px - labelGap - w, y: bottomY, width: w, height: labelHeight)]
+            candidates += [
+                Rect(x: px + labelGap, y: bottomY, width: w, height: labelHeight),
+                Rect(x: px - labelGap - w, y: bottomY, width: w, height: labelHeight),
+            ]
             let rect = cheapest(candidates, inside: area, points: occupied, labels: labels + reserved)
             labels.append(rect)
-            canvas.haloText(marker.label, x: rect.x, y: rect.y + 2, color: marker.color ?? PlotStyle.reference,
-                            horizontal: .left, vertical: .top)
+            canvas.haloText(
+                marker.label, x: rect.x, y: rect.y + 2, color: marker.color ?? PlotStyle.reference,
+                horizontal: .left, vertical: .top)
         }
         for line in horizontalLines where f.my.accepts(line.y) && !line.label.isEmpty {
             let py = f.my.pixel(line.y).rounded()
@@ -618,20 +659,24 @@ extension LinePlot {
             var candidates: [Rect] = []
             for fraction in [1.0, 0.0, 0.5, 0.75, 0.25, 0.875, 0.125] {
                 let x = f.left + lineGap + fraction * span
-                candidates += [Rect(x: x, y: py - 2 - labelHeight, width: w, height: labelHeight),
-                               Rect(x: x, y: py + 3, width: w, height: labelHeight)]
+                candidates += [
+                    Rect(x: x, y: py - 2 - labelHeight, width: w, height: labelHeight),
+                    Rect(x: x, y: py + 3, width: w, height: labelHeight),
+                ]
             }
             let rect = cheapest(candidates, inside: area, points: occupied, labels: labels + reserved)
             labels.append(rect)
-            canvas.haloText(line.label, x: rect.x, y: rect.y + 2, color: line.color ?? PlotStyle.reference,
-                            horizontal: .left, vertical: .top)
+            canvas.haloText(
+                line.label, x: rect.x, y: rect.y + 2, color: line.color ?? PlotStyle.reference,
+                horizontal: .left, vertical: .top)
         }
         return labels
     }
 
     private func ticks(_ scale: AxisScale, _ range: (Double, Double), maxCount: Int) -> [Tick] {
-        scale == .log10 ? Ticks.logarithmic(lo: range.0, hi: range.1, maxCount: maxCount)
-                        : Ticks.linear(lo: range.0, hi: range.1, maxCount: maxCount)
+        scale == .log10
+            ? Ticks.logarithmic(lo: range.0, hi: range.1, maxCount: maxCount)
+            : Ticks.linear(lo: range.0, hi: range.1, maxCount: maxCount)
     }
 
     /// x ticks with as many labels as fit side by side without touching.
@@ -664,7 +709,11 @@ extension LinePlot {
             cairo_fill(canvas.cr)
         }
         for i in s.x.indices {
-            if mx.accepts(s.x[i]) && my.accepts(band.lower[i]) && my.accepts(band.upper[i]) { piece.append(i) } else { flush() }
+            if mx.accepts(s.x[i]) && my.accepts(band.lower[i]) && my.accepts(band.upper[i]) {
+                piece.append(i)
+            } else {
+                flush()
+            }
         }
         flush()
     }
@@ -677,7 +726,8 @@ extension LinePlot {
                 && $0.y >= area.y && $0.y + $0.height <= area.y + area.height
         }
         func cost(_ r: Rect) -> Int {
-            points.filter { r.contains($0.x, $0.y) || r.intersects($0) }.count + 1000 * labels.filter { r.intersects($0) }.count
+            points.filter { r.contains($0.x, $0.y) || r.intersects($0) }.count + 1000
+                * labels.filter { r.intersects($0) }.count
         }
         return (fitting.isEmpty ? candidates : fitting).min { cost($0) < cost($1) }!
     }
@@ -717,9 +767,11 @@ extension LinePlot {
         let rightX = area.x + area.width - inset - w, leftX = area.x + inset, middleX = area.x + (area.width - w) / 2
         let topY = area.y + inset, bottomY = area.y + area.height - inset - h
         func box(_ x: Double, _ y: Double) -> Rect { Rect(x: x, y: y, width: w, height: h) }
-        var candidates: [(LegendPlacement, Rect)] = [(.topRight, box(rightX, topY)), (.topLeft, box(leftX, topY)),
-                                                      (.bottomRight, box(rightX, bottomY)), (.bottomLeft, box(leftX, bottomY)),
-                                                      (.automatic, box(middleX, topY)), (.automatic, box(middleX, bottomY))]
+        var candidates: [(LegendPlacement, Rect)] = [
+            (.topRight, box(rightX, topY)), (.topLeft, box(leftX, topY)),
+            (.bottomRight, box(rightX, bottomY)), (.bottomLeft, box(leftX, bottomY)),
+            (.automatic, box(middleX, topY)), (.automatic, box(middleX, bottomY)),
+        ]
         for fraction in [0.5, 0.25, 0.75, 0.375, 0.625] {
             let y = topY + fraction * (bottomY - topY)
             candidates += [(.automatic, box(rightX, y)), (.automatic, box(leftX, y)), (.automatic, box(middleX, y))]
@@ -731,7 +783,8 @@ extension LinePlot {
     func freeLegendPlace(_ size: (width: Double, height: Double), frame: Frame, points: [Rect]) -> Rect? {
         let area = frame.area
         return legendCandidates(size, area: area).map(\.1).first { box in
-            box.x >= area.x && box.y >= area.y && box.x + box.width <= area.x + area.width && box.y + box.height <= area.y + area.height
+            box.x >= area.x && box.y >= area.y && box.x + box.width <= area.x + area.width
+                && box.y + box.height <= area.y + area.height
                 && !points.contains { box.intersects($0) || box.contains($0.x, $0.y) }
         }
     }
@@ -746,11 +799,16 @@ extension LinePlot {
         let gap = LegendMetrics.outsideGap
         let right = layout(canvas, right: size.width + gap)
         if right.plotWidth >= 0.5 * Double(width) {
-            return (right, Rect(x: right.left + right.plotWidth + gap, y: right.top, width: size.width, height: size.height))
+            return (
+                right, Rect(x: right.left + right.plotWidth + gap, y: right.top, width: size.width, height: size.height)
+            )
         }
         let below = layout(canvas, below: size.height + gap)
         let y = Double(height) - Margin.outer / 2 - size.height
-        return (below, Rect(x: below.left + (below.plotWidth - size.width) / 2, y: y, width: size.width, height: size.height))
+        return (
+            below,
+            Rect(x: below.left + (below.plotWidth - size.width) / 2, y: y, width: size.width, height: size.height)
+        )
     }
 
     private func drawLegend(_ canvas: Canvas, box: Rect) {
@@ -796,9 +854,11 @@ extension LinePlot {
             canvas.setColor(c)
             cairo_new_path(canvas.cr)
             if atTop {
-                cairo_move_to(canvas.cr, px, py); cairo_line_to(canvas.cr, px - 5, py + 9); cairo_line_to(canvas.cr, px + 5, py + 9)
+                cairo_move_to(canvas.cr, px, py); cairo_line_to(canvas.cr, px - 5, py + 9);
+                cairo_line_to(canvas.cr, px + 5, py + 9)
             } else {
-                cairo_move_to(canvas.cr, px, py - 5); cairo_line_to(canvas.cr, px - 5, py - 14); cairo_line_to(canvas.cr, px + 5, py - 14)
+                cairo_move_to(canvas.cr, px, py - 5); cairo_line_to(canvas.cr, px - 5, py - 14);
+                cairo_line_to(canvas.cr, px + 5, py - 14)
             }
             cairo_close_path(canvas.cr)
             cairo_fill(canvas.cr)
@@ -807,7 +867,10 @@ extension LinePlot {
             var candidates: [Rect] = []
             for row in 0..<4 {
                 let y = atTop ? y0 + Double(row) * labelHeight : y0 - Double(row) * labelHeight
-                candidates += [Rect(x: px + 7, y: y, width: w, height: labelHeight), Rect(x: px - 7 - w, y: y, width: w, height: labelHeight)]
+                candidates += [
+                    Rect(x: px + 7, y: y, width: w, height: labelHeight),
+                    Rect(x: px - 7 - w, y: y, width: w, height: labelHeight),
+                ]
             }
             let rect = cheapest(candidates, inside: f.area, points: points, labels: labels + placed)
             placed.append(rect)

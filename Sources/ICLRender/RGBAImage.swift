@@ -1,8 +1,9 @@
 import CPNG
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One pixel: straight (not premultiplied) 8-bit red, green, blue, alpha.
@@ -37,7 +38,7 @@ public struct PixelRect: Hashable, Sendable, CustomStringConvertible {
 public struct RGBAImage: Equatable, Sendable {
     public let width: Int
     public let height: Int
-    public var pixels: [UInt8]   // [height, width, 4]
+    public var pixels: [UInt8]  // [height, width, 4]
 
     /// A `width × height` image filled with `fill` (white by default). Sizes must be ≥ 0.
     public init(width: Int, height: Int, fill: RGBA = .white) {
@@ -68,8 +69,9 @@ public struct RGBAImage: Equatable, Sendable {
     }
 
     @inline(__always) private func offset(_ x: Int, _ y: Int) -> Int {
-        precondition(x >= 0 && x < width && y >= 0 && y < height,
-                     "pixel (\(x), \(y)) outside a \(width)×\(height) image")
+        precondition(
+            x >= 0 && x < width && y >= 0 && y < height,
+            "pixel (\(x), \(y)) outside a \(width)×\(height) image")
         return (y * width + x) * 4
     }
 

@@ -83,7 +83,7 @@ enum Ticks {
                 } else if k >= firstDecade {
                     ticks.append(Tick(value: decade, label: nil))
                 }
-                if every == 1 && decades <= 8 {   // minor ticks only where they are readable
+                if every == 1 && decades <= 8 {  // minor ticks only where they are readable
                     for m in 2...9 {
                         let v = Double(m) * decade
                         if v >= lo && v <= hi { ticks.append(Tick(value: v, label: nil)) }

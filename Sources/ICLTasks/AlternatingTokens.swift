@@ -28,8 +28,10 @@ public enum AlternatingTokens {
 
     /// Rearranges paired tokens (`[B, N + 1, d + o]`, query last) into the alternating layout
     /// (`[B, 2N + 1, d + P]`), with sinusoidal positions, or one-hot ones (P = 2N + 1). Targets are unchanged.
-    public static func make<T: BinaryFloatingPoint>(from paired: TaskBatch<T>, inputDim d: Int, positionalDim P: Int,
-                                                    oneHot: Bool = false) -> TaskBatch<T> {
+    public static func make<T: BinaryFloatingPoint>(
+        from paired: TaskBatch<T>, inputDim d: Int, positionalDim P: Int,
+        oneHot: Bool = false
+    ) -> TaskBatch<T> {
         let o = paired.outputDim, N = paired.tokenCount - 1, width = d + P, T_ = 2 * N + 1
         precondition(o <= d, "alternating tokens need output_dim ≤ input_dim")
         var out = TaskBatch<T>(count: paired.count, tokenCount: T_, tokenDim: width, outputDim: o)

@@ -7,7 +7,8 @@ extension LinearRegressionTasks {
     /// Eigenvalues (ascending) of `X Xᵀ = Σ_i x_i x_iᵀ` for the `count` inputs `x_i` of width
     /// `inputDim`, stored one after the other, by LAPACK's `dsyev`.
     public static func gramEigenvalues(inputs: [Double], count: Int, inputDim d: Int) -> [Double] {
-        precondition(inputs.count == count * d, "gramEigenvalues: \(inputs.count) values for \(count) inputs of width \(d)")
+        precondition(
+            inputs.count == count * d, "gramEigenvalues: \(inputs.count) values for \(count) inputs of width \(d)")
         let gram = inputs.matmul(inputs, d, count, d, transposeSelf: true)
         guard let values = BLAS.symmetricEigenvalues(gram, n: d) else {
             preconditionFailure("LAPACK dsyev failed on a symmetric \(d)×\(d) matrix")

@@ -43,7 +43,9 @@ public enum GradientDescent {
     /// `(x_j − γ_k Σ_i x_i x_iᵀ x_j,  y_j − (η_k/N) Σ_i y_i x_iᵀ x_j)`, sums over the context and both
     /// parts reading the tokens before the step; the prediction is `−y_q` (the query starts at y = 0).
     /// With every γ = 0 this is plain GD from `W_0 = 0`.
-    public static func predictPlusPlus<T: BinaryFloatingPoint>(_ batch: TaskBatch<T>, inputDim d: Int, etas: [T], gammas: [T]) -> [T] {
+    public static func predictPlusPlus<T: BinaryFloatingPoint>(
+        _ batch: TaskBatch<T>, inputDim d: Int, etas: [T], gammas: [T]
+    ) -> [T] {
         precondition(etas.count == gammas.count, "one γ per η")
         let o = batch.outputDim, N = batch.tokenCount - 1, D = batch.tokenDim, T_ = batch.tokenCount
         var predictions = [T](repeating: 0, count: batch.count * o)

@@ -15,8 +15,10 @@ public struct LinearRegressionTasks: Codable, Equatable, Sendable {
     /// σ of the target noise; 0 draws no noise at all, so noiseless tasks are those of the paper, bit for bit.
     public var noiseStd: Double
 
-    public init(inputDim: Int = 10, outputDim: Int = 1, contextSize: Int = 10,
-                inputRange: Double = 1, weightScale: Double = 1, noiseStd: Double = 0) {
+    public init(
+        inputDim: Int = 10, outputDim: Int = 1, contextSize: Int = 10,
+        inputRange: Double = 1, weightScale: Double = 1, noiseStd: Double = 0
+    ) {
         self.noiseStd = noiseStd
         self.inputDim = inputDim
         self.outputDim = outputDim
@@ -42,32 +44,38 @@ public struct LinearRegressionTasks: Codable, Equatable, Sendable {
 
     /// Draws `batch.count` tasks into an existing batch (no allocation: the training loop reuses one).
     public func sample<T: BinaryFloatingPoint>(into batch: inout TaskBatch<T>, seed: UInt64, stream: UInt64) {
-        precondition(batch.tokenCount == tokenCount && batch.tokenDim == tokenDim && batch.outputDim == outputDim,
-                     "sample(into:): the batch has another shape")
+        precondition(
+            batch.tokenCount == tokenCount && batch.tokenDim == tokenDim && batch.outputDim == outputDim,
+            "sample(into:): the batch has another shape")
         let count = batch.count
         batch.tokens.withUnsafeMutableBytes { tokens in
             batch.targets.withUnsafeMutableBytes { targets in
-                drawTasks(count: count, seed: seed, stream: stream, float: T.self == Float.self,
-                          tokens: SharedRawPointer(tokens.baseAddress!), targets: SharedRawPointer(targets.baseAddress!))
+                drawTasks(
+                    count: count, seed: seed, stream: stream, float: T.self == Float.self,
+                    tokens: SharedRawPointer(tokens.baseAddress!), targets: SharedRawPointer(targets.baseAddress!))
             }
         }
     }
 
     /// The parallel part is not generic (closures escape Swift's generic specialisation): it picks
     /// the element type once per chunk and calls the specialised `drawTask`.
-    private func drawTasks(count: Int, seed: UInt64, stream: UInt64, float: Bool,
-                           tokens: SharedRawPointer, targets: SharedRawPointer) {
+    private func drawTasks(
+        count: Int, seed: UInt64, stream: UInt64, float: Bool,
+        tokens: SharedRawPointer, targets: SharedRawPointer
+    ) {
         let chunks = count >= 256 ? 16 : 1
         parallelFor(chunks: chunks) { chunk in
             withUnsafeTemporaryAllocation(of: Double.self, capacity: outputDim * inputDim + inputDim + 2) { scratch in
                 for b in chunkRange(chunk, of: chunks, count: count) {
                     var random = SplitMix64(seed: seed, stream: stream, index: UInt64(b))
                     if float {
-                        drawTask(b, &random, scratch.baseAddress!, tokens.base.assumingMemoryBound(to: Float.self),
-                                 targets.base.assumingMemoryBound(to: Float.self))
+                        drawTask(
+                            b, &random, scratch.baseAddress!, tokens.base.assumingMemoryBound(to: Float.self),
+                            targets.base.assumingMemoryBound(to: Float.self))
                     } else {
-                        drawTask(b, &random, scratch.baseAddress!, tokens.base.assumingMemoryBound(to: Double.self),
-                                 targets.base.assumingMemoryBound(to: Double.self))
+                        drawTask(
+                            b, &random, scratch.baseAddress!, tokens.base.assumingMemoryBound(to: Double.self),
+                            targets.base.assumingMemoryBound(to: Double.self))
                     }
                 }
             }
@@ -77,8 +85,10 @@ public struct LinearRegressionTasks: Codable, Equatable, Sendable {
     /// Task `b`: the teacher (normals, in pairs), then each token's inputs (uniforms, in pairs) and
     /// targets, computed in Double whatever `T` is, so Float and Double batches hold the same tasks.
     @inline(__always)
-    private func drawTask<T: BinaryFloatingPoint>(_ b: Int, _ random: inout SplitMix64, _ scratch: UnsafeMutablePointer<Double>,
-                                                  _ tokens: UnsafeMutablePointer<T>, _ targets: UnsafeMutablePointer<T>) {
+    private func drawTask<T: BinaryFloatingPoint>(
+        _ b: Int, _ random: inout SplitMix64, _ scratch: UnsafeMutablePointer<Double>,
+        _ tokens: UnsafeMutablePointer<T>, _ targets: UnsafeMutablePointer<T>
+    ) {
         let d = inputDim, teacher = scratch, x = scratch + outputDim * d + 1
         let half = inputRange / 2, range = inputRange, scale = weightScale
         for k in stride(from: 0, to: outputDim * d, by: 2) {
@@ -95,7 +105,7 @@ public struct LinearRegressionTasks: Codable, Equatable, Sendable {
                 x[k] = x0
                 x[k + 1] = x1
                 token[k] = T(x0)
-                token[k + 1] = T(x1)       // for odd d this is the target's slot, written below
+                token[k + 1] = T(x1)  // for odd d this is the target's slot, written below
             }
             for o in 0..<outputDim {
                 var y = 0.0
@@ -104,7 +114,7 @@ public struct LinearRegressionTasks: Codable, Equatable, Sendable {
                 if j < contextSize {
                     token[d + o] = T(y)
                 } else {
-                    token[d + o] = 0                       // the query's target is hidden
+                    token[d + o] = 0  // the query's target is hidden
                     targets[b * outputDim + o] = T(y)
                 }
             }

@@ -99,7 +99,7 @@ public struct MixedLawTasks: Codable, Equatable, Sendable {
                                 if j < N {
                                     token[d + out] = value
                                 } else {
-                                    token[d + out] = 0          // the query's target is hidden
+                                    token[d + out] = 0  // the query's target is hidden
                                     targets.base[b * o + out] = value
                                 }
                             }

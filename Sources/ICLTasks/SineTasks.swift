@@ -13,8 +13,10 @@ public struct SineTasks: Codable, Equatable, Sendable {
     public var amplitudeMax: Double
     public var correlatedPhase: Bool
 
-    public init(contextSize: Int = 10, inputRange: Double = 10, amplitudeMin: Double = 0.1, amplitudeMax: Double = 5,
-                correlatedPhase: Bool = false) {
+    public init(
+        contextSize: Int = 10, inputRange: Double = 10, amplitudeMin: Double = 0.1, amplitudeMax: Double = 5,
+        correlatedPhase: Bool = false
+    ) {
         self.contextSize = contextSize
         self.inputRange = inputRange
         self.amplitudeMin = amplitudeMin
@@ -27,7 +29,9 @@ public struct SineTasks: Codable, Equatable, Sendable {
 
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    public func sample<T: BinaryFloatingPoint>(count: Int, seed: UInt64, stream: UInt64, as _: T.Type = T.self) -> TaskBatch<T> {
+    public func sample<T: BinaryFloatingPoint>(count: Int, seed: UInt64, stream: UInt64, as _: T.Type = T.self)
+        -> TaskBatch<T>
+    {
         var batch = TaskBatch<T>(count: count, tokenCount: tokenCount, tokenDim: 2, outputDim: 1)
         for b in 0..<count {
             var random = SplitMix64(seed: seed, stream: stream, index: UInt64(b))
@@ -42,7 +46,7 @@ public struct SineTasks: Codable, Equatable, Sendable {
                 if j < contextSize {
                     batch.tokens[token + 1] = T(y)
                 } else {
-                    batch.targets[b] = T(y)       // the query's target is hidden (its token has y = 0)
+                    batch.targets[b] = T(y)  // the query's target is hidden (its token has y = 0)
                 }
             }
         }

@@ -13,13 +13,16 @@ public enum TokenLayout: String, Choice, Sendable {
     public var isAlternating: Bool { self != .paired }
 
     /// Tasks drawn as pairs `(x_j, y_j)`, in this layout: the one place the layout decides the tokens.
-    public func tokens<T: BinaryFloatingPoint>(from paired: TaskBatch<T>, inputDim: Int, positionalDim: Int) -> TaskBatch<T> {
+    public func tokens<T: BinaryFloatingPoint>(from paired: TaskBatch<T>, inputDim: Int, positionalDim: Int)
+        -> TaskBatch<T>
+    {
         switch self {
         case .paired:
             return paired
         case .alternating, .alternatingOneHot:
-            return AlternatingTokens.make(from: paired, inputDim: inputDim, positionalDim: positionalDim,
-                                          oneHot: self == .alternatingOneHot)
+            return AlternatingTokens.make(
+                from: paired, inputDim: inputDim, positionalDim: positionalDim,
+                oneHot: self == .alternatingOneHot)
         }
     }
 }

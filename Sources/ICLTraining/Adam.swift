@@ -15,8 +15,10 @@ public struct Adam: Sendable {
     public private(set) var m: [Float]
     public private(set) var v: [Float]
 
-    public init(count: Int, learningRate: Double, beta1: Double = 0.9, beta2: Double = 0.98,
-                epsilon: Double = 1e-8, clipNorm: Double? = nil) {
+    public init(
+        count: Int, learningRate: Double, beta1: Double = 0.9, beta2: Double = 0.98,
+        epsilon: Double = 1e-8, clipNorm: Double? = nil
+    ) {
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2
@@ -67,4 +69,3 @@ public struct Adam: Sendable {
         return norm
     }
 }
-

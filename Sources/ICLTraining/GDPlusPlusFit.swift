@@ -29,7 +29,9 @@ public struct SpectralLoss: Sendable {
         self.eigenvalues = eigenvalues.flatMap { $0 }
         taskCount = eigenvalues.count
         contextSize = tasks.contextSize
-        scale = 0.5 * Double(tasks.outputDim) * tasks.weightScale * tasks.weightScale * tasks.inputRange * tasks.inputRange / 12
+        scale =
+            0.5 * Double(tasks.outputDim) * tasks.weightScale * tasks.weightScale * tasks.inputRange * tasks.inputRange
+            / 12
     }
 
     /// Which entry of the variables gives each applied step its η and (GD++) its γ.
@@ -46,7 +48,9 @@ public struct SpectralLoss: Sendable {
 
     /// The loss at `eta`, `gamma` (one per applied step; the variables are their logarithms, so the
     /// gradient is with respect to `log η`, `log γ`), over the first `limit` tasks.
-    public func evaluate(logValues: [Double], steps: Steps, limit: Int? = nil, gradient: Bool) -> (loss: Double, gradient: [Double]) {
+    public func evaluate(logValues: [Double], steps: Steps, limit: Int? = nil, gradient: Bool) -> (
+        loss: Double, gradient: [Double]
+    ) {
         let values = logValues.map { exp($0) }
         let K = steps.count, n = min(limit ?? taskCount, taskCount) * (eigenvalues.count / max(taskCount, 1))
         let chunks = min(16, max(n / 4_096, 1))
@@ -58,7 +62,8 @@ public struct SpectralLoss: Sendable {
         eigenvalues.withUnsafeBufferPointer { lambdas in
             losses.withUnsafeMutableBufferPointer { lossBuffer in
                 gradients.withUnsafeMutableBufferPointer { gradientBuffer in
-                    let lossOut = SharedPointer(lossBuffer.baseAddress!), gradientOut = SharedPointer(gradientBuffer.baseAddress!)
+                    let lossOut = SharedPointer(lossBuffer.baseAddress!),
+                        gradientOut = SharedPointer(gradientBuffer.baseAddress!)
                     parallelFor(chunks: chunks) { chunk in
                         var sum = 0.0
                         var dEta = [Double](repeating: 0, count: K), dGamma = [Double](repeating: 0, count: K)
@@ -122,8 +127,10 @@ public enum LBFGS {
     /// Minimises `f` (value and gradient) from `x0` for at most `iterations` steps; stops early when
     /// the value has not fallen by a relative 1e-12 in 10 steps or no step along the search
     /// direction decreases it.
-    public static func minimize(_ f: ([Double]) -> (Double, [Double]), from x0: [Double], iterations: Int,
-                                memory: Int = 10) -> Result {
+    public static func minimize(
+        _ f: ([Double]) -> (Double, [Double]), from x0: [Double], iterations: Int,
+        memory: Int = 10
+    ) -> Result {
         var x = x0
         var (value, g) = f(x)
         var s: [[Double]] = [], y: [[Double]] = []
@@ -144,7 +151,7 @@ public enum LBFGS {
             }
             var direction = q.map { -$0 }
             var slope = dot(direction, g)
-            if !(slope < 0) {                  // not a descent direction: restart from steepest descent
+            if !(slope < 0) {  // not a descent direction: restart from steepest descent
                 s.removeAll(); y.removeAll()
                 direction = g.map { -$0 / max(norm(g), 1e-300) }
                 slope = dot(direction, g)
@@ -214,7 +221,8 @@ public struct GDPlusPlusFit {
             let L = config.layers
             return .init(eta: Array(repeating: 0, count: L), gamma: (0..<L).map { hasGamma && $0 < L - 1 ? 1 : nil })
         }
-        return .init(eta: Array(0..<active), gamma: (0..<active).map { hasGamma && $0 < active - 1 ? active + $0 : nil })
+        return .init(
+            eta: Array(0..<active), gamma: (0..<active).map { hasGamma && $0 < active - 1 ? active + $0 : nil })
     }
 
     /// The model's parameters (η of every parameter layer, then γ; steps not yet added are 0).
@@ -257,7 +265,8 @@ public struct GDPlusPlusFit {
         let stageSteps = steps(active: active), probe = max(loss.taskCount / 20, 1)
         func visit(_ depth: Int, _ x: inout [Double]) {
             if depth == searched.count {
-                candidates.append((loss.evaluate(logValues: x, steps: stageSteps, limit: probe, gradient: false).loss, x))
+                candidates.append(
+                    (loss.evaluate(logValues: x, steps: stageSteps, limit: probe, gradient: false).loss, x))
                 return
             }
             let (index, reference) = searched[depth]
@@ -278,9 +287,11 @@ public struct GDPlusPlusFit {
         let recipe = trainer.recipe, t = recipe.training
         let started = Date()
         let tasks = recipe.tasks
-        let loss = SpectralLoss(eigenvalues: tasks.contextEigenvalues(count: t.batchSize, seed: trainer.seed,
-                                                                    stream: RandomStream.trainingFixedSet),
-                                tasks: tasks)
+        let loss = SpectralLoss(
+            eigenvalues: tasks.contextEigenvalues(
+                count: t.batchSize, seed: trainer.seed,
+                stream: RandomStream.trainingFixedSet),
+            tasks: tasks)
         let validation = trainer.validationSet()
         var history = TrainingHistory()
         let stages = config.recurrent ? 1 : config.layers
@@ -295,21 +306,27 @@ public struct GDPlusPlusFit {
             history.step.append(step)
             history.trainLoss.append(trainLoss)
             history.validationLoss.append(v)
-            progress(TrainingProgress(step: Int(step), steps: t.steps, trainLoss: trainLoss, validationLoss: v,
-                                      elapsed: Date().timeIntervalSince(started)))
+            progress(
+                TrainingProgress(
+                    step: Int(step), steps: t.steps, trainLoss: trainLoss, validationLoss: v,
+                    elapsed: Date().timeIntervalSince(started)))
         }
         var parameters = [Float](repeating: 0, count: trainer.initialParameters().count)
-        record(parameters, stage: 0, trainLoss: loss.evaluate(logValues: [], steps: .init(eta: [], gamma: []), gradient: false).loss)
+        record(
+            parameters, stage: 0,
+            trainLoss: loss.evaluate(logValues: [], steps: .init(eta: [], gamma: []), gradient: false).loss)
         var best: [Double] = []
         for active in 1...stages {
             let stageSteps = steps(active: active)
             var kept: (validation: Double, x: [Double], value: Double)?
             for start in gridStarts(previous: best, active: active, loss: loss) {
-                let result = LBFGS.minimize({ x in
-                    let r = loss.evaluate(logValues: x, steps: stageSteps, gradient: true)
-                    return (r.loss, r.gradient)
-                }, from: start, iterations: t.steps)
-                var v = Trainer.loss(trainer.stack, parameters: self.parameters(logValues: result.x, active: active), on: validation)
+                let result = LBFGS.minimize(
+                    { x in
+                        let r = loss.evaluate(logValues: x, steps: stageSteps, gradient: true)
+                        return (r.loss, r.gradient)
+                    }, from: start, iterations: t.steps)
+                var v = Trainer.loss(
+                    trainer.stack, parameters: self.parameters(logValues: result.x, active: active), on: validation)
                 if !v.isFinite { v = .infinity }
                 if kept == nil || v < kept!.validation { kept = (v, result.x, result.value) }
             }
@@ -317,7 +334,8 @@ public struct GDPlusPlusFit {
             parameters = self.parameters(logValues: best, active: active)
             record(parameters, stage: active, trainLoss: kept!.value)
         }
-        return TrainingResult(recipe: recipe, parameters: parameters, history: history,
-                              seconds: Date().timeIntervalSince(started))
+        return TrainingResult(
+            recipe: recipe, parameters: parameters, history: history,
+            seconds: Date().timeIntervalSince(started))
     }
 }

@@ -50,7 +50,8 @@ public struct TrainingDiverged: Error, CustomStringConvertible {
     public let lastGoodState: TrainingState?
     public var description: String {
         "diverged at step \(step): \(what) ("
-            + (lastFiniteLoss.isFinite ? "last finite loss \(lastFiniteLoss) at step \(lastFiniteStep))" : "no finite loss before it)")
+            + (lastFiniteLoss.isFinite
+                ? "last finite loss \(lastFiniteLoss) at step \(lastFiniteStep))" : "no finite loss before it)")
     }
 }
 
@@ -65,7 +66,8 @@ public struct TrainingProgress: Sendable {
 
 /// The paper's loss `0.5 · Σ_b ‖ŷ_b − y_b‖² / B` and its gradient `(ŷ − y) / B`.
 @inlinable
-public func queryLoss<T: BinaryFloatingPoint>(predictions: [T], targets: [T], count: Int, gradient: inout [T]) -> Double {
+public func queryLoss<T: BinaryFloatingPoint>(predictions: [T], targets: [T], count: Int, gradient: inout [T]) -> Double
+{
     var sum = 0.0
     let scale = T(1) / T(count)
     for k in predictions.indices {
@@ -117,8 +119,10 @@ public struct Trainer {
 
     /// Mean loss of `parameters` on `batch`, evaluated in slices of at most `sliceSize` tasks (in
     /// `workspace` when given, so the training loop's periodic validation allocates nothing).
-    public static func loss(_ stack: AttentionStack, parameters: [Float], on batch: TaskBatch<Float>,
-                            sliceSize: Int = 4_096, workspace given: Workspace<Float>? = nil) -> Double {
+    public static func loss(
+        _ stack: AttentionStack, parameters: [Float], on batch: TaskBatch<Float>,
+        sliceSize: Int = 4_096, workspace given: Workspace<Float>? = nil
+    ) -> Double {
         let workspace = given ?? stack.makeWorkspace(batchSize: min(sliceSize, batch.count), as: Float.self)
         precondition(workspace.batchSize >= min(sliceSize, batch.count), "validation workspace too small")
         var total = 0.0
@@ -137,9 +141,11 @@ public struct Trainer {
     /// When `stop` answers true after a step, the state is saved and `TrainingStopped` thrown.
     /// Throws `TrainingDiverged` at the first non-finite loss, gradient or parameter, and whatever
     /// `save` throws. A continuation fit (GD, GD++) runs whole: it saves no state and takes none.
-    public func run(from start: TrainingState? = nil, saving schedule: SaveSchedule = .never,
-                    save: (TrainingState) throws -> Void = { _ in }, stop: () -> Bool = { false },
-                    progress: (TrainingProgress) -> Void = { _ in }) throws -> TrainingResult {
+    public func run(
+        from start: TrainingState? = nil, saving schedule: SaveSchedule = .never,
+        save: (TrainingState) throws -> Void = { _ in }, stop: () -> Bool = { false },
+        progress: (TrainingProgress) -> Void = { _ in }
+    ) throws -> TrainingResult {
         if recipe.training.optimizer == .continuation {
             precondition(start == nil, "Trainer: a continuation fit is not resumed")
             return GDPlusPlusFit(trainer: self).run(progress: progress)
@@ -149,18 +155,21 @@ public struct Trainer {
         let earlierSeconds = start?.seconds ?? 0
         func elapsed() -> Double { earlierSeconds + Date().timeIntervalSince(started) }
         var parameters = start?.parameters ?? initialParameters()
-        var adam = Adam(count: parameters.count, learningRate: recipe.learningRate, beta1: t.adamBeta1,
-                        beta2: t.adamBeta2, epsilon: t.adamEpsilon, clipNorm: recipe.clipNorm)
+        var adam = Adam(
+            count: parameters.count, learningRate: recipe.learningRate, beta1: t.adamBeta1,
+            beta2: t.adamBeta2, epsilon: t.adamEpsilon, clipNorm: recipe.clipNorm)
         if let start {
-            precondition(start.parameters.count == parameters.count && start.step <= t.steps, "Trainer: state of another model")
+            precondition(
+                start.parameters.count == parameters.count && start.step <= t.steps, "Trainer: state of another model")
             adam.restore(step: start.adamStep, m: start.adamM, v: start.adamV)
         }
         let validation = validationSet()
         let validationWorkspace = stack.makeWorkspace(batchSize: min(4_096, validation.count), as: Float.self)
         // One batch, reused every step; a fixed training set is drawn once into it.
-        var batch = t.fixedTasks.map {
-            recipe.taskSource.sample(count: $0, seed: seed, stream: RandomStream.trainingFixedSet, as: Float.self)
-        } ?? recipe.taskSource.sample(count: batchSize, seed: seed, stream: RandomStream.training + 1)
+        var batch =
+            t.fixedTasks.map {
+                recipe.taskSource.sample(count: $0, seed: seed, stream: RandomStream.trainingFixedSet, as: Float.self)
+            } ?? recipe.taskSource.sample(count: batchSize, seed: seed, stream: RandomStream.training + 1)
         let workspace = stack.makeWorkspace(batchSize: batchSize, as: Float.self)
         var gradients = [Float](repeating: 0, count: parameters.count)
         var dPredictions = [Float](repeating: 0, count: batchSize * recipe.task.outputDim)
@@ -172,12 +181,15 @@ public struct Trainer {
 
         /// The complete state after `step` steps.
         func state(after step: Int) -> TrainingState {
-            TrainingState(step: step, parameters: parameters, adamStep: adam.step, adamM: adam.m, adamV: adam.v,
-                          history: history, lossSinceRecord: lossSinceRecord, stepsSinceRecord: stepsSinceRecord,
-                          snapshots: snapshots, seconds: elapsed())
+            TrainingState(
+                step: step, parameters: parameters, adamStep: adam.step, adamM: adam.m, adamV: adam.v,
+                history: history, lossSinceRecord: lossSinceRecord, stepsSinceRecord: stepsSinceRecord,
+                snapshots: snapshots, seconds: elapsed())
         }
         func diverged(_ step: Int, _ what: String, keeping good: TrainingState?) -> TrainingDiverged {
-            TrainingDiverged(step: step, what: what, lastFiniteLoss: lastLoss.loss, lastFiniteStep: lastLoss.step, lastGoodState: good)
+            TrainingDiverged(
+                step: step, what: what, lastFiniteLoss: lastLoss.loss, lastFiniteStep: lastLoss.step,
+                lastGoodState: good)
         }
         func record(_ step: Int) throws {
             let v = Trainer.loss(stack, parameters: parameters, on: validation, workspace: validationWorkspace)
@@ -187,8 +199,10 @@ public struct Trainer {
             history.validationLoss.append(v)
             lossSinceRecord = 0
             stepsSinceRecord = 0
-            progress(TrainingProgress(step: step, steps: t.steps, trainLoss: history.trainLoss.last!, validationLoss: v,
-                                      elapsed: elapsed()))
+            progress(
+                TrainingProgress(
+                    step: step, steps: t.steps, trainLoss: history.trainLoss.last!, validationLoss: v,
+                    elapsed: elapsed()))
         }
 
         if start == nil {
@@ -199,14 +213,21 @@ public struct Trainer {
         var lastSave = (step: start?.step ?? 0, time: Date())
         for step in stride(from: (start?.step ?? 0) + 1, through: t.steps, by: 1) {
             drawTrainingTasks(step: step, into: &batch)
-            let predictions = stack.forward(parameters: parameters, tokens: batch.tokens, count: batch.count, workspace: workspace)
-            let loss = queryLoss(predictions: predictions, targets: batch.targets, count: batch.count, gradient: &dPredictions)
+            let predictions = stack.forward(
+                parameters: parameters, tokens: batch.tokens, count: batch.count, workspace: workspace)
+            let loss = queryLoss(
+                predictions: predictions, targets: batch.targets, count: batch.count, gradient: &dPredictions)
             // Nothing of the state has changed yet, so it is still the good state after `step − 1`.
-            guard loss.isFinite else { throw diverged(step, "the training loss is \(loss)", keeping: state(after: step - 1)) }
+            guard loss.isFinite else {
+                throw diverged(step, "the training loss is \(loss)", keeping: state(after: step - 1))
+            }
             for k in gradients.indices { gradients[k] = 0 }
-            stack.backward(parameters: parameters, dPredictions: dPredictions, workspace: workspace, gradients: &gradients)
-            let norm = adam.update(&parameters, gradients: gradients)   // leaves everything as it was when not finite
-            guard norm.isFinite else { throw diverged(step, "the gradient norm is \(norm)", keeping: state(after: step - 1)) }
+            stack.backward(
+                parameters: parameters, dPredictions: dPredictions, workspace: workspace, gradients: &gradients)
+            let norm = adam.update(&parameters, gradients: gradients)  // leaves everything as it was when not finite
+            guard norm.isFinite else {
+                throw diverged(step, "the gradient norm is \(norm)", keeping: state(after: step - 1))
+            }
             if let bad = parameters.firstIndex(where: { !$0.isFinite }) {
                 throw diverged(step, "parameter \(bad) is \(parameters[bad]) after the update", keeping: nil)
             }
@@ -217,15 +238,21 @@ public struct Trainer {
             if step % t.evalEvery == 0 || step == t.steps {
                 try record(step)
             } else {
-                progress(TrainingProgress(step: step, steps: t.steps, trainLoss: loss, validationLoss: nil, elapsed: elapsed()))
+                progress(
+                    TrainingProgress(
+                        step: step, steps: t.steps, trainLoss: loss, validationLoss: nil, elapsed: elapsed()))
             }
             let stopping = step < t.steps && stop()
-            if step < t.steps, stopping || schedule.isDue(steps: step - lastSave.step, seconds: Date().timeIntervalSince(lastSave.time)) {
+            if step < t.steps,
+                stopping
+                    || schedule.isDue(steps: step - lastSave.step, seconds: Date().timeIntervalSince(lastSave.time))
+            {
                 try save(state(after: step))
                 lastSave = (step, Date())
             }
             if stopping { throw TrainingStopped(step: step) }
         }
-        return TrainingResult(recipe: recipe, parameters: parameters, history: history, seconds: elapsed(), snapshots: snapshots)
+        return TrainingResult(
+            recipe: recipe, parameters: parameters, history: history, seconds: elapsed(), snapshots: snapshots)
     }
 }

@@ -5,7 +5,8 @@ import ICLCheckpoint
 /// What `--against` (compare, ood, context-length, fingerprint) and `curves --baseline` say about
 /// their values, in one place.
 enum AgainstHelp {
-    static let text = "A baseline algorithm: ols (least squares, minimum-norm when N < d), ridge:λ, ridge (λ chosen on held-out tasks), "
+    static let text =
+        "A baseline algorithm: ols (least squares, minimum-norm when N < d), ridge:λ, ridge (λ chosen on held-out tasks), "
         + "gd (as many steps as the model has layers), gd:K, gd:K:λ (GD on the ridge objective; η line-searched on the evaluation tasks), "
         + "newton:K (Newton–Schulz iterations), knn:k, averaging, or gdpp:FILE (a GD++ checkpoint)"
 }
@@ -25,7 +26,9 @@ extension BaselineSpec {
         guard case .checkpoint(let path) = self else { return .algorithm(self) }
         let loaded = try LoadedModel(path)
         guard loaded.checkpoint.recipe.task.family == .linearRegression else {
-            throw UserError("\(path): a model of the '\(loaded.checkpoint.recipe.task.family)' task family cannot be a linear-regression baseline")
+            throw UserError(
+                "\(path): a model of the '\(loaded.checkpoint.recipe.task.family)' task family cannot be a linear-regression baseline"
+            )
         }
         return .model(name: loaded.name, loaded.model)
     }

@@ -11,10 +11,10 @@ struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Loss of two models on the same tasks, and the paper's three alignment measures.",
         discussion: """
-        Tasks come from the first checkpoint's task settings, drawn with --seed (evaluation stream, \
-        disjoint from training and validation tasks). Measures, averaged over tasks: prediction \
-        difference |ŷ_A − ŷ_B|, cosine similarity of the sensitivities ∂ŷ/∂x_q, and the L2 norm of their difference.
-        """)
+            Tasks come from the first checkpoint's task settings, drawn with --seed (evaluation stream, \
+            disjoint from training and validation tasks). Measures, averaged over tasks: prediction \
+            difference |ŷ_A − ŷ_B|, cosine similarity of the sensitivities ∂ŷ/∂x_q, and the L2 norm of their difference.
+            """)
 
     @Argument(help: "First checkpoint (.h5).")
     var a: String
@@ -22,10 +22,15 @@ struct Compare: ParsableCommand {
     @Argument(help: "Second checkpoint (.h5); leave out with --against.")
     var b: String?
 
-    @Option(help: ArgumentHelp("Compare with a baseline instead of a second checkpoint (default: none). \(AgainstHelp.text).", valueName: "baseline"))
+    @Option(
+        help: ArgumentHelp(
+            "Compare with a baseline instead of a second checkpoint (default: none). \(AgainstHelp.text).",
+            valueName: "baseline"))
     var against: String?
 
-    @Option(name: .customLong("gd-steps"), parsing: .unconditional, help: "Steps of the --against gd baseline (default: A's number of layers; same as gd:K).")
+    @Option(
+        name: .customLong("gd-steps"), parsing: .unconditional,
+        help: "Steps of the --against gd baseline (default: A's number of layers; same as gd:K).")
     var gdSteps: Int?
 
     // parsing: .unconditional takes `-5` as the value, so validate() can say what is wrong with it
@@ -36,7 +41,10 @@ struct Compare: ParsableCommand {
     @Option(help: "Seed of the evaluation tasks.")
     var seed: UInt64 = 0
 
-    @Flag(help: "Print one JSON object (keys loss_a, loss_b, prediction_diff, sensitivity_cosine, sensitivity_diff, tasks).")
+    @Flag(
+        help:
+            "Print one JSON object (keys loss_a, loss_b, prediction_diff, sensitivity_cosine, sensitivity_diff, tasks)."
+    )
     var json = false
 
     func validate() throws {
@@ -53,7 +61,9 @@ struct Compare: ParsableCommand {
     func run() throws {
         let checkpointA = try Checkpoint.read(a)
         let ca = checkpointA.config
-        guard ca.outputDim == 1 else { throw UserError("\(a): alignment measures need a single output (output_dim is \(ca.outputDim))") }
+        guard ca.outputDim == 1 else {
+            throw UserError("\(a): alignment measures need a single output (output_dim is \(ca.outputDim))")
+        }
         // The same tasks for both models, drawn paired from A's family; a model on alternating
         // tokens sees them rearranged.
         let source = checkpointA.recipe.taskSource
@@ -66,27 +76,33 @@ struct Compare: ParsableCommand {
             let checkpointB = try Checkpoint.read(b)
             let cb = checkpointB.config
             guard checkpointA.recipe.task.family == checkpointB.recipe.task.family,
-                  ca.inputDim == cb.inputDim, ca.outputDim == cb.outputDim, ca.contextSize == cb.contextSize else {
-                throw UserError("\(b): its tasks (\(checkpointB.recipe.task.family), d = \(cb.inputDim), outputs \(cb.outputDim), N = \(cb.contextSize)) differ from \(a)'s (\(checkpointA.recipe.task.family), d = \(ca.inputDim), outputs \(ca.outputDim), N = \(ca.contextSize)); the models cannot be compared on the same tasks")
+                ca.inputDim == cb.inputDim, ca.outputDim == cb.outputDim, ca.contextSize == cb.contextSize
+            else {
+                throw UserError(
+                    "\(b): its tasks (\(checkpointB.recipe.task.family), d = \(cb.inputDim), outputs \(cb.outputDim), N = \(cb.contextSize)) differ from \(a)'s (\(checkpointA.recipe.task.family), d = \(ca.inputDim), outputs \(ca.outputDim), N = \(ca.contextSize)); the models cannot be compared on the same tasks"
+                )
             }
             try requireSameTasks([(a, checkpointA.recipe), (b, checkpointB.recipe)])
             modelB = TrainedModel(config: cb, parameters: checkpointB.parameters)
             nameB = b
         } else {
             guard checkpointA.recipe.task.family == .linearRegression else {
-                throw UserError("\(a): --against needs linear-regression tasks (this model's are '\(checkpointA.recipe.task.family)')")
+                throw UserError(
+                    "\(a): --against needs linear-regression tasks (this model's are '\(checkpointA.recipe.task.family)')"
+                )
             }
             let baseline = try loadBaselines([against!])[0].baseline
             let resolved: (name: String, predictor: any InContextPredictor)
             do {
-                resolved = try baseline.predictor(tasks: checkpointA.recipe.tasks, batch: batch, seed: seed, defaultSteps: gdSteps ?? ca.layers)
+                resolved = try baseline.predictor(
+                    tasks: checkpointA.recipe.tasks, batch: batch, seed: seed, defaultSteps: gdSteps ?? ca.layers)
             } catch let error as AnalysisError { throw UserError("\(a): \(error.message)") }
             modelB = resolved.predictor
             nameB = resolved.name + (resolved.name.hasPrefix("GD") ? " (η line-searched on these tasks)" : "")
         }
         let report = Alignment.compare(modelA, modelB, on: batch)
         if json {
-            try OutputOptions.printJSON(report)   // an infinite loss prints as "Infinity", not an encoding error
+            try OutputOptions.printJSON(report)  // an infinite loss prints as "Infinity", not an encoding error
             return
         }
         print("on \(tasks) tasks (seed \(seed)):")

@@ -10,23 +10,32 @@ import ICLTasks
 struct CurvesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "curves",
-        abstract: "Training and validation loss over steps of trained checkpoints, seeds of one recipe drawn as their mean with a min–max band (Figures 2, 3).",
+        abstract:
+            "Training and validation loss over steps of trained checkpoints, seeds of one recipe drawn as their mean with a min–max band (Figures 2, 3).",
         discussion: """
-        Checkpoints are grouped by recipe name; each group is drawn as its mean over seeds with a band from the smallest \
-        to the largest seed (the JSON and CSV also give the standard deviation), on the steps every seed recorded. The \
-        curves are those stored at training time (validation on each run's fixed validation set). --baseline adds a \
-        horizontal line at a baseline's loss on those same validation sets (each run's, drawn as the trainer draws it; \
-        GD's η line-searched on each), the mean over the distinct sets; the table prints each set's loss. --align-with \
-        uses --tasks evaluation tasks (--seed).
-        """)
+            Checkpoints are grouped by recipe name; each group is drawn as its mean over seeds with a band from the smallest \
+            to the largest seed (the JSON and CSV also give the standard deviation), on the steps every seed recorded. The \
+            curves are those stored at training time (validation on each run's fixed validation set). --baseline adds a \
+            horizontal line at a baseline's loss on those same validation sets (each run's, drawn as the trainer draws it; \
+            GD's η line-searched on each), the mean over the distinct sets; the table prints each set's loss. --align-with \
+            uses --tasks evaluation tasks (--seed).
+            """)
 
     @Argument(help: "Trained checkpoints (.h5); several seeds of a recipe are averaged.")
     var checkpoints: [String]
 
-    @Option(name: .customLong("baseline"), help: ArgumentHelp("A checkpoint (e.g. the GD construction) or a baseline algorithm, drawn as a horizontal line at its loss on the runs' validation sets; repeatable. \(AgainstHelp.text).", valueName: "file|baseline"))
+    @Option(
+        name: .customLong("baseline"),
+        help: ArgumentHelp(
+            "A checkpoint (e.g. the GD construction) or a baseline algorithm, drawn as a horizontal line at its loss on the runs' validation sets; repeatable. \(AgainstHelp.text).",
+            valueName: "file|baseline"))
     var baselines: [String] = []
 
-    @Option(name: .customLong("align-with"), help: "For checkpoints with snapshots: the alignment measures of every snapshot against this checkpoint (a trained gd/gdpp model, a construction) or baseline (e.g. 'gd': GD with as many steps as the model has layers and a line-searched η); repeatable, e.g. --align-with gd --align-with gdpp.h5 for Figure 3's centre columns (default: none).")
+    @Option(
+        name: .customLong("align-with"),
+        help:
+            "For checkpoints with snapshots: the alignment measures of every snapshot against this checkpoint (a trained gd/gdpp model, a construction) or baseline (e.g. 'gd': GD with as many steps as the model has layers and a line-searched η); repeatable, e.g. --align-with gd --align-with gdpp.h5 for Figure 3's centre columns (default: none)."
+    )
     var alignWith: [String] = []
 
     @OptionGroup var output: OutputOptions
@@ -62,13 +71,20 @@ struct CurvesCommand: ParsableCommand {
     func run() throws {
         let loaded = try checkpoints.map(LoadedModel.init)
         let groups = try loaded[0].analyse {
-            try Curves.groups(loaded.map { m in
-                guard let history = m.checkpoint.history else {
-                    throw UserError("\(m.path): \(m.name) is a construction and has no training history; pass it with --baseline")
-                }
-                return (m.checkpoint.recipe.name, TrainingCurve(name: m.path, steps: history.step.map { Int($0) },
-                                                              trainLoss: history.trainLoss, validationLoss: history.validationLoss))
-            })
+            try Curves.groups(
+                loaded.map { m in
+                    guard let history = m.checkpoint.history else {
+                        throw UserError(
+                            "\(m.path): \(m.name) is a construction and has no training history; pass it with --baseline"
+                        )
+                    }
+                    return (
+                        m.checkpoint.recipe.name,
+                        TrainingCurve(
+                            name: m.path, steps: history.step.map { Int($0) },
+                            trainLoss: history.trainLoss, validationLoss: history.validationLoss)
+                    )
+                })
         }
         let lines = try baselines.isEmpty ? [] : baselineLines(loaded)
         let alignment = try alignmentOverTraining(loaded)
@@ -76,43 +92,61 @@ struct CurvesCommand: ParsableCommand {
         if output.json {
             struct Aligned: Encodable { let name: String; let points: [AlignmentPoint] }
             struct Report: Encodable {
-                let groups: [CurveGroup]; let baselines: [BaselineLine]; let alignment: [Aligned]; let tasks: Int; let seed: UInt64
+                let groups: [CurveGroup]; let baselines: [BaselineLine]; let alignment: [Aligned]; let tasks: Int;
+                let seed: UInt64
             }
-            try output.printJSON(Report(groups: groups, baselines: lines, alignment: alignment.map { Aligned(name: $0.name, points: $0.points) },
-                                        tasks: output.tasks, seed: output.seed))
+            try output.printJSON(
+                Report(
+                    groups: groups, baselines: lines,
+                    alignment: alignment.map { Aligned(name: $0.name, points: $0.points) },
+                    tasks: output.tasks, seed: output.seed))
         } else {
             for (name, points) in alignment {
-                print("alignment of \(name)\(alignWith.count > 1 ? "" : " with " + alignWith[0]) over training (\(output.tasks) tasks):")
+                print(
+                    "alignment of \(name)\(alignWith.count > 1 ? "" : " with " + alignWith[0]) over training (\(output.tasks) tasks):"
+                )
                 print("  step      cosine     sensitivity diff   prediction diff")
                 for p in points {
-                    print(String(format: "  %-8d  %-9.5f  %-17.5f  %.5f", p.step, p.report.sensitivityCosine,
-                                 p.report.sensitivityDiff, p.report.predictionDiff))
+                    print(
+                        String(
+                            format: "  %-8d  %-9.5f  %-17.5f  %.5f", p.step, p.report.sensitivityCosine,
+                            p.report.sensitivityDiff, p.report.predictionDiff))
                 }
             }
             print("training curves, mean ± std [min, max] over seeds (at the last step all seeds recorded):")
             for g in groups {
                 let k = g.steps.count - 1
-                print("  \(g.name): \(g.members.count) run(s), step \(g.steps[k]): train \(number(g.trainMean[k])) ± \(number(g.trainStd[k])), "
-                    + "validation \(number(g.validationMean[k])) ± \(number(g.validationStd[k])) [\(number(g.validationMin[k])), \(number(g.validationMax[k]))]")
+                print(
+                    "  \(g.name): \(g.members.count) run(s), step \(g.steps[k]): train \(number(g.trainMean[k])) ± \(number(g.trainStd[k])), "
+                        + "validation \(number(g.validationMean[k])) ± \(number(g.validationStd[k])) [\(number(g.validationMin[k])), \(number(g.validationMax[k]))]"
+                )
             }
             for b in lines {
-                print("  baseline \(b.name) (\(b.file)) on the runs' validation sets: mean \(number(b.loss)); "
-                    + zip(b.sets, b.perSet).map { "\($0) \(number($1))" }.joined(separator: ", "))
+                print(
+                    "  baseline \(b.name) (\(b.file)) on the runs' validation sets: mean \(number(b.loss)); "
+                        + zip(b.sets, b.perSet).map { "\($0) \(number($1))" }.joined(separator: ", "))
             }
         }
         var rows: [[String]] = []
         for g in groups {
             for k in g.steps.indices {
-                rows.append([csvField(g.name), String(g.steps[k]), String(g.trainMean[k]), String(g.trainStd[k]),
-                             String(g.validationMean[k]), String(g.validationStd[k]), String(g.trainMin[k]), String(g.trainMax[k]),
-                             String(g.validationMin[k]), String(g.validationMax[k])])
+                rows.append([
+                    csvField(g.name), String(g.steps[k]), String(g.trainMean[k]), String(g.trainStd[k]),
+                    String(g.validationMean[k]), String(g.validationStd[k]), String(g.trainMin[k]),
+                    String(g.trainMax[k]),
+                    String(g.validationMin[k]), String(g.validationMax[k]),
+                ])
             }
         }
-        try output.writeCSV(header: ["recipe", "step", "train_mean", "train_std", "validation_mean", "validation_std",
-                                     "train_min", "train_max", "validation_min", "validation_max"], rows: rows)
+        try output.writeCSV(
+            header: [
+                "recipe", "step", "train_mean", "train_std", "validation_mean", "validation_std",
+                "train_min", "train_max", "validation_min", "validation_max",
+            ], rows: rows)
         try output.writeFigure {
-            Figures.curves(groups, references: lines.map { Figures.Reference(name: $0.name, loss: $0.loss) },
-                           alignment: alignment, alignedWith: alignWith.joined(separator: ", "))
+            Figures.curves(
+                groups, references: lines.map { Figures.Reference(name: $0.name, loss: $0.loss) },
+                alignment: alignment, alignedWith: alignWith.joined(separator: ", "))
         }
     }
 
@@ -124,9 +158,13 @@ struct CurvesCommand: ParsableCommand {
             let tasks = try m.linearTasks(), t = m.checkpoint.recipe.training
             let key = "\(tasks) \(t.seed) \(t.validationTasks)"
             guard seen.insert(key).inserted else { continue }
-            sets.append(("\(m.checkpoint.recipe.name) seed \(t.seed)", tasks,
-                         tasks.sample(count: t.validationTasks, seed: t.seed, stream: RandomStream.validation, as: Float.self),
-                         m.model.config.layers))
+            sets.append(
+                (
+                    "\(m.checkpoint.recipe.name) seed \(t.seed)", tasks,
+                    tasks.sample(
+                        count: t.validationTasks, seed: t.seed, stream: RandomStream.validation, as: Float.self),
+                    m.model.config.layers
+                ))
         }
         return try baselines.map { value in
             let baseline = try baseline(value).baseline
@@ -134,14 +172,18 @@ struct CurvesCommand: ParsableCommand {
             let result = try loaded[0].analyse {
                 try Curves.baselineOnValidationSets(sets.map(\.batch)) { batch in
                     let k = sets.firstIndex { $0.batch.tokens == batch.tokens }!
-                    let resolved = try baseline.predictor(tasks: sets[k].tasks, batch: batch, seed: output.seed, defaultSteps: sets[k].layers)
+                    let resolved = try baseline.predictor(
+                        tasks: sets[k].tasks, batch: batch, seed: output.seed, defaultSteps: sets[k].layers)
                     resolvedNames.append(resolved.name)
                     return resolved.predictor
                 }
             }
-            let shown = Set(resolvedNames).count == 1 ? resolvedNames[0]
+            let shown =
+                Set(resolvedNames).count == 1
+                ? resolvedNames[0]
                 : (value.hasPrefix("gd") ? "GD, η line-searched" : value + ",") + " on each seed's set"
-            return BaselineLine(name: shown, file: value, loss: result.mean, perSet: result.perSet, sets: sets.map(\.name))
+            return BaselineLine(
+                name: shown, file: value, loss: result.mean, perSet: result.perSet, sets: sets.map(\.name))
         }
     }
 
@@ -153,15 +195,25 @@ struct CurvesCommand: ParsableCommand {
             for m in loaded {
                 guard case .trained(let record) = m.checkpoint.origin, !record.snapshots.isEmpty else { continue }
                 let tasks = try m.linearTasks()
-                let batch = tasks.sample(count: output.tasks, seed: output.seed, stream: RandomStream.evaluation, as: Float.self)
+                let batch = tasks.sample(
+                    count: output.tasks, seed: output.seed, stream: RandomStream.evaluation, as: Float.self)
                 let against = try m.analyse {
-                    try baseline.predictor(tasks: tasks, batch: batch, seed: output.seed, defaultSteps: m.model.config.layers).predictor
+                    try baseline.predictor(
+                        tasks: tasks, batch: batch, seed: output.seed, defaultSteps: m.model.config.layers
+                    ).predictor
                 }
-                alignment.append((alignWith.count > 1 ? "\(m.name) vs \(value)" : m.name,
-                                  Curves.alignmentOverTraining(m.checkpoint.config, snapshots: record.snapshots.map { ($0.step, $0.parameters) },
-                                                               against: against, on: batch)))
+                alignment.append(
+                    (
+                        alignWith.count > 1 ? "\(m.name) vs \(value)" : m.name,
+                        Curves.alignmentOverTraining(
+                            m.checkpoint.config, snapshots: record.snapshots.map { ($0.step, $0.parameters) },
+                            against: against, on: batch)
+                    ))
             }
-            if alignment.isEmpty { throw UserError("--align-with: none of the checkpoints has snapshots (recipes with snapshot_every store them)") }
+            if alignment.isEmpty {
+                throw UserError(
+                    "--align-with: none of the checkpoints has snapshots (recipes with snapshot_every store them)")
+            }
         }
         return alignment
     }

@@ -14,6 +14,9 @@ struct ICLAnalyze: ParsableCommand {
         commandName: "icl-analyze",
         abstract: "Analyse stored icl-zoo checkpoints as the paper does (never retrains).",
         version: SoftwareVersion.release,
-        subcommands: [Compare.self, Interpolate.self, OOD.self, RolloutCommand.self, HeatmapCommand.self, SpectrumCommand.self, CurvesCommand.self, CopyingCommand.self,
-                      ContextLengthCommand.self, FingerprintCommand.self, ReportCommand.self])
+        subcommands: [
+            Compare.self, Interpolate.self, OOD.self, RolloutCommand.self, HeatmapCommand.self, SpectrumCommand.self,
+            CurvesCommand.self, CopyingCommand.self,
+            ContextLengthCommand.self, FingerprintCommand.self, ReportCommand.self,
+        ])
 }

@@ -14,19 +14,24 @@ struct OutputOptions: ParsableArguments {
     @Flag(help: "Print one JSON object instead of the table (default: the table).")
     var json = false
 
-    @Option(help: ArgumentHelp("Also write the numbers shown (curve, table or matrices) as CSV to this file (default: none).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Also write the numbers shown (curve, table or matrices) as CSV to this file (default: none).",
+            valueName: "file"))
     var csv: String?
 
     @Option(help: ArgumentHelp("Also draw the figure as a PNG to this file (default: none).", valueName: "file"))
     var png: String?
 
-    @Option(help: ArgumentHelp("Also draw the figure as an SVG (vector) to this file (default: none).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("Also draw the figure as an SVG (vector) to this file (default: none).", valueName: "file"))
     var svg: String?
 
     @Option(help: "Number of evaluation tasks.")
     var tasks = 10_000
 
-    @Option(help: "Seed of the evaluation tasks, drawn from the evaluation stream, disjoint from training and validation.")
+    @Option(
+        help: "Seed of the evaluation tasks, drawn from the evaluation stream, disjoint from training and validation.")
     var seed: UInt64 = 0
 
     func validate() throws {
@@ -52,7 +57,7 @@ struct OutputOptions: ParsableArguments {
     func writeCSV(header: [String], rows: [[String]]) throws {
         guard let csv else { return }
         let text = ([header] + rows).map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n"
-        try makeFolders(for: csv)   // a missing folder is created, as `icl-zoo train` does
+        try makeFolders(for: csv)  // a missing folder is created, as `icl-zoo train` does
         do {
             try Data(text.utf8).write(to: URL(fileURLWithPath: csv), options: .atomic)
         } catch {
@@ -71,7 +76,7 @@ struct OutputOptions: ParsableArguments {
                 try write(path)
             } catch let error as RenderError {
                 switch error {
-                case .cannotWritePNG, .cannotWriteSVG: throw UserError(error.description)   // names the file already
+                case .cannotWritePNG, .cannotWriteSVG: throw UserError(error.description)  // names the file already
                 default: throw UserError("\(path): \(error.description)")
                 }
             }
@@ -90,7 +95,9 @@ struct LoadedModel {
     /// (the sine models), which the linear-regression analyses do not apply to.
     func linearTasks() throws -> LinearRegressionTasks {
         guard checkpoint.recipe.task.family == .linearRegression else {
-            throw UserError("\(path): a model of the '\(checkpoint.recipe.task.family)' task family; this analysis uses linear-regression tasks")
+            throw UserError(
+                "\(path): a model of the '\(checkpoint.recipe.task.family)' task family; this analysis uses linear-regression tasks"
+            )
         }
         return checkpoint.recipe.tasks
     }
@@ -100,8 +107,10 @@ struct LoadedModel {
         checkpoint = try Checkpoint.read(path)
         // GD and GD++ models are analysed in their attention form (the same function), so the
         // analyses of attention weights take a trained gd/gdpp checkpoint directly.
-        let (config, parameters) = checkpoint.config.architecture.isGradientDescent
-            ? GradientDescentWeights.attentionForm(checkpoint.config, checkpoint.parameters) : (checkpoint.config, checkpoint.parameters)
+        let (config, parameters) =
+            checkpoint.config.architecture.isGradientDescent
+            ? GradientDescentWeights.attentionForm(checkpoint.config, checkpoint.parameters)
+            : (checkpoint.config, checkpoint.parameters)
         model = TrainedModel(config: config, parameters: parameters)
         switch checkpoint.origin {
         case .trained:
@@ -142,8 +151,10 @@ func requireSameTasks(_ checkpoints: [(path: String, recipe: Recipe)]) throws {
     for other in checkpoints.dropFirst() {
         let differences = first.recipe.taskDifferences(from: other.recipe)
         if !differences.isEmpty {
-            throw UserError("\(other.path): trained on other task settings than \(first.path) ("
-                + differences.joined(separator: "; ") + "); the analysis evaluates every model on the first one's tasks")
+            throw UserError(
+                "\(other.path): trained on other task settings than \(first.path) ("
+                    + differences.joined(separator: "; ")
+                    + "); the analysis evaluates every model on the first one's tasks")
         }
     }
 }

@@ -9,15 +9,15 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Draw the paper's Figures 2–16 from a zoo folder into DIR, with index.html and RESULTS.md.",
         discussion: """
-        ZOO is laid out as `icl-zoo train --models ZOO` writes it: ZOO/<recipe>/seed-<s>.h5, with constructions in \
-        ZOO/<name>/construction.h5 (e.g. `icl-zoo construct gd --layers 1 --out ZOO/gd-1/construction.h5`). Every panel \
-        is one run of another icl-analyze subcommand (run as a subprocess, --jobs at a time, with --json, --png and \
-        --csv into DIR/panels/), so the page shows the exact command behind each panel. Each figure's panels are \
-        composed into DIR/figure-N.png as the paper lays them out. A panel whose checkpoints are missing is drawn as \
-        a note naming the command that makes them; the report itself never trains. DIR/index.html shows the figures \
-        in the paper's order (self-contained: no network); DIR/RESULTS.md sets our numbers beside the paper's and \
-        says which come from runs shorter than the recipe of the same name in the package's zoo/.
-        """)
+            ZOO is laid out as `icl-zoo train --models ZOO` writes it: ZOO/<recipe>/seed-<s>.h5, with constructions in \
+            ZOO/<name>/construction.h5 (e.g. `icl-zoo construct gd --layers 1 --out ZOO/gd-1/construction.h5`). Every panel \
+            is one run of another icl-analyze subcommand (run as a subprocess, --jobs at a time, with --json, --png and \
+            --csv into DIR/panels/), so the page shows the exact command behind each panel. Each figure's panels are \
+            composed into DIR/figure-N.png as the paper lays them out. A panel whose checkpoints are missing is drawn as \
+            a note naming the command that makes them; the report itself never trains. DIR/index.html shows the figures \
+            in the paper's order (self-contained: no network); DIR/RESULTS.md sets our numbers beside the paper's and \
+            says which come from runs shorter than the recipe of the same name in the package's zoo/.
+            """)
 
     @Argument(help: "The zoo folder (ZOO/<recipe>/seed-<s>.h5).")
     var zoo: String
@@ -25,7 +25,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Folder to write the report to (created if missing).", valueName: "dir"))
     var out = "out/report"
 
-    @Option(help: ArgumentHelp("Only these figures, comma-separated, e.g. 2,3,15 (default: every figure, 2–16).", valueName: "figures"))
+    @Option(
+        help: ArgumentHelp(
+            "Only these figures, comma-separated, e.g. 2,3,15 (default: every figure, 2–16).", valueName: "figures"))
     var only: String?
 
     @Option(help: "Evaluation tasks for every analysis that draws tasks (the paper's 10,000).")
@@ -52,7 +54,9 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: zoo, isDirectory: &isFolder), isFolder.boolValue else {
-            throw UserError("\(zoo): no such zoo folder (expected ZOO/<recipe>/seed-<s>.h5, as `icl-zoo train --models ZOO` writes)")
+            throw UserError(
+                "\(zoo): no such zoo folder (expected ZOO/<recipe>/seed-<s>.h5, as `icl-zoo train --models ZOO` writes)"
+            )
         }
         let root = zoo.hasSuffix("/") && zoo.count > 1 ? String(zoo.dropLast()) : zoo
         let allPlans = reportPlan(zoo: ZooFolder(root: root), tasks: tasks)
@@ -67,7 +71,9 @@ struct ReportCommand: ParsableCommand {
         let started = Date(), made = utc(started)
         for (k, plan) in plans.enumerated() {
             let runs = plan.panels.filter { $0.unavailable == nil && $0.missing.isEmpty }.map(\.runs.count).reduce(0, +)
-            progress("figure \(k + 1) of \(plans.count): Figure \(plan.number), \(plan.panels.count) panel(s), \(runs) analysis run(s)")
+            progress(
+                "figure \(k + 1) of \(plans.count): Figure \(plan.number), \(plan.panels.count) panel(s), \(runs) analysis run(s)"
+            )
             let panels = runner.run(plan.panels)
             let image = "figure-\(plan.number).png"
             try composeFigure(plan, panels, out: out).writePNG(to: out + "/" + image)
@@ -78,24 +84,29 @@ struct ReportCommand: ParsableCommand {
         // Figures made by earlier runs into the same folder (with --only) stay on the page.
         for plan in allPlans where !plans.contains(where: { $0.number == plan.number }) {
             guard let data = FileManager.default.contents(atPath: FigureRecord.path(plan.number, in: out)),
-                  let record = try? JSONDecoder().decode(FigureRecord.self, from: data),
-                  let figure = record.result(plan, out: out) else { continue }
+                let record = try? JSONDecoder().decode(FigureRecord.self, from: data),
+                let figure = record.result(plan, out: out)
+            else { continue }
             figures.append(figure)
         }
         figures.sort { $0.plan.number < $1.plan.number }
-        let context = ReportContext(zoo: root, out: out, tasks: tasks, only: only, date: started, seconds: Date().timeIntervalSince(started))
+        let context = ReportContext(
+            zoo: root, out: out, tasks: tasks, only: only, date: started, seconds: Date().timeIntervalSince(started))
         try write(htmlPage(figures, context), to: out + "/index.html")
         try write(resultsMarkdown(figures, context), to: out + "/RESULTS.md")
         let panels = figures.filter { f in plans.contains { $0.number == f.plan.number } }.flatMap(\.panels)
         let failed = panels.filter(\.isFailed), missing = panels.filter(\.isMissing)
-        print("wrote \(out)/index.html and \(out)/RESULTS.md: \(plans.count) figure(s) made, "
-            + "\(panels.count) panel(s), \(missing.count) missing, \(failed.count) failed "
-            + "(\(String(format: "%.0f", context.seconds)) s)"
-            + (figures.count > plans.count ? "; \(figures.count - plans.count) figure(s) of earlier runs kept on the page" : ""))
+        print(
+            "wrote \(out)/index.html and \(out)/RESULTS.md: \(plans.count) figure(s) made, "
+                + "\(panels.count) panel(s), \(missing.count) missing, \(failed.count) failed "
+                + "(\(String(format: "%.0f", context.seconds)) s)"
+                + (figures.count > plans.count
+                    ? "; \(figures.count - plans.count) figure(s) of earlier runs kept on the page" : ""))
         // Missing checkpoints are expected (the page says how to make them); a failed analysis is not.
         if !failed.isEmpty {
-            throw UserError("\(failed.count) panel(s) failed, shown as such in \(out)/index.html: "
-                + failed.map { "\($0.plan.key) (\($0.statusText))" }.joined(separator: "; "))
+            throw UserError(
+                "\(failed.count) panel(s) failed, shown as such in \(out)/index.html: "
+                    + failed.map { "\($0.plan.key) (\($0.statusText))" }.joined(separator: "; "))
         }
     }
 
@@ -196,8 +207,10 @@ final class PanelRunner: @unchecked Sendable {
                 defer { gate.signal() }
                 let outcome = self.execute(plans[p], run: r)
                 let done = finished.store(outcome, at: w)
-                progress("  [\(done)/\(total)] \(plans[p].key)\(plans[p].runs.count > 1 ? " (\(plans[p].runs[r].label))" : ""): "
-                    + (outcome.error == nil ? String(format: "%.1f s", outcome.seconds) : "failed: \(outcome.error!)"))
+                progress(
+                    "  [\(done)/\(total)] \(plans[p].key)\(plans[p].runs.count > 1 ? " (\(plans[p].runs[r].label))" : ""): "
+                        + (outcome.error == nil
+                            ? String(format: "%.1f s", outcome.seconds) : "failed: \(outcome.error!)"))
             }
         }
         group.wait()
@@ -258,32 +271,41 @@ final class PanelRunner: @unchecked Sendable {
     private func execute(_ plan: PanelPlan, run r: Int) -> RunOutcome {
         let stem = plan.runs.count > 1 ? "\(plan.key)-\(r + 1)" : plan.key
         var arguments = plan.runs[r].arguments + ["--json"]
-        if plan.kind == .drawn { arguments += ["--png", "\(out)/panels/\(plan.key).png", "--csv", "\(out)/panels/\(plan.key).csv"] }
+        if plan.kind == .drawn {
+            arguments += ["--png", "\(out)/panels/\(plan.key).png", "--csv", "\(out)/panels/\(plan.key).csv"]
+        }
         let jsonFile = "panels/\(stem).json"
-        let command = (["icl-analyze"] + arguments).map(shellQuoted).joined(separator: " ") + " > " + shellQuoted("\(out)/\(jsonFile)")
+        let command =
+            (["icl-analyze"] + arguments).map(shellQuoted).joined(separator: " ") + " > "
+            + shellQuoted("\(out)/\(jsonFile)")
         let start = Date()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
-        environment["OPENBLAS_NUM_THREADS"] = "1"   // the pool already runs `jobs` analyses at once
+        environment["OPENBLAS_NUM_THREADS"] = "1"  // the pool already runs `jobs` analyses at once
         process.environment = environment
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
         func failure(_ reason: String) -> RunOutcome {
-            RunOutcome(command: command, seconds: Date().timeIntervalSince(start), json: [:], jsonFile: jsonFile, error: reason)
+            RunOutcome(
+                command: command, seconds: Date().timeIntervalSince(start), json: [:], jsonFile: jsonFile, error: reason
+            )
         }
         do { try process.run() } catch { return failure("cannot start \(executable): \(error.localizedDescription)") }
         // stderr is drained on another thread while this one drains stdout: a full pipe blocks the child.
         let errorData = Collected()
         let reading = DispatchGroup()
-        DispatchQueue.global().async(group: reading) { errorData.data = errors.fileHandleForReading.readDataToEndOfFile() }
+        DispatchQueue.global().async(group: reading) {
+            errorData.data = errors.fileHandleForReading.readDataToEndOfFile()
+        }
         let data = output.fileHandleForReading.readDataToEndOfFile()
         reading.wait()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            let message = String(decoding: errorData.data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+            let message =
+                String(decoding: errorData.data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
             return failure("exit \(process.terminationStatus): \(message)")
         }
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
@@ -294,19 +316,24 @@ final class PanelRunner: @unchecked Sendable {
         } catch {
             return failure("\(out)/\(jsonFile): cannot write (\(error.localizedDescription))")
         }
-        return RunOutcome(command: command, seconds: Date().timeIntervalSince(start), json: object, jsonFile: jsonFile, error: nil)
+        return RunOutcome(
+            command: command, seconds: Date().timeIntervalSince(start), json: object, jsonFile: jsonFile, error: nil)
     }
 
     /// A table panel's numbers as CSV: one line per run, its label and every numeric field.
     private func writeTableCSV(_ result: PanelResult) -> String? {
         let keys = Array(Set(result.outputs.flatMap { $0.json.filter { $0.value is NSNumber }.keys })).sorted()
         guard !keys.isEmpty else { return nil }
-        let lines = [(["run"] + keys).joined(separator: ",")] + result.outputs.map { label, json in
-            ([csvField(label)] + keys.map { key in (json[key] as? NSNumber).map { "\($0.doubleValue)" } ?? "" }).joined(separator: ",")
-        }
+        let lines =
+            [(["run"] + keys).joined(separator: ",")]
+            + result.outputs.map { label, json in
+                ([csvField(label)] + keys.map { key in (json[key] as? NSNumber).map { "\($0.doubleValue)" } ?? "" })
+                    .joined(separator: ",")
+            }
         let file = "panels/\(result.plan.key).csv"
         do {
-            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: "\(out)/\(file)"), options: .atomic)
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(
+                to: URL(fileURLWithPath: "\(out)/\(file)"), options: .atomic)
             return file
         } catch {
             return nil
@@ -331,7 +358,8 @@ final class PanelRunner: @unchecked Sendable {
                 let steps = checkpoint.history?.step.last.map(Int.init) ?? checkpoint.recipe.training.steps
                 let packaged = (Recipe.packageZoo as NSString).appendingPathComponent(name + ".json")
                 if let recipe = try? Recipe.load(packaged), steps < recipe.training.steps {
-                    note = "\(name) seed \(checkpoint.recipe.training.seed): \(steps) of the recipe's \(recipe.training.steps) steps"
+                    note =
+                        "\(name) seed \(checkpoint.recipe.training.seed): \(steps) of the recipe's \(recipe.training.steps) steps"
                 }
             }
             lock.lock()
@@ -367,16 +395,21 @@ func composeFigure(_ plan: FigurePlan, _ panels: [PanelResult], out: String) thr
                 content = .text(tableLines(panel))
             }
         case .missing(let requirements):
-            content = .text(missingLines(requirements.map(\.path)) + ["make with:"] + Array(Set(requirements.map(\.make))).sorted().map { "  " + $0 })
+            content = .text(
+                missingLines(requirements.map(\.path)) + ["make with:"]
+                    + Array(Set(requirements.map(\.make))).sorted().map { "  " + $0 })
         case .unavailable(let reason):
             content = .text(["not drawn: " + reason])
         case .failed(let reason):
             content = .text(["the analysis failed:", reason])
         }
-        return ComposedPanel(letter: letters[k % letters.count], title: panel.plan.title, content: content, span: panel.plan.span)
+        return ComposedPanel(
+            letter: letters[k % letters.count], title: panel.plan.title, content: content, span: panel.plan.span)
     }
     let columns = min(plan.columns, panels.map(\.plan.span).reduce(0, +))
-    return try Composition(title: plan.title, panels: composed, columns: columns, width: min(2600, max(1200, 650 * columns))).render()
+    return try Composition(
+        title: plan.title, panels: composed, columns: columns, width: min(2600, max(1200, 650 * columns))
+    ).render()
 }
 
 /// "missing: lsa-1 seeds 0, 1, 2": the missing files grouped by their folder (the recipe), seeds
@@ -393,6 +426,7 @@ func missingLines(_ paths: [String]) -> [String] {
     return order.map { folder in
         let names = files[folder]!
         let seeds = names.allSatisfy { Int($0) != nil }
-        return "missing: \(folder) " + (seeds ? "seed\(names.count == 1 ? "" : "s") " : "") + names.joined(separator: ", ")
+        return "missing: \(folder) " + (seeds ? "seed\(names.count == 1 ? "" : "s") " : "")
+            + names.joined(separator: ", ")
     }
 }

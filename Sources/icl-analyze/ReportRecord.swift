@@ -40,8 +40,9 @@ struct FigureRecord: Codable {
             case .unavailable(let why): status = "unavailable"; reason = why
             case .failed(let why): status = "failed"; reason = why
             }
-            return Panel(key: p.plan.key, status: status, reason: reason, requirements: requirements, commands: p.commands,
-                         labels: p.outputs.map(\.label), png: p.png, csv: p.csv, jsonFiles: p.jsonFiles, shortened: p.shortened)
+            return Panel(
+                key: p.plan.key, status: status, reason: reason, requirements: requirements, commands: p.commands,
+                labels: p.outputs.map(\.label), png: p.png, csv: p.csv, jsonFiles: p.jsonFiles, shortened: p.shortened)
         }
     }
 
@@ -63,18 +64,23 @@ struct FigureRecord: Codable {
         let results = zip(plan.panels, panels).map { planned, p -> PanelResult in
             let status: PanelResult.Status
             switch p.status {
-            case "missing": status = .missing(p.requirements.compactMap { $0.count == 2 ? Requirement(path: $0[0], make: $0[1]) : nil })
+            case "missing":
+                status = .missing(
+                    p.requirements.compactMap { $0.count == 2 ? Requirement(path: $0[0], make: $0[1]) : nil })
             case "unavailable": status = .unavailable(p.reason ?? "")
             case "failed": status = .failed(p.reason ?? "")
             default: status = .done
             }
-            let outputs = zip(p.labels, p.jsonFiles).compactMap { label, file -> (label: String, json: [String: Any])? in
+            let outputs = zip(p.labels, p.jsonFiles).compactMap {
+                label, file -> (label: String, json: [String: Any])? in
                 guard let data = FileManager.default.contents(atPath: "\(out)/\(file)"),
-                      let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
+                    let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+                else { return nil }
                 return (label, json)
             }
-            return PanelResult(plan: planned, status: status, commands: p.commands, outputs: outputs, png: p.png, csv: p.csv,
-                               jsonFiles: p.jsonFiles, shortened: p.shortened)
+            return PanelResult(
+                plan: planned, status: status, commands: p.commands, outputs: outputs, png: p.png, csv: p.csv,
+                jsonFiles: p.jsonFiles, shortened: p.shortened)
         }
         return FigureResult(plan: plan, panels: results, image: image, made: made)
     }

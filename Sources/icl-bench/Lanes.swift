@@ -2,8 +2,9 @@ import Foundation
 import ICLLanes
 import ICLMath
 import ICLModels
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension Measure {

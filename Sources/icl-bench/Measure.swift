@@ -24,8 +24,11 @@ enum Measure {
         var gflops: Double { flops / (model * 1e6) }
 
         func dictionary(gemm: Double) -> [String: Any] {
-            ["name": name, "ms_per_step": median, "sample_ms": sample, "forward_backward_ms": model, "adam_ms": adam,
-             "cpu_ms_per_step": cpu, "flops_per_step": flops, "gflops": gflops, "fraction_of_gemm": Measure.json(gflops / gemm)]
+            [
+                "name": name, "ms_per_step": median, "sample_ms": sample, "forward_backward_ms": model, "adam_ms": adam,
+                "cpu_ms_per_step": cpu, "flops_per_step": flops, "gflops": gflops,
+                "fraction_of_gemm": Measure.json(gflops / gemm),
+            ]
         }
     }
 
@@ -44,7 +47,8 @@ enum Measure {
         let trainer = try Trainer(recipe: recipe)
         let r = trainer.recipe, stack = trainer.stack, B = r.training.batchSize
         var parameters = trainer.initialParameters()
-        var adam = Adam(count: parameters.count, learningRate: r.learningRate, beta2: r.training.adamBeta2, clipNorm: r.clipNorm)
+        var adam = Adam(
+            count: parameters.count, learningRate: r.learningRate, beta2: r.training.adamBeta2, clipNorm: r.clipNorm)
         let workspace = stack.makeWorkspace(batchSize: B, as: Float.self)
         var gradients = [Float](repeating: 0, count: parameters.count)
         var dPredictions = [Float](repeating: 0, count: B * r.task.outputDim)
@@ -59,7 +63,8 @@ enum Measure {
             let y = stack.forward(parameters: parameters, tokens: batch.tokens, count: B, workspace: workspace)
             _ = queryLoss(predictions: y, targets: batch.targets, count: B, gradient: &dPredictions)
             for k in gradients.indices { gradients[k] = 0 }
-            stack.backward(parameters: parameters, dPredictions: dPredictions, workspace: workspace, gradients: &gradients)
+            stack.backward(
+                parameters: parameters, dPredictions: dPredictions, workspace: workspace, gradients: &gradients)
             let t2 = now()
             adam.update(&parameters, gradients: gradients)
             let t3 = now()
@@ -69,8 +74,9 @@ enum Measure {
         }
         let cpu = (processTime() - cpuStart) / Double(steps)
         let f = stack.flops(count: B)
-        return StepResult(name: name, median: median(total), sample: median(sample), model: median(model),
-                          adam: median(update), cpu: cpu, flops: f.forward + f.backward)
+        return StepResult(
+            name: name, median: median(total), sample: median(sample), model: median(model),
+            adam: median(update), cpu: cpu, flops: f.forward + f.backward)
     }
 
     /// SGEMM n³ through OpenBLAS on one and on two threads: what this CPU can do on dense products.
@@ -99,8 +105,10 @@ enum Measure {
         let config = ModelConfig()
         let stack = AttentionStack(config)
         let a = TrainedModel(config: config, parameters: stack.layout.initialValues(seed: 1, scale: 0.5))
-        let b = TrainedModel(config: config, parameters: Construction.gradientDescent(config, etas: [1]).map { Float($0) })
-        let batch = LinearRegressionTasks().sample(count: tasks, seed: 0, stream: RandomStream.evaluation, as: Float.self)
+        let b = TrainedModel(
+            config: config, parameters: Construction.gradientDescent(config, etas: [1]).map { Float($0) })
+        let batch = LinearRegressionTasks().sample(
+            count: tasks, seed: 0, stream: RandomStream.evaluation, as: Float.self)
         var times: [Double] = []
         for _ in 0..<7 {
             let t0 = now()
@@ -138,14 +146,15 @@ enum Measure {
         let b = (0..<(shape.k * shape.n)).map { _ in Float(random.uniform(-1, 1)) }
         var c = [Float](repeating: 0, count: shape.m * shape.n)
         let flops = 2 * Double(shape.m * shape.n * shape.k)
-        let calls = max(1, Int(2e7 / flops))          // ≈ 20 MFLOP a measurement
+        let calls = max(1, Int(2e7 / flops))  // ≈ 20 MFLOP a measurement
         var times: [Double] = []
         c.withUnsafeMutableBufferPointer { cb in
             for _ in 0..<7 {
                 let t0 = now()
                 for _ in 0..<calls {
-                    BLAS.sgemm(shape.m, shape.n, shape.k, a, transposeA: shape.transposeA, b, transposeB: shape.transposeB,
-                               beta: 1, cb.baseAddress!)
+                    BLAS.sgemm(
+                        shape.m, shape.n, shape.k, a, transposeA: shape.transposeA, b, transposeB: shape.transposeB,
+                        beta: 1, cb.baseAddress!)
                 }
                 times.append(now() - t0)
             }
@@ -154,6 +163,7 @@ enum Measure {
     }
 
     static func loadAverage() -> String {
-        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(
+            separator: " ") ?? "?"
     }
 }

@@ -16,11 +16,12 @@ struct ICLZoo: ParsableCommand {
 
     static let configuration = CommandConfiguration(
         commandName: "icl-zoo",
-        abstract: "Train and construct the models of 'Transformers Learn In-Context by Gradient Descent' as HDF5 checkpoints.",
+        abstract:
+            "Train and construct the models of 'Transformers Learn In-Context by Gradient Descent' as HDF5 checkpoints.",
         discussion: """
-        Recipes (JSON) in zoo/ name the models; each run writes one checkpoint with its weights, the \
-        resolved recipe, the seed, the code version and the training curve. See docs/checkpoint-format.md.
-        """,
+            Recipes (JSON) in zoo/ name the models; each run writes one checkpoint with its weights, the \
+            resolved recipe, the seed, the code version and the training curve. See docs/checkpoint-format.md.
+            """,
         version: SoftwareVersion.release,
         subcommands: [Train.self, Construct.self, Show.self, List.self, Sweep.self, SweepTask.self])
 }

@@ -6,11 +6,11 @@ struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the checkpoints in a zoo folder (recursively) as a table.",
         discussion: """
-        Every .h5 file gets a row; one that cannot be read gets a row saying why, and the others are \
-        still listed. Also listed: unfinished runs (<checkpoint>.state; train --resume continues them) \
-        and temporary files left by killed writers. Exit status 1 when some .h5 file is unreadable or \
-        a stale temporary file is found, else 0. Symbolic links to folders are not followed.
-        """)
+            Every .h5 file gets a row; one that cannot be read gets a row saying why, and the others are \
+            still listed. Also listed: unfinished runs (<checkpoint>.state; train --resume continues them) \
+            and temporary files left by killed writers. Exit status 1 when some .h5 file is unreadable or \
+            a stale temporary file is found, else 0. Symbolic links to folders are not followed.
+            """)
 
     @Argument(help: "Folder to search for .h5 files.")
     var folder = "zoo/models"
@@ -18,7 +18,10 @@ struct List: ParsableCommand {
     @Flag(help: "Print one JSON array instead of a table.")
     var json = false
 
-    @Option(help: "A sweep's manifest: list its models as finished, unfinished, missing or bad instead (exit 1 unless all are finished).")
+    @Option(
+        help:
+            "A sweep's manifest: list its models as finished, unfinished, missing or bad instead (exit 1 unless all are finished)."
+    )
     var check: String?
 
     func run() throws {
@@ -38,7 +41,10 @@ struct List: ParsableCommand {
             if let pid = List.writerOfTemporary(name) {
                 // A writer still running (pid alive) is busy with it; otherwise it was killed mid-write.
                 if kill(pid, 0) != 0 && errno == ESRCH {
-                    rows.append(["file": path, "error": "stale temporary file left by a killed writer (process \(pid)); safe to delete"])
+                    rows.append([
+                        "file": path,
+                        "error": "stale temporary file left by a killed writer (process \(pid)); safe to delete",
+                    ])
                     bad += 1
                 }
                 continue
@@ -46,8 +52,12 @@ struct List: ParsableCommand {
             if name.hasSuffix(".h5.state") {
                 do {
                     let saved = try SavedRun.read(path)
-                    rows.append(["file": path, "recipe": saved.recipe.name, "origin": "unfinished: step \(saved.state.step) of \(saved.recipe.training.steps), --resume continues it",
-                                 "seed": "\(saved.recipe.training.seed)", "steps": "\(saved.recipe.training.steps)"])
+                    rows.append([
+                        "file": path, "recipe": saved.recipe.name,
+                        "origin":
+                            "unfinished: step \(saved.state.step) of \(saved.recipe.training.steps), --resume continues it",
+                        "seed": "\(saved.recipe.training.seed)", "steps": "\(saved.recipe.training.steps)",
+                    ])
                 } catch {
                     rows.append(["file": path, "error": "\(error)"])
                     bad += 1
@@ -57,9 +67,11 @@ struct List: ParsableCommand {
             guard name.hasSuffix(".h5") else { continue }
             do {
                 let c = try Checkpoint.read(path)
-                var row = ["file": path, "architecture": c.config.architecture.rawValue,
-                           "layers": "\(c.config.layers)", "heads": "\(c.config.heads)",
-                           "recurrent": c.config.recurrent ? "yes" : "no", "recipe": c.recipe.name]
+                var row = [
+                    "file": path, "architecture": c.config.architecture.rawValue,
+                    "layers": "\(c.config.layers)", "heads": "\(c.config.heads)",
+                    "recurrent": c.config.recurrent ? "yes" : "no", "recipe": c.recipe.name,
+                ]
                 switch c.origin {
                 case .trained(let record):
                     row["origin"] = "trained"
@@ -79,13 +91,20 @@ struct List: ParsableCommand {
             }
         }
         if json {
-            let data = try JSONSerialization.data(withJSONObject: rows.map(List.typed), options: [.prettyPrinted, .sortedKeys])
+            let data = try JSONSerialization.data(
+                withJSONObject: rows.map(List.typed), options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             if bad > 0 { throw ExitCode(1) }
             return
         }
-        let columns = ["file", "recipe", "origin", "architecture", "layers", "heads", "recurrent", "seed", "steps", "final_loss"]
-        let table = [columns] + rows.map { row in columns.map { row[$0] ?? (row["error"] != nil && $0 == "recipe" ? "unreadable: \(row["error"]!)" : "") } }
+        let columns = [
+            "file", "recipe", "origin", "architecture", "layers", "heads", "recurrent", "seed", "steps", "final_loss",
+        ]
+        let table =
+            [columns]
+            + rows.map { row in
+                columns.map { row[$0] ?? (row["error"] != nil && $0 == "recipe" ? "unreadable: \(row["error"]!)" : "") }
+            }
         List.printTable(table)
         if rows.isEmpty { print("(no checkpoints in \(folder))") }
         if bad > 0 { throw ExitCode(1) }
@@ -97,7 +116,8 @@ struct List: ParsableCommand {
         row.reduce(into: [:]) { out, field in
             let (key, value) = field
             switch key {
-            case "layers", "heads", "seed", "steps", "task": out[key] = value == "-" ? NSNull() : (Int(value).map { $0 as Any } ?? value)
+            case "layers", "heads", "seed", "steps", "task":
+                out[key] = value == "-" ? NSNull() : (Int(value).map { $0 as Any } ?? value)
             case "final_loss": out[key] = value == "-" ? NSNull() : (Double(value).map { $0 as Any } ?? value)
             case "recurrent": out[key] = value == "yes"
             default: out[key] = value
@@ -115,7 +135,7 @@ struct List: ParsableCommand {
             guard lstat(path, &status) == 0 else { return [] }
             switch status.st_mode & S_IFMT {
             case S_IFDIR: return files(in: path, depth: depth + 1)
-            default: return [path]   // links to files, FIFOs and the like: the reader says what they are
+            default: return [path]  // links to files, FIFOs and the like: the reader says what they are
             }
         }
     }

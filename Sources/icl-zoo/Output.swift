@@ -18,10 +18,14 @@ final class Output {
         self.checkpoint = checkpoint
         var status = stat()
         if stat(checkpoint, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
-            throw UserError("\(checkpoint): \(status.st_mode & S_IFMT == S_IFDIR ? "is a folder" : "is not a regular file"), not a checkpoint file")
+            throw UserError(
+                "\(checkpoint): \(status.st_mode & S_IFMT == S_IFDIR ? "is a folder" : "is not a regular file"), not a checkpoint file"
+            )
         }
         let folder = (checkpoint as NSString).deletingLastPathComponent
-        do { try makeFolders(for: checkpoint) } catch let error as CheckpointError { throw UserError(error.description) }
+        do { try makeFolders(for: checkpoint) } catch let error as CheckpointError {
+            throw UserError(error.description)
+        }
         try takeLock()
         removeStaleTemporaries(in: folder.isEmpty ? "." : folder)
     }
@@ -48,39 +52,53 @@ final class Output {
             // A state means the run is unfinished (a finished run removes it), even beside a checkpoint.
             if hasState {
                 let saved: SavedRun
-                do { saved = try SavedRun.read(state) } catch { throw UserError("\(error); --force discards it and starts over") }
+                do { saved = try SavedRun.read(state) } catch {
+                    throw UserError("\(error); --force discards it and starts over")
+                }
                 let differences = saved.recipe.differences(from: recipe)
                 guard differences.isEmpty else {
-                    throw UserError("\(state): saved by a run with another recipe or seed (saved vs now: \(differences.joined(separator: "; "))); --force discards it")
+                    throw UserError(
+                        "\(state): saved by a run with another recipe or seed (saved vs now: \(differences.joined(separator: "; "))); --force discards it"
+                    )
                 }
                 if saved.softwareVersion != SoftwareVersion.current {
-                    FileHandle.standardError.write(Data("note: \(state) was saved by icl-zoo \(saved.softwareVersion), continued by \(SoftwareVersion.current)\n".utf8))
+                    FileHandle.standardError.write(
+                        Data(
+                            "note: \(state) was saved by icl-zoo \(saved.softwareVersion), continued by \(SoftwareVersion.current)\n"
+                                .utf8))
                 }
                 return .resume(saved.state)
             }
             if hasCheckpoint {
                 let existing: Checkpoint
-                do { existing = try Checkpoint.read(checkpoint) } catch { throw UserError("\(error); --force replaces it") }
+                do { existing = try Checkpoint.read(checkpoint) } catch {
+                    throw UserError("\(error); --force replaces it")
+                }
                 let differences = existing.recipe.differences(from: recipe)
                 guard differences.isEmpty, existing.history != nil else {
-                    throw UserError("\(checkpoint): exists, trained with another recipe or seed (stored vs now: \(differences.joined(separator: "; "))); --force replaces it")
+                    throw UserError(
+                        "\(checkpoint): exists, trained with another recipe or seed (stored vs now: \(differences.joined(separator: "; "))); --force replaces it"
+                    )
                 }
                 return .finished
             }
             return .start
         }
         if hasState {
-            throw UserError("\(state): an interrupted run of this model is saved here; --resume continues it, --force discards it")
+            throw UserError(
+                "\(state): an interrupted run of this model is saved here; --resume continues it, --force discards it")
         }
         if hasCheckpoint {
-            throw UserError("\(checkpoint): exists; --force replaces it, --resume skips it when its recipe and seed match")
+            throw UserError(
+                "\(checkpoint): exists; --force replaces it, --resume skips it when its recipe and seed match")
         }
         return .start
     }
 
     /// After a divergence: keeps the last good state for inspection and says where it is.
     func afterDivergence(_ error: TrainingDiverged, recipe: Recipe) -> String {
-        var kept = FileManager.default.fileExists(atPath: state) ? "the last saved state is in \(state)" : "no state was saved"
+        var kept =
+            FileManager.default.fileExists(atPath: state) ? "the last saved state is in \(state)" : "no state was saved"
         if let good = error.lastGoodState {
             do {
                 try SavedRun(recipe: recipe, state: good).write(to: state)
@@ -105,13 +123,17 @@ final class Output {
     private func takeLock() throws {
         for _ in 0..<5 {
             let descriptor = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-            guard descriptor >= 0 else { throw UserError("\(checkpoint): cannot create its lock \(lock): \(String(cString: strerror(errno)))") }
+            guard descriptor >= 0 else {
+                throw UserError("\(checkpoint): cannot create its lock \(lock): \(String(cString: strerror(errno)))")
+            }
             guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
                 close(descriptor)
                 throw UserError("\(checkpoint): another icl-zoo train is writing it (it holds \(lock))")
             }
             var held = stat(), named = stat()
-            if fstat(descriptor, &held) == 0, stat(lock, &named) == 0, held.st_ino == named.st_ino, held.st_dev == named.st_dev {
+            if fstat(descriptor, &held) == 0, stat(lock, &named) == 0, held.st_ino == named.st_ino,
+                held.st_dev == named.st_dev
+            {
                 lockDescriptor = descriptor
                 return
             }
@@ -131,15 +153,19 @@ final class Output {
     /// With the lock held no other writer of it runs, so any there is left by a killed one.
     private func removeStaleTemporaries(in folder: String) {
         let name = (checkpoint as NSString).lastPathComponent
-        let stale = (try? FileManager.default.contentsOfDirectory(atPath: folder))?.filter {
-            $0.hasPrefix(".\(name).tmp-") || $0.hasPrefix(".\(name).state.tmp-")
-        } ?? []
+        let stale =
+            (try? FileManager.default.contentsOfDirectory(atPath: folder))?.filter {
+                $0.hasPrefix(".\(name).tmp-") || $0.hasPrefix(".\(name).state.tmp-")
+            } ?? []
         for file in stale.sorted() where unlink(folder + "/" + file) == 0 {
-            FileHandle.standardError.write(Data("removed \(folder)/\(file) (a temporary file left by a killed writer)\n".utf8))
+            FileHandle.standardError.write(
+                Data("removed \(folder)/\(file) (a temporary file left by a killed writer)\n".utf8))
         }
     }
 
     private func remove(_ path: String) throws {
-        guard unlink(path) == 0 || errno == ENOENT else { throw UserError("cannot remove \(path): \(String(cString: strerror(errno)))") }
+        guard unlink(path) == 0 || errno == ENOENT else {
+            throw UserError("cannot remove \(path): \(String(cString: strerror(errno)))")
+        }
     }
 }

@@ -39,7 +39,7 @@ struct SweepManifest: Codable {
 
         enum CodingKeys: String, CodingKey {
             case task, recipeFile = "recipe_file", seed, checkpoint, stepSeconds = "step_seconds",
-                 stepSecondsFrom = "step_seconds_from", recipe
+                stepSecondsFrom = "step_seconds_from", recipe
         }
 
         /// Writes `"task": null` for a finished model rather than leaving the field out.
@@ -57,8 +57,8 @@ struct SweepManifest: Codable {
 
     enum CodingKeys: String, CodingKey {
         case format, formatVersion = "format_version", id, createdUTC = "created_utc",
-             softwareVersion = "software_version", iclZoo = "icl_zoo", models, trainArguments = "train_arguments",
-             timeLimit = "time_limit", timeLimitBasis = "time_limit_basis", jobs
+            softwareVersion = "software_version", iclZoo = "icl_zoo", models, trainArguments = "train_arguments",
+            timeLimit = "time_limit", timeLimitBasis = "time_limit_basis", jobs
     }
 
     /// The jobs that are array tasks, in task order.
@@ -74,7 +74,7 @@ struct SweepManifest: Codable {
     func json() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self) + "\n"   // value types: cannot fail
+        return String(decoding: try! encoder.encode(self), as: UTF8.self) + "\n"  // value types: cannot fail
     }
 
     /// Writes through a temporary file and a rename: an array task never reads half a manifest.
@@ -87,7 +87,9 @@ struct SweepManifest: Codable {
     }
 
     static func read(_ path: String) throws -> SweepManifest {
-        guard let data = FileManager.default.contents(atPath: path) else { throw UserError("\(path): no such manifest") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw UserError("\(path): no such manifest")
+        }
         let manifest: SweepManifest
         do {
             manifest = try JSONDecoder().decode(SweepManifest.self, from: data)
@@ -97,7 +99,9 @@ struct SweepManifest: Codable {
             throw UserError("\(path): not an icl-zoo sweep manifest (\(error))")
         }
         guard manifest.format == formatName, manifest.formatVersion == currentVersion else {
-            throw UserError("\(path): format '\(manifest.format)' version \(manifest.formatVersion), expected '\(formatName)' version \(currentVersion)")
+            throw UserError(
+                "\(path): format '\(manifest.format)' version \(manifest.formatVersion), expected '\(formatName)' version \(currentVersion)"
+            )
         }
         return manifest
     }
@@ -141,7 +145,8 @@ enum ModelStatus: Equatable {
         guard case .trained = checkpoint.origin else { return .bad("\(path): a construction, not a trained model") }
         let differences = checkpoint.recipe.differences(from: recipe)
         if !differences.isEmpty {
-            return .bad("\(path): trained with another recipe (stored vs asked: \(differences.joined(separator: "; ")))")
+            return .bad(
+                "\(path): trained with another recipe (stored vs asked: \(differences.joined(separator: "; ")))")
         }
         return .finished
     }

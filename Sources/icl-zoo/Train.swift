@@ -8,23 +8,29 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train models from recipes and write their checkpoints.",
         discussion: """
-        Each recipe × seed is one independent model, written to zoo/models/<recipe name>/seed-<seed>.h5 \
-        (or --out for a single model). Several models train two at a time, one per core. Progress \
-        (step, loss, validation loss, steps/s, ETA) goes to stderr; paths and final losses to stdout.
+            Each recipe × seed is one independent model, written to zoo/models/<recipe name>/seed-<seed>.h5 \
+            (or --out for a single model). Several models train two at a time, one per core. Progress \
+            (step, loss, validation loss, steps/s, ETA) goes to stderr; paths and final losses to stdout.
 
-        Every output is checked before the first step: its folder is created, an existing checkpoint \
-        is refused unless --force or --resume, and a lock <out>.lock keeps a second trainer off it. \
-        The run's complete state is saved to <out>.state (docs/checkpoint-format.md) every --save-every; \
-        --resume continues from it to the checkpoint an uninterrupted run writes, bit for bit, skips \
-        models whose checkpoint exists with the same recipe and seed, and starts the others. A \
-        non-finite loss, gradient or parameter stops the run with an error; no checkpoint is written. \
-        SIGTERM or SIGINT makes every run save its state after its current step and stop (exit 1).
-        """)
+            Every output is checked before the first step: its folder is created, an existing checkpoint \
+            is refused unless --force or --resume, and a lock <out>.lock keeps a second trainer off it. \
+            The run's complete state is saved to <out>.state (docs/checkpoint-format.md) every --save-every; \
+            --resume continues from it to the checkpoint an uninterrupted run writes, bit for bit, skips \
+            models whose checkpoint exists with the same recipe and seed, and starts the others. A \
+            non-finite loss, gradient or parameter stops the run with an error; no checkpoint is written. \
+            SIGTERM or SIGINT makes every run save its state after its current step and stop (exit 1).
+            """)
 
-    @Argument(help: "Recipe JSON files, recipe names in zoo/ (e.g. lsa-1), or folders of recipes (default: \(Paths.defaultRecipe), a 1-layer LSA with the paper's settings).")
+    @Argument(
+        help:
+            "Recipe JSON files, recipe names in zoo/ (e.g. lsa-1), or folders of recipes (default: \(Paths.defaultRecipe), a 1-layer LSA with the paper's settings)."
+    )
     var recipes: [String] = []
 
-    @Option(help: "Random seed: fixes the initialisation, the training tasks and the validation tasks (default: the recipe's, 0).")
+    @Option(
+        help:
+            "Random seed: fixes the initialisation, the training tasks and the validation tasks (default: the recipe's, 0)."
+    )
     var seed: UInt64?
 
     @Option(help: "Several seeds: a range '0-4' or a list '0,3,7' (default: none; overrides --seed).")
@@ -35,10 +41,14 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Training steps (default: the recipe's; 5,000 for lsa-1).")
     var steps: Int?
 
-    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Tasks per step (default: the recipe's; 2,048).")
+    @Option(
+        name: .customLong("batch-size"), parsing: .unconditional, help: "Tasks per step (default: the recipe's; 2,048)."
+    )
     var batchSize: Int?
 
-    @Option(name: .customLong("validation-tasks"), parsing: .unconditional, help: "Size of the validation set (default: the recipe's; 10,000).")
+    @Option(
+        name: .customLong("validation-tasks"), parsing: .unconditional,
+        help: "Size of the validation set (default: the recipe's; 10,000).")
     var validationTasks: Int?
 
     @Option(help: "Checkpoint to write, for a single model (default: <models>/<recipe name>/seed-<seed>.h5).")
@@ -50,22 +60,33 @@ struct Train: ParsableCommand {
     @Flag(help: "No live progress line on a terminal: plain progress lines on stderr, as when not on a terminal.")
     var quiet = false
 
-    @Flag(help: "Continue interrupted runs from their <out>.state, skip finished ones, start the rest; a saved run or checkpoint of another recipe or seed is refused, naming the difference (default: off).")
+    @Flag(
+        help:
+            "Continue interrupted runs from their <out>.state, skip finished ones, start the rest; a saved run or checkpoint of another recipe or seed is refused, naming the difference (default: off)."
+    )
     var resume = false
 
     @Flag(help: "Replace existing checkpoints and discard saved states (default: off; both are refused).")
     var force = false
 
-    @Option(name: .customLong("save-every"), help: "Save the run's state every N steps and/or S seconds: '1000', '60s', '1000,60s' (whichever comes first) or 'never'.")
+    @Option(
+        name: .customLong("save-every"),
+        help:
+            "Save the run's state every N steps and/or S seconds: '1000', '60s', '1000,60s' (whichever comes first) or 'never'."
+    )
     var saveEvery = "1000,60s"
 
     func validate() throws {
         if let steps, steps < 0 { throw ValidationError("--steps must not be negative (got \(steps))") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1 (got \(batchSize))") }
-        if let validationTasks, validationTasks < 1 { throw ValidationError("--validation-tasks must be at least 1 (got \(validationTasks))") }
+        if let validationTasks, validationTasks < 1 {
+            throw ValidationError("--validation-tasks must be at least 1 (got \(validationTasks))")
+        }
         if let out, !out.hasSuffix(".h5") { throw ValidationError("--out must name an .h5 file (got \(out))") }
         if let seeds { _ = try Train.parseSeeds(seeds) }
-        if resume && force { throw ValidationError("--resume and --force exclude each other (resume keeps, force discards)") }
+        if resume && force {
+            throw ValidationError("--resume and --force exclude each other (resume keeps, force discards)")
+        }
         _ = try Train.parseSchedule(saveEvery)
     }
 
@@ -73,12 +94,15 @@ struct Train: ParsableCommand {
         if text == "never" { return .never }
         var schedule = SaveSchedule.never
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-            if part.hasSuffix("s"), let seconds = Double(part.dropLast()), seconds > 0, seconds.isFinite, schedule.seconds == nil {
+            if part.hasSuffix("s"), let seconds = Double(part.dropLast()), seconds > 0, seconds.isFinite,
+                schedule.seconds == nil
+            {
                 schedule.seconds = seconds
             } else if let steps = Int(part), steps > 0, schedule.steps == nil {
                 schedule.steps = steps
             } else {
-                throw ValidationError("--save-every takes steps '1000', seconds '60s', both '1000,60s' or 'never' (got '\(text)')")
+                throw ValidationError(
+                    "--save-every takes steps '1000', seconds '60s', both '1000,60s' or 'never' (got '\(text)')")
             }
         }
         return schedule
@@ -106,7 +130,8 @@ struct Train: ParsableCommand {
                 throw UserError("\(path): no such recipe file or folder")
             }
             if isFolder.boolValue {
-                let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".json") }.sorted()
+                let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".json") }
+                    .sorted()
                 if names.isEmpty { throw UserError("\(path): no .json recipes in this folder") }
                 files += names.map { (path as NSString).appendingPathComponent($0) }
             } else {
@@ -132,7 +157,9 @@ struct Train: ParsableCommand {
             if let validationTasks { r.training.validationTasks = validationTasks }
             for s in seedList ?? [r.training.seed] {
                 r.training.seed = s
-                do { _ = try Trainer(recipe: r) } catch let error as RecipeError { throw UserError("\(file): \(error.message)") }
+                do { _ = try Trainer(recipe: r) } catch let error as RecipeError {
+                    throw UserError("\(file): \(error.message)")
+                }
                 jobs.append((file, r))
             }
         }
@@ -140,20 +167,27 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        let jobs = try jobs()   // every recipe is read and checked before any training starts
-        if out != nil, jobs.count > 1 { throw UserError("--out names one file, but \(jobs.count) models were asked for") }
+        let jobs = try jobs()  // every recipe is read and checked before any training starts
+        if out != nil, jobs.count > 1 {
+            throw UserError("--out names one file, but \(jobs.count) models were asked for")
+        }
         // Every output is checked and locked, and what to do with it decided, before any training.
         var runs: [(file: String, recipe: Recipe, output: Output, start: TrainingState?)] = []
         var seen: Set<String> = []
         for (file, r) in jobs {
             let path = out ?? Paths.checkpoint(models: models, recipe: r.name, seed: r.training.seed)
-            guard seen.insert(path).inserted else { throw UserError("\(path): asked for twice (same recipe name and seed)") }
+            guard seen.insert(path).inserted else {
+                throw UserError("\(path): asked for twice (same recipe name and seed)")
+            }
             let output = try Output(checkpoint: path)
             switch try output.plan(for: r.resolved(), resume: resume, force: force) {
             case .finished: print("skipped \(path): already trained with this recipe and seed")
             case .start: runs.append((file, r, output, nil))
             case .resume(let state):
-                FileHandle.standardError.write(Data("resuming \(r.name) seed \(r.training.seed) from step \(state.step) of \(r.training.steps) (\(output.state))\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "resuming \(r.name) seed \(r.training.seed) from step \(state.step) of \(r.training.steps) (\(output.state))\n"
+                            .utf8))
                 runs.append((file, r, output, state))
             }
         }
@@ -179,9 +213,13 @@ struct Train: ParsableCommand {
             do {
                 try train(run.recipe, output: run.output, from: run.start, schedule: schedule, live: live)
             } catch let error as TrainingStopped {
-                failures.add("\(run.recipe.name) seed \(run.recipe.training.seed): \(error) by SIGTERM or SIGINT; its state is in \(run.output.state), --resume continues it")
+                failures.add(
+                    "\(run.recipe.name) seed \(run.recipe.training.seed): \(error) by SIGTERM or SIGINT; its state is in \(run.output.state), --resume continues it"
+                )
             } catch let error as TrainingDiverged {
-                failures.add("\(run.recipe.name) seed \(run.recipe.training.seed): \(error); \(run.output.afterDivergence(error, recipe: run.recipe.resolved()))")
+                failures.add(
+                    "\(run.recipe.name) seed \(run.recipe.training.seed): \(error); \(run.output.afterDivergence(error, recipe: run.recipe.resolved()))"
+                )
             } catch {
                 failures.add("\(run.file) seed \(run.recipe.training.seed): \(error)")
             }
@@ -189,22 +227,31 @@ struct Train: ParsableCommand {
         if let first = failures.first { throw UserError(first) }
     }
 
-    private func train(_ r: Recipe, output: Output, from start: TrainingState?, schedule: SaveSchedule, live: Bool) throws {
+    private func train(_ r: Recipe, output: Output, from start: TrainingState?, schedule: SaveSchedule, live: Bool)
+        throws
+    {
         let trainer = try Trainer(recipe: r)
         let progress = ProgressLine(label: "\(r.name) seed \(r.training.seed)", live: live)
-        let result = try trainer.run(from: start, saving: schedule, save: { state in
-            try SavedRun(recipe: trainer.recipe, state: state).write(to: output.state)
-        }, stop: { stopSignal != 0 }, progress: { progress.update($0) })
-        let checkpoint = Checkpoint(config: trainer.recipe.modelConfig, parameters: result.parameters, recipe: trainer.recipe,
-                                    origin: .trained(.init(history: result.history, seconds: result.seconds,
-                                                           snapshots: result.snapshots)))
+        let result = try trainer.run(
+            from: start, saving: schedule,
+            save: { state in
+                try SavedRun(recipe: trainer.recipe, state: state).write(to: output.state)
+            }, stop: { stopSignal != 0 }, progress: { progress.update($0) })
+        let checkpoint = Checkpoint(
+            config: trainer.recipe.modelConfig, parameters: result.parameters, recipe: trainer.recipe,
+            origin: .trained(
+                .init(
+                    history: result.history, seconds: result.seconds,
+                    snapshots: result.snapshots)))
         try checkpoint.write(to: output.checkpoint)
         output.finish()
         let path = output.checkpoint
         let h = result.history
-        print(String(format: "wrote %@: final train loss %.6f, validation loss %.6f (%d tasks), %.1f s, %.2f ms/step",
-                     path, h.trainLoss.last ?? .nan, h.validationLoss.last ?? .nan, r.training.validationTasks,
-                     result.seconds, r.training.steps > 0 ? 1000 * result.seconds / Double(r.training.steps) : 0))
+        print(
+            String(
+                format: "wrote %@: final train loss %.6f, validation loss %.6f (%d tasks), %.1f s, %.2f ms/step",
+                path, h.trainLoss.last ?? .nan, h.validationLoss.last ?? .nan, r.training.validationTasks,
+                result.seconds, r.training.steps > 0 ? 1000 * result.seconds / Double(r.training.steps) : 0))
     }
 }
 

@@ -10,7 +10,9 @@ private func analyze(_ arguments: [String]) throws -> (status: Int32, stdout: St
 /// Runs `icl-analyze` expecting success; returns stdout.
 private func succeed(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
     let result = try analyze(arguments)
-    #expect(result.status == 0, "icl-analyze \(arguments.joined(separator: " ")): \(result.stderr)", sourceLocation: sourceLocation)
+    #expect(
+        result.status == 0, "icl-analyze \(arguments.joined(separator: " ")): \(result.stderr)",
+        sourceLocation: sourceLocation)
     return result.stdout
 }
 
@@ -34,9 +36,12 @@ private func pngHeader(_ path: String) throws -> (width: Int, height: Int, bitDe
     return (be32(16), be32(20), Int(bytes[24]), Int(bytes[25]))
 }
 
-private func expectFigure(_ path: String, minWidth: Int = 600, sourceLocation: SourceLocation = #_sourceLocation) throws {
+private func expectFigure(_ path: String, minWidth: Int = 600, sourceLocation: SourceLocation = #_sourceLocation) throws
+{
     let header = try pngHeader(path)
-    #expect(header.width >= minWidth && header.height >= 300, "\(path): \(header.width)×\(header.height)", sourceLocation: sourceLocation)
+    #expect(
+        header.width >= minWidth && header.height >= 300, "\(path): \(header.width)×\(header.height)",
+        sourceLocation: sourceLocation)
     #expect(header.bitDepth == 8 && header.colorType == 6, "\(path): RGBA8 expected", sourceLocation: sourceLocation)
 }
 
@@ -49,8 +54,11 @@ struct AnalyzeCommandsTests {
     @Test func interpolateTheConstructionWithItselfIsFlatAndATrainedModelRuns() throws {
         let folder = try TemporaryDirectory()
         let m = try BuiltTools.makeCheckpoints(in: folder.path)
-        let out = try json(try succeed(["interpolate", m["gd"]!, m["gd"]!, "--tasks", "200", "--steps", "5", "--json",
-                                        "--csv", folder.file("i.csv")]))
+        let out = try json(
+            try succeed([
+                "interpolate", m["gd"]!, m["gd"]!, "--tasks", "200", "--steps", "5", "--json",
+                "--csv", folder.file("i.csv"),
+            ]))
         let losses = try #require(out["losses"] as? [Double])
         let lossA = try #require(out["loss_a"] as? Double)
         #expect(losses.count == 5 && losses.allSatisfy { abs($0 - lossA) <= 1e-6 * lossA })
@@ -65,7 +73,9 @@ struct AnalyzeCommandsTests {
         let folder = try TemporaryDirectory()
         let m = try BuiltTools.makeCheckpoints(in: folder.path)
         for shift in ["input-range", "teacher", "laws", "laws-teacher"] {
-            let out = try json(try succeed(["ood", m["lsa"]!, m["gd"]!, "--shift", shift, "--tasks", "100", "--points", "4", "--json"]))
+            let out = try json(
+                try succeed(["ood", m["lsa"]!, m["gd"]!, "--shift", shift, "--tasks", "100", "--points", "4", "--json"])
+            )
             #expect(out["shift"] as? String == shift)
             let scales = try #require(out["scales"] as? [Double])
             let curves = try #require(out["curves"] as? [[String: Any]])
@@ -78,8 +88,10 @@ struct AnalyzeCommandsTests {
         let compare = try json(try succeed(["compare", m["gd"]!, m["gd"]!, "--tasks", "150", "--json"]))
         #expect(losses[try #require(scales.firstIndex(of: 1))] == compare["loss_a"] as? Double)
 
-        let table = try succeed(["ood", m["lsa"]!, m["gd"]!, "--interpolated", "--tasks", "100",
-                                 "--png", folder.file("o.png"), "--csv", folder.file("o.csv")])
+        let table = try succeed([
+            "ood", m["lsa"]!, m["gd"]!, "--interpolated", "--tasks", "100",
+            "--png", folder.file("o.png"), "--csv", folder.file("o.csv"),
+        ])
         #expect(table.contains("interpolated") && table.contains("← training"))
         try expectFigure(folder.file("o.png"))
         #expect(try csvLines(folder.file("o.csv")).first == "alpha,lsa-1 seed 0,GD (η = 1),interpolated")
@@ -88,8 +100,11 @@ struct AnalyzeCommandsTests {
     @Test func rolloutOfTheConstructionDecreasesTheLoss() throws {
         let folder = try TemporaryDirectory()
         let m = try BuiltTools.makeCheckpoints(in: folder.path)
-        let out = try json(try succeed(["rollout", m["gd"]!, m["lsa"]!, "--steps", "6", "--lambda", "0.5", "--tasks", "100",
-                                        "--json", "--png", folder.file("r.png"), "--csv", folder.file("r.csv")]))
+        let out = try json(
+            try succeed([
+                "rollout", m["gd"]!, m["lsa"]!, "--steps", "6", "--lambda", "0.5", "--tasks", "100",
+                "--json", "--png", folder.file("r.png"), "--csv", folder.file("r.csv"),
+            ]))
         let curves = try #require(out["curves"] as? [[String: Any]])
         let gd = try #require(curves[0]["losses"] as? [Double])
         #expect(gd.count == 7 && gd[6] < gd[1] && gd[1] < gd[0])
@@ -102,8 +117,11 @@ struct AnalyzeCommandsTests {
     @Test func rolloutDrawsEveryLambdaOnOneFigure() throws {
         let folder = try TemporaryDirectory()
         let m = try BuiltTools.makeCheckpoints(in: folder.path)
-        let out = try json(try succeed(["rollout", m["gd"]!, "--lambda", "1,0.5", "--lambda", "0.75", "--steps", "5", "--tasks", "50", "--json",
-                                        "--png", folder.file("r.png"), "--svg", folder.file("r.svg")]))
+        let out = try json(
+            try succeed([
+                "rollout", m["gd"]!, "--lambda", "1,0.5", "--lambda", "0.75", "--steps", "5", "--tasks", "50", "--json",
+                "--png", folder.file("r.png"), "--svg", folder.file("r.svg"),
+            ]))
         #expect(out["lambda"] as? Double == 1 && (out["lambdas"] as? [Double]) == [1, 0.5, 0.75])
         #expect((out["curves"] as? [[String: Any]])?.compactMap { $0["lambda"] as? Double } == [1, 0.5, 0.75])
         try expectFigure(folder.file("r.png"))
@@ -115,7 +133,8 @@ struct AnalyzeCommandsTests {
     @Test func heatmapPrintsAndDrawsTheProducts() throws {
         let folder = try TemporaryDirectory()
         let m = try BuiltTools.makeCheckpoints(in: folder.path)
-        let out = try json(try succeed(["heatmap", m["gd"]!, "--json", "--png", folder.file("h.png"), "--csv", folder.file("h.csv")]))
+        let out = try json(
+            try succeed(["heatmap", m["gd"]!, "--json", "--png", folder.file("h.png"), "--csv", folder.file("h.csv")]))
         let heads = try #require(out["heads"] as? [[String: Any]])
         let kq = try #require(heads.first?["W_KQ"] as? [Double])
         #expect(kq.count == 121 && kq[0] == 1 && kq[120] == 0)
@@ -128,12 +147,15 @@ struct AnalyzeCommandsTests {
     @Test func spectrumReadsGammaFromARecurrentStack() throws {
         let folder = try TemporaryDirectory()
         let m = try BuiltTools.makeCheckpoints(in: folder.path, recurrent: true)
-        let out = try json(try succeed(["spectrum", m["gd-recurrent"]!, "--tasks", "100", "--context-sizes", "10,25",
-                                        "--gamma-points", "6", "--json", "--png", folder.file("s.png"), "--csv", folder.file("s.csv")]))
+        let out = try json(
+            try succeed([
+                "spectrum", m["gd-recurrent"]!, "--tasks", "100", "--context-sizes", "10,25",
+                "--gamma-points", "6", "--json", "--png", folder.file("s.png"), "--csv", folder.file("s.csv"),
+            ]))
         let summaries = try #require(out["summaries"] as? [[String: Any]])
         #expect(summaries.map { $0["context_size"] as? Int } == [10, 25])
         let gammas = try #require(out["gammas"] as? [[String: Any]])
-        #expect((gammas.first?["reading"] as? [String: Any])?["gamma"] as? Double == 0)   // plain GD: no x transformation
+        #expect((gammas.first?["reading"] as? [String: Any])?["gamma"] as? Double == 0)  // plain GD: no x transformation
         try expectFigure(folder.file("s.png"), minWidth: 1_200)
         #expect(try csvLines(folder.file("s.csv")).count == 1 + 2 * 6)
     }
@@ -142,16 +164,26 @@ struct AnalyzeCommandsTests {
         let folder = try TemporaryDirectory()
         let m = try BuiltTools.makeCheckpoints(in: folder.path)
         let second = folder.file("lsa-seed-1.h5")
-        let trained = try BuiltTools.run("icl-zoo", ["train", BuiltTools.packageFile("zoo/lsa-1.json"), "--seed", "1", "--steps", "10",
-                                                     "--batch-size", "64", "--quiet", "--out", second])
+        let trained = try BuiltTools.run(
+            "icl-zoo",
+            [
+                "train", BuiltTools.packageFile("zoo/lsa-1.json"), "--seed", "1", "--steps", "10",
+                "--batch-size", "64", "--quiet", "--out", second,
+            ])
         #expect(trained.status == 0, "\(trained.stderr)")
-        let out = try json(try succeed(["curves", m["lsa"]!, second, "--baseline", m["gd"]!, "--tasks", "100", "--json",
-                                        "--png", folder.file("c.png"), "--csv", folder.file("c.csv")]))
+        let out = try json(
+            try succeed([
+                "curves", m["lsa"]!, second, "--baseline", m["gd"]!, "--tasks", "100", "--json",
+                "--png", folder.file("c.png"), "--csv", folder.file("c.csv"),
+            ]))
         let groups = try #require(out["groups"] as? [[String: Any]])
         #expect(groups.count == 1 && (groups[0]["members"] as? [String])?.count == 2)
         #expect((out["baselines"] as? [[String: Any]])?.count == 1)
         try expectFigure(folder.file("c.png"), minWidth: 1_000)
-        #expect(try csvLines(folder.file("c.csv")).first == "recipe,step,train_mean,train_std,validation_mean,validation_std,train_min,train_max,validation_min,validation_max")
+        #expect(
+            try csvLines(folder.file("c.csv")).first
+                == "recipe,step,train_mean,train_std,validation_mean,validation_std,train_min,train_max,validation_min,validation_max"
+        )
     }
 
     @Test func failuresNameTheFileAndExitNonZero() throws {
@@ -159,13 +191,20 @@ struct AnalyzeCommandsTests {
         let m = try BuiltTools.makeCheckpoints(in: folder.path)
         // A two-head model, trained for one step.
         let recipe = folder.file("two-heads.json")
-        try #"{"name": "two-heads", "model": {"heads": 2}, "training": {"steps": 1, "batch_size": 8, "validation_tasks": 10}}"#
+        try
+            #"{"name": "two-heads", "model": {"heads": 2}, "training": {"steps": 1, "batch_size": 8, "validation_tasks": 10}}"#
             .write(toFile: recipe, atomically: true, encoding: .utf8)
         let twoHeads = folder.file("two-heads.h5")
         #expect(try BuiltTools.run("icl-zoo", ["train", recipe, "--quiet", "--out", twoHeads]).status == 0)
         let deep = folder.file("gd-3.h5")
-        #expect(try BuiltTools.run("icl-zoo", ["construct", "gd", "--layers", "3", "--eta", "1", "--recipe",
-                                               BuiltTools.packageFile("zoo/lsa-1.json"), "--out", deep]).status == 0)
+        #expect(
+            try BuiltTools.run(
+                "icl-zoo",
+                [
+                    "construct", "gd", "--layers", "3", "--eta", "1", "--recipe",
+                    BuiltTools.packageFile("zoo/lsa-1.json"), "--out", deep,
+                ]
+            ).status == 0)
         let missing = folder.file("missing.h5")
         let cases: [([String], String, [String])] = [
             (["interpolate", missing, m["gd"]!], missing, ["no such file"]),

@@ -35,7 +35,10 @@ struct AnalyzeFiguresTests {
             ("ood.png", ["ood", lsa, gd, "--interpolated", "--tasks", "100", "--points", "4"], 700...900),
             ("ood-laws.png", ["ood", lsa, gd, "--shift", "laws", "--tasks", "100", "--points", "4"], 700...900),
             ("rollout.png", ["rollout", lsa, gd, "--tasks", "100", "--steps", "5"], 700...900),
-            ("spectrum.png", ["spectrum", "--tasks", "60", "--context-sizes", "10,25", "--gamma-points", "5"], 1_500...2_000),
+            (
+                "spectrum.png", ["spectrum", "--tasks", "60", "--context-sizes", "10,25", "--gamma-points", "5"],
+                1_500...2_000
+            ),
             ("curves.png", ["curves", lsa, "--baseline", gd, "--tasks", "100"], 1_200...1_600),
         ]
         for (name, arguments, width) in plots {

@@ -20,8 +20,9 @@ enum CLI {
 
     static func run(_ tool: String, _ arguments: [String], in folder: String? = nil) throws -> Result {
         let executable = binaries + "/" + tool
-        try #require(FileManager.default.isExecutableFile(atPath: executable),
-                     "\(executable) is missing: run `swift build` before `swift test --skip-build`")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: executable),
+            "\(executable) is missing: run `swift build` before `swift test --skip-build`")
         let (status, stdout, stderr) = try Subprocess.run(executable, arguments, in: folder)
         return Result(status: status, stdout: stdout, stderr: stderr)
     }
@@ -34,22 +35,26 @@ enum CLI {
 
     /// A recipe with the task shape of lsa-1 (d = 10, N = 10) but a small validation set, so a debug
     /// build trains it in a fraction of a second (10 steps of 32 tasks, 100 validation tasks, seed 0).
-    static func writeSmallRecipe(in directory: TemporaryDirectory, name: String = "small", layers: Int = 1,
-                                 inputDim: Int = 10, contextSize: Int = 10) throws -> String {
+    static func writeSmallRecipe(
+        in directory: TemporaryDirectory, name: String = "small", layers: Int = 1,
+        inputDim: Int = 10, contextSize: Int = 10
+    ) throws -> String {
         let path = directory.file("\(name).json")
         try """
-            {"name": "\(name)", "model": {"layers": \(layers), "heads": 1},
-             "task": {"input_dim": \(inputDim), "context_size": \(contextSize)},
-             "training": {"seed": 0, "steps": 10, "batch_size": 32, "eval_every": 5, "validation_tasks": 100}}
-            """.write(toFile: path, atomically: false, encoding: .utf8)
+        {"name": "\(name)", "model": {"layers": \(layers), "heads": 1},
+         "task": {"input_dim": \(inputDim), "context_size": \(contextSize)},
+         "training": {"seed": 0, "steps": 10, "batch_size": 32, "eval_every": 5, "validation_tasks": 100}}
+        """.write(toFile: path, atomically: false, encoding: .utf8)
         return path
     }
 }
 
 /// A failure a user can fix: exit 1 and exactly one line on stderr, `Error: <file>: <what>`, with no
 /// crash report, HDF5 diagnostics or Swift runtime trap.
-func expectUserError(_ result: CLI.Result, mentioning fragments: [String],
-                     sourceLocation: SourceLocation = #_sourceLocation) {
+func expectUserError(
+    _ result: CLI.Result, mentioning fragments: [String],
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     #expect(result.status == 1, "\(result)", sourceLocation: sourceLocation)
     #expect(result.stderrLines.count == 1, "stderr is not one line: \(result)", sourceLocation: sourceLocation)
     expectErrorLine(result, mentioning: fragments, sourceLocation: sourceLocation)
@@ -57,12 +62,15 @@ func expectUserError(_ result: CLI.Result, mentioning fragments: [String],
 
 /// A command line the parser rejects: exit 64 (EX_USAGE), an `Error:` line saying what is wrong, then
 /// only ArgumentParser's usage reminder (`Help:`, `Usage:`, `See '… --help'`).
-func expectUsageError(_ result: CLI.Result, mentioning fragments: [String],
-                      sourceLocation: SourceLocation = #_sourceLocation) {
+func expectUsageError(
+    _ result: CLI.Result, mentioning fragments: [String],
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     #expect(result.status == 64, "\(result)", sourceLocation: sourceLocation)
     for line in result.stderrLines.dropFirst() {
-        let reminder = line.hasPrefix("Usage: ") || line.hasPrefix("Help: ") || line.hasPrefix("  See '")
-            || line.hasPrefix("        ")   // continuation of a wrapped usage line
+        let reminder =
+            line.hasPrefix("Usage: ") || line.hasPrefix("Help: ") || line.hasPrefix("  See '")
+            || line.hasPrefix("        ")  // continuation of a wrapped usage line
         #expect(reminder, "unexpected stderr line '\(line)' in \(result)", sourceLocation: sourceLocation)
     }
     expectErrorLine(result, mentioning: fragments, sourceLocation: sourceLocation)
@@ -72,7 +80,9 @@ private func expectErrorLine(_ result: CLI.Result, mentioning fragments: [String
     let first = result.stderrLines.first.map(String.init) ?? ""
     #expect(first.hasPrefix("Error: "), "\(result)", sourceLocation: sourceLocation)
     for fragment in fragments {
-        #expect(first.contains(fragment), "first stderr line lacks '\(fragment)': \(result)", sourceLocation: sourceLocation)
+        #expect(
+            first.contains(fragment), "first stderr line lacks '\(fragment)': \(result)", sourceLocation: sourceLocation
+        )
     }
     for crash in ["HDF5-DIAG", "Fatal error", "Program crashed", "Backtracing", "Thread 0"] {
         #expect(!result.stderr.contains(crash), "stderr has '\(crash)': \(result)", sourceLocation: sourceLocation)
@@ -82,7 +92,8 @@ private func expectErrorLine(_ result: CLI.Result, mentioning fragments: [String
 
 /// The /model datasets of two checkpoints, compared bit for bit by h5py: "same" or "different".
 func compareWeights(_ a: String, _ b: String) throws -> String {
-    let result = try Python.run("""
+    let result = try Python.run(
+        """
         import sys, h5py, numpy as np
         def weights(path):
             with h5py.File(path, "r") as f:

@@ -57,8 +57,10 @@ import Testing
         try construct(gd, eta: "1")
         let result = try CLI.analyze("compare", gd, gd, "--tasks", "50", "--seed", "3")
         #expect(result.status == 0, "\(result)")
-        for fragment in ["on 50 tasks (seed 3):", "loss A", "loss B", "prediction diff     0.000000",
-                         "sensitivity cosine  1.000000", "sensitivity diff    0.000000"] {
+        for fragment in [
+            "on 50 tasks (seed 3):", "loss A", "loss B", "prediction diff     0.000000",
+            "sensitivity cosine  1.000000", "sensitivity diff    0.000000",
+        ] {
             #expect(result.stdout.contains(fragment), "lacks '\(fragment)':\n\(result.stdout)")
         }
     }
@@ -68,8 +70,9 @@ import Testing
         let a = directory.file("a.h5"), b = directory.file("b.h5")
         try construct(a, eta: "1")
         try construct(b, eta: "1", recipe: try CLI.writeSmallRecipe(in: directory, inputDim: 3, contextSize: 5))
-        expectUserError(try CLI.analyze("compare", a, b, "--tasks", "10"),
-                        mentioning: ["\(b): its tasks (linear-regression, d = 3", "cannot be compared"])
+        expectUserError(
+            try CLI.analyze("compare", a, b, "--tasks", "10"),
+            mentioning: ["\(b): its tasks (linear-regression, d = 3", "cannot be compared"])
     }
 
     @Test func unreadableCheckpoints() throws {
@@ -77,16 +80,21 @@ import Testing
         let gd = directory.file("gd.h5"), text = directory.file("x.h5"), missing = directory.file("nothing.h5")
         try construct(gd, eta: "1")
         try "hello\n".write(toFile: text, atomically: false, encoding: .utf8)
-        expectUserError(try CLI.analyze("compare", missing, gd, "--tasks", "10"), mentioning: ["\(missing): no such file"])
-        expectUserError(try CLI.analyze("compare", gd, text, "--tasks", "10"), mentioning: ["\(text): not an HDF5 file"])
+        expectUserError(
+            try CLI.analyze("compare", missing, gd, "--tasks", "10"), mentioning: ["\(missing): no such file"])
+        expectUserError(
+            try CLI.analyze("compare", gd, text, "--tasks", "10"), mentioning: ["\(text): not an HDF5 file"])
     }
 
     @Test func badCommandLineIsAUsageError() throws {
-        expectUsageError(try CLI.analyze("compare", "a.h5", "b.h5", "--tasks", "0"),
-                         mentioning: ["--tasks must be at least 1 (got 0)"])
-        expectUsageError(try CLI.analyze("compare", "a.h5", "b.h5", "--tasks", "-3"),
-                         mentioning: ["--tasks must be at least 1 (got -3)"])
+        expectUsageError(
+            try CLI.analyze("compare", "a.h5", "b.h5", "--tasks", "0"),
+            mentioning: ["--tasks must be at least 1 (got 0)"])
+        expectUsageError(
+            try CLI.analyze("compare", "a.h5", "b.h5", "--tasks", "-3"),
+            mentioning: ["--tasks must be at least 1 (got -3)"])
         expectUsageError(try CLI.analyze("compare", "a.h5"), mentioning: ["give a second checkpoint or --against gd"])
-        expectUsageError(try CLI.analyze("compare", "a.h5", "b.h5", "--bogus"), mentioning: ["Unknown option '--bogus'"])
+        expectUsageError(
+            try CLI.analyze("compare", "a.h5", "b.h5", "--bogus"), mentioning: ["Unknown option '--bogus'"])
     }
 }

@@ -7,11 +7,13 @@ import Testing
     @Test func gdWithEtaWritesTheConstruction() throws {
         let directory = try TemporaryDirectory()
         let out = directory.file("gd.h5")
-        let result = try CLI.zoo("construct", "gd", "--layers", "2", "--eta", "1.5",
-                                 "--recipe", CLI.zooRecipe("lsa-1.json"), "--out", out)
+        let result = try CLI.zoo(
+            "construct", "gd", "--layers", "2", "--eta", "1.5",
+            "--recipe", CLI.zooRecipe("lsa-1.json"), "--out", out)
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout == "wrote \(out)\n", "\(result)")
-        let check = try Python.run("""
+        let check = try Python.run(
+            """
             import sys, json, h5py, numpy as np
             with h5py.File(sys.argv[1], "r") as f:
                 assert sorted(f) == ["construction", "model"], sorted(f)
@@ -34,11 +36,13 @@ import Testing
     @Test func gdWithoutEtaRecordsTheLineSearch() throws {
         let directory = try TemporaryDirectory()
         let out = directory.file("gd.h5")
-        let result = try CLI.zoo("construct", "gd", "--tasks", "200", "--seed", "9",
-                                 "--recipe", CLI.zooRecipe("lsa-1.json"), "--out", out)
+        let result = try CLI.zoo(
+            "construct", "gd", "--tasks", "200", "--seed", "9",
+            "--recipe", CLI.zooRecipe("lsa-1.json"), "--out", out)
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout.hasPrefix("line search over 250 values of η on 200 tasks: best η = "), "\(result)")
-        let check = try Python.run("""
+        let check = try Python.run(
+            """
             import sys, h5py, numpy as np
             with h5py.File(sys.argv[1], "r") as f:
                 s = f["construction/line_search"]
@@ -74,10 +78,12 @@ import Testing
         let recipe = CLI.zooRecipe("lsa-1.json")
         try #require(try CLI.zoo("construct", "gd", "--eta", "1", "--recipe", recipe, "--out", out).status == 0)
         let before = try Data(contentsOf: URL(fileURLWithPath: out))
-        let (status, stdout, stderr) = try Subprocess.run("/bin/sh", [
-            "-c", #"trap "" XFSZ; ulimit -c 0; ulimit -f 4; exec "$0" "$@""#,
-            CLI.binaries + "/icl-zoo", "construct", "gd", "--eta", "2", "--recipe", recipe, "--out", out,
-        ])
+        let (status, stdout, stderr) = try Subprocess.run(
+            "/bin/sh",
+            [
+                "-c", #"trap "" XFSZ; ulimit -c 0; ulimit -f 4; exec "$0" "$@""#,
+                CLI.binaries + "/icl-zoo", "construct", "gd", "--eta", "2", "--recipe", recipe, "--out", out,
+            ])
         let result = CLI.Result(status: status, stdout: stdout, stderr: stderr)
         #expect(status != 0, "\(result)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == before, "the existing checkpoint changed")

@@ -7,7 +7,8 @@ import Testing
     /// A 2-step GD++ model fitted by continuation on a small fixed set, as `seed-0.h5` of its recipe folder.
     func fitGDPlusPlus(_ directory: TemporaryDirectory) throws -> String {
         let recipe = directory.file("gdpp-2.json")
-        try #"{"name": "gdpp-2", "model": {"architecture": "gdpp", "layers": 2}, "training": {"optimizer": "continuation", "steps": 20, "batch_size": 400, "validation_tasks": 100}}"#
+        try
+            #"{"name": "gdpp-2", "model": {"architecture": "gdpp", "layers": 2}, "training": {"optimizer": "continuation", "steps": 20, "batch_size": 400, "validation_tasks": 100}}"#
             .write(toFile: recipe, atomically: false, encoding: .utf8)
         let r = try CLI.zoo("train", recipe, "--models", directory.file("models"), "--quiet")
         try #require(r.status == 0, "\(r)")
@@ -18,8 +19,10 @@ import Testing
         let directory = try TemporaryDirectory()
         let model = try fitGDPlusPlus(directory)
         let show = try CLI.zoo("show", model)
-        #expect(show.status == 0 && show.stdout.contains("continuation fit on 400 fixed tasks") && show.stdout.contains("trained η    "),
-                "\(show)")
+        #expect(
+            show.status == 0 && show.stdout.contains("continuation fit on 400 fixed tasks")
+                && show.stdout.contains("trained η    "),
+            "\(show)")
         let heatmap = try CLI.analyze("heatmap", model, "--json")
         #expect(heatmap.status == 0, "\(heatmap)")
         // Interpolating a model with itself: every point of the line is the model.
@@ -41,7 +44,8 @@ import Testing
         let written = directory.file("models/gdpp-2-lsa/construction-seed-0.h5")
         #expect(FileManager.default.fileExists(atPath: written), "\(r)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.file("models/gdpp-2")) == ["seed-0.h5"])
-        let check = try Python.run("""
+        let check = try Python.run(
+            """
             import sys, h5py
             with h5py.File(sys.argv[1], "r") as f:
                 assert f["construction"].attrs["method"] == "gdpp", dict(f["construction"].attrs)
@@ -56,7 +60,8 @@ import Testing
         let directory = try TemporaryDirectory()
         let gdpp = try fitGDPlusPlus(directory)
         let recipe = directory.file("snap.json"), out = directory.file("snap.h5")
-        try #"{"name": "snap", "model": {"layers": 2, "recurrent": true}, "training": {"steps": 4, "batch_size": 32, "eval_every": 2, "validation_tasks": 50, "snapshot_every": 2}}"#
+        try
+            #"{"name": "snap", "model": {"layers": 2, "recurrent": true}, "training": {"steps": 4, "batch_size": 32, "eval_every": 2, "validation_tasks": 50, "snapshot_every": 2}}"#
             .write(toFile: recipe, atomically: false, encoding: .utf8)
         try #require(try CLI.zoo("train", recipe, "--out", out).status == 0)
         let r = try CLI.analyze("curves", out, "--align-with", "gd", "--align-with", gdpp, "--tasks", "50", "--json")

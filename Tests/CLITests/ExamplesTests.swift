@@ -11,14 +11,17 @@ import Testing
     /// Runs `docs/examples/<script>` with `arguments`; the script must succeed.
     func runExample(_ script: String, _ arguments: [String]) throws -> String {
         let result = try Subprocess.run(Python.executable, [Self.examples + "/" + script] + arguments)
-        try #require(result.status == 0, "\(script) \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)")
+        try #require(
+            result.status == 0,
+            "\(script) \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)")
         return result.stdout
     }
 
     /// One JSON object per line of `text`.
     func jsonLines(_ text: String) throws -> [[String: Any]] {
         try text.split(separator: "\n").map { line in
-            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not a JSON object: \(line)")
+            try #require(
+                try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not a JSON object: \(line)")
         }
     }
 
@@ -32,9 +35,12 @@ import Testing
     /// icl-zoo runs the models in Float, forward.py in Double on the same tasks: they agree to float
     /// rounding (measured: at most 5e-7 relative on the models below, 1.0e-6 on the paper's 12-layer
     /// mlp-12-4head; 1.3e-9 absolute on gdpp-12, whose loss of 2.8e-7 is at Float's rounding level).
-    func expectSameLoss(_ numpy: Double, _ ours: Double, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(abs(numpy - ours) <= 1e-5 * abs(ours) + 1e-9, "\(what): forward.py \(numpy), icl-analyze compare \(ours)",
-                sourceLocation: sourceLocation)
+    func expectSameLoss(
+        _ numpy: Double, _ ours: Double, _ what: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        #expect(
+            abs(numpy - ours) <= 1e-5 * abs(ours) + 1e-9, "\(what): forward.py \(numpy), icl-analyze compare \(ours)",
+            sourceLocation: sourceLocation)
     }
 
     // MARK: write.py
@@ -46,22 +52,31 @@ import Testing
         let written = directory.file("gd-numpy.h5"), gd = directory.file("gd.h5")
         _ = try runExample("write.py", [written, "--layers", "1", "--eta", "1.5"])
         let show = try CLI.zoo("show", written)
-        #expect(show.status == 0 && show.stdout.contains("gd-1-numpy") && show.stdout.contains("docs/examples/write.py"), "\(show)")
+        #expect(
+            show.status == 0 && show.stdout.contains("gd-1-numpy") && show.stdout.contains("docs/examples/write.py"),
+            "\(show)")
         let list = try CLI.zoo("list", directory.path)
         #expect(list.status == 0 && list.stdout.contains("gd-1-numpy"), "\(list)")
-        try #require(try CLI.zoo("construct", "gd", "--eta", "1.5", "--recipe", CLI.zooRecipe("lsa-1.json"), "--out", gd).status == 0)
+        try #require(
+            try CLI.zoo("construct", "gd", "--eta", "1.5", "--recipe", CLI.zooRecipe("lsa-1.json"), "--out", gd).status
+                == 0)
 
         let result = try CLI.analyze("compare", written, gd, "--tasks", "300", "--json")
         try #require(result.status == 0, "\(result)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Double])
-        #expect(report["loss_a"] == report["loss_b"] && report["prediction_diff"] == 0 && report["sensitivity_diff"] == 0, "\(report)")
+        #expect(
+            report["loss_a"] == report["loss_b"] && report["prediction_diff"] == 0 && report["sensitivity_diff"] == 0,
+            "\(report)")
 
         // Every analysis of a single paired-token LSA layer (spectrum and copying: below, on the
         // recurrent and alternating models they need).
         let small = ["--tasks", "100", "--json"]
-        for arguments in [["interpolate", written, gd, "--steps", "3"], ["ood", written, "--points", "3"],
-                          ["rollout", written, "--steps", "3"], ["heatmap", written], ["curves", written],
-                          ["context-length", written, "--lengths", "5,10"], ["fingerprint", written, "--against", "gd", "--max-steps", "1"]] {
+        for arguments in [
+            ["interpolate", written, gd, "--steps", "3"], ["ood", written, "--points", "3"],
+            ["rollout", written, "--steps", "3"], ["heatmap", written], ["curves", written],
+            ["context-length", written, "--lengths", "5,10"],
+            ["fingerprint", written, "--against", "gd", "--max-steps", "1"],
+        ] {
             let run = try CLI.run("icl-analyze", arguments + small)
             #expect(run.status == 0 && !run.stdout.isEmpty, "icl-analyze \(arguments.joined(separator: " ")): \(run)")
         }
@@ -71,15 +86,22 @@ import Testing
     @Test func writeNamesAMissingRecipeField() throws {
         let directory = try TemporaryDirectory()
         let weights = directory.file("w.npz"), recipe = directory.file("r.json")
-        let make = try Python.run("""
+        let make = try Python.run(
+            """
             import json, sys, numpy as np
             np.savez(sys.argv[1], **{"layer_0/attention/head_0/W_Q": np.eye(11, dtype=np.float32)})
             json.dump({"model": {"architecture": "lsa"}, "task": {}, "training": {}}, open(sys.argv[2], "w"))
             """, arguments: [weights, recipe])
         try #require(make.status == 0, "\(make.stderr)")
-        let result = try Subprocess.run(Python.executable, [Self.examples + "/write.py", directory.file("out.h5"),
-                                                            "--weights", weights, "--recipe", recipe])
-        #expect(result.status == 1 && result.stderr.hasPrefix("Error: ") && result.stderr.contains("model.token_layout"), "\(result)")
+        let result = try Subprocess.run(
+            Python.executable,
+            [
+                Self.examples + "/write.py", directory.file("out.h5"),
+                "--weights", weights, "--recipe", recipe,
+            ])
+        #expect(
+            result.status == 1 && result.stderr.hasPrefix("Error: ") && result.stderr.contains("model.token_layout"),
+            "\(result)")
         #expect(try directory.contents() == ["r.json", "w.npz"], "no file and no temporary file left")
     }
 
@@ -95,12 +117,22 @@ import Testing
         ("heads", #""architecture": "lsa", "heads": 2"#, linear),
         ("layers-clipped", #""architecture": "lsa", "layers": 3, "clip_tokens": 1.5"#, linear),
         ("recurrent", #""architecture": "lsa", "layers": 3, "recurrent": true"#, linear),
-        ("mixed", #""architecture": "transformer", "layers": 2, "heads": 2, "key_dim": 3, "attention": ["softmax", "linear"], "layer_norm": true, "mlp_hidden": 8, "activation": "relu""#, linear),
+        (
+            "mixed",
+            #""architecture": "transformer", "layers": 2, "heads": 2, "key_dim": 3, "attention": ["softmax", "linear"], "layer_norm": true, "mlp_hidden": 8, "activation": "relu""#,
+            linear
+        ),
         ("sine", #""architecture": "transformer", "embedding_dim": 6, "mlp_hidden": 12, "mlp_first": true"#, sine),
-        ("alternating", #""architecture": "transformer", "layers": 2, "attention": ["softmax", "linear"], "token_layout": "alternating", "positional_dim": 4"#, linear),
+        (
+            "alternating",
+            #""architecture": "transformer", "layers": 2, "attention": ["softmax", "linear"], "token_layout": "alternating", "positional_dim": 4"#,
+            linear
+        ),
         ("gdpp", #""architecture": "gdpp", "layers": 2, "recurrent": true"#, linear),
-        ("odd-noisy", #""architecture": "lsa", "layers": 2"#,
-         #""input_dim": 3, "context_size": 5, "input_range": 2, "weight_scale": 0.5, "noise_std": 0.3"#),
+        (
+            "odd-noisy", #""architecture": "lsa", "layers": 2"#,
+            #""input_dim": 3, "context_size": 5, "input_range": 2, "weight_scale": 0.5, "noise_std": 0.3"#
+        ),
         ("mlp-gd", #""architecture": "mlp_gd", "embedding_dim": 6, "mlp_hidden": 12, "mlp_first": true"#, sine),
     ]
 
@@ -114,17 +146,18 @@ import Testing
         for kind in Self.kinds {
             let recipe = directory.file("\(kind.name).json"), source = directory.file("\(kind.name)-source.h5")
             try """
-                {"name": "\(kind.name)", "model": {\(kind.model)},
-                 "task": {\(kind.task)},
-                 "training": {"steps": 1, "batch_size": 8, "validation_tasks": 20}}
-                """.write(toFile: recipe, atomically: false, encoding: .utf8)
+            {"name": "\(kind.name)", "model": {\(kind.model)},
+             "task": {\(kind.task)},
+             "training": {"steps": 1, "batch_size": 8, "validation_tasks": 20}}
+            """.write(toFile: recipe, atomically: false, encoding: .utf8)
             let train = try CLI.zoo("train", recipe, "--quiet", "--out", source)
             try #require(train.status == 0, "\(kind.name): \(train)")
             pairs += [source, directory.file("\(kind.name).h5")]
         }
         // Random weights of each source's shapes, written by write.py's write_checkpoint with the
         // source's resolved recipe and curve.
-        let rewrite = try Python.run("""
+        let rewrite = try Python.run(
+            """
             import json, sys, h5py, numpy as np
             sys.path.insert(0, sys.argv[1])
             import write
@@ -155,14 +188,17 @@ import Testing
             expectSameLoss(try #require(result["loss"] as? Double), try compareLoss(file, tasks: 300), file)
         }
         // The analyses that need a recurrent stack or alternating tokens accept those written by write.py.
-        let spectrum = try CLI.analyze("spectrum", directory.file("recurrent.h5"), "--context-sizes", "6", "--gamma-points", "3",
-                                       "--tasks", "50", "--json")
+        let spectrum = try CLI.analyze(
+            "spectrum", directory.file("recurrent.h5"), "--context-sizes", "6", "--gamma-points", "3",
+            "--tasks", "50", "--json")
         #expect(spectrum.status == 0, "\(spectrum)")
         let copying = try CLI.analyze("copying", directory.file("alternating.h5"), "--tasks", "50", "--json")
         #expect(copying.status == 0, "\(copying)")
 
         // The validation set, drawn in numpy: the last recorded validation loss of a trained file.
         let validation = try jsonLines(try runExample("forward.py", [made["lsa"]!, "--validation", "--json"]))[0]
-        expectSameLoss(try #require(validation["loss"] as? Double), try #require(validation["recorded"] as? Double), "validation of \(made["lsa"]!)")
+        expectSameLoss(
+            try #require(validation["loss"] as? Double), try #require(validation["recorded"] as? Double),
+            "validation of \(made["lsa"]!)")
     }
 }

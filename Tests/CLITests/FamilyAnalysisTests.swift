@@ -7,10 +7,13 @@ import Testing
 /// fly, and its copying sensitivities over snapshots.
 @Suite struct FamilyAnalysisTests {
     /// A few steps of `recipe` (a file of the package's zoo/) into `directory`.
-    func train(_ recipe: String, _ directory: TemporaryDirectory, steps: Int, batch: Int, validation: Int) throws -> String {
+    func train(_ recipe: String, _ directory: TemporaryDirectory, steps: Int, batch: Int, validation: Int) throws
+        -> String
+    {
         let out = directory.file(recipe.replacingOccurrences(of: ".json", with: ".h5"))
-        let r = try CLI.zoo("train", CLI.zooRecipe(recipe), "--steps", String(steps), "--batch-size", String(batch),
-                            "--validation-tasks", String(validation), "--out", out)
+        let r = try CLI.zoo(
+            "train", CLI.zooRecipe(recipe), "--steps", String(steps), "--batch-size", String(batch),
+            "--validation-tasks", String(validation), "--out", out)
         try #require(r.status == 0, "\(r)")
         return out
     }
@@ -32,7 +35,9 @@ import Testing
         // One GD step with a line-searched η on these tasks beats an untrained model.
         let lossA = object?["loss_a"] as? Double ?? 0, lossB = object?["loss_b"] as? Double ?? 1
         #expect(lossB < lossA, "\(r.stdout)")
-        expectUsageError(try CLI.analyze("compare", model, "--against", "gdpp"), mentioning: ["--against: unknown baseline 'gdpp'", "gdpp:FILE"])
+        expectUsageError(
+            try CLI.analyze("compare", model, "--against", "gdpp"),
+            mentioning: ["--against: unknown baseline 'gdpp'", "gdpp:FILE"])
     }
 
     @Test func copyingOverSnapshotsWithAFigure() throws {
@@ -117,7 +122,8 @@ import Testing
     @Test func alignmentOfEverySnapshot() throws {
         let directory = try TemporaryDirectory()
         let recipe = directory.file("snap.json"), out = directory.file("snap.h5"), png = directory.file("curves.png")
-        try #"{"name": "snap", "training": {"steps": 6, "batch_size": 32, "eval_every": 3, "validation_tasks": 50, "snapshot_every": 3}}"#
+        try
+            #"{"name": "snap", "training": {"steps": 6, "batch_size": 32, "eval_every": 3, "validation_tasks": 50, "snapshot_every": 3}}"#
             .write(toFile: recipe, atomically: false, encoding: .utf8)
         try #require(try CLI.zoo("train", recipe, "--out", out).status == 0)
         let r = try CLI.analyze("curves", out, "--align-with", "gd", "--tasks", "100", "--json", "--png", png)
@@ -127,7 +133,8 @@ import Testing
         let steps = (runs.first?["points"] as? [[String: Any]] ?? []).compactMap { $0["step"] as? Int }
         #expect(steps == [0, 3, 6], "\(r.stdout)")
         #expect(FileManager.default.fileExists(atPath: png))
-        expectUserError(try CLI.analyze("curves", out, "--align-with", directory.file("missing.h5"), "--tasks", "10"),
-                        mentioning: ["missing.h5"])
+        expectUserError(
+            try CLI.analyze("curves", out, "--align-with", directory.file("missing.h5"), "--tasks", "10"),
+            mentioning: ["missing.h5"])
     }
 }

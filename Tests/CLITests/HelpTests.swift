@@ -24,15 +24,21 @@ import Testing
     }
 
     /// Every option with a value says its default (STYLE.md: "each with `help:` stating its default").
-    @Test(arguments: [("icl-zoo", ["train"]), ("icl-zoo", ["construct", "gd"]), ("icl-analyze", ["compare"]),
-                      ("icl-analyze", ["context-length"]), ("icl-analyze", ["fingerprint"])])
+    @Test(arguments: [
+        ("icl-zoo", ["train"]), ("icl-zoo", ["construct", "gd"]), ("icl-analyze", ["compare"]),
+        ("icl-analyze", ["context-length"]), ("icl-analyze", ["fingerprint"]),
+    ])
     func optionsStateTheirDefaults(tool: String, command: [String]) throws {
         let help = try CLI.run(tool, command + ["--help"]).stdout
         let options = try #require(help.components(separatedBy: "OPTIONS:\n").last)
         // One block per option: a line starting "  -" and its indented continuation lines.
         var blocks: [String] = []
         for line in options.split(separator: "\n") {
-            if line.hasPrefix("  -") { blocks.append(String(line)) } else if !blocks.isEmpty { blocks[blocks.count - 1] += String(line) }
+            if line.hasPrefix("  -") {
+                blocks.append(String(line))
+            } else if !blocks.isEmpty {
+                blocks[blocks.count - 1] += String(line)
+            }
         }
         let valued = blocks.filter { $0.contains(" <") }
         #expect(valued.count >= 2, "\(help)")

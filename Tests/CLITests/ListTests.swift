@@ -23,10 +23,15 @@ import Testing
         #expect(result.status == 1 && result.stderr.isEmpty, "\(result)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
         try #require(lines.count == 4, "header and three rows expected:\n\(result.stdout)")
-        #expect(lines[0].split(separator: " ", omittingEmptySubsequences: true)
-                == ["file", "recipe", "origin", "architecture", "layers", "heads", "recurrent", "seed", "steps", "final_loss"])
+        #expect(
+            lines[0].split(separator: " ", omittingEmptySubsequences: true)
+                == [
+                    "file", "recipe", "origin", "architecture", "layers", "heads", "recurrent", "seed", "steps",
+                    "final_loss",
+                ])
         // Sorted by path: broken.h5, gd-1/…, tiny/…
-        #expect(lines[1].hasPrefix(broken) && lines[1].contains("unreadable: \(broken): not an HDF5 file"), "\(lines[1])")
+        #expect(
+            lines[1].hasPrefix(broken) && lines[1].contains("unreadable: \(broken): not an HDF5 file"), "\(lines[1])")
         let gd = lines[2].split(separator: " ").map(String.init)
         #expect(gd == [constructed, "gd-1", "construction:gd", "lsa", "1", "1", "no", "-", "-", "-"], "\(lines[2])")
         let row = lines[3].split(separator: " ").map(String.init)
@@ -42,14 +47,22 @@ import Testing
         let rows = try #require(parsed as? [[String: Any]], "not an array of objects:\n\(result.stdout)")
         try #require(rows.count == 3, "\(rows)")
         #expect(rows.map { $0["file"] as? String } == [broken, constructed, trained])
-        #expect(rows[0].keys.sorted() == ["error", "file"] && (rows[0]["error"] as? String)?.contains("not an HDF5 file") == true, "\(rows[0])")
-        let fields = ["architecture", "file", "final_loss", "heads", "layers", "origin", "recipe", "recurrent", "seed", "steps"]
+        #expect(
+            rows[0].keys.sorted() == ["error", "file"]
+                && (rows[0]["error"] as? String)?.contains("not an HDF5 file") == true, "\(rows[0])")
+        let fields = [
+            "architecture", "file", "final_loss", "heads", "layers", "origin", "recipe", "recurrent", "seed", "steps",
+        ]
         #expect(rows[1].keys.sorted() == fields, "\(rows[1])")
         // Numbers as numbers, "not applicable" as null, not the table's strings "5" and "-".
-        #expect(rows[1]["origin"] as? String == "construction:gd" && rows[1]["seed"] is NSNull && rows[1]["final_loss"] is NSNull, "\(rows[1])")
+        #expect(
+            rows[1]["origin"] as? String == "construction:gd" && rows[1]["seed"] is NSNull
+                && rows[1]["final_loss"] is NSNull, "\(rows[1])")
         #expect(rows[2].keys.sorted() == fields, "\(rows[2])")
         #expect(rows[2]["recipe"] as? String == "tiny" && rows[2]["origin"] as? String == "trained", "\(rows[2])")
-        #expect(rows[2]["seed"] as? Int == 5 && rows[2]["steps"] as? Int == 10 && rows[2]["layers"] as? Int == 1, "\(rows[2])")
+        #expect(
+            rows[2]["seed"] as? Int == 5 && rows[2]["steps"] as? Int == 10 && rows[2]["layers"] as? Int == 1,
+            "\(rows[2])")
         #expect(rows[2]["recurrent"] as? Bool == false && !(rows[2]["seed"] is String), "\(rows[2])")
         #expect((rows[2]["final_loss"] as? Double).map { $0 > 0 } == true, "\(rows[2])")
         #expect(!result.stdout.contains("\"5\"") && !result.stdout.contains("\"-\""), "\(result.stdout)")
@@ -64,7 +77,8 @@ import Testing
         try FileManager.default.createSymbolicLink(atPath: models + "/loop", withDestinationPath: models)
         try "partial".write(toFile: models + "/tiny/.seed-6.h5.tmp-4194303-abc", atomically: false, encoding: .utf8)
         let diverging = directory.file("d.json")
-        try #"{"name": "tiny", "training": {"steps": 50, "batch_size": 8, "validation_tasks": 20, "learning_rate": 1e30}}"#
+        try
+            #"{"name": "tiny", "training": {"steps": 50, "batch_size": 8, "validation_tasks": 20, "learning_rate": 1e30}}"#
             .write(toFile: diverging, atomically: false, encoding: .utf8)
         _ = try CLI.zoo("train", diverging, "--seed", "7", "--models", models, "--quiet")
         let result = try CLI.zoo("list", models)
@@ -73,7 +87,9 @@ import Testing
         func row(_ file: String) -> String { rows.first { $0.hasPrefix(file + " ") } ?? "" }
         #expect(row(models + "/fifo.h5").contains("not a regular file"), "\(result.stdout)")
         #expect(row(models + "/tiny/.seed-6.h5.tmp-4194303-abc").contains("stale temporary file"), "\(result.stdout)")
-        #expect(row(models + "/tiny/seed-7.h5.state").contains("unfinished: step 1 of 50, --resume continues it"), "\(result.stdout)")
+        #expect(
+            row(models + "/tiny/seed-7.h5.state").contains("unfinished: step 1 of 50, --resume continues it"),
+            "\(result.stdout)")
         #expect(row(trained).contains("trained"), "\(result.stdout)")
         #expect(!result.stdout.contains(models + "/loop/"), "a link to a folder is not followed")
     }

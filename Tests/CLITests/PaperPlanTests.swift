@@ -19,10 +19,14 @@ import Testing
             try #require(f.count == 7, "not 7 fields: \(line)")
             var seeds: [Int] = []
             let range = f[3].split(separator: "-").compactMap { Int($0) }
-            if range.count == 2 { seeds = Array(range[0]...range[1]) }
-            else if f[3] != "-" { seeds = f[3].split(separator: ",").compactMap { Int($0) } }
-            return Row(figure: try #require(Int(f[0])), kind: f[1], name: f[2], seeds: seeds, quick: f[4],
-                       cost: try #require(Double(f[5])), args: f[6])
+            if range.count == 2 {
+                seeds = Array(range[0]...range[1])
+            } else if f[3] != "-" {
+                seeds = f[3].split(separator: ",").compactMap { Int($0) }
+            }
+            return Row(
+                figure: try #require(Int(f[0])), kind: f[1], name: f[2], seeds: seeds, quick: f[4],
+                cost: try #require(Double(f[5])), args: f[6])
         }
     }
 
@@ -40,7 +44,8 @@ import Testing
             #expect(!row.seeds.isEmpty && row.cost > 0, "\(row.name)")
         }
         for row in rows where row.kind == "construct" {
-            #expect(["gd", "copy"].contains(row.args.split(separator: " ").first.map(String.init) ?? ""), "\(row.args)")
+            #expect(
+                ["gd", "copy"].contains(row.args.split(separator: " ").first.map(String.init) ?? ""), "\(row.args)")
         }
         #expect(rows.allSatisfy { ["train", "construct"].contains($0.kind) })
     }
@@ -54,9 +59,11 @@ import Testing
         for name in ["lsa-5", "mlp-12-4head", "gdpp-12", "gdpp-5", "gd-5", "gdpp-recurrent-10", "gd-recurrent-10"] {
             #expect(seeds[name] == [0], "\(name)")
         }
-        for name in ["lsa-recurrent-2", "gdpp-recurrent-2", "gd-recurrent-2", "softmax-1", "softmax-2head", "layernorm-1",
-                     "layernorm-2", "lsa-1-fixed-128", "lsa-1-fixed-8192", "gdpp-recurrent-2-n100", "lsa-recurrent-10",
-                     "softmax-linear-2", "alternating-2", "sine-mlp-lsa", "sine-mlp-gd"] {
+        for name in [
+            "lsa-recurrent-2", "gdpp-recurrent-2", "gd-recurrent-2", "softmax-1", "softmax-2head", "layernorm-1",
+            "layernorm-2", "lsa-1-fixed-128", "lsa-1-fixed-8192", "gdpp-recurrent-2-n100", "lsa-recurrent-10",
+            "softmax-linear-2", "alternating-2", "sine-mlp-lsa", "sine-mlp-gd",
+        ] {
             #expect(seeds[name] == Set(0...4), "\(name)")
         }
     }
@@ -70,7 +77,9 @@ import Testing
         #expect(lines.filter { $0.hasPrefix("train lsa-1 ") }.count == 1, "one line per recipe")
 
         let quick = try Self.awk(["-v", "quick=1", "-f", "analysis/paper-plan.awk", "analysis/paper-plan.tsv"])
-        let trains = quick.stdout.split(separator: "\n").filter { $0.hasPrefix("train ") }.map { $0.split(separator: " ") }
+        let trains = quick.stdout.split(separator: "\n").filter { $0.hasPrefix("train ") }.map {
+            $0.split(separator: " ")
+        }
         #expect(!trains.isEmpty && trains.allSatisfy { $0[2] == "0" }, "paper-quick trains seed 0 only")
         #expect(trains.contains { $0 == ["train", "mlp-12-4head", "0", "200", "8"] }, "2,000 s × 200 / 50,000 steps")
 
@@ -82,13 +91,13 @@ import Testing
         let directory = try TemporaryDirectory()
         let bad = directory.file("plan.tsv")
         try """
-            # comment
-            17\ttrain\tlsa-1\t0\t-\t9\t-
-            2\ttrain\tno-such-recipe\t0\t-\t9\t-
-            2\ttrain\tlsa-1\t0-x\t-\t9\t-
-            2\tconstruct\tgd-1\t0\t-\t5\tgd
+        # comment
+        17\ttrain\tlsa-1\t0\t-\t9\t-
+        2\ttrain\tno-such-recipe\t0\t-\t9\t-
+        2\ttrain\tlsa-1\t0-x\t-\t9\t-
+        2\tconstruct\tgd-1\t0\t-\t5\tgd
 
-            """.write(toFile: bad, atomically: false, encoding: .utf8)
+        """.write(toFile: bad, atomically: false, encoding: .utf8)
         let result = try Self.awk(["-f", "analysis/paper-plan.awk", bad])
         #expect(result.status == 1)
         let errors = result.stderr.split(separator: "\n")
@@ -113,16 +122,17 @@ import Testing
         try "c seed 0 step 0/1000  loss 0.4\nc seed 0 step 250/1000  loss 0.2  val 0.2  10 steps/s  ETA 75s\n"
             .write(toFile: "\(d)/c.log", atomically: false, encoding: .utf8)
         try """
-            a 0 100 \(d)/a.h5 \(d)/a.log 1
-            b 0 100 \(d)/b.h5 \(d)/b.log 0
-            c 0 100 \(d)/c.h5 \(d)/c.log 0
-            d 0 100 \(d)/d.h5 \(d)/d.log 0
+        a 0 100 \(d)/a.h5 \(d)/a.log 1
+        b 0 100 \(d)/b.h5 \(d)/b.log 0
+        c 0 100 \(d)/c.h5 \(d)/c.log 0
+        d 0 100 \(d)/d.h5 \(d)/d.log 0
 
-            """.write(toFile: "\(d)/models.txt", atomically: false, encoding: .utf8)
+        """.write(toFile: "\(d)/models.txt", atomically: false, encoding: .utf8)
         let program = Self.root + "/analysis/paper-progress.awk"
         let measured = try Self.awk(["-v", "elapsed=200", "-f", program, "\(d)/models.txt"])
-        #expect(measured.stdout == "2/4 models done, 1 training, 1 waiting; elapsed 0:03:20, ETA 0:04:40 (measured rate)",
-                "\(measured)")
+        #expect(
+            measured.stdout == "2/4 models done, 1 training, 1 waiting; elapsed 0:03:20, ETA 0:04:40 (measured rate)",
+            "\(measured)")
         let early = try Self.awk(["-v", "elapsed=30", "-f", program, "\(d)/models.txt"])
         #expect(early.stdout == "2/4 models done, 1 training, 1 waiting; elapsed 0:00:30, ETA 0:02:55 (plan estimate)")
         // A resumed run counts from where it resumed: c started at 200 of 1000, so 5 % of it is this run's.
@@ -143,8 +153,12 @@ import Testing
         let out = directory.file("out")
         func driver() throws -> (status: Int32, stdout: String, stderr: String) {
             // Bounded: a hung driver fails the test after two minutes instead of stalling the suite.
-            try Subprocess.run("/usr/bin/timeout", ["120", "env", "BIN=" + BuiltTools.folder.path, Self.root + "/analysis/paper.sh",
-                                                    "--quick", "--plan", plan, "--out", out])
+            try Subprocess.run(
+                "/usr/bin/timeout",
+                [
+                    "120", "env", "BIN=" + BuiltTools.folder.path, Self.root + "/analysis/paper.sh",
+                    "--quick", "--plan", plan, "--out", out,
+                ])
         }
         let first = try driver()
         let log = try String(contentsOfFile: "\(out)/logs/gd-recurrent-2-seed-0.log", encoding: .utf8)

@@ -5,19 +5,23 @@ import Testing
 /// `icl-zoo train`'s outputs: resume after SIGKILL, refusals before the first step, divergence, locks.
 @Suite struct ResumeTests {
     /// A recipe of `steps` steps that a debug build trains in well under a second.
-    func recipe(in directory: TemporaryDirectory, name: String = "r", steps: Int = 300, extra: String = "") throws -> String {
+    func recipe(in directory: TemporaryDirectory, name: String = "r", steps: Int = 300, extra: String = "") throws
+        -> String
+    {
         let path = directory.file("\(name).json")
         try """
-            {"name": "\(name)", "model": {"layers": 2}, "task": {"input_dim": 3, "context_size": 5},
-             "training": {"seed": 1, "steps": \(steps), "batch_size": 16, "eval_every": 7, "validation_tasks": 50,
-                          "snapshot_every": 50 \(extra)}}
-            """.write(toFile: path, atomically: false, encoding: .utf8)
+        {"name": "\(name)", "model": {"layers": 2}, "task": {"input_dim": 3, "context_size": 5},
+         "training": {"seed": 1, "steps": \(steps), "batch_size": 16, "eval_every": 7, "validation_tasks": 50,
+                      "snapshot_every": 50 \(extra)}}
+        """.write(toFile: path, atomically: false, encoding: .utf8)
         return path
     }
 
     /// scripts/compare-checkpoints.py: every dataset and attribute but the wall-clock ones.
     func compareAll(_ a: String, _ b: String) throws -> String {
-        let script = try String(contentsOfFile: Python.packageRoot.appendingPathComponent("scripts/compare-checkpoints.py").path, encoding: .utf8)
+        let script = try String(
+            contentsOfFile: Python.packageRoot.appendingPathComponent("scripts/compare-checkpoints.py").path,
+            encoding: .utf8)
         let result = try Python.run(script, arguments: [a, b])
         return result.stdout + result.stderr
     }
@@ -40,8 +44,10 @@ import Testing
     /// Starts `icl-zoo train`, waits (bounded) until it has saved a state, and sends it `signal`;
     /// returns what it wrote on stderr once it has ended.
     @discardableResult
-    func train(_ arguments: [String], until state: String, thenSend signal: Int32 = SIGKILL,
-               saveEvery: String = "20") throws -> (process: Process, stderr: String) {
+    func train(
+        _ arguments: [String], until state: String, thenSend signal: Int32 = SIGKILL,
+        saveEvery: String = "20"
+    ) throws -> (process: Process, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binaries + "/icl-zoo")
         process.arguments = ["train"] + arguments + ["--quiet", "--save-every", saveEvery]
@@ -71,7 +77,10 @@ import Testing
         let (process, stderr) = try train([r, "--out", out], until: out + ".state", thenSend: SIGTERM, saveEvery: "50")
         #expect(process.terminationReason == .exit && process.terminationStatus == 1, "\(stderr)")
         let last = stderr.split(separator: "\n").last.map(String.init) ?? ""
-        #expect(last.hasPrefix("Error: r seed 1: stopped after step ") && last.hasSuffix("by SIGTERM or SIGINT; its state is in \(out).state, --resume continues it"), "\(stderr)")
+        #expect(
+            last.hasPrefix("Error: r seed 1: stopped after step ")
+                && last.hasSuffix("by SIGTERM or SIGINT; its state is in \(out).state, --resume continues it"),
+            "\(stderr)")
         #expect(!FileManager.default.fileExists(atPath: out))
         let resumed = try CLI.zoo("train", r, "--out", out, "--quiet", "--resume")
         #expect(resumed.status == 0, "\(resumed)")
@@ -85,7 +94,8 @@ import Testing
         let seed = { (s: Int) in "\(models)/r/seed-\(s).h5" }
         try #require(try CLI.zoo("train", r, "--seed", "0", "--models", models, "--quiet").status == 0)
         try trainAndKill([r, "--seed", "1", "--models", models], state: seed(1) + ".state")
-        try #require(try CLI.zoo("train", r, "--seed", "1", "--out", directory.file("reference-1.h5"), "--quiet").status == 0)
+        try #require(
+            try CLI.zoo("train", r, "--seed", "1", "--out", directory.file("reference-1.h5"), "--quiet").status == 0)
         expectUserError(try CLI.zoo("train", r, "--seeds", "0-2", "--models", models), mentioning: [seed(0), "exists"])
         let result = try CLI.zoo("train", r, "--seeds", "0-2", "--models", models, "--quiet", "--resume")
         #expect(result.status == 0, "\(result)")
@@ -93,7 +103,10 @@ import Testing
         #expect(result.stderr.contains("resuming r seed 1 from step "), "\(result)")
         #expect(result.stdout.contains("wrote \(seed(1))") && result.stdout.contains("wrote \(seed(2))"), "\(result)")
         #expect(try compareAll(directory.file("reference-1.h5"), seed(1)).hasPrefix("identical"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: models + "/r").sorted() == ["seed-0.h5", "seed-1.h5", "seed-2.h5"])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: models + "/r").sorted() == [
+                "seed-0.h5", "seed-1.h5", "seed-2.h5",
+            ])
     }
 
     @Test func existingCheckpointsAreRefusedReplacedWithForceAndSkippedWithResume() throws {
@@ -104,10 +117,13 @@ import Testing
         let before = try Data(contentsOf: URL(fileURLWithPath: out))
         expectUserError(try CLI.zoo("train", r, "--out", out), mentioning: [out, "exists; --force replaces it"])
         let skipped = try CLI.zoo("train", r, "--out", out, "--resume")
-        #expect(skipped.status == 0 && skipped.stdout == "skipped \(out): already trained with this recipe and seed\n", "\(skipped)")
+        #expect(
+            skipped.status == 0 && skipped.stdout == "skipped \(out): already trained with this recipe and seed\n",
+            "\(skipped)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == before)
-        expectUserError(try CLI.zoo("train", r, "--out", out, "--resume", "--seed", "2"),
-                        mentioning: [out, "another recipe or seed", "training.seed: 1 vs 2", "--force"])
+        expectUserError(
+            try CLI.zoo("train", r, "--out", out, "--resume", "--seed", "2"),
+            mentioning: [out, "another recipe or seed", "training.seed: 1 vs 2", "--force"])
         let forced = try CLI.zoo("train", r, "--out", out, "--force", "--seed", "2")
         #expect(forced.status == 0 && forced.stdout.hasPrefix("wrote \(out)"), "\(forced)")
     }
@@ -119,11 +135,16 @@ import Testing
         // A state saved by a run that diverged keeps the run from starting over silently.
         let diverging = try recipe(in: directory, name: "d", extra: #", "learning_rate": 1e30"#)
         let result = try CLI.zoo("train", diverging, "--out", out, "--quiet")
-        expectFailure(result, mentioning: ["d seed 1: diverged at step ", "last finite loss", "no checkpoint written",
-                                             "the last good state (step "])
+        expectFailure(
+            result,
+            mentioning: [
+                "d seed 1: diverged at step ", "last finite loss", "no checkpoint written",
+                "the last good state (step ",
+            ])
         expectUserError(try CLI.zoo("train", r, "--out", out), mentioning: [out + ".state", "--resume continues it"])
-        expectUserError(try CLI.zoo("train", r, "--out", out, "--resume"),
-                        mentioning: [out + ".state", "name: \"d\" vs \"r\"", "training.learning_rate: 1e+30 vs 0.001"])
+        expectUserError(
+            try CLI.zoo("train", r, "--out", out, "--resume"),
+            mentioning: [out + ".state", "name: \"d\" vs \"r\"", "training.learning_rate: 1e+30 vs 0.001"])
     }
 
     @Test func aDivergingRunLeavesAnExistingCheckpointUntouched() throws {
@@ -131,8 +152,11 @@ import Testing
         let out = directory.file("m.h5")
         try #require(try CLI.zoo("train", try recipe(in: directory, steps: 5), "--out", out).status == 0)
         let before = try Data(contentsOf: URL(fileURLWithPath: out))
-        for (name, extra) in [("huge", #", "learning_rate": 1e30"#), ("clip", #", "learning_rate": 1e6, "clip_norm": 1e30"#)] {
-            let result = try CLI.zoo("train", try recipe(in: directory, name: name, extra: extra), "--out", out, "--force")
+        for (name, extra) in [
+            ("huge", #", "learning_rate": 1e30"#), ("clip", #", "learning_rate": 1e6, "clip_norm": 1e30"#),
+        ] {
+            let result = try CLI.zoo(
+                "train", try recipe(in: directory, name: name, extra: extra), "--out", out, "--force")
             expectFailure(result, mentioning: ["\(name) seed 1: diverged at step", "\(out) untouched"])
             #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == before, "\(name)")
         }
@@ -140,14 +164,20 @@ import Testing
 
     @Test func outputsAreCheckedBeforeTheFirstStep() throws {
         let directory = try TemporaryDirectory()
-        let r = try recipe(in: directory, steps: 100_000)   // would take minutes: every refusal comes first
+        let r = try recipe(in: directory, steps: 100_000)  // would take minutes: every refusal comes first
         try "x".write(toFile: directory.file("file"), atomically: false, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: directory.file("folder.h5"), withIntermediateDirectories: false)
-        expectUserError(try CLI.zoo("train", r, "--out", directory.file("file/m.h5")), mentioning: [directory.file("file"), "not a folder"])
-        expectUserError(try CLI.zoo("train", r, "--out", directory.file("folder.h5")), mentioning: [directory.file("folder.h5"), "is a folder"])
+        expectUserError(
+            try CLI.zoo("train", r, "--out", directory.file("file/m.h5")),
+            mentioning: [directory.file("file"), "not a folder"])
+        expectUserError(
+            try CLI.zoo("train", r, "--out", directory.file("folder.h5")),
+            mentioning: [directory.file("folder.h5"), "is a folder"])
         let bad = directory.file("bad.json")
         try #"{"name": "../../x"}"#.write(toFile: bad, atomically: false, encoding: .utf8)
-        expectUserError(try CLI.zoo("train", bad, "--models", directory.file("models")), mentioning: ["name '../../x' must be a file name"])
+        expectUserError(
+            try CLI.zoo("train", bad, "--models", directory.file("models")),
+            mentioning: ["name '../../x' must be a file name"])
     }
 
     @Test func aSecondTrainerOnTheSamePathIsRefused() throws {
@@ -156,8 +186,9 @@ import Testing
         let lock = open(out + ".lock", O_RDWR | O_CREAT, 0o644)
         try #require(lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) == 0)
         defer { close(lock) }
-        expectUserError(try CLI.zoo("train", try recipe(in: directory, steps: 5), "--out", out),
-                        mentioning: [out, "another icl-zoo train is writing it"])
+        expectUserError(
+            try CLI.zoo("train", try recipe(in: directory, steps: 5), "--out", out),
+            mentioning: [out, "another icl-zoo train is writing it"])
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
@@ -176,13 +207,17 @@ import Testing
 }
 
 /// A run that failed after training started: exit 1, the progress lines, then one `Error:` line.
-func expectFailure(_ result: CLI.Result, mentioning fragments: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+func expectFailure(
+    _ result: CLI.Result, mentioning fragments: [String], sourceLocation: SourceLocation = #_sourceLocation
+) {
     #expect(result.status == 1, "\(result)", sourceLocation: sourceLocation)
     let last = result.stderrLines.last.map(String.init) ?? ""
     #expect(last.hasPrefix("Error: "), "\(result)", sourceLocation: sourceLocation)
-    #expect(result.stderrLines.filter { $0.hasPrefix("Error: ") }.count == 1, "\(result)", sourceLocation: sourceLocation)
+    #expect(
+        result.stderrLines.filter { $0.hasPrefix("Error: ") }.count == 1, "\(result)", sourceLocation: sourceLocation)
     for fragment in fragments {
-        #expect(last.contains(fragment), "the error line lacks '\(fragment)': \(result)", sourceLocation: sourceLocation)
+        #expect(
+            last.contains(fragment), "the error line lacks '\(fragment)': \(result)", sourceLocation: sourceLocation)
     }
     #expect(result.stdout.isEmpty, "\(result)", sourceLocation: sourceLocation)
 }

@@ -8,7 +8,9 @@ import Testing
     @Test func everyToolHasAVersion() throws {
         for tool in ["icl-zoo", "icl-analyze", "icl-bench"] {
             let result = try CLI.run(tool, ["--version"])
-            #expect(result.status == 0 && result.stdout.hasPrefix("0.") && result.stdout.split(separator: "\n").count == 1, "\(tool): \(result)")
+            #expect(
+                result.status == 0 && result.stdout.hasPrefix("0.") && result.stdout.split(separator: "\n").count == 1,
+                "\(tool): \(result)")
         }
     }
 
@@ -16,15 +18,21 @@ import Testing
     /// name is an error naming it.
     @Test func recipesByNameOutsideThePackage() throws {
         let directory = try TemporaryDirectory()
-        let gd = try CLI.run("icl-zoo", ["construct", "gd", "--eta", "1", "--recipe", "lsa-1", "--out", "gd.h5"], in: directory.path)
+        let gd = try CLI.run(
+            "icl-zoo", ["construct", "gd", "--eta", "1", "--recipe", "lsa-1", "--out", "gd.h5"], in: directory.path)
         #expect(gd.status == 0 && FileManager.default.fileExists(atPath: directory.file("gd.h5")), "\(gd)")
-        let copy = try CLI.run("icl-zoo", ["construct", "copy", "--out", "copy.h5"], in: directory.path)   // default recipe
+        let copy = try CLI.run("icl-zoo", ["construct", "copy", "--out", "copy.h5"], in: directory.path)  // default recipe
         #expect(copy.status == 0, "\(copy)")
-        let trained = try CLI.run("icl-zoo", ["train", "lsa-1.json", "--steps", "1", "--batch-size", "4", "--validation-tasks", "4",
-                                              "--quiet", "--out", "out/m.h5"], in: directory.path)
+        let trained = try CLI.run(
+            "icl-zoo",
+            [
+                "train", "lsa-1.json", "--steps", "1", "--batch-size", "4", "--validation-tasks", "4",
+                "--quiet", "--out", "out/m.h5",
+            ], in: directory.path)
         #expect(trained.status == 0 && FileManager.default.fileExists(atPath: directory.file("out/m.h5")), "\(trained)")
-        expectUserError(try CLI.run("icl-zoo", ["train", "no-such-recipe"], in: directory.path),
-                        mentioning: ["no-such-recipe: no such recipe file or folder"])
+        expectUserError(
+            try CLI.run("icl-zoo", ["train", "no-such-recipe"], in: directory.path),
+            mentioning: ["no-such-recipe: no such recipe file or folder"])
     }
 
     /// A trained GD++ model: `show` prints its η and γ per layer and its snapshots, `show --json`
@@ -33,10 +41,10 @@ import Testing
         let directory = try TemporaryDirectory()
         let recipe = directory.file("gdpp.json")
         try #"""
-            {"name": "gdpp", "model": {"architecture": "gdpp", "layers": 2},
-             "task": {"input_dim": 3, "context_size": 5},
-             "training": {"steps": 4, "batch_size": 8, "eval_every": 2, "validation_tasks": 10, "snapshot_every": 2}}
-            """#.write(toFile: recipe, atomically: false, encoding: .utf8)
+        {"name": "gdpp", "model": {"architecture": "gdpp", "layers": 2},
+         "task": {"input_dim": 3, "context_size": 5},
+         "training": {"steps": 4, "batch_size": 8, "eval_every": 2, "validation_tasks": 10, "snapshot_every": 2}}
+        """#.write(toFile: recipe, atomically: false, encoding: .utf8)
         let out = directory.file("gdpp.h5")
         try #require(try CLI.zoo("train", recipe, "--quiet", "--out", out).status == 0)
         let text = try CLI.zoo("show", out)
@@ -47,15 +55,20 @@ import Testing
 
         let json = try CLI.zoo("show", out, "--json")
         #expect(json.status == 0, "\(json)")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json)")
-        let etas = try #require(object["eta"] as? [Double], "\(json)"), gammas = try #require(object["gamma"] as? [Double], "\(json)")
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json)")
+        let etas = try #require(object["eta"] as? [Double], "\(json)"),
+            gammas = try #require(object["gamma"] as? [Double], "\(json)")
         #expect(etas.count == 2 && gammas.count == 2, "\(json)")
         // The text and the JSON show the same trained values.
-        #expect(etaLine.contains(etas.map { String(format: "%.6f", $0) }.joined(separator: ", ")), "\(etaLine) vs \(etas)")
+        #expect(
+            etaLine.contains(etas.map { String(format: "%.6f", $0) }.joined(separator: ", ")), "\(etaLine) vs \(etas)")
         #expect(etas != [1, 1], "η was trained away from its initial 1: \(etas)")
         let trained = try #require(object["trained"] as? [String: Any], "\(json)")
         #expect(trained["snapshot_steps"] as? [Int] == [0, 2, 4] && trained["steps"] as? Int == 4, "\(trained)")
-        #expect((object["recipe"] as? [String: Any])?["name"] as? String == "gdpp" && object["origin"] as? String == "trained")
+        #expect(
+            (object["recipe"] as? [String: Any])?["name"] as? String == "gdpp"
+                && object["origin"] as? String == "trained")
         #expect((object["model"] as? [String: Any])?["layers"] as? Int == 2, "\(json)")
     }
 
@@ -66,11 +79,14 @@ import Testing
         let wide = directory.file("wide.json")
         try #"{"name": "wide", "task": {"input_range": 2}}"#.write(toFile: wide, atomically: false, encoding: .utf8)
         let (a, b) = (directory.file("a.h5"), directory.file("b.h5"))
-        try #require(try CLI.zoo("construct", "gd", "--eta", "1", "--recipe", CLI.zooRecipe("lsa-1.json"), "--out", a).status == 0)
+        try #require(
+            try CLI.zoo("construct", "gd", "--eta", "1", "--recipe", CLI.zooRecipe("lsa-1.json"), "--out", a).status
+                == 0)
         try #require(try CLI.zoo("construct", "gd", "--eta", "1", "--recipe", wide, "--out", b).status == 0)
         for command in ["compare", "interpolate", "rollout", "ood"] {
-            expectUserError(try CLI.analyze(command, a, b, "--tasks", "10"),
-                            mentioning: ["\(b): trained on other task settings than \(a)", "task.input_range: 1 vs 2"])
+            expectUserError(
+                try CLI.analyze(command, a, b, "--tasks", "10"),
+                mentioning: ["\(b): trained on other task settings than \(a)", "task.input_range: 1 vs 2"])
         }
         #expect(try CLI.analyze("compare", a, a, "--tasks", "10").status == 0)
     }
@@ -79,16 +95,22 @@ import Testing
     @Test func rolloutLayerOutOfRangeOrSoftmax() throws {
         let directory = try TemporaryDirectory()
         let softmax = directory.file("softmax.json")
-        try #"{"name": "softmax", "model": {"architecture": "softmax"}, "training": {"steps": 1, "batch_size": 4, "validation_tasks": 4}}"#
+        try
+            #"{"name": "softmax", "model": {"architecture": "softmax"}, "training": {"steps": 1, "batch_size": 4, "validation_tasks": 4}}"#
             .write(toFile: softmax, atomically: false, encoding: .utf8)
         let out = directory.file("softmax.h5")
         let trained = try CLI.zoo("train", softmax, "--quiet", "--out", out)
         try #require(trained.status == 0, "\(trained)")
-        expectUserError(try CLI.analyze("rollout", out, "--layer", "0", "--tasks", "10"),
-                        mentioning: [out, "linear self-attention layer", "'softmax'"])
+        expectUserError(
+            try CLI.analyze("rollout", out, "--layer", "0", "--tasks", "10"),
+            mentioning: [out, "linear self-attention layer", "'softmax'"])
         let deep = directory.file("gd-2.h5")
-        try #require(try CLI.zoo("construct", "gd", "--layers", "2", "--eta", "1", "--recipe", "lsa-1", "--out", deep).status == 0)
-        expectUserError(try CLI.analyze("rollout", deep, "--layer", "2", "--tasks", "10"), mentioning: [deep, "2 parameter layer(s); there is no layer 2"])
+        try #require(
+            try CLI.zoo("construct", "gd", "--layers", "2", "--eta", "1", "--recipe", "lsa-1", "--out", deep).status
+                == 0)
+        expectUserError(
+            try CLI.analyze("rollout", deep, "--layer", "2", "--tasks", "10"),
+            mentioning: [deep, "2 parameter layer(s); there is no layer 2"])
         #expect(try CLI.analyze("rollout", deep, "--layer", "1", "--tasks", "10", "--steps", "2").status == 0)
     }
 
@@ -96,7 +118,9 @@ import Testing
     @Test func copyingRefusesPairedTokens() throws {
         let directory = try TemporaryDirectory()
         let gd = directory.file("gd.h5")
-        try #require(try CLI.zoo("construct", "gd", "--eta", "1", "--recipe", CLI.zooRecipe("lsa-1.json"), "--out", gd).status == 0)
+        try #require(
+            try CLI.zoo("construct", "gd", "--eta", "1", "--recipe", CLI.zooRecipe("lsa-1.json"), "--out", gd).status
+                == 0)
         expectUserError(try CLI.analyze("copying", gd, "--tasks", "10"), mentioning: [gd, "paired", "alternating"])
     }
 
@@ -104,7 +128,9 @@ import Testing
     @Test func analysisOutputsCreateTheirFolder() throws {
         let directory = try TemporaryDirectory()
         let gd = directory.file("gd.h5")
-        try #require(try CLI.zoo("construct", "gd", "--eta", "1", "--recipe", CLI.zooRecipe("lsa-1.json"), "--out", gd).status == 0)
+        try #require(
+            try CLI.zoo("construct", "gd", "--eta", "1", "--recipe", CLI.zooRecipe("lsa-1.json"), "--out", gd).status
+                == 0)
         let (csv, png) = (directory.file("new/deeper/r.csv"), directory.file("other/r.png"))
         let result = try CLI.analyze("rollout", gd, "--tasks", "10", "--steps", "2", "--csv", csv, "--png", png)
         #expect(result.status == 0, "\(result)")
@@ -135,8 +161,12 @@ import Testing
             }
             #expect(!blocks.isEmpty, "\(tool) \(command): no options in\n\(help)")
             for block in blocks {
-                #expect(block.components(separatedBy: "(default").count <= 2, "\(tool) \(command): default said twice: \(block)")
-                #expect(block.filter { $0 == "(" }.count == block.filter { $0 == ")" }.count, "\(tool) \(command): brackets: \(block)")
+                #expect(
+                    block.components(separatedBy: "(default").count <= 2,
+                    "\(tool) \(command): default said twice: \(block)")
+                #expect(
+                    block.filter { $0 == "(" }.count == block.filter { $0 == ")" }.count,
+                    "\(tool) \(command): brackets: \(block)")
             }
         }
     }

@@ -12,14 +12,16 @@ import Testing
         #expect(result.status == 0 && result.stderr.isEmpty, "\(result)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first == out, "\(result)")
-        for fragment in ["model        lsa, 2 layer(s), 1 head(s), key_dim 4",
-                         "d = 3 inputs, 1 output(s), N = 5 examples (linear-regression)",
-                         "tokens       paired: T = 6 tokens of width 4",
-                         "recipe       tiny",
-                         "software     0.",
-                         "trained      seed 42, 7 steps, batch 32, adam lr 0.001 (β1 0.9, β2 0.98, ε 1e-08)",
-                         "final loss   train ",
-                         "at step 7 "] {
+        for fragment in [
+            "model        lsa, 2 layer(s), 1 head(s), key_dim 4",
+            "d = 3 inputs, 1 output(s), N = 5 examples (linear-regression)",
+            "tokens       paired: T = 6 tokens of width 4",
+            "recipe       tiny",
+            "software     0.",
+            "trained      seed 42, 7 steps, batch 32, adam lr 0.001 (β1 0.9, β2 0.98, ε 1e-08)",
+            "final loss   train ",
+            "at step 7 ",
+        ] {
             #expect(result.stdout.contains(fragment), "show lacks '\(fragment)':\n\(result.stdout)")
         }
     }
@@ -27,7 +29,8 @@ import Testing
     @Test func describesAConstructionWithItsLineSearch() throws {
         let directory = try TemporaryDirectory()
         let out = directory.file("gd.h5")
-        let made = try CLI.zoo("construct", "gd", "--tasks", "200", "--recipe", CLI.zooRecipe("lsa-1.json"), "--out", out)
+        let made = try CLI.zoo(
+            "construct", "gd", "--tasks", "200", "--recipe", CLI.zooRecipe("lsa-1.json"), "--out", out)
         try #require(made.status == 0, "\(made)")
         let result = try CLI.zoo("show", out)
         #expect(result.status == 0, "\(result)")
@@ -53,7 +56,9 @@ import Testing
     @Test func truncatedCheckpoint() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("cut.h5")
-        try #require(try CLI.zoo("construct", "gd", "--eta", "1", "--recipe", CLI.zooRecipe("lsa-1.json"), "--out", path).status == 0)
+        try #require(
+            try CLI.zoo("construct", "gd", "--eta", "1", "--recipe", CLI.zooRecipe("lsa-1.json"), "--out", path).status
+                == 0)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: path))
         expectUserError(try CLI.zoo("show", path), mentioning: ["\(path): truncated HDF5 file"])

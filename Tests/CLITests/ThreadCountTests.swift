@@ -7,12 +7,16 @@ struct ThreadCountTests {
     /// Three layers (two full linear-attention layers through the lane kernels, then a query-only
     /// one) trained on one core (`taskset -c 0`: the chunk pool follows the CPU affinity, so no worker
     /// thread) and on all of them: the weights are the same bit for bit.
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset") && ProcessInfo.processInfo.activeProcessorCount > 1))
+    @Test(
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset")
+                && ProcessInfo.processInfo.activeProcessorCount > 1))
     func oneCoreAndAllCoresTrainTheSameWeights() throws {
         let directory = try TemporaryDirectory()
         let recipe = try CLI.writeSmallRecipe(in: directory, layers: 3)
         let zoo = CLI.binaries + "/icl-zoo"
-        let one = try Subprocess.run("/usr/bin/taskset", ["-c", "0", zoo, "train", recipe, "--seed", "5", "--out", directory.file("one.h5")])
+        let one = try Subprocess.run(
+            "/usr/bin/taskset", ["-c", "0", zoo, "train", recipe, "--seed", "5", "--out", directory.file("one.h5")])
         try #require(one.status == 0, "\(one)")
         let all = try CLI.zoo("train", recipe, "--seed", "5", "--out", directory.file("all.h5"))
         try #require(all.status == 0, "\(all)")

@@ -7,13 +7,15 @@ import Testing
     @Test func trainsTheZooRecipeAndWritesACheckpoint() throws {
         let directory = try TemporaryDirectory()
         let out = directory.file("m.h5")
-        let result = try CLI.zoo("train", CLI.zooRecipe("lsa-1.json"), "--steps", "20", "--batch-size", "64", "--out", out)
+        let result = try CLI.zoo(
+            "train", CLI.zooRecipe("lsa-1.json"), "--steps", "20", "--batch-size", "64", "--out", out)
         #expect(result.status == 0, "\(result)")
         let lines = result.stdout.split(separator: "\n")
         #expect(lines.first?.hasPrefix("wrote \(out): final train loss ") == true, "\(result)")
         #expect(lines.count == 1, "\(result)")
         #expect(result.stderr.contains("lsa-1 seed 0 step 20/20"), "progress goes to stderr: \(result)")
-        let check = try Python.run("""
+        let check = try Python.run(
+            """
             import sys, json, h5py
             with h5py.File(sys.argv[1], "r") as f:
                 r = json.loads(f.attrs["recipe"])
@@ -34,7 +36,8 @@ import Testing
         #expect(try compareWeights(directory.file("a.h5"), directory.file("b.h5")) == "same")
         #expect(try compareWeights(directory.file("a.h5"), directory.file("c.h5")) == "different")
         // The loss curves too, and the seed is on record.
-        let curves = try Python.run("""
+        let curves = try Python.run(
+            """
             import sys, h5py, numpy as np
             fs = [h5py.File(p, "r") for p in sys.argv[1:]]
             same = lambda x, y, n: np.array_equal(x["training"][n][()], y["training"][n][()])
@@ -52,7 +55,10 @@ import Testing
     }
 
     @Test(arguments: [
-        ("unknown field", #"{"model": {"layers": 1, "hedas": 2}}"#, ["unknown field 'model.hedas'", "known here:", "heads"]),
+        (
+            "unknown field", #"{"model": {"layers": 1, "hedas": 2}}"#,
+            ["unknown field 'model.hedas'", "known here:", "heads"]
+        ),
         ("wrong type", #"{"model": {"layers": "two"}}"#, ["field 'model.layers' has the wrong type"]),
         ("heads 0", #"{"model": {"heads": 0}}"#, ["model.heads must be at least 1 (got 0)"]),
         ("unknown section", #"{"modle": {}}"#, ["unknown field 'modle'"]),
@@ -64,7 +70,8 @@ import Testing
         let recipe = directory.file("bad.json")
         try json.write(toFile: recipe, atomically: false, encoding: .utf8)
         let out = directory.file("m.h5")
-        expectUserError(try CLI.zoo("train", recipe, "--steps", "1", "--out", out), mentioning: [recipe + ": "] + mentions)
+        expectUserError(
+            try CLI.zoo("train", recipe, "--steps", "1", "--out", out), mentioning: [recipe + ": "] + mentions)
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
@@ -79,6 +86,7 @@ import Testing
         (["--out", "m.txt"], ["--out must name an .h5 file"]),
     ])
     func badCommandLineIsAUsageError(arguments: [String], mentions: [String]) throws {
-        expectUsageError(try CLI.run("icl-zoo", ["train", CLI.zooRecipe("lsa-1.json")] + arguments), mentioning: mentions)
+        expectUsageError(
+            try CLI.run("icl-zoo", ["train", CLI.zooRecipe("lsa-1.json")] + arguments), mentioning: mentions)
     }
 }

@@ -15,8 +15,12 @@ import Testing
             batch.tokens.replaceSubrange((t * 9)..<(t * 9 + 9), with: [1, 0, sign * 1, 1, 1, sign * 2, 1, -1, 0])
         }
         batch.targets = [0, 0.5]
-        let one = ModelConfig { $0.layers = 1; $0.inputDim = 2; $0.contextSize = 2 }
-        let two = ModelConfig { $0.layers = 2; $0.recurrent = true; $0.inputDim = 2; $0.contextSize = 2 }
+        let one = ModelConfig {
+            $0.layers = 1; $0.inputDim = 2; $0.contextSize = 2
+        }
+        let two = ModelConfig {
+            $0.layers = 2; $0.recurrent = true; $0.inputDim = 2; $0.contextSize = 2
+        }
         let a = TrainedModel(config: one, parameters: Construction.gradientDescent(one, etas: [1]).map { Float($0) })
         let b = TrainedModel(config: two, parameters: Construction.gradientDescent(two, etas: [1]).map { Float($0) })
         let report = Alignment.compare(a, b, on: batch)
@@ -35,9 +39,13 @@ import Testing
 
     /// A model compared with itself: no difference, cosine 1 (up to the ε in its norms).
     @Test func aModelAgainstItself() {
-        let config = ModelConfig { $0.layers = 1; $0.inputDim = 2; $0.contextSize = 2 }
-        let gd = TrainedModel(config: config, parameters: Construction.gradientDescent(config, etas: [0.7]).map { Float($0) })
-        let batch = LinearRegressionTasks(inputDim: 2, contextSize: 2).sample(count: 50, seed: 3, stream: 9, as: Float.self)
+        let config = ModelConfig {
+            $0.layers = 1; $0.inputDim = 2; $0.contextSize = 2
+        }
+        let gd = TrainedModel(
+            config: config, parameters: Construction.gradientDescent(config, etas: [0.7]).map { Float($0) })
+        let batch = LinearRegressionTasks(inputDim: 2, contextSize: 2).sample(
+            count: 50, seed: 3, stream: 9, as: Float.self)
         let report = Alignment.compare(gd, gd, on: batch)
         #expect(report.predictionDiff == 0 && report.sensitivityDiff == 0 && report.lossA == report.lossB, "\(report)")
         #expect(abs(report.sensitivityCosine - 1) < 1e-5, "ε in the norms only: \(report)")

@@ -12,8 +12,9 @@ struct CopyingTests {
     }
 
     func batch() -> TaskBatch<Float> {
-        AlternatingTokens.make(from: LinearRegressionTasks(inputDim: 4, contextSize: 3).sample(count: 20, seed: 1, stream: 2),
-                               inputDim: 4, positionalDim: 2)
+        AlternatingTokens.make(
+            from: LinearRegressionTasks(inputDim: 4, contextSize: 3).sample(count: 20, seed: 1, stream: 2),
+            inputDim: 4, positionalDim: 2)
     }
 
     /// With zero weights the layer is the identity: each output token depends on its own input
@@ -33,7 +34,8 @@ struct CopyingTests {
         var weights = [Float](repeating: 0, count: layout.count)
         let v = layout.offset("layer_0/attention/head_0/W_V"), p = layout.offset("layer_0/attention/head_0/P")
         for i in 0..<6 { weights[v + i * 6 + i] = 1; weights[p + i * 6 + i] = 1 }
-        let point = Copying.sensitivities(of: try Copying.firstLayer(Self.config, weights), on: batch(), measure: .perTask)
+        let point = Copying.sensitivities(
+            of: try Copying.firstLayer(Self.config, weights), on: batch(), measure: .perTask)
         #expect(point.next > 0 && abs(point.next - point.others) < 0.15 * point.others, "\(point)")
         #expect(point.own > point.next)
     }
@@ -57,8 +59,10 @@ struct AuthorsCopyingTests {
     }
 
     func batch(_ count: Int) -> TaskBatch<Float> {
-        AlternatingTokens.make(from: LinearRegressionTasks(inputDim: 3, contextSize: 2).sample(count: count, seed: 3, stream: 2, as: Float.self),
-                               inputDim: 3, positionalDim: 2)
+        AlternatingTokens.make(
+            from: LinearRegressionTasks(inputDim: 3, contextSize: 2).sample(
+                count: count, seed: 3, stream: 2, as: Float.self),
+            inputDim: 3, positionalDim: 2)
     }
 
     /// The residual alone (zero weights): own = √d for raw tokens d wide, next = others = 0; with the
@@ -69,8 +73,10 @@ struct AuthorsCopyingTests {
             $0.attention = [.softmax]; $0.tokenLayout = .alternating; $0.positionalDim = 4
         }
         let layer = try Copying.firstLayer(config, [Float](repeating: 0, count: AttentionStack(config).layout.count))
-        let tasks = AlternatingTokens.make(from: LinearRegressionTasks(inputDim: 10, contextSize: 3).sample(count: 8, seed: 1, stream: 2, as: Float.self),
-                                           inputDim: 10, positionalDim: 4)
+        let tasks = AlternatingTokens.make(
+            from: LinearRegressionTasks(inputDim: 10, contextSize: 3).sample(
+                count: 8, seed: 1, stream: 2, as: Float.self),
+            inputDim: 10, positionalDim: 4)
         let point = Copying.sensitivities(of: layer, on: tasks, measure: .authors)
         #expect(abs(point.own - 10.0.squareRoot()) < 1e-5)
         #expect(point.next == 0 && point.others == 0)
@@ -111,16 +117,22 @@ struct AuthorsCopyingTests {
                 }
             }
         }
-        func norm(_ k: Int, _ j: Int) -> Double { (0..<d).reduce(0.0) { $0 + pow(mean[(k * T + j) * d + $1], 2) }.squareRoot() }
+        func norm(_ k: Int, _ j: Int) -> Double {
+            (0..<d).reduce(0.0) { $0 + pow(mean[(k * T + j) * d + $1], 2) }.squareRoot()
+        }
         let outputs = T - 2
         let own = (0..<outputs).reduce(0.0) { $0 + norm($1, $1) } / Double(outputs)
         let next = (0..<outputs).reduce(0.0) { $0 + norm($1, $1 + 1) } / Double(outputs)
-        let others = (0..<outputs).reduce(0.0) { sum, k in sum + (0..<T).filter { $0 != k }.reduce(0.0) { $0 + norm(k, $1) } / Double(outputs) }
+        let others =
+            (0..<outputs).reduce(0.0) { sum, k in
+                sum + (0..<T).filter { $0 != k }.reduce(0.0) { $0 + norm(k, $1) } / Double(outputs)
+            }
             / Double(outputs)
         #expect(abs(point.own - own) < 1e-3 * own, "own \(point.own) vs \(own)")
         #expect(abs(point.next - next) < 1e-3 * max(next, 1e-2), "next \(point.next) vs \(next)")
         #expect(abs(point.others - others) < 1e-3 * max(others, 1e-2), "others \(point.others) vs \(others)")
-        #expect(abs(point.own - 3.0.squareRoot()) > 1e-3, "the attention weights must move own away from the residual's √d")
+        #expect(
+            abs(point.own - 3.0.squareRoot()) > 1e-3, "the attention weights must move own away from the residual's √d")
 
         let perTask = Copying.sensitivities(of: layer, on: tasks, measure: .perTask)
         #expect(perTask.next >= point.next)

@@ -20,7 +20,9 @@ struct InterpolationTests {
 
     @Test(arguments: [(1, false), (2, true), (2, false)])
     func theGDConstructionWithItselfIsFlat(layers: Int, recurrent: Bool) throws {
-        let config = ModelConfig { $0.layers = layers; $0.recurrent = recurrent }
+        let config = ModelConfig {
+            $0.layers = layers; $0.recurrent = recurrent
+        }
         let gd = gdModel(config, etas: Array(repeating: recurrent ? 0.8 : 0.9, count: config.parameterLayers))
         let curve = try Interpolation.curve(gd, gd, alphas: Interpolation.alphas(count: 5), on: batch)
         #expect(curve.betasA.allSatisfy { $0 == 1 })
@@ -54,8 +56,11 @@ struct InterpolationTests {
 
     @Test func theEndsOfTheCurveAreTheModelsThemselves() throws {
         // Random weights, not a construction: the product model at α = 0 computes A's function.
-        let config = ModelConfig { $0.layers = 2; $0.recurrent = true }
-        let a = TrainedModel(config: config, parameters: AttentionStack(config).layout.initialValues(seed: 3, scale: 0.5))
+        let config = ModelConfig {
+            $0.layers = 2; $0.recurrent = true
+        }
+        let a = TrainedModel(
+            config: config, parameters: AttentionStack(config).layout.initialValues(seed: 3, scale: 0.5))
         let b = gdModel(config, etas: [0.6])
         let curve = try Interpolation.curve(a, b, alphas: [0, 1], on: batch)
         #expect(close(curve.losses[0], curve.lossA, 1e-4))
@@ -64,14 +69,20 @@ struct InterpolationTests {
     }
 
     @Test func multiHeadAndMismatchedModelsAreRejectedWithTheReason() throws {
-        let twoHeads = ModelConfig { $0.layers = 1; $0.heads = 2 }
+        let twoHeads = ModelConfig {
+            $0.layers = 1; $0.heads = 2
+        }
         let reason = try #require(Interpolation.inapplicability(twoHeads))
         #expect(reason.contains("single-head") && reason.contains("2 heads"))
-        let model = TrainedModel(config: twoHeads, parameters: AttentionStack(twoHeads).layout.initialValues(seed: 1, scale: 1))
+        let model = TrainedModel(
+            config: twoHeads, parameters: AttentionStack(twoHeads).layout.initialValues(seed: 1, scale: 1))
         #expect(throws: AnalysisError.self) { try Interpolation.correctedProducts(model) }
 
         let one = gdModel(ModelConfig { $0.layers = 1 }, etas: [1])
-        let recurrent = gdModel(ModelConfig { $0.layers = 2; $0.recurrent = true }, etas: [1])
+        let recurrent = gdModel(
+            ModelConfig {
+                $0.layers = 2; $0.recurrent = true
+            }, etas: [1])
         let problem = try #require(Interpolation.incompatibility(one.config, recurrent.config))
         #expect(problem.contains("--recurrent"))
         #expect(throws: AnalysisError.self) { try Interpolation.curve(one, recurrent, alphas: [0, 1], on: batch) }
@@ -79,7 +90,8 @@ struct InterpolationTests {
 
     @Test func aZeroDiagonalCannotBeCorrected() {
         let config = ModelConfig { $0.layers = 1 }
-        let zero = TrainedModel(config: config, parameters: [Float](repeating: 0, count: AttentionStack(config).layout.count))
+        let zero = TrainedModel(
+            config: config, parameters: [Float](repeating: 0, count: AttentionStack(config).layout.count))
         #expect(throws: AnalysisError.self) { try Interpolation.correctedProducts(zero) }
     }
 }

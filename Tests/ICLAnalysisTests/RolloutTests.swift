@@ -26,7 +26,10 @@ struct RolloutTests {
         }
         let curve = Rollout.curve(name: "gd", layer, on: batch, steps: steps, lambda: lambda)
         let direct = GradientDescent.predict(exact, inputDim: 10, etas: Array(repeating: lambda * eta, count: steps))
-        #expect(close(curve.losses[steps], GradientDescent.loss(predictions: direct, targets: exact.targets, count: 200), 1e-5))
+        #expect(
+            close(
+                curve.losses[steps], GradientDescent.loss(predictions: direct, targets: exact.targets, count: 200), 1e-5
+            ))
         #expect(curve.losses[steps] < curve.losses[1])
     }
 
@@ -41,10 +44,12 @@ struct RolloutTests {
     @Test func onlyTheTargetsMove() throws {
         // Random weights move x too when applied normally; the rollout keeps x and damps only y.
         let config = ModelConfig { $0.layers = 1 }
-        let model = TrainedModel(config: config, parameters: AttentionStack(config).layout.initialValues(seed: 5, scale: 1))
+        let model = TrainedModel(
+            config: config, parameters: AttentionStack(config).layout.initialValues(seed: 5, scale: 1))
         let one = Rollout.predictions(model, on: batch, steps: 1, lambda: 0.5)[1]
-        let full = model.stack.forward(parameters: model.parameters, tokens: batch.tokens, count: batch.count,
-                                       workspace: model.stack.makeWorkspace(batchSize: batch.count, as: Float.self))
+        let full = model.stack.forward(
+            parameters: model.parameters, tokens: batch.tokens, count: batch.count,
+            workspace: model.stack.makeWorkspace(batchSize: batch.count, as: Float.self))
         // After one application ŷ = −(0 + λ·Δy_q) = λ·(−Δy_q) = λ·ŷ_full (the query's y starts at 0).
         for b in 0..<batch.count { #expect(abs(one[b] - 0.5 * full[b]) <= 1e-5 * max(1, abs(full[b]))) }
     }

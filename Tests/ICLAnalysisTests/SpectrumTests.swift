@@ -25,10 +25,10 @@ struct SpectrumTests {
 
     @Test func theGDPlusPlusMapOnKnownValues() {
         #expect(Spectrum.map(2, gamma: 0) == 2)
-        #expect(Spectrum.map(2, gamma: 0.25) == 0.5)          // 2 − 2·0.25·4 + 0.0625·8
-        #expect(abs(Spectrum.map(10, gamma: 0.1)) <= 1e-12)   // the root 1/γ
-        #expect(abs(Spectrum.map(1 / 0.3, gamma: 0.1) - 4 / 2.7) <= 1e-12)   // the peak f(1/(3γ)) = 4/(27γ)
-        #expect(Spectrum.map(3, gamma: 0.5) == 0.75)          // 3 − 9 + 6.75
+        #expect(Spectrum.map(2, gamma: 0.25) == 0.5)  // 2 − 2·0.25·4 + 0.0625·8
+        #expect(abs(Spectrum.map(10, gamma: 0.1)) <= 1e-12)  // the root 1/γ
+        #expect(abs(Spectrum.map(1 / 0.3, gamma: 0.1) - 4 / 2.7) <= 1e-12)  // the peak f(1/(3γ)) = 4/(27γ)
+        #expect(Spectrum.map(3, gamma: 0.5) == 0.75)  // 3 − 9 + 6.75
     }
 
     @Test func conditionNumbersBeforeAndAfter() {
@@ -49,18 +49,21 @@ struct SpectrumTests {
         #expect(s.minEigenvalue > 2 && s.maxEigenvalue < 18 && s.medianCondition > 1)
         let curve = Spectrum.conditionCurve(values, contextSize: 100, gammas: [0, 0.03, 0.2])
         #expect(curve.bound[0] == s.conditionBound)
-        #expect(curve.bound[1] < curve.bound[0])              // GD++ conditions better at a small γ
+        #expect(curve.bound[1] < curve.bound[0])  // GD++ conditions better at a small γ
         #expect(curve.bestGamma == 0.03)
     }
 
     @Test func gammaIsReadFromARecurrentGDPlusPlusLayerUpToScale() throws {
         // GD++: W_KQ x-block I, W_PV x-block −γ I and last entry −η/N; stored with W_Q·c, P/c.
-        let config = ModelConfig { $0.layers = 2; $0.recurrent = true; $0.inputDim = 3; $0.contextSize = 6 }
+        let config = ModelConfig {
+            $0.layers = 2; $0.recurrent = true; $0.inputDim = 3; $0.contextSize = 6
+        }
         let gd = gdModel(config, etas: [1])
         var parameters = gd.parameters
         let layout = gd.stack.layout
         let (gamma, c): (Float, Float) = (0.12, 2.5)
-        let W_V = layout.entry(named: "layer_0/attention/head_0/W_V")!, P = layout.entry(named: "layer_0/attention/head_0/P")!
+        let W_V = layout.entry(named: "layer_0/attention/head_0/W_V")!,
+            P = layout.entry(named: "layer_0/attention/head_0/P")!
         let W_Q = layout.entry(named: "layer_0/attention/head_0/W_Q")!
         for i in 0..<3 { parameters[W_V.offset + i * 4 + i] = 1; parameters[P.offset + i * 4 + i] = -gamma }
         for k in W_Q.range { parameters[k] *= c }
@@ -74,11 +77,19 @@ struct SpectrumTests {
     }
 
     @Test func gammaIsNotReadWhereTheModelNeverUsesIt() {
-        #expect(throws: AnalysisError.self) { try Spectrum.gamma(of: gdModel(ModelConfig {
-            $0.layers = 1
-        }, etas: [1])) }
-        #expect(throws: AnalysisError.self) { try Spectrum.gamma(of: gdModel(ModelConfig {
-            $0.layers = 2
-        }, etas: [1, 1])) }
+        #expect(throws: AnalysisError.self) {
+            try Spectrum.gamma(
+                of: gdModel(
+                    ModelConfig {
+                        $0.layers = 1
+                    }, etas: [1]))
+        }
+        #expect(throws: AnalysisError.self) {
+            try Spectrum.gamma(
+                of: gdModel(
+                    ModelConfig {
+                        $0.layers = 2
+                    }, etas: [1, 1]))
+        }
     }
 }

@@ -49,8 +49,9 @@ enum Fixture {
     }
 
     static func trained() -> Checkpoint {
-        Checkpoint(config: config, parameters: parameters(count: AttentionStack(config).layout.count),
-                   recipe: recipe(), origin: .trained(.init(history: history(), seconds: 12.5)))
+        Checkpoint(
+            config: config, parameters: parameters(count: AttentionStack(config).layout.count),
+            recipe: recipe(), origin: .trained(.init(history: history(), seconds: 12.5)))
     }
 
     /// Proposition 1 weights for 2 layers, 2 heads (the second head zero), d = 3, N = 5, η = 0.5 and 1.25,
@@ -66,9 +67,10 @@ enum Fixture {
         r = r.resolved()
         let etas = recurrent ? [0.75] : [0.5, 1.25]
         let parameters = Construction.gradientDescent(r.modelConfig, etas: etas).map { Float($0) }
-        let record = Checkpoint.ConstructionRecord(method: "gd", etas: etas, lineSearchEtas: [0.1, 0.2, 0.3],
-                                                   lineSearchLosses: [0.9, 0.4, 0.6], lineSearchTasks: 200,
-                                                   lineSearchSeed: 3)
+        let record = Checkpoint.ConstructionRecord(
+            method: "gd", etas: etas, lineSearchEtas: [0.1, 0.2, 0.3],
+            lineSearchLosses: [0.9, 0.4, 0.6], lineSearchTasks: 200,
+            lineSearchSeed: 3)
         return Checkpoint(config: r.modelConfig, parameters: parameters, recipe: r, origin: .constructed(record))
     }
 }
@@ -102,7 +104,7 @@ func json(_ object: Any) throws -> String {
         expectIdentical(read, written)
         #expect(read.history == Fixture.history())
         #expect(read.recipe.training.seed == 7)
-        #expect(read.layout.count == 2 * 2 * 4 * 12)   // L·H·(3 matrices [3, 4] + P [4, 3])
+        #expect(read.layout.count == 2 * 2 * 4 * 12)  // L·H·(3 matrices [3, 4] + P [4, 3])
     }
 
     @Test(arguments: [false, true])
@@ -147,7 +149,7 @@ func json(_ object: Any) throws -> String {
     @Test func writingCreatesMissingFolders() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("zoo/models/fixture/seed-7.h5")
-        let written = Fixture.trained()   // one fixture: its created_utc is the second it was made
+        let written = Fixture.trained()  // one fixture: its created_utc is the second it was made
         try written.write(to: path)
         expectIdentical(try Checkpoint.read(path), written)
     }
@@ -198,7 +200,8 @@ func json(_ object: Any) throws -> String {
             "train_loss": hexBits(h.trainLoss),
             "validation_loss": hexBits(h.validationLoss),
         ])
-        let result = try Python.run("""
+        let result = try Python.run(
+            """
             import sys, json, re, h5py, numpy as np
             path, expected = sys.argv[1], json.loads(sys.argv[2])
             problems = []
@@ -281,7 +284,8 @@ func json(_ object: Any) throws -> String {
         let directory = try TemporaryDirectory()
         let path = directory.file("gd.h5")
         try Fixture.constructed().write(to: path)
-        let result = try Python.run("""
+        let result = try Python.run(
+            """
             import sys, h5py, numpy as np
             problems = []
             def check(ok, what):
@@ -319,7 +323,8 @@ func json(_ object: Any) throws -> String {
         let ours = directory.file("ours.h5"), theirs = directory.file("theirs.h5")
         let written = Fixture.trained()
         try written.write(to: ours)
-        let result = try Python.run("""
+        let result = try Python.run(
+            """
             import sys, h5py
             def attributes(source, target):
                 for key, value in source.attrs.items():
@@ -352,77 +357,113 @@ func json(_ object: Any) throws -> String {
     static let head = "model/layer_0/attention/head_1/"
 
     static let damages: [Damage] = [
-        Damage(label: "wrong format", python: #"f.attrs["format"] = "something-else""#,
-               mentions: ["not an icl-zoo checkpoint", "format is 'something-else'", "expected 'icl-zoo/checkpoint'"]),
+        Damage(
+            label: "wrong format", python: #"f.attrs["format"] = "something-else""#,
+            mentions: ["not an icl-zoo checkpoint", "format is 'something-else'", "expected 'icl-zoo/checkpoint'"]),
         Damage(label: "no format", python: #"del f.attrs["format"]"#, mentions: ["no 'format' attribute"]),
-        Damage(label: "format_version 3", python: #"f.attrs["format_version"] = 3"#,
-               mentions: ["format_version 3 is not supported", "upgrade"]),
-        Damage(label: "format_version 0", python: #"f.attrs["format_version"] = 0"#,
-               mentions: ["format_version 0 is not supported"]),
-        Damage(label: "format_version a string", python: #"f.attrs["format_version"] = "1""#,
-               mentions: ["format_version", "expected an integer"]),
-        Damage(label: "missing dataset", python: #"del f["model/layer_1/attention/head_1/W_V"]"#,
-               mentions: ["/model/layer_1/attention/head_1/W_V: missing dataset"]),
-        Damage(label: "transposed W_Q",
-               python: "del f['\(head)W_Q']; f.create_dataset('\(head)W_Q', data=np.zeros((4, 3), np.float32))",
-               mentions: ["/\(head)W_Q: has shape [4, 3], expected [3, 4]"]),
-        Damage(label: "NaN in W_Q", python: "f['\(head)W_Q'][1, 2] = np.nan",
-               mentions: ["/\(head)W_Q: entry 6 is nan, not a finite number"]),
+        Damage(
+            label: "format_version 3", python: #"f.attrs["format_version"] = 3"#,
+            mentions: ["format_version 3 is not supported", "upgrade"]),
+        Damage(
+            label: "format_version 0", python: #"f.attrs["format_version"] = 0"#,
+            mentions: ["format_version 0 is not supported"]),
+        Damage(
+            label: "format_version a string", python: #"f.attrs["format_version"] = "1""#,
+            mentions: ["format_version", "expected an integer"]),
+        Damage(
+            label: "missing dataset", python: #"del f["model/layer_1/attention/head_1/W_V"]"#,
+            mentions: ["/model/layer_1/attention/head_1/W_V: missing dataset"]),
+        Damage(
+            label: "transposed W_Q",
+            python: "del f['\(head)W_Q']; f.create_dataset('\(head)W_Q', data=np.zeros((4, 3), np.float32))",
+            mentions: ["/\(head)W_Q: has shape [4, 3], expected [3, 4]"]),
+        Damage(
+            label: "NaN in W_Q", python: "f['\(head)W_Q'][1, 2] = np.nan",
+            mentions: ["/\(head)W_Q: entry 6 is nan, not a finite number"]),
         Damage(label: "infinity in P", python: "f['\(head)P'][0, 0] = np.inf", mentions: ["/\(head)P: entry 0 is inf"]),
-        Damage(label: "integer W_K", python: "del f['\(head)W_K']; f.create_dataset('\(head)W_K', data=np.zeros((3, 4), np.int32), fletcher32=True)",
-               mentions: ["/\(head)W_K", "int32", "expected floating-point"]),
-        Damage(label: "extra dataset in a head", python: "f['\(head)bias'] = np.zeros(4, np.float32)",
-               mentions: ["/\(head)bias: unexpected dataset"]),
-        Damage(label: "extra head", python: #"f["model/layer_1/attention/head_2/W_Q"] = np.zeros((3, 4), np.float32)"#,
-               mentions: ["/model/layer_1/attention/head_2/W_Q: unexpected dataset", "2 head(s)"]),
-        Damage(label: "extra layer", python: #"f["model/layer_2/attention/head_0/W_Q"] = np.zeros((3, 4), np.float32)"#,
-               mentions: ["/model/layer_2/attention/head_0/W_Q: unexpected dataset", "2 parameter layer(s)"]),
+        Damage(
+            label: "integer W_K",
+            python:
+                "del f['\(head)W_K']; f.create_dataset('\(head)W_K', data=np.zeros((3, 4), np.int32), fletcher32=True)",
+            mentions: ["/\(head)W_K", "int32", "expected floating-point"]),
+        Damage(
+            label: "extra dataset in a head", python: "f['\(head)bias'] = np.zeros(4, np.float32)",
+            mentions: ["/\(head)bias: unexpected dataset"]),
+        Damage(
+            label: "extra head", python: #"f["model/layer_1/attention/head_2/W_Q"] = np.zeros((3, 4), np.float32)"#,
+            mentions: ["/model/layer_1/attention/head_2/W_Q: unexpected dataset", "2 head(s)"]),
+        Damage(
+            label: "extra layer", python: #"f["model/layer_2/attention/head_0/W_Q"] = np.zeros((3, 4), np.float32)"#,
+            mentions: ["/model/layer_2/attention/head_0/W_Q: unexpected dataset", "2 parameter layer(s)"]),
         Damage(label: "no /model", python: #"del f["model"]"#, mentions: ["/model: missing group"]),
-        Damage(label: "missing /model attribute", python: #"del f["model"].attrs["layers"]"#,
-               mentions: ["/model", "missing attribute 'layers'"]),
-        Damage(label: "unknown architecture", python: #"f["model"].attrs["architecture"] = "mlp""#,
-               mentions: ["/model: attribute 'architecture' is 'mlp', not one of: lsa, softmax"]),
-        Damage(label: "activation relu in a gelu model", python: #"f["model"].attrs["activation"] = "relu""#,
-               mentions: ["/model: attribute 'activation' is relu, but the recipe says gelu"]),
-        Damage(label: "unknown activation", python: #"f["model"].attrs["activation"] = "tanh""#,
-               mentions: ["/model: attribute 'activation' is 'tanh', not one of: gelu, relu"]),
-        Damage(label: "heads 0", python: #"f["model"].attrs["heads"] = 0"#,
-               mentions: ["/model: model.heads must be at least 1 (got 0)"]),
-        Damage(label: "token_dim inconsistent", python: #"f["model"].attrs["token_dim"] = 5"#,
-               mentions: ["/model: token_dim is 5, but the other attributes make it 4"]),
-        Damage(label: "recipe not JSON", python: #"f.attrs["recipe"] = "{""#,
-               mentions: ["attribute 'recipe'", "not valid JSON"]),
-        Damage(label: "recipe with an unknown field",
-               python: #"r = json.loads(f.attrs["recipe"]); r["model"]["hedas"] = 2; f.attrs["recipe"] = json.dumps(r)"#,
-               mentions: ["attribute 'recipe'", "unknown field 'model.hedas'"]),
-        Damage(label: "no /training or /construction", python: #"del f["training"]"#,
-               mentions: ["neither /training nor /construction"]),
-        Damage(label: "history lengths differ",
-               python: #"del f["training/validation_loss"]; f.create_dataset("training/validation_loss", data=np.zeros(2), fletcher32=True)"#,
-               mentions: ["/training/validation_loss: has shape [2], expected [4] like /training/step"]),
+        Damage(
+            label: "missing /model attribute", python: #"del f["model"].attrs["layers"]"#,
+            mentions: ["/model", "missing attribute 'layers'"]),
+        Damage(
+            label: "unknown architecture", python: #"f["model"].attrs["architecture"] = "mlp""#,
+            mentions: ["/model: attribute 'architecture' is 'mlp', not one of: lsa, softmax"]),
+        Damage(
+            label: "activation relu in a gelu model", python: #"f["model"].attrs["activation"] = "relu""#,
+            mentions: ["/model: attribute 'activation' is relu, but the recipe says gelu"]),
+        Damage(
+            label: "unknown activation", python: #"f["model"].attrs["activation"] = "tanh""#,
+            mentions: ["/model: attribute 'activation' is 'tanh', not one of: gelu, relu"]),
+        Damage(
+            label: "heads 0", python: #"f["model"].attrs["heads"] = 0"#,
+            mentions: ["/model: model.heads must be at least 1 (got 0)"]),
+        Damage(
+            label: "token_dim inconsistent", python: #"f["model"].attrs["token_dim"] = 5"#,
+            mentions: ["/model: token_dim is 5, but the other attributes make it 4"]),
+        Damage(
+            label: "recipe not JSON", python: #"f.attrs["recipe"] = "{""#,
+            mentions: ["attribute 'recipe'", "not valid JSON"]),
+        Damage(
+            label: "recipe with an unknown field",
+            python: #"r = json.loads(f.attrs["recipe"]); r["model"]["hedas"] = 2; f.attrs["recipe"] = json.dumps(r)"#,
+            mentions: ["attribute 'recipe'", "unknown field 'model.hedas'"]),
+        Damage(
+            label: "no /training or /construction", python: #"del f["training"]"#,
+            mentions: ["neither /training nor /construction"]),
+        Damage(
+            label: "history lengths differ",
+            python:
+                #"del f["training/validation_loss"]; f.create_dataset("training/validation_loss", data=np.zeros(2), fletcher32=True)"#,
+            mentions: ["/training/validation_loss: has shape [2], expected [4] like /training/step"]),
         // What a flipped byte or a hostile file could do to a reader that trusted it.
-        Damage(label: "context_size contradicts the recipe", python: #"f["model"].attrs["context_size"] = 30"#,
-               mentions: ["/model: attribute 'context_size' is 30, but the recipe says 5"]),
-        Damage(label: "steps contradict the recipe", python: #"f["training"].attrs["steps"] = 31"#,
-               mentions: ["/training: attribute 'steps' is 31, but the recipe says 30"]),
-        Damage(label: "heads 2^40", python: #"f["model"].attrs["heads"] = 2**40"#,
-               mentions: ["/model: attribute heads is 1099511627776, outside 0 … 256 (the documented limit)"]),
-        Damage(label: "input_dim Int64.max", python: #"f["model"].attrs["input_dim"] = np.int64(2**63 - 1)"#,
-               mentions: ["/model: attribute input_dim is 9223372036854775807, outside 0 … 16384"]),
-        Damage(label: "clip_tokens negative", python: #"f["model"].attrs["clip_tokens"] = -1.0"#,
-               mentions: ["/model: attribute 'clip_tokens' is -1.0, expected a number ≥ 0 (0: none)"]),
-        Damage(label: "NaN in the curve", python: #"f["training/train_loss"][1] = np.nan"#,
-               mentions: ["/training/train_loss: entry 1 is nan, not a finite loss"]),
-        Damage(label: "huge declared shape",
-               python: "del f['\(head)W_Q']; f.create_dataset('\(head)W_Q', shape=(2**40,), dtype='f4')",
-               mentions: ["/\(head)W_Q: has shape [1099511627776], expected [3, 4]"]),
-        Damage(label: "soft link", python: "del f['\(head)W_Q']; f['\(head)W_Q'] = h5py.SoftLink('/\(head)W_K')",
-               mentions: ["/\(head)W_Q: is a soft link"]),
-        Damage(label: "hard-link cycle", python: #"f["model/layer_0/loop"] = f["model"]"#,
-               mentions: ["/model/layer_0/loop: is a second name (hard link) of an object already in the file, possibly a cycle"]),
-        Damage(label: "weights without a checksum",
-               python: "w = f['\(head)W_Q'][()]; del f['\(head)W_Q']; f['\(head)W_Q'] = w",
-               mentions: ["/\(head)W_Q: has no checksum (format_version 2 checksums every dataset)"]),
+        Damage(
+            label: "context_size contradicts the recipe", python: #"f["model"].attrs["context_size"] = 30"#,
+            mentions: ["/model: attribute 'context_size' is 30, but the recipe says 5"]),
+        Damage(
+            label: "steps contradict the recipe", python: #"f["training"].attrs["steps"] = 31"#,
+            mentions: ["/training: attribute 'steps' is 31, but the recipe says 30"]),
+        Damage(
+            label: "heads 2^40", python: #"f["model"].attrs["heads"] = 2**40"#,
+            mentions: ["/model: attribute heads is 1099511627776, outside 0 … 256 (the documented limit)"]),
+        Damage(
+            label: "input_dim Int64.max", python: #"f["model"].attrs["input_dim"] = np.int64(2**63 - 1)"#,
+            mentions: ["/model: attribute input_dim is 9223372036854775807, outside 0 … 16384"]),
+        Damage(
+            label: "clip_tokens negative", python: #"f["model"].attrs["clip_tokens"] = -1.0"#,
+            mentions: ["/model: attribute 'clip_tokens' is -1.0, expected a number ≥ 0 (0: none)"]),
+        Damage(
+            label: "NaN in the curve", python: #"f["training/train_loss"][1] = np.nan"#,
+            mentions: ["/training/train_loss: entry 1 is nan, not a finite loss"]),
+        Damage(
+            label: "huge declared shape",
+            python: "del f['\(head)W_Q']; f.create_dataset('\(head)W_Q', shape=(2**40,), dtype='f4')",
+            mentions: ["/\(head)W_Q: has shape [1099511627776], expected [3, 4]"]),
+        Damage(
+            label: "soft link", python: "del f['\(head)W_Q']; f['\(head)W_Q'] = h5py.SoftLink('/\(head)W_K')",
+            mentions: ["/\(head)W_Q: is a soft link"]),
+        Damage(
+            label: "hard-link cycle", python: #"f["model/layer_0/loop"] = f["model"]"#,
+            mentions: [
+                "/model/layer_0/loop: is a second name (hard link) of an object already in the file, possibly a cycle"
+            ]),
+        Damage(
+            label: "weights without a checksum",
+            python: "w = f['\(head)W_Q'][()]; del f['\(head)W_Q']; f['\(head)W_Q'] = w",
+            mentions: ["/\(head)W_Q: has no checksum (format_version 2 checksums every dataset)"]),
     ]
 
     @Test(arguments: damages)
@@ -430,14 +471,15 @@ func json(_ object: Any) throws -> String {
         let directory = try TemporaryDirectory()
         let good = directory.file("good.h5"), path = directory.file("bad.h5")
         try Fixture.trained().write(to: good)
-        let result = try Python.run("""
+        let result = try Python.run(
+            """
             import sys, json, shutil, h5py, numpy as np
             shutil.copy(sys.argv[1], sys.argv[2])
             with h5py.File(sys.argv[2], "r+") as f:
             \(damage.python.split(separator: "; ").map { "    " + $0 }.joined(separator: "\n"))
             """, arguments: [good, path])
         try #require(result.status == 0, "h5py failed:\n\(result.stderr)")
-        _ = try Checkpoint.read(good)   // the damage, not the copy, is what breaks the file
+        _ = try Checkpoint.read(good)  // the damage, not the copy, is what breaks the file
         expectRejected(path, mentioning: damage.mentions)
     }
 
@@ -446,7 +488,8 @@ func json(_ object: Any) throws -> String {
         let directory = try TemporaryDirectory()
         let path = directory.file("m.h5")
         try Fixture.trained().write(to: path)
-        let result = try Python.run("""
+        let result = try Python.run(
+            """
             import sys, h5py
             with h5py.File(sys.argv[1], "r") as f:
                 offset = f["model/layer_1/attention/head_0/W_V"].id.get_chunk_info(0).byte_offset
@@ -471,7 +514,8 @@ func json(_ object: Any) throws -> String {
     @Test func foreignHDF5FileIsRejected() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("foreign.h5")
-        let result = try Python.run("""
+        let result = try Python.run(
+            """
             import sys, h5py, numpy as np
             with h5py.File(sys.argv[1], "w") as f:
                 f.attrs["format"] = "something-else"
@@ -508,17 +552,21 @@ func json(_ object: Any) throws -> String {
         expectRejected(path, mentioning: ["truncated HDF5 file"])
     }
 
-    func expectRejected(_ path: String, mentioning fragments: [String],
-                        sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectRejected(
+        _ path: String, mentioning fragments: [String],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         do {
             let checkpoint = try Checkpoint.read(path)
             Issue.record("read \(path) without error: \(checkpoint.config)", sourceLocation: sourceLocation)
         } catch {
             let message = "\(error)"
-            #expect(message.hasPrefix(path + ": "), "error does not start with the file: \(message)",
-                    sourceLocation: sourceLocation)
+            #expect(
+                message.hasPrefix(path + ": "), "error does not start with the file: \(message)",
+                sourceLocation: sourceLocation)
             for fragment in fragments {
-                #expect(message.contains(fragment), "error lacks '\(fragment)': \(message)", sourceLocation: sourceLocation)
+                #expect(
+                    message.contains(fragment), "error lacks '\(fragment)': \(message)", sourceLocation: sourceLocation)
             }
             #expect(!message.contains("\n"), "error is not one line: \(message)", sourceLocation: sourceLocation)
         }

@@ -11,8 +11,11 @@ import Testing
 /// naming the file. `make fuzz` runs a larger corpus through the command-line tools.
 @Suite struct FuzzTests {
     /// Builds `count` inputs from the good files with the corpus script; returns (name, kind) rows.
-    func corpus(seed: Int, count: Int, from goods: [String], in directory: TemporaryDirectory) throws -> [(name: String, kind: String)] {
-        let script = try String(contentsOfFile: Python.packageRoot.appendingPathComponent("scripts/fuzz-corpus.py").path, encoding: .utf8)
+    func corpus(seed: Int, count: Int, from goods: [String], in directory: TemporaryDirectory) throws -> [(
+        name: String, kind: String
+    )] {
+        let script = try String(
+            contentsOfFile: Python.packageRoot.appendingPathComponent("scripts/fuzz-corpus.py").path, encoding: .utf8)
         let made = try Python.run(script, arguments: ["\(seed)", "\(count)", directory.file("corpus")] + goods)
         try #require(made.status == 0, "corpus script failed:\n\(made.stderr)")
         let table = try String(contentsOfFile: directory.file("corpus/corpus.tsv"), encoding: .utf8)
@@ -23,8 +26,10 @@ import Testing
     }
 
     /// Reads every input with `read`; returns refusals and acceptances, checking each refusal's message.
-    func run(_ rows: [(name: String, kind: String)], in directory: TemporaryDirectory,
-             _ read: (String) throws -> Void) -> (refused: Int, accepted: [String]) {
+    func run(
+        _ rows: [(name: String, kind: String)], in directory: TemporaryDirectory,
+        _ read: (String) throws -> Void
+    ) -> (refused: Int, accepted: [String]) {
         var refused = 0, accepted: [String] = []
         for (name, kind) in rows {
             let path = directory.file("corpus/" + name)
@@ -45,22 +50,28 @@ import Testing
         let directory = try TemporaryDirectory()
         let trained = directory.file("trained.h5"), constructed = directory.file("constructed.h5")
         var checkpoint = Fixture.trained()
-        checkpoint.origin = .trained(.init(history: Fixture.history(), seconds: 1,
-                                           snapshots: [Snapshot(step: 0, parameters: checkpoint.parameters)]))
+        checkpoint.origin = .trained(
+            .init(
+                history: Fixture.history(), seconds: 1,
+                snapshots: [Snapshot(step: 0, parameters: checkpoint.parameters)]))
         try checkpoint.write(to: trained)
         try Fixture.constructed().write(to: constructed)
         let rows = try corpus(seed: 7, count: 260, from: [trained, constructed], in: directory)
         #expect(rows.count == 260)
         let kinds = Set(rows.map(\.kind))
-        for kind in ["truncated", "bit-flip", "fifo", "directory", "symlink-loop", "hard-link-cycle", "external-link-fifo",
-                     "external-storage", "virtual", "dataset-huge-shape", "attribute-int64-max", "foreign-data"] {
+        for kind in [
+            "truncated", "bit-flip", "fifo", "directory", "symlink-loop", "hard-link-cycle", "external-link-fifo",
+            "external-storage", "virtual", "dataset-huge-shape", "attribute-int64-max", "foreign-data",
+        ] {
             #expect(kinds.contains(kind), "the corpus lacks \(kind)")
         }
         let (refused, accepted) = run(rows, in: directory) { _ = try Checkpoint.read($0) }
         // Edits that change nothing the loader checks (unused bytes, free text) may load; far fewer.
         #expect(refused > 200, "refused \(refused), accepted: \(accepted)")
-        for kind in ["truncated", "fifo", "directory", "hard-link-cycle", "external-link-fifo", "external-storage", "virtual",
-                     "dataset-huge-shape", "dataset-nan", "dataset-no-storage", "attribute-int64-max", "attribute-nan"] {
+        for kind in [
+            "truncated", "fifo", "directory", "hard-link-cycle", "external-link-fifo", "external-storage", "virtual",
+            "dataset-huge-shape", "dataset-nan", "dataset-no-storage", "attribute-int64-max", "attribute-nan",
+        ] {
             #expect(!accepted.contains(kind), "an input of kind \(kind) was accepted")
         }
     }
@@ -107,7 +118,8 @@ import Testing
         _ = try trainer.run(saving: SaveSchedule(steps: 4, seconds: nil), save: { state = state ?? $0 })
         let path = directory.file("m.h5.state")
         try SavedRun(recipe: trainer.recipe, state: try #require(state)).write(to: path)
-        let result = try Python.run("""
+        let result = try Python.run(
+            """
             import sys, h5py
             with h5py.File(sys.argv[1], "r+") as f:
                 f.attrs["step"] = 5

@@ -21,9 +21,12 @@ struct SnapshotTests {
             history.step = [0, 1]
             history.trainLoss = [0.5, 0.25]
             history.validationLoss = [0.5, 0.3]
-            let snapshots = [Snapshot(step: 0, parameters: parameters.map { -$0 }), Snapshot(step: 1, parameters: parameters)]
-            let checkpoint = Checkpoint(config: config, parameters: parameters, recipe: recipe,
-                                        origin: .trained(.init(history: history, seconds: 2, snapshots: snapshots)))
+            let snapshots = [
+                Snapshot(step: 0, parameters: parameters.map { -$0 }), Snapshot(step: 1, parameters: parameters),
+            ]
+            let checkpoint = Checkpoint(
+                config: config, parameters: parameters, recipe: recipe,
+                origin: .trained(.init(history: history, seconds: 2, snapshots: snapshots)))
             let path = dir.file(name + ".h5")
             try checkpoint.write(to: path)
             let read = try Checkpoint.read(path)
@@ -40,11 +43,15 @@ struct SnapshotTests {
         recipe.model.layers = 2
         recipe = recipe.resolved()
         let parameters = AttentionStack(recipe.modelConfig).layout.initialValues(seed: 1, scale: 0.5)
-        let checkpoint = Checkpoint(config: recipe.modelConfig, parameters: parameters, recipe: recipe,
-                                    origin: .trained(.init(history: TrainingHistory(), seconds: 0,
-                                                           snapshots: [Snapshot(step: 500, parameters: parameters)])))
+        let checkpoint = Checkpoint(
+            config: recipe.modelConfig, parameters: parameters, recipe: recipe,
+            origin: .trained(
+                .init(
+                    history: TrainingHistory(), seconds: 0,
+                    snapshots: [Snapshot(step: 500, parameters: parameters)])))
         try checkpoint.write(to: dir.file("m.h5"))
-        let result = try Python.run("""
+        let result = try Python.run(
+            """
             import h5py, sys, numpy as np
             f = h5py.File(sys.argv[1], "r")
             s = f["snapshots/step_500"]

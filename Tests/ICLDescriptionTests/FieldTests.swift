@@ -40,13 +40,17 @@ private func encode(_ sample: Sample) throws -> String {
 struct FieldTests {
     @Test func missingKeysKeepTheDefaultsAndEveryKeyIsRead() throws {
         #expect(try decode("{}") == Sample())
-        let read = try decode(#"{"count": 7, "flag": true, "limit": 2.5, "shapes": ["square", "round"], "added": "square"}"#)
-        #expect(read.count == 7 && read.flag && read.limit == 2.5 && read.shapes == [.square, .round] && read.added == .square)
+        let read = try decode(
+            #"{"count": 7, "flag": true, "limit": 2.5, "shapes": ["square", "round"], "added": "square"}"#)
+        #expect(
+            read.count == 7 && read.flag && read.limit == 2.5 && read.shapes == [.square, .round]
+                && read.added == .square)
     }
 
     @Test func encodingWritesNullsAndLeavesOutANewFieldAtItsDefault() throws {
-        #expect(try encode(Sample()) == #"{"count":3,"flag":false,"limit":null,"note":"","rate":0.5,"shape":"round","#
-            + #""shapes":null,"width":null}"#)
+        #expect(
+            try encode(Sample()) == #"{"count":3,"flag":false,"limit":null,"note":"","rate":0.5,"shape":"round","#
+                + #""shapes":null,"width":null}"#)
         var changed = Sample()
         changed.added = .square
         #expect(try encode(changed).contains(#""added":"square""#))
@@ -75,8 +79,10 @@ struct FieldTests {
         }
         #expect(read.flag && read.limit == 2 && read.width == 5 && read.shapes == [.square])
         let attributes = Dictionary(uniqueKeysWithValues: Sample.fields.map { ($0.name, $0.attribute(sample)) })
-        #expect(attributes["flag"] == .int(1) && attributes["limit"] == .double(2) && attributes["shapes"] == .string("square"))
-        #expect(Sample.fields[3].attribute(Sample()) == .double(0))     // an unset optional number: 0
+        #expect(
+            attributes["flag"] == .int(1) && attributes["limit"] == .double(2)
+                && attributes["shapes"] == .string("square"))
+        #expect(Sample.fields[3].attribute(Sample()) == .double(0))  // an unset optional number: 0
         // Only a changed `omittedWhenDefault` field is written.
         let added = Sample.fields.last!
         #expect(!added.isWritten(Sample()) && added.defaultAttribute == .string("round"))

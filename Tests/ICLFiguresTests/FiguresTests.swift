@@ -3,6 +3,7 @@ import ICLAnalysis
 import ICLModels
 import ICLTestSupport
 import Testing
+
 @testable import ICLFigures
 @testable import ICLRender
 
@@ -18,10 +19,14 @@ struct FiguresTests {
              "sensitivity_cosine": 1, "sensitivity_diff": 0}}
             """
         let curve = try JSONDecoder().decode(InterpolationCurve.self, from: Data(json.utf8))
-        guard case .plot(let plot) = Figures.interpolation(curve, nameA: "lsa-1 seed 0", nameB: "GDPP (η = 1)") else { Issue.record("not a plot"); return }
+        guard case .plot(let plot) = Figures.interpolation(curve, nameA: "lsa-1 seed 0", nameB: "GDPP (η = 1)") else {
+            Issue.record("not a plot"); return
+        }
         let (_, y) = plot.dataRanges()
         let span = losses.max()! - losses.min()!
-        #expect(y.0 >= losses.min()! - span && y.1 <= losses.max()! + span, "y axis \(y) for data \(losses.min()!)…\(losses.max()!)")
+        #expect(
+            y.0 >= losses.min()! - span && y.1 <= losses.max()! + span,
+            "y axis \(y) for data \(losses.min()!)…\(losses.max()!)")
         #expect(plot.title.contains("GD++") && !plot.title.contains("GDPP"))
         let image = try plot.render()
         #expect(image.width == plot.width)
@@ -30,13 +35,20 @@ struct FiguresTests {
     @Test func paperNames() {
         #expect(Figures.paperName("GDPP (η = 0.5)") == "GD++ (η = 0.5)")
         #expect(Figures.title(of: .inputRange) == "Inputs drawn from a wider range: x ~ U(−α/2, α/2)")
-        #expect(Figures.tokenLabels(ModelConfig { $0.inputDim = 2; $0.contextSize = 3 }) == ["x₁", "x₂", "y"])
+        #expect(
+            Figures.tokenLabels(
+                ModelConfig {
+                    $0.inputDim = 2; $0.contextSize = 3
+                }) == ["x₁", "x₂", "y"])
     }
 
     /// A diverging rollout goes off the top of the axis with a note, instead of stopping.
     @Test func divergingRolloutsAreMarked() throws {
-        let good = RolloutCurve(name: "GD", lambda: 0.75, tasks: 10, losses: (0...20).map { 0.5 * pow(0.8, Double($0)) })
-        let bad = RolloutCurve(name: "trained", lambda: 1, tasks: 10, losses: (0...20).map { $0 < 12 ? 0.5 * pow(1.5, Double($0)) : Double.infinity })
+        let good = RolloutCurve(
+            name: "GD", lambda: 0.75, tasks: 10, losses: (0...20).map { 0.5 * pow(0.8, Double($0)) })
+        let bad = RolloutCurve(
+            name: "trained", lambda: 1, tasks: 10,
+            losses: (0...20).map { $0 < 12 ? 0.5 * pow(1.5, Double($0)) : Double.infinity })
         #expect(Figures.divergence(bad.losses, ceiling: 5) == 6)
         #expect(Figures.divergence(good.losses, ceiling: 5) == nil)
         guard case .plot(let plot) = Figures.rollout([good, bad]) else { Issue.record("not a plot"); return }
@@ -47,12 +59,17 @@ struct FiguresTests {
 
     @Test func aTwelveBlockModelsHeatmapFitsAPage() throws {
         let heads = (0..<48).map { k in
-            HeadProducts(layer: k / 4, head: k % 4, tokenDim: 11, W_KQ: (0..<121).map { Double(($0 * 7 + k) % 13) - 6 },
-                         W_PV: (0..<121).map { Double(($0 + k) % 5) - 2 })
+            HeadProducts(
+                layer: k / 4, head: k % 4, tokenDim: 11, W_KQ: (0..<121).map { Double(($0 * 7 + k) % 13) - 6 },
+                W_PV: (0..<121).map { Double(($0 + k) % 5) - 2 })
         }
-        let labels = Figures.tokenLabels(ModelConfig { $0.inputDim = 10; $0.contextSize = 10 })
+        let labels = Figures.tokenLabels(
+            ModelConfig {
+                $0.inputDim = 10; $0.contextSize = 10
+            })
         let folder = try TemporaryDirectory()
-        try Figures.heatmaps(heads, summed: [], labels: labels, title: "mlp-12-4head").writePNG(to: folder.file("h.png"))
+        try Figures.heatmaps(heads, summed: [], labels: labels, title: "mlp-12-4head").writePNG(
+            to: folder.file("h.png"))
         let image = try RGBAImage.readPNG(folder.file("h.png"))
         #expect(image.height <= 2_000 && image.width <= 2_400, "\(image.width)×\(image.height)")
     }
@@ -61,10 +78,13 @@ struct FiguresTests {
     /// numbers the table prints.
     @Test func summedHeadsDrawTheScaledTerms() throws {
         let D = 2
-        let heads = [HeadProducts(layer: 0, head: 0, tokenDim: D, W_KQ: [1, 2, 3, 4], W_PV: [0, 0, 0, 2]),
-                     HeadProducts(layer: 0, head: 1, tokenDim: D, W_KQ: [1, 1, 1, 1], W_PV: [0, 0, 0, -1])]
+        let heads = [
+            HeadProducts(layer: 0, head: 0, tokenDim: D, W_KQ: [1, 2, 3, 4], W_PV: [0, 0, 0, 2]),
+            HeadProducts(layer: 0, head: 1, tokenDim: D, W_KQ: [1, 1, 1, 1], W_PV: [0, 0, 0, -1]),
+        ]
         let summed = try WeightProducts.sumHeads(heads)
-        guard case .heatmaps(let figure) = Figures.heatmaps(heads, summed: summed, labels: ["x₁", "y"], title: "t") else { return }
+        guard case .heatmaps(let figure) = Figures.heatmaps(heads, summed: summed, labels: ["x₁", "y"], title: "t")
+        else { return }
         #expect(figure.panels.map(\.matrix) == [[2, 4, 6, 8], [-1, -1, -1, -1], [1, 3, 5, 7]])
         #expect(figure.panels.allSatisfy { $0.rowLabels == ["x₁", "y"] })
     }

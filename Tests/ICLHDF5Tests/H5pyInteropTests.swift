@@ -16,7 +16,8 @@ import Testing
             try file.setAttribute("format_version", Int64(1), at: "/")
             try file.setAttribute("eta", 0.125, at: "/model")
         }
-        let result = try Python.run("""
+        let result = try Python.run(
+            """
             import sys, h5py, numpy as np
             with h5py.File(sys.argv[1], "r") as f:
                 assert sorted(f.keys()) == ["model", "names", "step"], list(f.keys())
@@ -44,7 +45,8 @@ import Testing
     @Test func swiftReadsWhatH5pyWrites() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("h5py.h5")
-        let result = try Python.run("""
+        let result = try Python.run(
+            """
             import sys, h5py, numpy as np
             with h5py.File(sys.argv[1], "w") as f:
                 f.create_dataset("model/layer_0/W_Q", data=np.arange(6, dtype=np.float32).reshape(2, 3) / 4)
@@ -83,7 +85,8 @@ import Testing
     @Test func uint64IsRefusedRatherThanClamped() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("unsigned.h5")
-        let result = try Python.run("""
+        let result = try Python.run(
+            """
             import sys, h5py, numpy as np
             with h5py.File(sys.argv[1], "w") as f:
                 f.create_dataset("big", data=np.array([2**63 + 1], dtype=np.uint64))

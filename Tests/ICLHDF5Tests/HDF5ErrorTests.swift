@@ -99,8 +99,12 @@ import Testing
         #expect(floatsFromStrings.description == "\(path): /names: dataset is a string, expected floating-point")
         let writer = try HDF5File.create(directory.file("writer.h5"))
         try writer.write([Float(1)], shape: [1], at: "/model/P")
-        let underDataset = try #require(throws: HDF5Error.self) { try writer.write([Float(1)], shape: [1], at: "/model/P/x/y") }
-        #expect(underDataset.description.hasSuffix("writer.h5: /model/P/x/y: cannot create: /model/P is a dataset, not a group"))
+        let underDataset = try #require(throws: HDF5Error.self) {
+            try writer.write([Float(1)], shape: [1], at: "/model/P/x/y")
+        }
+        #expect(
+            underDataset.description.hasSuffix(
+                "writer.h5: /model/P/x/y: cannot create: /model/P is a dataset, not a group"))
         let datasetFromGroup = try #require(throws: HDF5Error.self) { try file.readFloats("/model") }
         #expect(datasetFromGroup.description == "\(path): /model: is a group, expected a dataset")
     }

@@ -139,7 +139,8 @@ import Testing
         #expect(error.description.hasPrefix("\(path): cannot rename "), "\(error)")
         let lines = error.description.split(whereSeparator: \.isNewline)
         #expect(lines.count == 1, "not one line: \(error)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["model.h5"], "temporary file left")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["model.h5"], "temporary file left")
         #expect(try FileManager.default.contentsOfDirectory(atPath: path) == ["inside"])
     }
 

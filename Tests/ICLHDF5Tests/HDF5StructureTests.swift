@@ -12,7 +12,7 @@ import Testing
         try HDF5File.writeAtomically(to: path) { file in
             file.checksums = true
             try file.write([Float](repeating: 1.5, count: 12), shape: [3, 4], at: "/checked")
-            try file.write([Double](), shape: [0], at: "/empty")   // nothing to check: stored plain
+            try file.write([Double](), shape: [0], at: "/empty")  // nothing to check: stored plain
             file.checksums = false
             try file.write([Float](repeating: 2, count: 4), shape: [4], at: "/plain")
         }
@@ -20,7 +20,8 @@ import Testing
         #expect(try file.hasChecksum("/checked") && !file.hasChecksum("/plain") && !file.hasChecksum("/empty"))
         #expect(try file.readFloats("/checked") == [Float](repeating: 1.5, count: 12))
         try file.requirePlainTree()
-        let seen = try Python.run("""
+        let seen = try Python.run(
+            """
             import sys, h5py
             with h5py.File(sys.argv[1], "r") as f:
                 print(f["checked"].fletcher32, f["checked"].chunks, f["plain"].fletcher32)
@@ -32,13 +33,16 @@ import Testing
         ("soft link", #"f["x"] = h5py.SoftLink("/g/d")"#, "/x: is a soft link"),
         ("external link", #"f["x"] = h5py.ExternalLink("other.h5", "/d")"#, "/x: is an external link"),
         ("hard-link cycle", #"f["g/loop"] = f["g"]"#, "/g/loop: is a second name (hard link)"),
-        ("external storage", #"f.create_dataset("x", shape=(4,), dtype="f4", external=[("raw.bin", 0, 16)])"#,
-         "/x: stores its values in 1 external file(s)"),
+        (
+            "external storage", #"f.create_dataset("x", shape=(4,), dtype="f4", external=[("raw.bin", 0, 16)])"#,
+            "/x: stores its values in 1 external file(s)"
+        ),
     ])
     func requirePlainTreeRefusesLinksAndForeignStorage(label: String, python: String, message: String) throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("t.h5")
-        let made = try Python.run("""
+        let made = try Python.run(
+            """
             import sys, h5py, numpy as np
             with h5py.File(sys.argv[1], "w") as f:
                 f["g/d"] = np.zeros(3)
@@ -48,7 +52,9 @@ import Testing
         let file = try HDF5File.open(path)
         #expect(throws: HDF5Error.self) { try file.requirePlainTree() }
         do { try file.requirePlainTree() } catch {
-            #expect("\(error)" == "\(path): \(message)" || "\(error)".hasPrefix("\(path): \(message)"), "\(label): \(error)")
+            #expect(
+                "\(error)" == "\(path): \(message)" || "\(error)".hasPrefix("\(path): \(message)"), "\(label): \(error)"
+            )
         }
     }
 
@@ -63,7 +69,8 @@ import Testing
     @Test func aDatasetNeverWrittenIsRefusedNotReadAsZeros() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("u.h5")
-        let made = try Python.run("""
+        let made = try Python.run(
+            """
             import sys, h5py
             with h5py.File(sys.argv[1], "w") as f:
                 f.create_dataset("never", shape=(1000,), dtype="f4")
@@ -72,8 +79,10 @@ import Testing
             """, arguments: [path])
         try #require(made.status == 0, "\(made.stderr)")
         let file = try HDF5File.open(path)
-        for (name, message) in [("never", "holds no stored values"), ("part", "holds 1 of its 10 chunks"),
-                                ("huge", "declares 1099511627776 values, more than")] {
+        for (name, message) in [
+            ("never", "holds no stored values"), ("part", "holds 1 of its 10 chunks"),
+            ("huge", "declares 1099511627776 values, more than"),
+        ] {
             do {
                 _ = try file.readFloats(name)
                 Issue.record("\(name) was read")

@@ -8,12 +8,15 @@ struct LinearAlgebraTests {
         let (m, k, n) = (3, 4, 5)
         let a = (0..<(m * k)).map { _ in random.normal() }, b = (0..<(k * n)).map { _ in random.normal() }
         let c = a.matmul(b, m, k, n)
-        for i in 0..<m { for j in 0..<n {
-            var s = 0.0
-            for p in 0..<k { s += a[i * k + p] * b[p * n + j] }
-            #expect(abs(c[i * n + j] - s) < 1e-12)
-        } }
-        let viaTransposes = a.transposed(m, k).matmul(b.transposed(k, n), m, k, n, transposeSelf: true, transposeOther: true)
+        for i in 0..<m {
+            for j in 0..<n {
+                var s = 0.0
+                for p in 0..<k { s += a[i * k + p] * b[p * n + j] }
+                #expect(abs(c[i * n + j] - s) < 1e-12)
+            }
+        }
+        let viaTransposes = a.transposed(m, k).matmul(
+            b.transposed(k, n), m, k, n, transposeSelf: true, transposeOther: true)
         for i in c.indices { #expect(abs(c[i] - viaTransposes[i]) < 1e-12) }
     }
 

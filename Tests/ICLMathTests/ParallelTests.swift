@@ -14,7 +14,7 @@ struct ParallelTests {
             let shared = SharedPointer(buffer.baseAddress!)
             for region in 0..<regions {
                 parallelFor(chunks: chunks) { chunk in shared.base[region * chunks + chunk] += 1 }
-                if region % 100 == 99 { usleep(20_000) }        // long enough for the workers to sleep
+                if region % 100 == 99 { usleep(20_000) }  // long enough for the workers to sleep
             }
         }
         #expect(counts.allSatisfy { $0 == 1 })

@@ -11,8 +11,10 @@ func randomParameters(_ stack: AttentionStack, seed: UInt64, std: Double = 0.3) 
 }
 
 func tasks(_ config: ModelConfig, count: Int, seed: UInt64) -> TaskBatch<Double> {
-    let paired = LinearRegressionTasks(inputDim: config.inputDim, outputDim: config.outputDim, contextSize: config.contextSize)
-        .sample(count: count, seed: seed, stream: 7, as: Double.self)
+    let paired = LinearRegressionTasks(
+        inputDim: config.inputDim, outputDim: config.outputDim, contextSize: config.contextSize
+    )
+    .sample(count: count, seed: seed, stream: 7, as: Double.self)
     return config.tokenLayout.tokens(from: paired, inputDim: config.inputDim, positionalDim: config.positionalDim)
 }
 
@@ -43,8 +45,9 @@ struct ProbedStack {
         var dTokens = [Double](repeating: 0, count: batch.tokens.count)
         for _ in 0..<repeats {
             dTokens.withUnsafeMutableBufferPointer { d in
-                stack.backward(parameters: parameters, dPredictions: probe, workspace: workspace,
-                               gradients: &grads, inputGradients: d.baseAddress!)
+                stack.backward(
+                    parameters: parameters, dPredictions: probe, workspace: workspace,
+                    gradients: &grads, inputGradients: d.baseAddress!)
             }
         }
         return (grads, dTokens)
@@ -54,17 +57,31 @@ struct ProbedStack {
 @Suite("AttentionStack gradients against finite differences (Double)")
 struct AttentionStackGradientTests {
     static let configurations: [ModelConfig] = [
-        ModelConfig { $0.layers = 1; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 4 },
-        ModelConfig { $0.layers = 1; $0.heads = 2; $0.inputDim = 3; $0.contextSize = 4 },
-        ModelConfig { $0.layers = 2; $0.heads = 1; $0.recurrent = false; $0.inputDim = 3; $0.contextSize = 4 },
-        ModelConfig { $0.layers = 2; $0.heads = 2; $0.recurrent = false; $0.inputDim = 3; $0.contextSize = 4 },
-        ModelConfig { $0.layers = 2; $0.heads = 1; $0.recurrent = true; $0.inputDim = 3; $0.contextSize = 4 },
+        ModelConfig {
+            $0.layers = 1; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 4
+        },
+        ModelConfig {
+            $0.layers = 1; $0.heads = 2; $0.inputDim = 3; $0.contextSize = 4
+        },
+        ModelConfig {
+            $0.layers = 2; $0.heads = 1; $0.recurrent = false; $0.inputDim = 3; $0.contextSize = 4
+        },
+        ModelConfig {
+            $0.layers = 2; $0.heads = 2; $0.recurrent = false; $0.inputDim = 3; $0.contextSize = 4
+        },
+        ModelConfig {
+            $0.layers = 2; $0.heads = 1; $0.recurrent = true; $0.inputDim = 3; $0.contextSize = 4
+        },
         ModelConfig {
             $0.layers = 2; $0.heads = 2; $0.recurrent = true; $0.inputDim = 3; $0.contextSize = 4; $0.keyDim = 5
         },
-        ModelConfig { $0.layers = 2; $0.heads = 1; $0.inputDim = 2; $0.outputDim = 2; $0.contextSize = 3 },
+        ModelConfig {
+            $0.layers = 2; $0.heads = 1; $0.inputDim = 2; $0.outputDim = 2; $0.contextSize = 3
+        },
         // The rest of the family: softmax, mixed, LayerNorm, MLP blocks, an embedding, alternating tokens.
-        ModelConfig { $0.architecture = .softmax; $0.layers = 1; $0.heads = 2; $0.inputDim = 3; $0.contextSize = 4 },
+        ModelConfig {
+            $0.architecture = .softmax; $0.layers = 1; $0.heads = 2; $0.inputDim = 3; $0.contextSize = 4
+        },
         ModelConfig {
             $0.architecture = .transformer; $0.layers = 2; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 4
             $0.attention = [.softmax, .linear]
@@ -103,8 +120,12 @@ struct AttentionStackGradientTests {
             $0.attention = [.softmax, .linear]; $0.tokenLayout = .alternating; $0.positionalDim = 2
         },
         // Gradient descent models: the gradients of η and γ through the derived weights.
-        ModelConfig { $0.architecture = .gd; $0.layers = 2; $0.inputDim = 3; $0.contextSize = 4 },
-        ModelConfig { $0.architecture = .gdpp; $0.layers = 3; $0.inputDim = 3; $0.contextSize = 4 },
+        ModelConfig {
+            $0.architecture = .gd; $0.layers = 2; $0.inputDim = 3; $0.contextSize = 4
+        },
+        ModelConfig {
+            $0.architecture = .gdpp; $0.layers = 3; $0.inputDim = 3; $0.contextSize = 4
+        },
         ModelConfig {
             $0.architecture = .gdpp; $0.layers = 2; $0.recurrent = true; $0.inputDim = 3; $0.outputDim = 2
             $0.contextSize = 4
@@ -120,12 +141,14 @@ struct AttentionStackGradientTests {
         let stack = AttentionStack(config)
         let batch = tasks(config, count: 3, seed: 11)
         let parameters = randomParameters(stack, seed: 5)
-        let probed = ProbedStack(stack: stack, batch: batch, probe: GradientCheck.probe(count: 3 * config.outputDim, seed: 9),
-                                 allTokens: allTokens)
+        let probed = ProbedStack(
+            stack: stack, batch: batch, probe: GradientCheck.probe(count: 3 * config.outputDim, seed: 9),
+            allTokens: allTokens)
         let (dParameters, dTokens) = probed.gradients(parameters: parameters)
         let mismatches = GradientCheck().compareAll(
             tensors: stack.layout.entries.map { ($0.name, $0.range) }, parameters: parameters, dParameters: dParameters,
-            tokens: batch.tokens, dTokens: dTokens) { probed.loss(parameters: $0, tokens: $1) }
+            tokens: batch.tokens, dTokens: dTokens
+        ) { probed.loss(parameters: $0, tokens: $1) }
         #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")
         // The query's own token matters (it is a query, not a key): its gradient is not all zero.
         let query = (config.tokenCount - 1) * config.tokenDim
@@ -139,8 +162,9 @@ struct AttentionStackGradientTests {
         let stack = AttentionStack(config)
         let batch = tasks(config, count: 3, seed: 11)
         let parameters = randomParameters(stack, seed: 5)
-        let probed = ProbedStack(stack: stack, batch: batch, probe: GradientCheck.probe(count: 3 * config.outputDim, seed: 9),
-                                 allTokens: allTokens)
+        let probed = ProbedStack(
+            stack: stack, batch: batch, probe: GradientCheck.probe(count: 3 * config.outputDim, seed: 9),
+            allTokens: allTokens)
         let withTokens = probed.gradients(parameters: parameters).parameters
         let workspace = probed.workspace()
         _ = stack.forward(parameters: parameters, tokens: batch.tokens, count: batch.count, workspace: workspace)
@@ -152,7 +176,9 @@ struct AttentionStackGradientTests {
 
     @Test(arguments: [false, true])
     func clippedTokensPassNoGradientAndTheRestMatches(allTokens: Bool) throws {
-        var config = ModelConfig { $0.layers = 2; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 4 }
+        var config = ModelConfig {
+            $0.layers = 2; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 4
+        }
         config.clipTokens = 0.45
         let stack = AttentionStack(config)
         let batch = tasks(config, count: 3, seed: 12)
@@ -164,22 +190,26 @@ struct AttentionStackGradientTests {
         let output = workspace.outputTokens()
         var clippedQueryEntries = 0
         for b in 0..<3 {
-            let query = (b * 5 + 4) * 4      // T = 5 tokens of width D = 4; the query is the last
+            let query = (b * 5 + 4) * 4  // T = 5 tokens of width D = 4; the query is the last
             for k in query..<(query + 4) where abs(output[k]) == 0.45 { clippedQueryEntries += 1 }
         }
         try #require(clippedQueryEntries > 0, "the test needs some clipped query entries")
         let (dParameters, dTokens) = probed.gradients(parameters: parameters)
         let check = GradientCheck()
-        #expect(check.compare(tensor: "parameters", values: parameters, analytic: dParameters) {
-            probed.loss(parameters: $0, tokens: batch.tokens)
-        }.isEmpty)
-        #expect(check.compare(tensor: "tokens", values: batch.tokens, analytic: dTokens) {
-            probed.loss(parameters: parameters, tokens: $0)
-        }.isEmpty)
+        #expect(
+            check.compare(tensor: "parameters", values: parameters, analytic: dParameters) {
+                probed.loss(parameters: $0, tokens: batch.tokens)
+            }.isEmpty)
+        #expect(
+            check.compare(tensor: "tokens", values: batch.tokens, analytic: dTokens) {
+                probed.loss(parameters: parameters, tokens: $0)
+            }.isEmpty)
     }
 
     @Test func backwardTwiceDoublesTheGradients() {
-        let config = ModelConfig { $0.layers = 2; $0.heads = 2; $0.inputDim = 3; $0.contextSize = 4 }
+        let config = ModelConfig {
+            $0.layers = 2; $0.heads = 2; $0.inputDim = 3; $0.contextSize = 4
+        }
         let stack = AttentionStack(config)
         let batch = tasks(config, count: 4, seed: 1)
         let probed = ProbedStack(stack: stack, batch: batch, probe: GradientCheck.probe(count: 4, seed: 2))
@@ -190,7 +220,9 @@ struct AttentionStackGradientTests {
     }
 
     @Test func theCheckerCatchesAGradientOffByOnePercent() {
-        let config = ModelConfig { $0.layers = 1; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 4 }
+        let config = ModelConfig {
+            $0.layers = 1; $0.heads = 1; $0.inputDim = 3; $0.contextSize = 4
+        }
         let stack = AttentionStack(config)
         let batch = tasks(config, count: 2, seed: 1)
         let probed = ProbedStack(stack: stack, batch: batch, probe: [1, -1])
@@ -215,19 +247,24 @@ struct AttentionStackGradientTests {
         let fast = ProbedStack(stack: stack, batch: batch, probe: probe, allTokens: false)
         let full = ProbedStack(stack: stack, batch: batch, probe: probe, allTokens: true)
         let (a, b) = (fast.gradients(parameters: parameters), full.gradients(parameters: parameters))
-        for k in a.parameters.indices { #expect(abs(a.parameters[k] - b.parameters[k]) <= 1e-12 * max(1, abs(b.parameters[k]))) }
+        for k in a.parameters.indices {
+            #expect(abs(a.parameters[k] - b.parameters[k]) <= 1e-12 * max(1, abs(b.parameters[k])))
+        }
         for k in a.tokens.indices { #expect(abs(a.tokens[k] - b.tokens[k]) <= 1e-12 * max(1, abs(b.tokens[k]))) }
     }
 
     @Test func floatAndDoubleAgree() {
-        let config = ModelConfig { $0.layers = 2; $0.heads = 2; $0.inputDim = 10; $0.contextSize = 10 }
+        let config = ModelConfig {
+            $0.layers = 2; $0.heads = 2; $0.inputDim = 10; $0.contextSize = 10
+        }
         let stack = AttentionStack(config)
         let batch = tasks(config, count: 40, seed: 3)
         let parameters = randomParameters(stack, seed: 8, std: 0.1)
         let wsD = stack.makeWorkspace(batchSize: 40, as: Double.self)
         let wsF = stack.makeWorkspace(batchSize: 40, as: Float.self)
         let yD = stack.forward(parameters: parameters, tokens: batch.tokens, count: 40, workspace: wsD)
-        let yF = stack.forward(parameters: parameters.map { Float($0) }, tokens: batch.tokens.map { Float($0) }, count: 40, workspace: wsF)
+        let yF = stack.forward(
+            parameters: parameters.map { Float($0) }, tokens: batch.tokens.map { Float($0) }, count: 40, workspace: wsF)
         for b in 0..<40 { #expect(abs(Double(yF[b]) - yD[b]) <= 1e-5 * max(1, abs(yD[b]))) }
     }
 }
@@ -235,8 +272,12 @@ struct AttentionStackGradientTests {
 @Suite("The fast Float path (OpenBLAS, Float transcendentals) against the Double reference")
 struct FastPathTests {
     static let configurations: [ModelConfig] = [
-        ModelConfig { $0.layers = 3; $0.heads = 2; $0.inputDim = 10; $0.contextSize = 10 },
-        ModelConfig { $0.architecture = .softmax; $0.layers = 1; $0.heads = 2; $0.inputDim = 10; $0.contextSize = 10 },
+        ModelConfig {
+            $0.layers = 3; $0.heads = 2; $0.inputDim = 10; $0.contextSize = 10
+        },
+        ModelConfig {
+            $0.architecture = .softmax; $0.layers = 1; $0.heads = 2; $0.inputDim = 10; $0.contextSize = 10
+        },
         ModelConfig {
             $0.architecture = .transformer; $0.layers = 2; $0.heads = 4; $0.inputDim = 10; $0.contextSize = 10
             $0.layerNorm = true; $0.mlpHidden = 44
@@ -251,19 +292,22 @@ struct FastPathTests {
     func floatGradientsMatchTheDoubleReference(config: ModelConfig) {
         let stack = AttentionStack(config)
         let count = 40
-        let batch: TaskBatch<Double> = config.embeddingDim > 0
+        let batch: TaskBatch<Double> =
+            config.embeddingDim > 0
             ? SineTasks(contextSize: config.contextSize).sample(count: count, seed: 2, stream: 3)
             : tasks(config, count: count, seed: 2)
         let parameters = randomParameters(stack, seed: 4, std: 0.15)
         let probe = GradientCheck.probe(count: count, seed: 5)
         func run<T: BinaryFloatingPoint>(_: T.Type) -> (y: [Double], g: [Double], dx: [Double]) {
             let ws = stack.makeWorkspace(batchSize: count, as: T.self)
-            let y = stack.forward(parameters: parameters.map { T($0) }, tokens: batch.tokens.map { T($0) }, count: count, workspace: ws)
+            let y = stack.forward(
+                parameters: parameters.map { T($0) }, tokens: batch.tokens.map { T($0) }, count: count, workspace: ws)
             var g = [T](repeating: 0, count: parameters.count)
             var dx = [T](repeating: 0, count: batch.tokens.count)
             dx.withUnsafeMutableBufferPointer {
-                stack.backward(parameters: parameters.map { T($0) }, dPredictions: probe.map { T($0) }, workspace: ws,
-                               gradients: &g, inputGradients: $0.baseAddress!)
+                stack.backward(
+                    parameters: parameters.map { T($0) }, dPredictions: probe.map { T($0) }, workspace: ws,
+                    gradients: &g, inputGradients: $0.baseAddress!)
             }
             return (y.map { Double($0) }, g.map { Double($0) }, dx.map { Double($0) })
         }

@@ -6,12 +6,15 @@ import Testing
 @Suite("Proposition 1 construction equals gradient descent (Double, 1e-12)")
 struct ConstructionsTests {
     @Test func oneLayerEqualsOneGDStepAndTheClosedForm() {
-        let config = ModelConfig { $0.layers = 1; $0.inputDim = 10; $0.contextSize = 10 }
+        let config = ModelConfig {
+            $0.layers = 1; $0.inputDim = 10; $0.contextSize = 10
+        }
         let batch = LinearRegressionTasks().sample(count: 50, seed: 4, stream: 1, as: Double.self)
         let eta = 0.9
         let stack = AttentionStack(config)
-        let y = stack.forward(parameters: Construction.gradientDescent(config, etas: [eta]), tokens: batch.tokens,
-                              count: 50, workspace: stack.makeWorkspace(batchSize: 50, as: Double.self))
+        let y = stack.forward(
+            parameters: Construction.gradientDescent(config, etas: [eta]), tokens: batch.tokens,
+            count: 50, workspace: stack.makeWorkspace(batchSize: 50, as: Double.self))
         let gd = GradientDescent.predict(batch, inputDim: 10, etas: [eta])
         for b in 0..<50 {
             // Closed form: ŷ = (η/N) Σ_i y_i x_iᵀ x_q
@@ -37,13 +40,16 @@ struct ConstructionsTests {
         let batch = tasks.sample(count: 20, seed: 9, stream: 2, as: Double.self)
         let etas = recurrent ? [0.7] : (0..<layers).map { 0.5 + 0.1 * Double($0) }
         let stack = AttentionStack(config)
-        let y = stack.forward(parameters: Construction.gradientDescent(config, etas: etas), tokens: batch.tokens,
-                              count: 20, workspace: stack.makeWorkspace(batchSize: 20, as: Double.self))
-        let gd = GradientDescent.predict(batch, inputDim: 4, etas: recurrent ? Array(repeating: 0.7, count: layers) : etas)
+        let y = stack.forward(
+            parameters: Construction.gradientDescent(config, etas: etas), tokens: batch.tokens,
+            count: 20, workspace: stack.makeWorkspace(batchSize: 20, as: Double.self))
+        let gd = GradientDescent.predict(
+            batch, inputDim: 4, etas: recurrent ? Array(repeating: 0.7, count: layers) : etas)
         for k in y.indices { #expect(abs(y[k] - gd[k]) <= 1e-12 * max(1, abs(gd[k]))) }
         // And GD really learns something here: the loss falls with steps.
         let one = GradientDescent.predict(batch, inputDim: 4, etas: [etas[0]])
-        #expect(GradientDescent.loss(predictions: gd, targets: batch.targets, count: 20)
+        #expect(
+            GradientDescent.loss(predictions: gd, targets: batch.targets, count: 20)
                 < GradientDescent.loss(predictions: one, targets: batch.targets, count: 20))
     }
 }
@@ -62,11 +68,13 @@ struct GradientDescentModelTests {
         let Lp = config.parameterLayers
         let etas = (0..<Lp).map { 0.8 + 0.2 * Double($0) }
         let gammas = architecture == .gdpp ? (0..<Lp).map { 0.05 + 0.01 * Double($0) } : []
-        let y = stack.forward(parameters: etas + gammas, tokens: batch.tokens, count: 15,
-                              workspace: stack.makeWorkspace(batchSize: 15, as: Double.self))
+        let y = stack.forward(
+            parameters: etas + gammas, tokens: batch.tokens, count: 15,
+            workspace: stack.makeWorkspace(batchSize: 15, as: Double.self))
         let perStep = { (values: [Double]) in recurrent ? Array(repeating: values[0], count: 3) : values }
-        let direct = GradientDescent.predictPlusPlus(batch, inputDim: 4, etas: perStep(etas),
-                                                     gammas: gammas.isEmpty ? [0, 0, 0] : perStep(gammas))
+        let direct = GradientDescent.predictPlusPlus(
+            batch, inputDim: 4, etas: perStep(etas),
+            gammas: gammas.isEmpty ? [0, 0, 0] : perStep(gammas))
         for k in y.indices { #expect(abs(y[k] - direct[k]) <= 1e-12 * max(1, abs(direct[k]))) }
         if architecture == .gd {
             // And plain GD from W_0 = 0, as the linear-model computation has it.
@@ -87,8 +95,9 @@ struct MLPGradientDescentTests {
         var random = ICLMath.SplitMix64(seed: 5)
         let parameters = (0..<model.layout.count).map { _ in 0.5 * random.normal() }
         let batch = SineTasks(contextSize: 6).sample(count: 4, seed: 1, stream: 2, as: Double.self)
-        let y = model.forward(parameters: parameters, tokens: batch.tokens, count: 4,
-                              workspace: model.makeWorkspace(batchSize: 4, as: Double.self))
+        let y = model.forward(
+            parameters: parameters, tokens: batch.tokens, count: 4,
+            workspace: model.makeWorkspace(batchSize: 4, as: Double.self))
         // The features: the same embedding and MLP, with an attention that does nothing (P = 0).
         var features = config
         features.architecture = .transformer
@@ -128,7 +137,8 @@ struct CopyConstructionTests {
             $0.tokenLayout = .alternatingOneHot; $0.positionalDim = T
         }
         #expect(config.problems().isEmpty, "\(config.problems())")
-        let paired = LinearRegressionTasks(inputDim: d, contextSize: N).sample(count: 5, seed: 3, stream: 1, as: Double.self)
+        let paired = LinearRegressionTasks(inputDim: d, contextSize: N).sample(
+            count: 5, seed: 3, stream: 1, as: Double.self)
         let tokens = AlternatingTokens.make(from: paired, inputDim: d, positionalDim: T, oneHot: true)
         let stack = AttentionStack(config)
         let workspace = stack.makeWorkspace(batchSize: 5, as: Double.self)

@@ -34,8 +34,9 @@ struct LayerNormCase: CustomStringConvertible, Sendable {
         var cache = [Scalar](repeating: .nan, count: LayerNorm.cacheSize(tokenCount: tokenCount, tokenDim: tokenDim))
         var out = [Scalar](repeating: .nan, count: tokenEntries)
         parameters.withUnsafeBufferPointer { p in
-            LayerNorm.forward(tokens: tokens, tokenCount: tokenCount, tokenDim: tokenDim,
-                              scale: p.baseAddress!, offset: p.baseAddress! + tokenDim, cache: &cache, out: &out)
+            LayerNorm.forward(
+                tokens: tokens, tokenCount: tokenCount, tokenDim: tokenDim,
+                scale: p.baseAddress!, offset: p.baseAddress! + tokenDim, cache: &cache, out: &out)
         }
         return (out, cache)
     }
@@ -45,15 +46,17 @@ struct LayerNormCase: CustomStringConvertible, Sendable {
     }
 
     func gradients(parameters: [Double], tokens: [Double], probe: [Double], repeats: Int = 1)
-        -> (parameters: [Double], tokens: [Double]) {
+        -> (parameters: [Double], tokens: [Double])
+    {
         let (_, cache) = run(parameters: parameters, tokens: tokens)
         var dParameters = [Double](repeating: 0, count: 2 * tokenDim)
         var dTokens = [Double](repeating: 0, count: tokenEntries)
         dParameters.withUnsafeMutableBufferPointer { dp in
             for _ in 0..<repeats {
-                LayerNorm.backward(dOut: probe, tokens: tokens, tokenCount: tokenCount, tokenDim: tokenDim,
-                                   scale: parameters, cache: cache, dTokens: &dTokens,
-                                   dScale: dp.baseAddress!, dOffset: dp.baseAddress! + tokenDim)
+                LayerNorm.backward(
+                    dOut: probe, tokens: tokens, tokenCount: tokenCount, tokenDim: tokenDim,
+                    scale: parameters, cache: cache, dTokens: &dTokens,
+                    dScale: dp.baseAddress!, dOffset: dp.baseAddress! + tokenDim)
             }
         }
         return (dParameters, dTokens)
@@ -75,20 +78,24 @@ struct LayerNormTests {
         let probe = GradientCheck.probe(count: shape.tokenEntries, seed: 43)
         let (dParameters, dTokens) = shape.gradients(parameters: parameters, tokens: tokens, probe: probe)
         let mismatches = GradientCheck().compareAll(
-            tensors: [("scale", shape.scaleRange), ("offset", shape.offsetRange)], parameters: parameters, dParameters: dParameters,
-            tokens: tokens, dTokens: dTokens) { shape.loss(parameters: $0, tokens: $1, probe: probe) }
+            tensors: [("scale", shape.scaleRange), ("offset", shape.offsetRange)], parameters: parameters,
+            dParameters: dParameters,
+            tokens: tokens, dTokens: dTokens
+        ) { shape.loss(parameters: $0, tokens: $1, probe: probe) }
         #expect(mismatches.isEmpty, "\(shape): \(mismatches.prefix(3))")
     }
 
     @Test func backwardTwiceDoublesTheGradients() {
         let shape = LayerNormCase(tokenCount: 5, tokenDim: 4)
-        shape.expectBackwardTwiceDoubles(parameters: shape.randomParameters(seed: 1), tokens: shape.randomTokens(seed: 2))
+        shape.expectBackwardTwiceDoubles(
+            parameters: shape.randomParameters(seed: 1), tokens: shape.randomTokens(seed: 2))
     }
 
     @Test func theCheckerCatchesAGradientOffByOnePercent() {
         let shape = LayerNormCase(tokenCount: 5, tokenDim: 4)
-        shape.expectCheckerCatchesOnePercent(parameters: shape.randomParameters(seed: 4), tokens: shape.randomTokens(seed: 5),
-                                             parameter: 1, token: 6)                 // scale[1]
+        shape.expectCheckerCatchesOnePercent(
+            parameters: shape.randomParameters(seed: 4), tokens: shape.randomTokens(seed: 5),
+            parameter: 1, token: 6)  // scale[1]
     }
 
     /// With a constant scale s and offset o, each normalised token has mean o and (biased) variance
@@ -132,7 +139,7 @@ struct LayerNormTests {
     @Test func sizesAndFlopsFollowTheShapes() {
         #expect(LayerNorm.cacheSize(tokenCount: 5, tokenDim: 4) == 10)
         let flops = LayerNorm.flops(tokenCount: 5, tokenDim: 4)
-        #expect(flops.forward == 185)       // 5·(8·4 + 5)
-        #expect(flops.backward == 350)      // 5·(17·4 + 2)
+        #expect(flops.forward == 185)  // 5·(8·4 + 5)
+        #expect(flops.backward == 350)  // 5·(17·4 + 2)
     }
 }

@@ -9,7 +9,7 @@ import Testing
 @Suite("Linear attention: the lane kernels against the Double reference")
 struct LinearAttentionLanesTests {
     static let widths = LaneWidth.supported == 16 ? [8, 16] : [8]
-    static let shapes = [(1, 11, 11), (2, 7, 6), (3, 5, 4)]   // (H, T, D)
+    static let shapes = [(1, 11, 11), (2, 7, 6), (3, 5, 4)]  // (H, T, D)
 
     struct Case {
         let H: Int, T: Int, D: Int, n = 21
@@ -22,7 +22,9 @@ struct LinearAttentionLanesTests {
         }
         var task: Int { T * D }
         var products: Int { H * D * D }
-        func layer(_ scratch: UnsafeMutablePointer<Float>, _ M: UnsafePointer<Float>, _ K: UnsafePointer<Float>) -> LaneLayer {
+        func layer(_ scratch: UnsafeMutablePointer<Float>, _ M: UnsafePointer<Float>, _ K: UnsafePointer<Float>)
+            -> LaneLayer
+        {
             LaneLayer(tasks: n, tokenCount: T, tokenDim: D, heads: H, M: M, K: K, scratch: scratch)
         }
         var scratchSize: Int { LinearAttentionLanes.scratchSize(lanes: 16, tokenCount: T, tokenDim: D, heads: H) }
@@ -44,17 +46,22 @@ struct LinearAttentionLanesTests {
                     delta.withUnsafeMutableBufferPointer { delta in
                         dE.withUnsafeMutableBufferPointer { dE in
                             let e = tokens.baseAddress! + i * c.task, g = G.baseAddress! + i * c.task
-                            let out = delta.baseAddress! + i * c.task, dEi = dE.baseAddress! + i * c.task, q = (c.T - 1) * c.D
+                            let out = delta.baseAddress! + i * c.task, dEi = dE.baseAddress! + i * c.task,
+                                q = (c.T - 1) * c.D
                             if queryOnly {
-                                LinearSelfAttention.forwardQuery(tokens: e, tokenCount: c.T, tokenDim: c.D, heads: c.H, M: c.M, K: c.K,
-                                                                 scratch: &scratch, delta: out + q)
-                                LinearSelfAttention.backwardQuery(dOut: g + q, tokens: e, tokenCount: c.T, tokenDim: c.D, heads: c.H,
-                                                                  M: c.M, K: c.K, scratch: &scratch, dE: dEi, dM: &dM, dK: &dK)
+                                LinearSelfAttention.forwardQuery(
+                                    tokens: e, tokenCount: c.T, tokenDim: c.D, heads: c.H, M: c.M, K: c.K,
+                                    scratch: &scratch, delta: out + q)
+                                LinearSelfAttention.backwardQuery(
+                                    dOut: g + q, tokens: e, tokenCount: c.T, tokenDim: c.D, heads: c.H,
+                                    M: c.M, K: c.K, scratch: &scratch, dE: dEi, dM: &dM, dK: &dK)
                             } else {
-                                LinearSelfAttention.forward(tokens: e, tokenCount: c.T, tokenDim: c.D, heads: c.H, M: c.M, K: c.K,
-                                                            C: &C, A: &A, scratch: &scratch, delta: out)
-                                LinearSelfAttention.backward(dOut: g, tokens: e, tokenCount: c.T, tokenDim: c.D, heads: c.H, M: c.M,
-                                                             K: c.K, C: C, A: A, scratch: &scratch, dE: dEi, dM: &dM, dK: &dK)
+                                LinearSelfAttention.forward(
+                                    tokens: e, tokenCount: c.T, tokenDim: c.D, heads: c.H, M: c.M, K: c.K,
+                                    C: &C, A: &A, scratch: &scratch, delta: out)
+                                LinearSelfAttention.backward(
+                                    dOut: g, tokens: e, tokenCount: c.T, tokenDim: c.D, heads: c.H, M: c.M,
+                                    K: c.K, C: C, A: A, scratch: &scratch, dE: dEi, dM: &dM, dK: &dK)
                             }
                         }
                     }
@@ -66,13 +73,15 @@ struct LinearAttentionLanesTests {
 
     /// The lane kernels at `lanes`, in Float; the backward runs twice (once without dE) to check it adds.
     static func lanes(_ c: Case, lanes: Int, queryOnly: Bool)
-        -> (delta: [Float], dE: [Float], dM: [Float], dK: [Float], dMWithoutTokens: [Float]) {
+        -> (delta: [Float], dE: [Float], dM: [Float], dK: [Float], dMWithoutTokens: [Float])
+    {
         let kernels = LaneWidth.kernels(lanes)
         let tokens = c.tokens.map { Float($0) }, G = c.G.map { Float($0) }
         var delta = [Float](repeating: 0, count: c.n * c.task), dE = delta
         var dM = [Float](repeating: 0, count: c.products), dK = dM, dM2 = dM, dK2 = dM
         // The layer holds pointers: buffers that outlive it.
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: c.scratchSize), M = UnsafeMutablePointer<Float>.allocate(capacity: c.products)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: c.scratchSize),
+            M = UnsafeMutablePointer<Float>.allocate(capacity: c.products)
         let K = UnsafeMutablePointer<Float>.allocate(capacity: c.products)
         defer { scratch.deallocate(); M.deallocate(); K.deallocate() }
         scratch.initialize(repeating: .nan, count: c.scratchSize)

@@ -33,16 +33,18 @@ struct MultiLayerPerceptronCase: CustomStringConvertible, Sendable {
     }
 
     /// `delta` and the cache; both start as NaN, so the kernel must write them.
-    func run<Scalar: BinaryFloatingPoint>(parameters: [Scalar], tokens: [Scalar]) -> (delta: [Scalar], cache: [Scalar]) {
+    func run<Scalar: BinaryFloatingPoint>(parameters: [Scalar], tokens: [Scalar]) -> (delta: [Scalar], cache: [Scalar])
+    {
         let t = tensors
         var cache = [Scalar](repeating: .nan, count: MultiLayerPerceptron.cacheSize(rows: rows, hidden: hidden))
         var delta = [Scalar](repeating: .nan, count: tokenEntries)
         parameters.withUnsafeBufferPointer { p in
             let base = p.baseAddress!
-            MultiLayerPerceptron.forward(tokens: tokens, rows: rows, tokenDim: tokenDim, hidden: hidden, activation: activation,
-                                         W_1: base + t[0].range.lowerBound, b_1: base + t[1].range.lowerBound,
-                                         W_2: base + t[2].range.lowerBound, b_2: base + t[3].range.lowerBound,
-                                         cache: &cache, delta: &delta)
+            MultiLayerPerceptron.forward(
+                tokens: tokens, rows: rows, tokenDim: tokenDim, hidden: hidden, activation: activation,
+                W_1: base + t[0].range.lowerBound, b_1: base + t[1].range.lowerBound,
+                W_2: base + t[2].range.lowerBound, b_2: base + t[3].range.lowerBound,
+                cache: &cache, delta: &delta)
         }
         return (delta, cache)
     }
@@ -52,7 +54,8 @@ struct MultiLayerPerceptronCase: CustomStringConvertible, Sendable {
     }
 
     func gradients(parameters: [Double], tokens: [Double], probe: [Double], repeats: Int = 1)
-        -> (parameters: [Double], tokens: [Double]) {
+        -> (parameters: [Double], tokens: [Double])
+    {
         let t = tensors
         let (_, cache) = run(parameters: parameters, tokens: tokens)
         var scratch = [Double](repeating: .nan, count: MultiLayerPerceptron.scratchSize(rows: rows, hidden: hidden))
@@ -93,27 +96,30 @@ struct MultiLayerPerceptronTests {
         let (dParameters, dTokens) = shape.gradients(parameters: parameters, tokens: tokens, probe: probe)
         let mismatches = GradientCheck().compareAll(
             tensors: shape.tensors, parameters: parameters, dParameters: dParameters,
-            tokens: tokens, dTokens: dTokens) { shape.loss(parameters: $0, tokens: $1, probe: probe) }
+            tokens: tokens, dTokens: dTokens
+        ) { shape.loss(parameters: $0, tokens: $1, probe: probe) }
         #expect(mismatches.isEmpty, "\(shape): \(mismatches.prefix(3))")
     }
 
     @Test func backwardTwiceDoublesTheGradients() {
         let shape = MultiLayerPerceptronCase(rows: 6, tokenDim: 4, hidden: 8)
-        shape.expectBackwardTwiceDoubles(parameters: shape.randomParameters(seed: 1), tokens: shape.randomTokens(seed: 2))
+        shape.expectBackwardTwiceDoubles(
+            parameters: shape.randomParameters(seed: 1), tokens: shape.randomTokens(seed: 2))
     }
 
     @Test func theCheckerCatchesAGradientOffByOnePercent() {
         let shape = MultiLayerPerceptronCase(rows: 6, tokenDim: 4, hidden: 8)
-        shape.expectCheckerCatchesOnePercent(parameters: shape.randomParameters(seed: 4), tokens: shape.randomTokens(seed: 5),
-                                             parameter: shape.tensors[0].range.lowerBound + 5, token: 3)  // an entry of W_1
+        shape.expectCheckerCatchesOnePercent(
+            parameters: shape.randomParameters(seed: 4), tokens: shape.randomTokens(seed: 5),
+            parameter: shape.tensors[0].range.lowerBound + 5, token: 3)  // an entry of W_1
     }
 
     @Test func geluKnownValues() {
         #expect(MultiLayerPerceptron.gelu(0.0) == 0)
         // jax.nn.gelu(1.0, approximate=True); the exact (erf) GELU would give 0.8413447…
         #expect(abs(MultiLayerPerceptron.gelu(1.0) - 0.8411919906082768) <= 1e-15)
-        #expect(abs(MultiLayerPerceptron.gelu(10.0) - 10) <= 1e-12)          // ≈ x for large x
-        #expect(abs(MultiLayerPerceptron.gelu(-10.0)) <= 1e-12)              // ≈ 0 for very negative x
+        #expect(abs(MultiLayerPerceptron.gelu(10.0) - 10) <= 1e-12)  // ≈ x for large x
+        #expect(abs(MultiLayerPerceptron.gelu(-10.0)) <= 1e-12)  // ≈ 0 for very negative x
         #expect(abs(MultiLayerPerceptron.gelu(Float(1)) - 0.8411920) <= 1e-6)
         #expect(MultiLayerPerceptron.geluDerivative(0.0) == 0.5)
         #expect(abs(MultiLayerPerceptron.geluDerivative(10.0) - 1) <= 1e-12)
@@ -132,10 +138,10 @@ struct MultiLayerPerceptronTests {
         let shape = MultiLayerPerceptronCase(rows: 2, tokenDim: 3, hidden: 4, activation: .relu)
         var parameters = [Double](repeating: 0, count: shape.parameterCount)
         for (k, b) in zip(shape.tensors[1].range, [-1.0, 2, -3, 4]) { parameters[k] = b }
-        for k in shape.tensors[2].range { parameters[k] = 1 }          // W_2 = ones: delta_k = Σ hidden
+        for k in shape.tensors[2].range { parameters[k] = 1 }  // W_2 = ones: delta_k = Σ hidden
         let (delta, cache) = shape.run(parameters: parameters, tokens: shape.randomTokens(seed: 3))
         #expect(Array(cache[0..<4]) == [0, 2, 0, 4])
-        #expect(Array(cache[8..<12]) == [0, 1, 0, 1])                   // σ′ kept for backward
+        #expect(Array(cache[8..<12]) == [0, 1, 0, 1])  // σ′ kept for backward
         #expect(delta == [Double](repeating: 6, count: 6))
     }
 
@@ -175,8 +181,8 @@ struct MultiLayerPerceptronTests {
         #expect(MultiLayerPerceptron.cacheSize(rows: 6, hidden: 8) == 96)
         #expect(MultiLayerPerceptron.scratchSize(rows: 6, hidden: 8) == 48)
         let flops = MultiLayerPerceptron.flops(rows: 6, tokenDim: 4, hidden: 8)
-        #expect(flops.forward == 1200)      // 4·6·4·8 + 9·6·8
-        #expect(flops.backward == 2568)     // 8·6·4·8 + 6·4 + 21·6·8
+        #expect(flops.forward == 1200)  // 4·6·4·8 + 9·6·8
+        #expect(flops.backward == 2568)  // 8·6·4·8 + 6·4 + 21·6·8
     }
 }
 

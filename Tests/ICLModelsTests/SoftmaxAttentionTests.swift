@@ -9,7 +9,7 @@ struct SoftmaxAttentionCase: CustomStringConvertible, Sendable {
     let tokenCount: Int, tokenDim: Int, heads: Int, keyDim: Int
 
     var description: String { "T=\(tokenCount) D=\(tokenDim) H=\(heads) Dk=\(keyDim)" }
-    var tensorCount: Int { keyDim * tokenDim }        // every tensor is [Dk, D] or [D, Dk]
+    var tensorCount: Int { keyDim * tokenDim }  // every tensor is [Dk, D] or [D, Dk]
     var parameterCount: Int { 4 * heads * tensorCount }
     var tokenEntries: Int { tokenCount * tokenDim }
 
@@ -35,16 +35,20 @@ struct SoftmaxAttentionCase: CustomStringConvertible, Sendable {
         run(parameters: parameters, tokens: tokens).delta
     }
 
-    func run<Scalar: BinaryFloatingPoint>(parameters: [Scalar], tokens: [Scalar]) -> (delta: [Scalar], cache: [Scalar]) {
+    func run<Scalar: BinaryFloatingPoint>(parameters: [Scalar], tokens: [Scalar]) -> (delta: [Scalar], cache: [Scalar])
+    {
         let (T, D, H, Dk) = (tokenCount, tokenDim, heads, keyDim)
-        var cache = [Scalar](repeating: .nan, count: SoftmaxAttention.cacheSize(tokenCount: T, tokenDim: D, heads: H, keyDim: Dk))
-        var scratch = [Scalar](repeating: .nan, count: SoftmaxAttention.scratchSize(tokenCount: T, tokenDim: D, heads: H, keyDim: Dk))
+        var cache = [Scalar](
+            repeating: .nan, count: SoftmaxAttention.cacheSize(tokenCount: T, tokenDim: D, heads: H, keyDim: Dk))
+        var scratch = [Scalar](
+            repeating: .nan, count: SoftmaxAttention.scratchSize(tokenCount: T, tokenDim: D, heads: H, keyDim: Dk))
         var delta = [Scalar](repeating: .nan, count: T * D)
         parameters.withUnsafeBufferPointer { p in
             tokens.withUnsafeBufferPointer { e in
                 let weights = (0..<(4 * H)).map { p.baseAddress! + $0 * tensorCount }
-                SoftmaxAttention.forward(tokens: e.baseAddress!, tokenCount: T, tokenDim: D, keyDim: Dk, heads: grouped(weights),
-                                          cache: &cache, scratch: &scratch, delta: &delta)
+                SoftmaxAttention.forward(
+                    tokens: e.baseAddress!, tokenCount: T, tokenDim: D, keyDim: Dk, heads: grouped(weights),
+                    cache: &cache, scratch: &scratch, delta: &delta)
             }
         }
         return (delta, cache)
@@ -57,10 +61,12 @@ struct SoftmaxAttentionCase: CustomStringConvertible, Sendable {
 
     /// Gradients of `L` from one forward and `repeats` backward passes into zeroed buffers.
     func gradients(parameters: [Double], tokens: [Double], probe: [Double], repeats: Int = 1)
-        -> (parameters: [Double], tokens: [Double]) {
+        -> (parameters: [Double], tokens: [Double])
+    {
         let (T, D, H, Dk) = (tokenCount, tokenDim, heads, keyDim)
         let (_, cache) = run(parameters: parameters, tokens: tokens)
-        var scratch = [Double](repeating: .nan, count: SoftmaxAttention.scratchSize(tokenCount: T, tokenDim: D, heads: H, keyDim: Dk))
+        var scratch = [Double](
+            repeating: .nan, count: SoftmaxAttention.scratchSize(tokenCount: T, tokenDim: D, heads: H, keyDim: Dk))
         var dParameters = [Double](repeating: 0, count: parameterCount)
         var dTokens = [Double](repeating: 0, count: tokenEntries)
         parameters.withUnsafeBufferPointer { p in
@@ -68,9 +74,10 @@ struct SoftmaxAttentionCase: CustomStringConvertible, Sendable {
                 let weights = (0..<(4 * H)).map { UnsafePointer(p.baseAddress! + $0 * tensorCount) }
                 let gradients = (0..<(4 * H)).map { dp.baseAddress! + $0 * tensorCount }
                 for _ in 0..<repeats {
-                    SoftmaxAttention.backward(dDelta: probe, tokens: tokens, tokenCount: T, tokenDim: D, keyDim: Dk,
-                                              heads: grouped(weights), cache: cache, scratch: &scratch,
-                                              dTokens: &dTokens, gradients: grouped(gradients))
+                    SoftmaxAttention.backward(
+                        dDelta: probe, tokens: tokens, tokenCount: T, tokenDim: D, keyDim: Dk,
+                        heads: grouped(weights), cache: cache, scratch: &scratch,
+                        dTokens: &dTokens, gradients: grouped(gradients))
                 }
             }
         }
@@ -86,7 +93,7 @@ struct SoftmaxAttentionTests {
         SoftmaxAttentionCase(tokenCount: 5, tokenDim: 4, heads: 2, keyDim: 3),
         SoftmaxAttentionCase(tokenCount: 5, tokenDim: 4, heads: 2, keyDim: 4),
         SoftmaxAttentionCase(tokenCount: 6, tokenDim: 3, heads: 3, keyDim: 2),
-        SoftmaxAttentionCase(tokenCount: 2, tokenDim: 3, heads: 1, keyDim: 2),   // one context token: a = 1
+        SoftmaxAttentionCase(tokenCount: 2, tokenDim: 3, heads: 1, keyDim: 2),  // one context token: a = 1
     ]
 
     @Test(arguments: cases)
@@ -99,8 +106,10 @@ struct SoftmaxAttentionTests {
         for h in 0..<shape.heads {
             for k in 0..<4 {
                 let (name, range) = shape.tensor(head: h, k)
-                let mismatches = check.compare(tensor: name, values: parameters, analytic: dParameters,
-                                               indices: Array(range)) {
+                let mismatches = check.compare(
+                    tensor: name, values: parameters, analytic: dParameters,
+                    indices: Array(range)
+                ) {
                     shape.loss(parameters: $0, tokens: tokens, probe: probe)
                 }
                 #expect(mismatches.isEmpty, "\(shape) \(name): \(mismatches.prefix(3))")
@@ -120,14 +129,16 @@ struct SoftmaxAttentionTests {
 
     @Test func backwardTwiceDoublesTheGradients() {
         let shape = SoftmaxAttentionCase(tokenCount: 5, tokenDim: 4, heads: 2, keyDim: 3)
-        shape.expectBackwardTwiceDoubles(parameters: shape.randomParameters(seed: 1), tokens: shape.randomTokens(seed: 2))
+        shape.expectBackwardTwiceDoubles(
+            parameters: shape.randomParameters(seed: 1), tokens: shape.randomTokens(seed: 2))
     }
 
     @Test func theCheckerCatchesAGradientOffByOnePercent() {
         let shape = SoftmaxAttentionCase(tokenCount: 5, tokenDim: 4, heads: 1, keyDim: 3)
-        shape.expectCheckerCatchesOnePercent(parameters: shape.randomParameters(seed: 4), tokens: shape.randomTokens(seed: 5),
-                                             parameter: shape.tensor(head: 0, 1).range.lowerBound + 2,  // an entry of W_K
-                                             token: shape.tokenEntries - 1)                             // the query's last
+        shape.expectCheckerCatchesOnePercent(
+            parameters: shape.randomParameters(seed: 4), tokens: shape.randomTokens(seed: 5),
+            parameter: shape.tensor(head: 0, 1).range.lowerBound + 2,  // an entry of W_K
+            token: shape.tokenEntries - 1)  // the query's last
     }
 
     /// With `W_K = 0` every score is 0, so the weights are uniform over the N context tokens and
@@ -145,8 +156,8 @@ struct SoftmaxAttentionTests {
         for h in 0..<shape.heads {
             let W_V = Array(parameters[shape.tensor(head: h, 2).range])
             let P = Array(parameters[shape.tensor(head: h, 3).range])
-            let v = W_V.matmul(mean, Dk, D, 1)                      // W_V ē   [Dk]
-            let out = P.matmul(v, D, Dk, 1)                         // P W_V ē [D]
+            let v = W_V.matmul(mean, Dk, D, 1)  // W_V ē   [Dk]
+            let out = P.matmul(v, D, Dk, 1)  // P W_V ē [D]
             for k in 0..<D { expected[k] += out[k] }
         }
         for j in 0..<T {
@@ -183,8 +194,8 @@ struct SoftmaxAttentionTests {
     @Test func largeScoresStayFinite() {
         let shape = SoftmaxAttentionCase(tokenCount: 5, tokenDim: 4, heads: 1, keyDim: 3)
         var parameters = shape.randomParameters(seed: 12)
-        for k in shape.tensor(head: 0, 0).range { parameters[k] *= 100 }      // W_Q
-        for k in shape.tensor(head: 0, 1).range { parameters[k] *= 100 }      // W_K
+        for k in shape.tensor(head: 0, 0).range { parameters[k] *= 100 }  // W_Q
+        for k in shape.tensor(head: 0, 1).range { parameters[k] *= 100 }  // W_K
         let tokens = shape.randomTokens(seed: 13)
         let deltaD = shape.delta(parameters: parameters, tokens: tokens)
         let deltaF = shape.delta(parameters: parameters.map { Float($0) }, tokens: tokens.map { Float($0) })
@@ -226,9 +237,12 @@ struct SoftmaxAttentionChunkTests {
         var gradientsFast = weightValues.map { [Double](repeating: 0, count: $0.count) }, gradientsSlow = gradientsFast
         var fast = [Double](repeating: 0, count: n * task), slow = fast, dEFast = fast, dESlow = fast
         var cache = [Double](repeating: 0, count: n * SoftmaxAttention.chunkCacheSize(tokenCount: T, heads: H))
-        var scratch = [Double](repeating: 0, count: SoftmaxAttention.chunkScratchSize(tasks: n, tokenCount: T, keyDim: Dk))
-        var taskCache = [Double](repeating: 0, count: SoftmaxAttention.cacheSize(tokenCount: T, tokenDim: D, heads: H, keyDim: Dk))
-        var taskScratch = [Double](repeating: 0, count: SoftmaxAttention.scratchSize(tokenCount: T, tokenDim: D, heads: H, keyDim: Dk))
+        var scratch = [Double](
+            repeating: 0, count: SoftmaxAttention.chunkScratchSize(tasks: n, tokenCount: T, keyDim: Dk))
+        var taskCache = [Double](
+            repeating: 0, count: SoftmaxAttention.cacheSize(tokenCount: T, tokenDim: D, heads: H, keyDim: Dk))
+        var taskScratch = [Double](
+            repeating: 0, count: SoftmaxAttention.scratchSize(tokenCount: T, tokenDim: D, heads: H, keyDim: Dk))
         let pointers = weightValues.map { v -> UnsafeMutablePointer<Double> in
             let p = UnsafeMutablePointer<Double>.allocate(capacity: v.count)
             p.initialize(from: v, count: v.count)
@@ -248,24 +262,29 @@ struct SoftmaxAttentionChunkTests {
                 buffers[k].deallocate()
             }
         }
-        SoftmaxAttention.forwardChunk(tokens: tokens, tasks: n, tokenCount: T, tokenDim: D, keyDim: Dk, heads: grouped(w),
-                                      cache: &cache, scratch: &scratch, delta: &fast)
+        SoftmaxAttention.forwardChunk(
+            tokens: tokens, tasks: n, tokenCount: T, tokenDim: D, keyDim: Dk, heads: grouped(w),
+            cache: &cache, scratch: &scratch, delta: &fast)
         withGradients(&gradientsFast) { g in
-            SoftmaxAttention.backwardChunk(dDelta: G, tokens: tokens, tasks: n, tokenCount: T, tokenDim: D, keyDim: Dk, heads: grouped(w),
-                                            cache: cache, scratch: &scratch, dTokens: &dEFast, gradients: grouped(g))
+            SoftmaxAttention.backwardChunk(
+                dDelta: G, tokens: tokens, tasks: n, tokenCount: T, tokenDim: D, keyDim: Dk, heads: grouped(w),
+                cache: cache, scratch: &scratch, dTokens: &dEFast, gradients: grouped(g))
         }
         withGradients(&gradientsSlow) { g in
             for i in 0..<n {
                 tokens.withUnsafeBufferPointer { e in
                     slow.withUnsafeMutableBufferPointer { out in
-                        SoftmaxAttention.forward(tokens: e.baseAddress! + i * task, tokenCount: T, tokenDim: D, keyDim: Dk, heads: grouped(w),
-                                                  cache: &taskCache, scratch: &taskScratch, delta: out.baseAddress! + i * task)
+                        SoftmaxAttention.forward(
+                            tokens: e.baseAddress! + i * task, tokenCount: T, tokenDim: D, keyDim: Dk,
+                            heads: grouped(w),
+                            cache: &taskCache, scratch: &taskScratch, delta: out.baseAddress! + i * task)
                     }
                     G.withUnsafeBufferPointer { dOut in
                         dESlow.withUnsafeMutableBufferPointer { dE in
-                            SoftmaxAttention.backward(dDelta: dOut.baseAddress! + i * task, tokens: e.baseAddress! + i * task,
-                                                      tokenCount: T, tokenDim: D, keyDim: Dk, heads: grouped(w), cache: taskCache,
-                                                      scratch: &taskScratch, dTokens: dE.baseAddress! + i * task, gradients: grouped(g))
+                            SoftmaxAttention.backward(
+                                dDelta: dOut.baseAddress! + i * task, tokens: e.baseAddress! + i * task,
+                                tokenCount: T, tokenDim: D, keyDim: Dk, heads: grouped(w), cache: taskCache,
+                                scratch: &taskScratch, dTokens: dE.baseAddress! + i * task, gradients: grouped(g))
                         }
                     }
                 }
@@ -279,5 +298,7 @@ struct SoftmaxAttentionChunkTests {
 
 /// Flat `[W_Q, W_K, W_V, P]` per head, as the kernels' named views.
 func grouped<Location>(_ flat: [Location]) -> [HeadWeights<Location>] {
-    stride(from: 0, to: flat.count, by: 4).map { HeadWeights(W_Q: flat[$0], W_K: flat[$0 + 1], W_V: flat[$0 + 2], P: flat[$0 + 3]) }
+    stride(from: 0, to: flat.count, by: 4).map {
+        HeadWeights(W_Q: flat[$0], W_K: flat[$0 + 1], W_V: flat[$0 + 2], P: flat[$0 + 3])
+    }
 }

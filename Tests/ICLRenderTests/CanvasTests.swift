@@ -1,5 +1,6 @@
 import CCairo
 import Testing
+
 @testable import ICLRender
 
 @Suite struct CanvasTests {

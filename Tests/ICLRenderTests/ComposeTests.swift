@@ -4,7 +4,9 @@ import Testing
 @Suite("Composed figures")
 struct ComposeTests {
     /// A solid image of one colour.
-    func solid(_ width: Int, _ height: Int, _ color: RGBA) -> RGBAImage { RGBAImage(width: width, height: height, fill: color) }
+    func solid(_ width: Int, _ height: Int, _ color: RGBA) -> RGBAImage {
+        RGBAImage(width: width, height: height, fill: color)
+    }
 
     /// Within 2 per channel (scaling with Cairo's filter may round a solid colour by one).
     func close(_ a: RGBA, _ b: RGBA) -> Bool {
@@ -29,18 +31,24 @@ struct ComposeTests {
     }
 
     @Test func aTallFigureIsShrunkToTheMaximumHeight() throws {
-        let panels = (0..<6).map { ComposedPanel(letter: String($0), title: "panel", content: .image(solid(100, 300, RGBA(r: 0, g: 120, b: 0)))) }
+        let panels = (0..<6).map {
+            ComposedPanel(
+                letter: String($0), title: "panel", content: .image(solid(100, 300, RGBA(r: 0, g: 120, b: 0))))
+        }
         let image = try Composition(title: "tall", panels: panels, columns: 1, width: 132, maxHeight: 600).render()
         #expect(image.height == 600 && image.width < 132)
     }
 
     @Test func longTextIsWrappedNotShrunk() throws {
         func height(_ line: String) throws -> Int {
-            try Composition(title: "t", panels: [ComposedPanel(letter: "a", title: "text", content: .text([line]))], columns: 1, width: 300).render().height
+            try Composition(
+                title: "t", panels: [ComposedPanel(letter: "a", title: "text", content: .text([line]))], columns: 1,
+                width: 300
+            ).render().height
         }
         let long = Array(repeating: "icl-zoo train lsa-1 --seeds 0-4", count: 4).joined(separator: " ")
         let (wrapped, single) = (try height(long), try height("short"))
-        #expect(wrapped >= single + 3 * 24, "\(wrapped) vs \(single)")   // four lines of 24 px, not one shrunk line
+        #expect(wrapped >= single + 3 * 24, "\(wrapped) vs \(single)")  // four lines of 24 px, not one shrunk line
     }
 
     @Test func noPanelsIsAnErrorNamingTheFigure() {

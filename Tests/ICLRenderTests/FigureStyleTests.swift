@@ -1,6 +1,7 @@
 import Foundation
 import ICLTestSupport
 import Testing
+
 @testable import ICLRender
 
 @Suite("Figure rules: coinciding series visible, legends off the data, SVG output")
@@ -11,7 +12,8 @@ struct FigureStyleTests {
     /// each has its own line style and marker.
     @Test func coincidingSeriesBothShow() throws {
         let x = (0..<40).map(Double.init), y = x.map { 1 + $0 * $0 / 100 }
-        let plot = LinePlot(series: [Series(name: "trained", x: x, y: y), Series(name: "GD", x: x, y: y)], legend: .hidden)
+        let plot = LinePlot(
+            series: [Series(name: "trained", x: x, y: y), Series(name: "GD", x: x, y: y)], legend: .hidden)
         #expect(plot.dash(of: 0) != plot.dash(of: 1) && plot.marker(of: 0) != plot.marker(of: 1))
         let folder = try TemporaryDirectory()
         try plot.writePNG(to: folder.file("same.png"))
@@ -19,7 +21,9 @@ struct FigureStyleTests {
         #expect(pixels(near: Color.tab10[0], in: image) > 100, "the first series is hidden by the second")
         #expect(pixels(near: Color.tab10[1], in: image) > 100)
         // Drawn in the other order, the solid line would hide the dashed one: the solid is drawn first whatever its index.
-        let swapped = LinePlot(series: [Series(name: "a", x: x, y: y, dash: .dashed), Series(name: "b", x: x, y: y, dash: .solid)], legend: .hidden)
+        let swapped = LinePlot(
+            series: [Series(name: "a", x: x, y: y, dash: .dashed), Series(name: "b", x: x, y: y, dash: .solid)],
+            legend: .hidden)
         #expect(swapped.drawingOrder == [1, 0])
     }
 
@@ -27,8 +31,11 @@ struct FigureStyleTests {
     /// outside the plot area, and covers no data point.
     @Test func theLegendCoversNoData() throws {
         let x = (0...100).map(Double.init)
-        let series = [Series(name: "high", x: x, y: x.map { _ in 10 }), Series(name: "low", x: x, y: x.map { _ in 0 }),
-                      Series(name: "diagonal", x: x, y: x.map { $0 / 10 }), Series(name: "other diagonal", x: x, y: x.map { 10 - $0 / 10 })]
+        let series = [
+            Series(name: "high", x: x, y: x.map { _ in 10 }), Series(name: "low", x: x, y: x.map { _ in 0 }),
+            Series(name: "diagonal", x: x, y: x.map { $0 / 10 }),
+            Series(name: "other diagonal", x: x, y: x.map { 10 - $0 / 10 }),
+        ]
         for plot in [LinePlot(series: series), LinePlot(series: Array(series.prefix(1)))] {
             let canvas = try Canvas(width: plot.width, height: plot.height)
             let (frame, box) = plot.placeLegend(canvas)
@@ -40,21 +47,30 @@ struct FigureStyleTests {
         let canvas = try Canvas(width: 800, height: 500)
         let levels = (0..<12).map { k in Series(name: "level \(k)", x: x, y: x.map { _ in Double(k) }) }
         let (frame, box) = LinePlot(series: levels).placeLegend(canvas)
-        #expect(LinePlot(series: levels).dataPoints(frame).allSatisfy { !box!.intersects($0) && !box!.contains($0.x, $0.y) })
+        #expect(
+            LinePlot(series: levels).dataPoints(frame).allSatisfy { !box!.intersects($0) && !box!.contains($0.x, $0.y) }
+        )
         #expect(box!.x >= frame.left + frame.plotWidth || box!.y >= frame.bottom)
     }
 
     @Test func svgFilesAreWrittenAndParseAsXML() throws {
         let folder = try TemporaryDirectory()
-        let plot = LinePlot(title: "loss", xLabel: "step", yLabel: "loss", series: [Series(name: "s", y: [3, 2, 1.5, 1.2])])
-        let heatmaps = HeatmapFigure([Heatmap(title: "W_KQ", matrix: [1, -1, 0.5, 0], rows: 2, columns: 2, rowLabels: ["x₁", "y"],
-                                              columnLabels: ["x₁", "y"])])
-        let figures: [(String, Figure)] = [("plot.svg", .plot(plot)), ("grid.svg", .grid(PlotGrid([plot, plot], columns: 2, title: "two"))),
-                                           ("heatmap.svg", .heatmaps(heatmaps))]
+        let plot = LinePlot(
+            title: "loss", xLabel: "step", yLabel: "loss", series: [Series(name: "s", y: [3, 2, 1.5, 1.2])])
+        let heatmaps = HeatmapFigure([
+            Heatmap(
+                title: "W_KQ", matrix: [1, -1, 0.5, 0], rows: 2, columns: 2, rowLabels: ["x₁", "y"],
+                columnLabels: ["x₁", "y"])
+        ])
+        let figures: [(String, Figure)] = [
+            ("plot.svg", .plot(plot)), ("grid.svg", .grid(PlotGrid([plot, plot], columns: 2, title: "two"))),
+            ("heatmap.svg", .heatmaps(heatmaps)),
+        ]
         for (name, figure) in figures { try figure.writeSVG(to: folder.file(name)) }
         #expect(try folder.contents().sorted() == ["grid.svg", "heatmap.svg", "plot.svg"])
         for (name, figure) in figures {
-            let result = try Python.run("""
+            let result = try Python.run(
+                """
                 import sys, xml.etree.ElementTree as ET
                 root = ET.parse(sys.argv[1]).getroot()
                 print(root.tag.split('}')[-1], root.get('width'), root.get('height'))
@@ -69,8 +85,11 @@ struct FigureStyleTests {
     }
 
     @Test func heatmapsShrinkToAPageAndLabelRows() throws {
-        let panels = (0..<96).map { k in Heatmap(title: "layer \(k / 8) head \(k % 8)", matrix: (0..<121).map { Double(($0 + k) % 7) - 3 },
-                                                  rows: 11, columns: 11, rowLabels: (1...11).map { "x\($0)" }, columnLabels: (1...11).map { "x\($0)" }) }
+        let panels = (0..<96).map { k in
+            Heatmap(
+                title: "layer \(k / 8) head \(k % 8)", matrix: (0..<121).map { Double(($0 + k) % 7) - 3 },
+                rows: 11, columns: 11, rowLabels: (1...11).map { "x\($0)" }, columnLabels: (1...11).map { "x\($0)" })
+        }
         let image = try HeatmapFigure(panels, columns: 8, title: "twelve layers").render()
         #expect(image.height <= 2_000, "a 12-layer figure is \(image.height) px tall")
         let small = try HeatmapFigure(Array(panels.prefix(2))).render()

@@ -1,5 +1,6 @@
 import ICLTestSupport
 import Testing
+
 @testable import ICLRender
 
 @Suite struct HeatmapTests {
@@ -54,12 +55,16 @@ import Testing
         let folder = try TemporaryDirectory()
         // An 11×11 product, like W_KQ of a d = 10 model, and a second with a fixed scale.
         let n = 11
-        let kq = Heatmap(title: "W_KQ (layer 1)", matrix: (0..<n * n).map { i in
-            i / n == i % n ? 0.8 : Double((i * 37) % 19 - 9) / 60
-        }, rows: n, columns: n)
-        let pv = Heatmap(title: "W_PV (layer 1)", matrix: (0..<n * n).map { i in
-            i / n == n - 1 && i % n < n - 1 ? -0.5 : 0
-        }, rows: n, columns: n, scale: 1)
+        let kq = Heatmap(
+            title: "W_KQ (layer 1)",
+            matrix: (0..<n * n).map { i in
+                i / n == i % n ? 0.8 : Double((i * 37) % 19 - 9) / 60
+            }, rows: n, columns: n)
+        let pv = Heatmap(
+            title: "W_PV (layer 1)",
+            matrix: (0..<n * n).map { i in
+                i / n == n - 1 && i % n < n - 1 ? -0.5 : 0
+            }, rows: n, columns: n, scale: 1)
         let figure = HeatmapFigure([kq, pv, try signs()], columns: 2, title: "Trained linear self-attention")
         let path = folder.file("panels.png")
         try figure.writePNG(to: path)

@@ -1,6 +1,7 @@
 import Foundation
 import ICLTestSupport
 import Testing
+
 @testable import ICLRender
 
 @Suite struct LinePlotTests {
@@ -12,7 +13,10 @@ import Testing
             for x in 0..<image.width {
                 let p = image[x, y]
                 if abs(Int(p.r) - Int(c.r)) <= tolerance && abs(Int(p.g) - Int(c.g)) <= tolerance
-                    && abs(Int(p.b) - Int(c.b)) <= tolerance { n += 1 }
+                    && abs(Int(p.b) - Int(c.b)) <= tolerance
+                {
+                    n += 1
+                }
             }
         }
         return n
@@ -26,8 +30,10 @@ import Testing
         return LinePlot(
             title: "Training loss, 1 layer of linear self-attention", xLabel: "training step", yLabel: "loss",
             series: [
-                Series(name: "trained transformer", x: steps, y: trained,
-                       band: Band(lower: zip(trained, spread).map { $0 - $1 }, upper: zip(trained, spread).map { $0 + $1 })),
+                Series(
+                    name: "trained transformer", x: steps, y: trained,
+                    band: Band(lower: zip(trained, spread).map { $0 - $1 }, upper: zip(trained, spread).map { $0 + $1 })
+                ),
                 Series(name: "one step of GD", x: steps, y: steps.map { _ in 0.21 }, style: .line),
             ],
             verticalMarkers: [VerticalMarker(x: 5000, label: "learning-rate decay")],
@@ -53,11 +59,13 @@ import Testing
             title: "Out-of-distribution: query scale", xLabel: "scale α", yLabel: "mean squared error",
             xScale: .log10, yScale: .log10,
             series: [
-                Series(name: "trained", x: n.map { pow(10, ($0 - 30) / 15) }, y: n.map { 1e-3 * pow(1.2, $0) },
-                       style: .lineAndMarkers),
+                Series(
+                    name: "trained", x: n.map { pow(10, ($0 - 30) / 15) }, y: n.map { 1e-3 * pow(1.2, $0) },
+                    style: .lineAndMarkers),
                 // Zero, negative, NaN and infinite values cannot be placed on a log axis: skipped.
-                Series(name: "GD", x: n.map { pow(10, ($0 - 30) / 15) },
-                       y: n.map { $0 == 10 ? 0 : $0 == 20 ? -1 : $0 == 30 ? .nan : $0 == 40 ? .infinity : 2e-3 * $0 }),
+                Series(
+                    name: "GD", x: n.map { pow(10, ($0 - 30) / 15) },
+                    y: n.map { $0 == 10 ? 0 : $0 == 20 ? -1 : $0 == 30 ? .nan : $0 == 40 ? .infinity : 2e-3 * $0 }),
             ],
             verticalMarkers: [VerticalMarker(x: 1, label: "training scale")])
         let path = folder.file("ood.png")
@@ -79,8 +87,9 @@ import Testing
         // A rollout-like figure: error per layer for ten models, markers and lines, negative values.
         let layers = (0..<8).map(Double.init)
         let series = (0..<10).map { k in
-            Series(name: "model \(k)", x: layers, y: layers.map { sin($0 / 2 + Double(k) / 3) * Double(k + 1) / 10 },
-                   style: k % 3 == 0 ? .markers : .lineAndMarkers)
+            Series(
+                name: "model \(k)", x: layers, y: layers.map { sin($0 / 2 + Double(k) / 3) * Double(k + 1) / 10 },
+                style: k % 3 == 0 ? .markers : .lineAndMarkers)
         }
         let plot = LinePlot(title: "Rollout", xLabel: "layer", yLabel: "cosine", series: series)
         let path = folder.file("rollout.png")
@@ -101,8 +110,9 @@ import Testing
     }
 
     @Test func autoRangePadsTheData() {
-        let plot = LinePlot(series: [Series(name: "s", x: [0, 10], y: [-1, 1])],
-                            horizontalLines: [HorizontalLine(y: 3, label: "")])
+        let plot = LinePlot(
+            series: [Series(name: "s", x: [0, 10], y: [-1, 1])],
+            horizontalLines: [HorizontalLine(y: 3, label: "")])
         let (x, y) = plot.dataRanges()
         #expect(abs(x.0 + 0.5) < 1e-12 && abs(x.1 - 10.5) < 1e-12)
         #expect(abs(y.0 + 1.2) < 1e-12 && abs(y.1 - 3.2) < 1e-12)
@@ -114,7 +124,8 @@ import Testing
         let plot = LinePlot(title: "rollout", series: [Series(name: "layer outputs", x: [0, 1, 2], y: [1, 2])])
         #expect { try plot.render() } throws: { error in
             let text = "\(error)"
-            return text.contains("rollout") && text.contains("layer outputs") && text.contains("3") && text.contains("2")
+            return text.contains("rollout") && text.contains("layer outputs") && text.contains("3")
+                && text.contains("2")
         }
         let band = LinePlot(series: [Series(name: "b", x: [0, 1], y: [1, 2], band: Band(lower: [0], upper: [2, 3]))])
         #expect(throws: RenderError.self) { try band.render() }
@@ -134,7 +145,9 @@ import Testing
     @Test func degenerateDataStillRenders() throws {
         // A single point, a constant series, and a series with nothing placeable: axes, no crash.
         for series in [[1.0], [2, 2, 2], [.nan, .nan]] {
-            let image = try LinePlot(title: "degenerate", series: [Series(name: "s", y: series, style: .lineAndMarkers)]).render()
+            let image = try LinePlot(
+                title: "degenerate", series: [Series(name: "s", y: series, style: .lineAndMarkers)]
+            ).render()
             #expect(image.width == 800 && image.distinctColors().count > 5)
         }
         let log = try LinePlot(yScale: .log10, series: [Series(name: "s", y: [0, -1])]).render()

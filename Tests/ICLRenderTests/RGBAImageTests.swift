@@ -1,6 +1,7 @@
 import Foundation
 import ICLTestSupport
 import Testing
+
 @testable import ICLRender
 
 @Suite struct RGBAImageTests {
@@ -10,8 +11,9 @@ import Testing
         for y in 0..<height {
             for x in 0..<width {
                 let i = y * width + x
-                image[x, y] = RGBA(r: UInt8(i % 256), g: UInt8((i * 7 + y) % 256),
-                                   b: UInt8((x * 31) % 256), a: UInt8((255 - i * 3) & 255))
+                image[x, y] = RGBA(
+                    r: UInt8(i % 256), g: UInt8((i * 7 + y) % 256),
+                    b: UInt8((x * 31) % 256), a: UInt8((255 - i * 3) & 255))
             }
         }
         return image

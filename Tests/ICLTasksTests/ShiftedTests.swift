@@ -13,9 +13,11 @@ struct ShiftedTests {
         let D = 11, T = 11
         for b in 0..<300 {
             var squares = 0.0
-            for i in 0..<10 { for k in 0..<10 { squares += batch.tokens[(b * T + i) * D + k] * batch.tokens[(b * T + i) * D + k] } }
+            for i in 0..<10 {
+                for k in 0..<10 { squares += batch.tokens[(b * T + i) * D + k] * batch.tokens[(b * T + i) * D + k] }
+            }
             #expect(abs(squares.squareRoot() - alpha) <= 1e-12 * alpha)
-            #expect(batch.tokens[(b * T + 10) * D + 10] == 0)        // the query's target stays hidden
+            #expect(batch.tokens[(b * T + 10) * D + 10] == 0)  // the query's target stays hidden
         }
     }
 
@@ -42,7 +44,8 @@ struct ShiftedTests {
 
     @Test func targetsAreOneLinearTeacherOfTheScaledInputs() {
         // With N = 25 > d = 3 context points, y = W x holds for a W fitted on the first 3 points.
-        let tasks = MixedLawTasks(base: LinearRegressionTasks(inputDim: 3, contextSize: 25), inputScale: 2, teacherScale: 3)
+        let tasks = MixedLawTasks(
+            base: LinearRegressionTasks(inputDim: 3, contextSize: 25), inputScale: 2, teacherScale: 3)
         let batch = tasks.sample(count: 5, seed: 2, stream: 1, as: Double.self)
         for b in 0..<5 {
             func x(_ j: Int) -> [Double] { (0..<3).map { batch.tokens[(b * 26 + j) * 4 + $0] } }
@@ -50,7 +53,8 @@ struct ShiftedTests {
             // Solve the 3×3 system on points 0, 1, 2 by Cramer's rule, then check every other point.
             let (a, c, e) = (x(0), x(1), x(2))
             func det(_ p: [Double], _ q: [Double], _ r: [Double]) -> Double {
-                p[0] * (q[1] * r[2] - q[2] * r[1]) - p[1] * (q[0] * r[2] - q[2] * r[0]) + p[2] * (q[0] * r[1] - q[1] * r[0])
+                p[0] * (q[1] * r[2] - q[2] * r[1]) - p[1] * (q[0] * r[2] - q[2] * r[0]) + p[2]
+                    * (q[0] * r[1] - q[1] * r[0])
             }
             let m = det(a, c, e)
             let column = [y(0), y(1), y(2)]

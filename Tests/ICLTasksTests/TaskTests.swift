@@ -25,9 +25,13 @@ struct TaskTests {
         // σ = 0 draws nothing: the paper's tasks, bit for bit. With σ > 0, least squares on many
         // examples leaves residuals of standard deviation ≈ σ (the normal equations, written out for d = 2).
         let clean = LinearRegressionTasks(inputDim: 2, contextSize: 400)
-        #expect(clean.sample(count: 3, seed: 1, stream: 2, as: Double.self).tokens
-            == LinearRegressionTasks(inputDim: 2, contextSize: 400, noiseStd: 0).sample(count: 3, seed: 1, stream: 2, as: Double.self).tokens)
-        let noisy = LinearRegressionTasks(inputDim: 2, contextSize: 400, noiseStd: 0.5).sample(count: 3, seed: 1, stream: 2, as: Double.self)
+        #expect(
+            clean.sample(count: 3, seed: 1, stream: 2, as: Double.self).tokens
+                == LinearRegressionTasks(inputDim: 2, contextSize: 400, noiseStd: 0).sample(
+                    count: 3, seed: 1, stream: 2, as: Double.self
+                ).tokens)
+        let noisy = LinearRegressionTasks(inputDim: 2, contextSize: 400, noiseStd: 0.5).sample(
+            count: 3, seed: 1, stream: 2, as: Double.self)
         var squares = 0.0, count = 0.0
         for b in 0..<3 {
             // Fit w on the context by the normal equations (2 × 2), then look at the context residuals.
@@ -36,7 +40,8 @@ struct TaskTests {
                 let t = (b * 401 + i) * 3, (x0, x1, y) = (noisy.tokens[t], noisy.tokens[t + 1], noisy.tokens[t + 2])
                 s[0] += x0 * x0; s[1] += x0 * x1; s[2] += x1 * x1; m[0] += x0 * y; m[1] += x1 * y
             }
-            let det = s[0] * s[2] - s[1] * s[1], w = [(s[2] * m[0] - s[1] * m[1]) / det, (s[0] * m[1] - s[1] * m[0]) / det]
+            let det = s[0] * s[2] - s[1] * s[1],
+                w = [(s[2] * m[0] - s[1] * m[1]) / det, (s[0] * m[1] - s[1] * m[0]) / det]
             for i in 0..<400 {
                 let t = (b * 401 + i) * 3
                 let r = noisy.tokens[t + 2] - w[0] * noisy.tokens[t] - w[1] * noisy.tokens[t + 1]
@@ -74,17 +79,18 @@ struct TaskTests {
     }
 
     @Test func alternatingLayoutPlacesXYAndPositions() {
-        let paired = LinearRegressionTasks(inputDim: 4, outputDim: 1, contextSize: 3).sample(count: 2, seed: 1, stream: 1, as: Double.self)
+        let paired = LinearRegressionTasks(inputDim: 4, outputDim: 1, contextSize: 3).sample(
+            count: 2, seed: 1, stream: 1, as: Double.self)
         let alternating = AlternatingTokens.make(from: paired, inputDim: 4, positionalDim: 4)
         #expect(alternating.tokenCount == 7 && alternating.tokenDim == 8)
         let pe = AlternatingTokens.positionalEncoding(positions: 7, width: 4)
-        #expect(abs(pe[0 * 4 + 0] - 0) < 1e-15 && abs(pe[0 * 4 + 1] - 1) < 1e-15)      // sin 0, cos 0
+        #expect(abs(pe[0 * 4 + 0] - 0) < 1e-15 && abs(pe[0 * 4 + 1] - 1) < 1e-15)  // sin 0, cos 0
         #expect(abs(pe[3 * 4 + 0] - _sin(3)) < 1e-15)
         for b in 0..<2 {
             for j in 0..<3 {
                 let x = (b * 7 + 2 * j) * 8, y = x + 8, p = (b * 4 + j) * 5
                 for k in 0..<4 { #expect(alternating.tokens[x + k] == paired.tokens[p + k]) }
-                #expect(alternating.tokens[y + 3] == paired.tokens[p + 4])         // y in the last data slot
+                #expect(alternating.tokens[y + 3] == paired.tokens[p + 4])  // y in the last data slot
                 for k in 0..<3 { #expect(alternating.tokens[y + k] == 0) }
             }
             let query = (b * 7 + 6) * 8
@@ -96,7 +102,8 @@ struct TaskTests {
 @Suite struct TaskBatchSliceTests {
     /// 10 tasks in slices of 4: sizes 4, 4, 2, and put back together they are the batch.
     @Test func slicesCoverTheBatchInOrder() {
-        let batch = LinearRegressionTasks(inputDim: 2, contextSize: 3).sample(count: 10, seed: 5, stream: 1, as: Float.self)
+        let batch = LinearRegressionTasks(inputDim: 2, contextSize: 3).sample(
+            count: 10, seed: 5, stream: 1, as: Float.self)
         let parts = Array(batch.slices(of: 4))
         #expect(parts.map(\.count) == [4, 4, 2])
         #expect(parts.flatMap(\.tokens) == batch.tokens && parts.flatMap(\.targets) == batch.targets)

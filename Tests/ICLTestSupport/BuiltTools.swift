@@ -16,13 +16,16 @@ public enum BuiltTools {
     public static func path(_ name: String) throws -> String {
         let path = folder.appendingPathComponent(name).path
         guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw Missing(description: "\(path) is missing: build it with `swift build --build-tests` before running the tests")
+            throw Missing(
+                description: "\(path) is missing: build it with `swift build --build-tests` before running the tests")
         }
         return path
     }
 
     /// Runs executable `name` with `arguments` and captures its output.
-    public static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    public static func run(_ name: String, _ arguments: [String]) throws -> (
+        status: Int32, stdout: String, stderr: String
+    ) {
         try Subprocess.run(try path(name), arguments)
     }
 
@@ -45,13 +48,17 @@ public enum BuiltTools {
         ]
         if recurrent {
             paths["gd-recurrent"] = folder + "/gd-recurrent.h5"
-            runs.append(["construct", "gd", "--layers", "2", "--recurrent", "--eta", "1", "--recipe", recipe,
-                         "--out", paths["gd-recurrent"]!])
+            runs.append([
+                "construct", "gd", "--layers", "2", "--recurrent", "--eta", "1", "--recipe", recipe,
+                "--out", paths["gd-recurrent"]!,
+            ])
         }
         for arguments in runs {
             let result = try run("icl-zoo", arguments)
             guard result.status == 0 else {
-                throw Missing(description: "icl-zoo \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)")
+                throw Missing(
+                    description:
+                        "icl-zoo \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)")
             }
         }
         return paths

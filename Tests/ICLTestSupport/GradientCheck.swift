@@ -19,8 +19,10 @@ public struct GradientCheck {
 
     /// Compares `analytic` with central differences of `loss` over every entry of `values`
     /// (or the entries in `indices`). Returns the mismatches; empty means the gradient is right.
-    public func compare(tensor: String, values: [Double], analytic: [Double], indices: [Int]? = nil,
-                        loss: ([Double]) -> Double) -> [Mismatch] {
+    public func compare(
+        tensor: String, values: [Double], analytic: [Double], indices: [Int]? = nil,
+        loss: ([Double]) -> Double
+    ) -> [Mismatch] {
         precondition(values.count == analytic.count, "\(tensor): \(values.count) values, \(analytic.count) gradients")
         var mismatches: [Mismatch] = []
         var probe = values
@@ -42,11 +44,15 @@ public struct GradientCheck {
 
     /// Every named tensor of `parameters` and then the input `tokens` against central differences of
     /// `loss(parameters, tokens)`: all the mismatches, each naming its tensor.
-    public func compareAll(tensors: [(name: String, range: Range<Int>)], parameters: [Double], dParameters: [Double],
-                           tokens: [Double], dTokens: [Double], loss: ([Double], [Double]) -> Double) -> [Mismatch] {
+    public func compareAll(
+        tensors: [(name: String, range: Range<Int>)], parameters: [Double], dParameters: [Double],
+        tokens: [Double], dTokens: [Double], loss: ([Double], [Double]) -> Double
+    ) -> [Mismatch] {
         var mismatches: [Mismatch] = []
         for (name, range) in tensors {
-            mismatches += compare(tensor: name, values: parameters, analytic: dParameters, indices: Array(range)) { loss($0, tokens) }
+            mismatches += compare(tensor: name, values: parameters, analytic: dParameters, indices: Array(range)) {
+                loss($0, tokens)
+            }
         }
         return mismatches + compare(tensor: "tokens", values: tokens, analytic: dTokens) { loss(parameters, $0) }
     }

@@ -18,8 +18,9 @@ public enum Python {
         -> (status: Int32, stdout: String, stderr: String)
     {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
-            throw Unavailable(description: "\(executable) is missing: run `make test` "
-                + "(it creates .venv with h5py and numpy)")
+            throw Unavailable(
+                description: "\(executable) is missing: run `make test` "
+                    + "(it creates .venv with h5py and numpy)")
         }
         return try Subprocess.run(executable, ["-c", script] + arguments)
     }
@@ -56,8 +57,10 @@ public enum Subprocess {
         let outputData = output.fileHandleForReading.readDataToEndOfFile()
         reading.wait()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self),
-                String(decoding: errorData.data, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: outputData, as: UTF8.self),
+            String(decoding: errorData.data, as: UTF8.self)
+        )
     }
 }
 

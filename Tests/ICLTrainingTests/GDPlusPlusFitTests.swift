@@ -53,7 +53,8 @@ struct GDPlusPlusFitTests {
         recipe.model.architecture = .gdpp
         recipe.model.layers = 3
         recipe.model.clipTokens = 1e30
-        recipe.task.inputDim = 4; recipe.task.contextSize = 6; recipe.task.inputRange = 1.5; recipe.task.weightScale = 0.7
+        recipe.task.inputDim = 4; recipe.task.contextSize = 6; recipe.task.inputRange = 1.5;
+        recipe.task.weightScale = 0.7
         let trainer = try Trainer(recipe: recipe)
         let batch = tasks.sample(count: 20_000, seed: 2, stream: RandomStream.validation, as: Float.self)
         let spectra = tasks.contextEigenvalues(count: 20_000, seed: 2, stream: RandomStream.validation)
@@ -61,7 +62,9 @@ struct GDPlusPlusFitTests {
         let values = mild.map { Float(exp($0)) }
         let parameters = [values[0], values[1], values[2], values[3], values[4], 0]
         let model = Trainer.loss(trainer.stack, parameters: parameters, on: batch)
-        let spectral = SpectralLoss(eigenvalues: spectra, tasks: tasks).evaluate(logValues: mild, steps: steps, gradient: false).loss
+        let spectral = SpectralLoss(eigenvalues: spectra, tasks: tasks).evaluate(
+            logValues: mild, steps: steps, gradient: false
+        ).loss
         #expect(abs(model - spectral) < 0.03 * spectral, "model \(model), spectral \(spectral)")
     }
 
@@ -79,14 +82,21 @@ struct GDPlusPlusFitTests {
         let shared = SpectralLoss.Steps(eta: [0, 0, 0], gamma: [1, 1, nil])
         let x = [log(3.0), log(0.2)]
         let g = loss.evaluate(logValues: x, steps: shared, gradient: true).gradient
-        #expect(check.compare(tensor: "shared", values: x, analytic: g) { loss.evaluate(logValues: $0, steps: shared, gradient: false).loss }.isEmpty)
+        #expect(
+            check.compare(tensor: "shared", values: x, analytic: g) {
+                loss.evaluate(logValues: $0, steps: shared, gradient: false).loss
+            }.isEmpty)
     }
 
     @Test func lbfgsFindsTheMinimumOfRosenbrock() {
-        let result = LBFGS.minimize({ x in
-            let (a, b) = (x[0], x[1])
-            return ((1 - a) * (1 - a) + 100 * (b - a * a) * (b - a * a), [-2 * (1 - a) - 400 * a * (b - a * a), 200 * (b - a * a)])
-        }, from: [-1.2, 1], iterations: 500)
+        let result = LBFGS.minimize(
+            { x in
+                let (a, b) = (x[0], x[1])
+                return (
+                    (1 - a) * (1 - a) + 100 * (b - a * a) * (b - a * a),
+                    [-2 * (1 - a) - 400 * a * (b - a * a), 200 * (b - a * a)]
+                )
+            }, from: [-1.2, 1], iterations: 500)
         #expect(abs(result.x[0] - 1) < 1e-5 && abs(result.x[1] - 1) < 1e-5, "\(result.x)")
         #expect(result.iterations < 200)
     }
@@ -125,7 +135,9 @@ struct GDPlusPlusFitTests {
     @Test func continuationNeedsAGradientDescentModel() {
         var r = recipe(layers: 2)
         r.model.architecture = .lsa
-        #expect(r.problems().contains { $0.contains("training.optimizer 'continuation' needs architecture 'gd' or 'gdpp'") })
+        #expect(
+            r.problems().contains { $0.contains("training.optimizer 'continuation' needs architecture 'gd' or 'gdpp'") }
+        )
         #expect(throws: RecipeError.self) { try Recipe.decode(Data(#"{"training": {"optimizer": "lbfgs"}}"#.utf8)) }
     }
 }

@@ -23,7 +23,9 @@ struct RecipeTests {
     }
 
     @Test func theResolvedRecipeRoundTripsThroughJSON() throws {
-        let recipe = try decode(#"{"model": {"architecture": "transformer", "layers": 2, "attention": ["softmax", "linear"], "mlp_hidden": 8}}"#).resolved()
+        let recipe = try decode(
+            #"{"model": {"architecture": "transformer", "layers": 2, "attention": ["softmax", "linear"], "mlp_hidden": 8}}"#
+        ).resolved()
         let again = try decode(recipe.json())
         #expect(again == recipe)
         #expect(recipe.json().contains("\"learning_rate\" : 0.001"))
@@ -36,16 +38,25 @@ struct RecipeTests {
         (#"{"task": {"context_size": 0}}"#, "task.context_size must be at least 1"),
         (#"{"model": {"architecture": "softmax", "attention": ["linear"]}}"#, "model.attention"),
         (#"{"model": {"architecture": "gd", "heads": 2}}"#, "gradient descent"),
-        (#"{"model": {"architecture": "gd"}, "task": {"family": "sine", "input_dim": 1}}"#, "needs task.family 'linear-regression'"),
+        (
+            #"{"model": {"architecture": "gd"}, "task": {"family": "sine", "input_dim": 1}}"#,
+            "needs task.family 'linear-regression'"
+        ),
         (#"{"model": {"layers": 2, "attention": ["linear"]}}"#, "model.attention lists 1 layer(s)"),
         (#"{"model": {"token_layout": "diagonal"}}"#, "model.token_layout: unknown value 'diagonal'"),
         (#"{"model": {"activation": "tanh"}}"#, "model.activation: unknown value 'tanh' (known: gelu, relu)"),
         (#"{"task": {"family": "sine"}}"#, "must be 1 for the sine family"),
-        (#"{"task": {"family": "quadratic"}}"#, "task.family: unknown value 'quadratic' (known: linear-regression, sine)"),
+        (
+            #"{"task": {"family": "quadratic"}}"#,
+            "task.family: unknown value 'quadratic' (known: linear-regression, sine)"
+        ),
         (#"{"training": {"steps": -1}}"#, "training.steps must not be negative"),
         (#"{"training": {"fixed_tasks": 0}}"#, "training.fixed_tasks must be at least 1"),
         (#"{"task": {"noise_std": -0.5}}"#, "task.noise_std must be zero or positive"),
-        (#"{"task": {"family": "sine", "input_dim": 1, "noise_std": 0.5}}"#, "task.noise_std applies to the linear-regression family only"),
+        (
+            #"{"task": {"family": "sine", "input_dim": 1, "noise_std": 0.5}}"#,
+            "task.noise_std applies to the linear-regression family only"
+        ),
         ("[1, 2]", "r.json"),
     ])
     func badRecipesAreRejectedNamingTheField(json: String, expected: String) {

@@ -13,7 +13,7 @@ struct TrainerTests {
         r.training.seed = seed
         r.training.clipNorm = 10
         r.training.learningRate = 0.01
-        r.training.initScale = 0.1        // past the slow start of the paper's tiny initialisation
+        r.training.initScale = 0.1  // past the slow start of the paper's tiny initialisation
         return r
     }
 
@@ -123,7 +123,9 @@ struct ResumeTests {
         #expect(saved.map(\.step) == [3, 6, 9, 12])
         for state in saved {
             let resumed = try trainer.run(from: state)
-            #expect(resumed.parameters.map(\.bitPattern) == whole.parameters.map(\.bitPattern), "\(kind) from step \(state.step)")
+            #expect(
+                resumed.parameters.map(\.bitPattern) == whole.parameters.map(\.bitPattern),
+                "\(kind) from step \(state.step)")
             #expect(resumed.history == whole.history, "\(kind) from step \(state.step)")
             #expect(resumed.snapshots == whole.snapshots, "\(kind) from step \(state.step)")
             #expect(resumed.seconds >= state.seconds, "wall-clock time adds up over sessions")
