@@ -150,7 +150,7 @@ extension Curves {
 /// left, Figure 3 centre columns: "mean/std … of 5 seeds"), at the snapshot steps all runs have.
 public struct AlignmentGroup: Codable, Equatable, Sendable {
     public var name: String
-    /// The baseline's name (e.g. "GD (1 step, η = 0.98)").
+    /// The baseline's name (e.g. "GD 1 step η=6.161", "GD++ (gdpp-recurrent-2 seed 0)").
     public var against: String
     public var members: [String]
     public var steps: [Int]

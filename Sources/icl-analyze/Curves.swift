@@ -104,7 +104,7 @@ struct CurvesCommand: ParsableCommand {
                 Report(
                     groups: groups, baselines: lines,
                     alignment: alignment.map { Aligned(name: $0.name, points: $0.points) },
-                    alignmentGroups: alignmentGroups, tasks: output.tasks, seed: output.seed))
+                    alignmentGroups: alignmentGroups.map(\.group), tasks: output.tasks, seed: output.seed))
         } else {
             for (name, points) in alignment {
                 print(
@@ -132,26 +132,44 @@ struct CurvesCommand: ParsableCommand {
                         + zip(b.sets, b.perSet).map { "\($0) \(number($1))" }.joined(separator: ", "))
             }
         }
+        // One row per recipe and step; with --align-with, each baseline's three measures (mean, std over
+        // seeds) at the snapshot steps among them, empty at the others.
         var rows: [[String]] = []
         for g in groups {
             for k in g.steps.indices {
-                rows.append([
+                var row = [
                     csvField(g.name), String(g.steps[k]), String(g.trainMean[k]), String(g.trainStd[k]),
                     String(g.validationMean[k]), String(g.validationStd[k]), String(g.trainMin[k]),
                     String(g.trainMax[k]),
                     String(g.validationMin[k]), String(g.validationMax[k]),
-                ])
+                ]
+                for value in alignWith {
+                    let a = alignmentGroups.first { $0.value == value && $0.group.name == g.name }?.group
+                    let i = a?.steps.firstIndex(of: g.steps[k])
+                    for spread in [a?.sensitivityCosine, a?.sensitivityDiff, a?.predictionDiff] {
+                        if let spread, let i {
+                            row += [String(spread.mean[i]), String(spread.std[i])]
+                        } else {
+                            row += ["", ""]
+                        }
+                    }
+                }
+                rows.append(row)
             }
+        }
+        let measures = ["sensitivity_cosine", "sensitivity_diff", "prediction_diff"]
+        let alignmentColumns = alignWith.flatMap { value in
+            measures.flatMap { [csvField("\($0)_mean vs \(value)"), csvField("\($0)_std vs \(value)")] }
         }
         try output.writeCSV(
             header: [
                 "recipe", "step", "train_mean", "train_std", "validation_mean", "validation_std",
                 "train_min", "train_max", "validation_min", "validation_max",
-            ], rows: rows)
+            ] + alignmentColumns, rows: rows)
         try output.writeFigure {
             Figures.curves(
                 groups, references: lines.map { Figures.Reference(name: $0.name, loss: $0.loss) },
-                alignment: alignmentGroups)
+                alignment: alignmentGroups.map(\.group))
         }
     }
 
@@ -195,9 +213,10 @@ struct CurvesCommand: ParsableCommand {
     /// `compare` of every snapshot against each --align-with, on --tasks evaluation tasks: per run
     /// (for the table and JSON), and per recipe and baseline as mean and spread over seeds (the figure).
     func alignmentOverTraining(_ loaded: [LoadedModel]) throws -> (
-        runs: [(name: String, points: [AlignmentPoint])], groups: [AlignmentGroup]
+        runs: [(name: String, points: [AlignmentPoint])], groups: [(value: String, group: AlignmentGroup)]
     ) {
-        var runs: [(name: String, points: [AlignmentPoint])] = [], groups: [AlignmentGroup] = []
+        var runs: [(name: String, points: [AlignmentPoint])] = []
+        var groups: [(value: String, group: AlignmentGroup)] = []
         for value in alignWith {
             let baseline = try baseline(value).baseline
             var recipes: [String] = [], members: [String: [(member: String, points: [AlignmentPoint])]] = [:]
@@ -225,10 +244,10 @@ struct CurvesCommand: ParsableCommand {
                     "--align-with: none of the checkpoints has snapshots (recipes with snapshot_every store them)")
             }
             for recipe in recipes {
-                groups.append(
-                    try loaded[0].analyse {
-                        try Curves.alignmentGroup(name: recipe, against: against[recipe]!, members[recipe]!)
-                    })
+                let group = try loaded[0].analyse {
+                    try Curves.alignmentGroup(name: recipe, against: against[recipe]!, members[recipe]!)
+                }
+                groups.append((value, group))
             }
         }
         return (runs, groups)

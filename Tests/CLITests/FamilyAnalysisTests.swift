@@ -126,8 +126,17 @@ import Testing
             #"{"name": "snap", "training": {"steps": 6, "batch_size": 32, "eval_every": 3, "validation_tasks": 50, "snapshot_every": 3}}"#
             .write(toFile: recipe, atomically: false, encoding: .utf8)
         try #require(try CLI.zoo("train", recipe, "--out", out).status == 0)
-        let r = try CLI.analyze("curves", out, "--align-with", "gd", "--tasks", "100", "--json", "--png", png)
+        let csv = directory.file("curves.csv")
+        let r = try CLI.analyze(
+            "curves", out, "--align-with", "gd", "--tasks", "100", "--json", "--png", png, "--csv", csv)
         #expect(r.status == 0, "\(r)")
+        // The CSV behind the figure has the three measures (mean, std over seeds) at each snapshot step.
+        let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").map {
+            $0.split(separator: ",", omittingEmptySubsequences: false)
+        }
+        let column = try #require(lines.first?.firstIndex(of: "sensitivity_cosine_mean vs gd"))
+        #expect(lines.first?.last == "prediction_diff_std vs gd" && lines.count == 4)
+        #expect(lines.dropFirst().allSatisfy { Double($0[column]) != nil }, "\(lines)")
         let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
         let runs = object?["alignment"] as? [[String: Any]] ?? []
         let steps = (runs.first?["points"] as? [[String: Any]] ?? []).compactMap { $0["step"] as? Int }
