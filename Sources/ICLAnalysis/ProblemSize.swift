@@ -59,7 +59,9 @@ public enum ProblemSize {
         precondition(!models.isEmpty, "ProblemSize.point: no models")
         let config = models[0].model.config
         for m in models {
-            if let reason = Interpolation.inapplicability(m.model.config) { throw AnalysisError("\(m.name): \(reason)") }
+            if let reason = Interpolation.inapplicability(m.model.config) {
+                throw AnalysisError("\(m.name): \(reason)")
+            }
             if let problem = Interpolation.incompatibility(config, m.model.config) {
                 throw AnalysisError("\(m.name): \(problem) (the first model is \(models[0].name))")
             }

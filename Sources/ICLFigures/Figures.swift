@@ -56,7 +56,8 @@ public enum Figures {
         let recipes = Set(alignment.map(\.name)).count
         let aligned = alignment.map { a in
             LinePlot(
-                title: (recipes > 1 ? paperName(a.name) + ": alignment" : "Alignment") + " with " + paperName(a.against),
+                title: (recipes > 1 ? paperName(a.name) + ": alignment" : "Alignment") + " with "
+                    + paperName(a.against),
                 xLabel: "training step", yLabel: "cosine / L2 distance",
                 series: alignmentSeries(a), width: 760, height: 480)
         }
@@ -102,9 +103,11 @@ public enum Figures {
                     ? Band(lower: spreads.map { $0.mean - $0.std }, upper: spreads.map { $0.mean + $0.std }) : nil,
                 dash: dash, marker: marker)
         }
-        let over: String = seeds == [1] ? "" : " (mean ± std of \(seeds.count == 1 ? String(seeds.first!) : "the") seeds)"
+        let over: String =
+            seeds == [1] ? "" : " (mean ± std of \(seeds.count == 1 ? String(seeds.first!) : "the") seeds)"
         let steps = Set(sorted.map(\.steps)).sorted()
-        let gdName: String = steps == [1] ? "one step of GD" : "\(steps.map(String.init).joined(separator: ", ")) steps of GD"
+        let gdName: String =
+            steps == [1] ? "one step of GD" : "\(steps.map(String.init).joined(separator: ", ")) steps of GD"
         let square = sorted.allSatisfy { $0.contextSize == $0.inputDim }
         let title: String = "GD, trained and interpolated models for different N" + (square ? " = N_x" : "")
         let xLabel: String = square ? "N = N_x (context size = input dimension)" : "context size N"

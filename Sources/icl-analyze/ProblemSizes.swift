@@ -53,7 +53,9 @@ struct ProblemSizesCommand: ParsableCommand {
             try output.printJSON(Report(points: points, tasks: output.tasks, seed: output.seed))
         } else {
             print("GD, trained and interpolated loss per problem size, \(output.tasks) tasks (seed \(output.seed)):")
-            print("  " + pad("recipe", 14) + pad("N", 5) + pad("d", 5) + pad("η", 9) + pad("GD", 11) + "   trained / interpolated, per model")
+            print(
+                "  " + pad("recipe", 14) + pad("N", 5) + pad("d", 5) + pad("η", 9) + pad("GD", 11)
+                    + "   trained / interpolated, per model")
             for p in points {
                 let seeds = zip(p.trained, p.interpolated).map { "\(number($0)) / \(number($1))" }
                 print(

@@ -145,7 +145,8 @@ func reportPlan(zoo: ZooFolder, tasks: Int) -> [FigurePlan] {
                     "2d-ood-teacher", "OOD: teacher scale",
                     ["ood", lsa1.files[0], gd1.path, "--interpolated", "--shift", "teacher"],
                     needs: [lsa1.needs[0], gd1]),
-                alignment("2e-alignment", "final weights: alignment with one GD step", lsa1, against: ["--against", "gd"]),
+                alignment(
+                    "2e-alignment", "final weights: alignment with one GD step", lsa1, against: ["--against", "gd"]),
             ]))
 
     // Figure 3: (a) recurrent 2-layer LSA, (b) 5 separate layers, against GD++ and GD.

@@ -163,7 +163,9 @@ func resultRows(_ figures: [FigureResult], zoo: String) -> [ResultRow] {
     // Figure 2 centre right: GD, trained and interpolated for each N = N_x ("identical loss").
     let sizes = (outputs("2b-problem-sizes").first?["points"] as? [[String: Any]]) ?? []
     if sizes.isEmpty {
-        add("2", "loss of GD / trained / interpolated per N = N_x", nil, paper: "", status: "", keys: ["2b-problem-sizes"])
+        add(
+            "2", "loss of GD / trained / interpolated per N = N_x", nil, paper: "", status: "",
+            keys: ["2b-problem-sizes"])
     }
     for point in sizes {
         let N = jsonNumber(point["context_size"]).map { String(Int($0)) } ?? "?"

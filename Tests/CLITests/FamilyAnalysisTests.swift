@@ -165,7 +165,8 @@ import Testing
             files.append(out)
         }
         let png = directory.file("sizes.png"), csv = directory.file("sizes.csv")
-        let r = try CLI.run("icl-analyze", ["problem-sizes"] + files + ["--tasks", "200", "--json", "--png", png, "--csv", csv])
+        let r = try CLI.run(
+            "icl-analyze", ["problem-sizes"] + files + ["--tasks", "200", "--json", "--png", png, "--csv", csv])
         #expect(r.status == 0, "\(r)")
         let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
         let points = object?["points"] as? [[String: Any]] ?? []

@@ -47,12 +47,15 @@ struct AlignmentGroupTests {
         let b = [point(0, cosine: 0.2, diff: 3), point(200, cosine: 0.98, diff: 0.3)]
         let group = try Curves.alignmentGroup(name: "lsa-1", against: "GD", [("seed 0", a), ("seed 1", b)])
         #expect(group.steps == [0, 200] && group.members == ["seed 0", "seed 1"])
-        #expect(close(group.sensitivityCosine.mean[0], 0.1, 1e-15) && close(group.sensitivityCosine.mean[1], 0.99, 1e-15))
+        #expect(
+            close(group.sensitivityCosine.mean[0], 0.1, 1e-15) && close(group.sensitivityCosine.mean[1], 0.99, 1e-15))
         #expect(group.predictionDiff.mean == [2, 0.2] && group.sensitivityDiff.mean == [4, 0.4])
         #expect(close(group.predictionDiff.std[0], 2.0.squareRoot(), 1e-15))
         #expect(group.predictionDiff.min == [1, 0.1] && group.predictionDiff.max == [3, 0.3])
         #expect(throws: AnalysisError.self) {
-            try Curves.alignmentGroup(name: "x", against: "GD", [("a", [point(0, cosine: 1, diff: 0)]), ("b", [point(5, cosine: 1, diff: 0)])])
+            try Curves.alignmentGroup(
+                name: "x", against: "GD",
+                [("a", [point(0, cosine: 1, diff: 0)]), ("b", [point(5, cosine: 1, diff: 0)])])
         }
     }
 

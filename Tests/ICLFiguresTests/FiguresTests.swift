@@ -157,4 +157,3 @@ struct FiguresTests {
         #expect(image.width == grid.size.width)
     }
 }
-
