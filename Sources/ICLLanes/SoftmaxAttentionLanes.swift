@@ -184,7 +184,11 @@ public enum SoftmaxAttentionLanes {
         for j in 0..<rows {
             let row = A + j * N
             var largest = V(repeating: -.infinity)
-            for i in 0..<N { row[i] *= scale; largest = pointwiseMax(largest, row[i]) }
+            for i in 0..<N {
+                let x = row[i] * scale
+                row[i] = x
+                largest.replace(with: x, where: less(largest, x))
+            }
             var sum = V()
             for i in 0..<N { let x = exponential(row[i] - largest); row[i] = x; sum += x }
             for i in 0..<N { row[i] /= sum }
@@ -205,13 +209,14 @@ public enum SoftmaxAttentionLanes {
 
     /// `e^x` in every lane, for the softmax's shifted scores (`x ≤ 0`): `x = n ln 2 + r` with
     /// `|r| ≤ ln 2 / 2`, `e^r` by its Taylor polynomial of degree 7 (truncation below 6e-9, relative),
-    /// and `2^n` written into the exponent bits. Within 2 ulp of `exp` for `x ≥ −87`; below, 0 where
-    /// `expf` would give a subnormal number or 0 (no softmax sum notices, its largest term is 1).
+    /// and `2^n` written into the exponent bits. Within 1 ulp of `exp` for `−87 ≤ x ≤ 0` (the test's
+    /// grid of 200,001 points); below, 0 where `expf` would give a subnormal number or 0 (no softmax
+    /// sum notices: its largest term is 1).
     /// Above 88, where `2^n` would overflow the exponent bits, the result is wrong: not for a softmax.
     @inlinable @inline(__always)
     public static func exponential<V: SIMD>(_ x: V) -> V where V.Scalar == Float {
         let shifter = V(repeating: 12_582_912)  // 1.5 · 2²³: adding it rounds to an integer in the low bits
-        let below = x .< V(repeating: -87)
+        let below = less(x, V(repeating: -87))
         let y = x.replacing(with: V(repeating: -87), where: below)
         let t = shifter.addingProduct(y, V(repeating: 1.442_695_04))  // n + 1.5 · 2²³, n = round(x / ln 2)
         let n = t - shifter
@@ -230,6 +235,22 @@ public enum SoftmaxAttentionLanes {
         // Int32 vector of V's width.
         let bits = (unsafeBitCast(t, to: V.MaskStorage.self) &<< 23) &+ V.MaskStorage(repeating: 0x3F80_0000)
         return (p * unsafeBitCast(bits, to: V.self)).replacing(with: V(), where: below)
+    }
+
+    /// `a .< b` in one instruction: Swift's generic comparison (and `pointwiseMax`) go lane by lane
+    /// through the stack even when specialised; those of `SIMD8<Float>` and `SIMD16<Float>` do not.
+    @inlinable @inline(__always)
+    static func less<V: SIMD>(_ a: V, _ b: V) -> SIMDMask<V.MaskStorage> where V.Scalar == Float {
+        typealias Mask = SIMDMask<V.MaskStorage>
+        if V.self == SIMD16<Float>.self {
+            let (x, y) = (unsafeBitCast(a, to: SIMD16<Float>.self), unsafeBitCast(b, to: SIMD16<Float>.self))
+            return unsafeBitCast(x .< y, to: Mask.self)
+        }
+        if V.self == SIMD8<Float>.self {
+            let (x, y) = (unsafeBitCast(a, to: SIMD8<Float>.self), unsafeBitCast(b, to: SIMD8<Float>.self))
+            return unsafeBitCast(x .< y, to: Mask.self)
+        }
+        return a .< b
     }
 
     /// `out (cols × rows) = xᵀ` for a per-lane matrix.

@@ -160,7 +160,7 @@ struct SoftmaxAttentionLanesTests {
     }
 
     /// The vector exponential against Foundation's `exp` (in Double, then rounded) over the range a
-    /// shifted score takes, `[−87, 0]`: within 2 ulp; exact at 0; 0 below −87 and at −∞.
+    /// shifted score takes, `[−87, 0]`: within 1 ulp on 200,001 points; exact at 0; 0 below −87 and at −∞.
     @Test(arguments: paths.filter { $0 > 0 })
     func theExponentialIsWithinTwoUlp(lanes: Int) {
         let kernels = LaneWidth.kernels(lanes)
@@ -174,7 +174,7 @@ struct SoftmaxAttentionLanesTests {
             let ulps = abs(yk - exact) / exact.ulp
             if ulps > worst.ulps { worst = (ulps, xk) }
         }
-        #expect(worst.ulps <= 2, "\(worst.ulps) ulp at x = \(worst.x)")
+        #expect(worst.ulps <= 1, "\(worst.ulps) ulp at x = \(worst.x)")
         #expect(y[0] == 1)
         let tails: [Float] = [-87.5, -100, -1e10, -.infinity]
         var out = [Float](repeating: .nan, count: tails.count)
