@@ -53,7 +53,8 @@ public struct LaneKernels: @unchecked Sendable {
             _ dE: UnsafeMutablePointer<Float>?, _ dM: UnsafeMutablePointer<Float>,
             _ dK: UnsafeMutablePointer<Float>
         ) -> Void
-    public let softmaxForward: (SoftmaxLaneLayer, _ tokens: UnsafePointer<Float>, _ delta: UnsafeMutablePointer<Float>) -> Void
+    public let softmaxForward:
+        (SoftmaxLaneLayer, _ tokens: UnsafePointer<Float>, _ delta: UnsafeMutablePointer<Float>) -> Void
     public let softmaxBackward:
         (
             SoftmaxLaneLayer, _ dOut: UnsafePointer<Float>, _ tokens: UnsafePointer<Float>,

@@ -90,7 +90,8 @@ public enum SoftmaxAttentionLanes {
                 let (W_Q, W_K, W_V) = (weights[4 * h], weights[4 * h + 1], weights[4 * h + 2])
                 let transposed = UnsafePointer(s.floats + 4 * h * DDk)
                 let (W_Qt, W_Kt, W_Vt, Pt) = (transposed, transposed + DDk, transposed + 2 * DDk, transposed + 3 * DDk)
-                let (dW_Q, dW_K, dW_V, dP) = (dW + 4 * h * DDk, dW + (4 * h + 1) * DDk, dW + (4 * h + 2) * DDk, dW + (4 * h + 3) * DDk)
+                let head = dW + 4 * h * DDk
+                let (dW_Q, dW_K, dW_V, dP) = (head, head + DDk, head + 2 * DDk, head + 3 * DDk)
                 project(s, W_Q: W_Q, W_K: W_K, W_V: W_V)
                 L.gather(cache + first * perTask + h * TN, stride: perTask, lanes: m, count: TN, into: s.A)
                 transposeLanes(s.V, rows: N, cols: Dk, into: s.transposed)
@@ -134,7 +135,8 @@ public enum SoftmaxAttentionLanes {
             let raw = UnsafeMutableRawPointer(scratch + 4 * H * D * Dk).alignedUp(
                 toMultipleOf: MemoryLayout<Lanes>.alignment)
             E = raw.bindMemory(
-                to: Lanes.self, capacity: SoftmaxAttentionLanes.vectors(tokenCount: T, tokenDim: D, keyDim: Dk, heads: H))
+                to: Lanes.self,
+                capacity: SoftmaxAttentionLanes.vectors(tokenCount: T, tokenDim: D, keyDim: Dk, heads: H))
             G = E + T * D
             out = G + T * D
             Q = out + T * D

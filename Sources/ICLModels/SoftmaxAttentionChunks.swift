@@ -29,7 +29,8 @@ extension SoftmaxAttention {
         cache: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>
     ) -> SoftmaxLaneLayer {
         SoftmaxLaneLayer(
-            tasks: n, tokenCount: tokenCount, tokenDim: D, keyDim: Dk, weights: heads.flatMap { $0.all.map { floats($0) } },
+            tasks: n, tokenCount: tokenCount, tokenDim: D, keyDim: Dk,
+            weights: heads.flatMap { $0.all.map { floats($0) } },
             cache: floats(UnsafeMutablePointer(mutating: cache)), scratch: floats(scratch))
     }
 
