@@ -15,7 +15,27 @@ public struct LaneLayer {
     }
 }
 
-/// The four `LinearAttentionLanes` kernels specialised for one lane width. The initialiser is
+/// One call of a softmax lane kernel: the chunk's shape, every head's weights and the attention
+/// weights kept between the forward and the backward pass.
+public struct SoftmaxLaneLayer {
+    public var tasks: Int, tokenCount: Int, tokenDim: Int, keyDim: Int
+    /// `W_Q`, `W_K`, `W_V` (`[Dk, D]`) and `P` (`[D, Dk]`) of each head, in that order (4·H pointers).
+    public var weights: [UnsafePointer<Float>]
+    /// `[n, H, T, N]`: the attention weights, written by the forward pass, read by the backward.
+    public var cache: UnsafeMutablePointer<Float>
+    /// At least `SoftmaxAttentionLanes.scratchSize(lanes:…)` Floats.
+    public var scratch: UnsafeMutablePointer<Float>
+
+    public init(
+        tasks: Int, tokenCount: Int, tokenDim: Int, keyDim: Int, weights: [UnsafePointer<Float>],
+        cache: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+    ) {
+        (self.tasks, self.tokenCount, self.tokenDim, self.keyDim) = (tasks, tokenCount, tokenDim, keyDim)
+        (self.weights, self.cache, self.scratch) = (weights, cache, scratch)
+    }
+}
+
+/// The `LinearAttentionLanes` and `SoftmaxAttentionLanes` kernels specialised for one lane width. The initialiser is
 /// inlined where it is called, so the kernels are compiled for the caller's module and CPU:
 /// `LaneKernels.eight` here (AVX2), `ICLLanesAVX512.sixteen` there.
 public struct LaneKernels: @unchecked Sendable {
@@ -33,6 +53,15 @@ public struct LaneKernels: @unchecked Sendable {
             _ dE: UnsafeMutablePointer<Float>?, _ dM: UnsafeMutablePointer<Float>,
             _ dK: UnsafeMutablePointer<Float>
         ) -> Void
+    public let softmaxForward:
+        (SoftmaxLaneLayer, _ tokens: UnsafePointer<Float>, _ delta: UnsafeMutablePointer<Float>) -> Void
+    public let softmaxBackward:
+        (
+            SoftmaxLaneLayer, _ dOut: UnsafePointer<Float>, _ tokens: UnsafePointer<Float>,
+            _ dE: UnsafeMutablePointer<Float>?, _ gradients: [UnsafeMutablePointer<Float>]
+        ) -> Void
+    /// `out[k] = e^x[k]` by `SoftmaxAttentionLanes.exponential`, a vector at a time (for `x ≤ 0`).
+    public let exponentials: (_ x: UnsafePointer<Float>, _ count: Int, _ out: UnsafeMutablePointer<Float>) -> Void
 
     @inlinable
     public init<V: SIMD>(_: V.Type) where V.Scalar == Float {
@@ -58,6 +87,28 @@ public struct LaneKernels: @unchecked Sendable {
             L.backwardQueries(
                 V.self, dOut: G, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim,
                 heads: l.heads, M: l.M, K: l.K, scratch: l.scratch, dE: dE, dM: dM, dK: dK)
+        }
+        typealias S = SoftmaxAttentionLanes
+        softmaxForward = { l, e, delta in
+            S.forward(
+                V.self, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim, keyDim: l.keyDim,
+                weights: l.weights, cache: l.cache, scratch: l.scratch, delta: delta)
+        }
+        softmaxBackward = { l, G, e, dE, gradients in
+            S.backward(
+                V.self, dOut: G, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim,
+                keyDim: l.keyDim, weights: l.weights, cache: l.cache, scratch: l.scratch, dE: dE, gradients: gradients)
+        }
+        exponentials = { x, count, out in
+            let W = V.scalarCount
+            var k = 0
+            while k < count {
+                var v = V(repeating: 0)
+                for lane in 0..<min(W, count - k) { v[lane] = x[k + lane] }
+                let y = S.exponential(v)
+                for lane in 0..<min(W, count - k) { out[k + lane] = y[lane] }
+                k += W
+            }
         }
     }
 

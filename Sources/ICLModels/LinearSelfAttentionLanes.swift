@@ -6,8 +6,9 @@ import ICLMath
     import Glibc
 #endif
 
-/// The linear-attention chunk kernels in Float run with SIMD lanes across tasks
-/// (`ICLLanes.LinearAttentionLanes`): 16 tasks a vector where the CPU has AVX-512, 8 otherwise.
+/// The linear- and softmax-attention chunk kernels in Float run with SIMD lanes across tasks
+/// (`ICLLanes.LinearAttentionLanes`, `SoftmaxAttentionLanes`): 16 tasks a vector where the CPU has
+/// AVX-512, 8 otherwise.
 /// Double always takes the reference path, which the lane kernels are tested against.
 public enum LaneWidth {
     /// Lanes the CPU supports: 16 with AVX-512 (F, CD, BW, DQ, VL: what `-target-cpu skylake-avx512`
@@ -29,13 +30,13 @@ public enum LaneWidth {
         return lanes == 16 ? sixteen : .eight
     }
 
-    /// The kernels the chunk paths use for Float tokens of width D, or nil for the reference path.
-    /// Tokens wider than 16 (the sine model's 40) keep OpenBLAS: their per-task matrices no longer
-    /// fit the vector registers and first-level cache the lane kernels are written for.
+    /// The kernels the chunk paths use for Float tokens of width D at `lanes` (0: none), or nil for
+    /// the reference path. Tokens wider than 16 (the sine model's 40) keep OpenBLAS: their per-task
+    /// matrices no longer fit the vector registers and first-level cache the lane kernels are written for.
     @usableFromInline
-    static func kernels<T>(for _: T.Type, tokenDim D: Int) -> LaneKernels? {
-        guard T.self == Float.self, current > 0, D <= 16 else { return nil }
-        return kernels(current)
+    static func kernels<T>(for _: T.Type, tokenDim D: Int, lanes: Int = current) -> LaneKernels? {
+        guard T.self == Float.self, lanes > 0, D <= 16 else { return nil }
+        return kernels(lanes)
     }
 }
 

@@ -1,10 +1,13 @@
+import ICLLanes
 import ICLMath
 
 /// Softmax attention for a whole chunk of tasks: the fast path of `SoftmaxAttention.forward` /
 /// `backward`, which stay as the readable per-task reference (a test holds the two equal). The
 /// projections with the shared `W_Q`, `W_K`, `W_V`, `P` and their gradients run over all the chunk's
 /// tokens at once (keys and values are projected for the query rows too, then left unused); the
-/// scores, the softmax and `A V` stay per task.
+/// scores, the softmax and `A V` stay per task. In Float the whole layer hands over to the lane
+/// kernels (`ICLLanes.SoftmaxAttentionLanes`: SIMD across tasks, no OpenBLAS call) unless
+/// `ICL_LANES=0`; both paths keep the same cache.
 extension SoftmaxAttention {
     /// Per task: the attention weights A of every head (H·T·N); the rest is recomputed.
     public static func chunkCacheSize(tokenCount T: Int, heads H: Int) -> Int { H * T * (T - 1) }
@@ -12,6 +15,23 @@ extension SoftmaxAttention {
     /// Scratch for `n` tasks: eight `[n, T, Dk]` buffers and one `[T, N]`.
     public static func chunkScratchSize(tasks n: Int, tokenCount T: Int, keyDim Dk: Int) -> Int {
         8 * n * T * Dk + T * (T - 1)
+    }
+
+    /// Scratch the lane kernels need for a chunk (the widest lanes, whatever the CPU).
+    public static func laneScratchSize(tokenCount T: Int, tokenDim D: Int, keyDim Dk: Int, heads H: Int) -> Int {
+        SoftmaxAttentionLanes.scratchSize(lanes: 16, tokenCount: T, tokenDim: D, keyDim: Dk, heads: H)
+    }
+
+    /// The lane kernels' view of a chunk (Float only: callers checked `LaneWidth.kernels(for:…)`).
+    @inlinable
+    static func laneLayer<T: BinaryFloatingPoint>(
+        tasks n: Int, tokenCount: Int, tokenDim D: Int, keyDim Dk: Int, heads: [HeadWeights<UnsafePointer<T>>],
+        cache: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>
+    ) -> SoftmaxLaneLayer {
+        SoftmaxLaneLayer(
+            tasks: n, tokenCount: tokenCount, tokenDim: D, keyDim: Dk,
+            weights: heads.flatMap { $0.all.map { floats($0) } },
+            cache: floats(UnsafeMutablePointer(mutating: cache)), scratch: floats(scratch))
     }
 
     /// Q, K, V of head h for every token of the chunk, `[n·T, Dk]` each.
@@ -30,8 +50,13 @@ extension SoftmaxAttention {
     public static func forwardChunk<T: BinaryFloatingPoint>(
         tokens e: UnsafePointer<T>, tasks n: Int, tokenCount T_: Int, tokenDim D: Int, keyDim Dk: Int,
         heads: [HeadWeights<UnsafePointer<T>>], cache: UnsafeMutablePointer<T>, scratch: UnsafeMutablePointer<T>,
-        delta: UnsafeMutablePointer<T>
+        delta: UnsafeMutablePointer<T>, lanes width: Int = LaneWidth.current
     ) {
+        if let lanes = LaneWidth.kernels(for: T.self, tokenDim: max(D, Dk), lanes: width) {
+            let layer = laneLayer(
+                tasks: n, tokenCount: T_, tokenDim: D, keyDim: Dk, heads: heads, cache: cache, scratch: scratch)
+            return lanes.softmaxForward(layer, floats(e), floats(delta))
+        }
         let N = T_ - 1, rows = n * T_, block = T_ * Dk, perTask = heads.count * T_ * N
         let scale = 1 / T(Double(Dk).squareRoot())
         let Q = scratch, K = Q + n * block, V = K + n * block, O = V + n * block
@@ -53,8 +78,14 @@ extension SoftmaxAttention {
         dDelta G: UnsafePointer<T>, tokens e: UnsafePointer<T>, tasks n: Int, tokenCount T_: Int, tokenDim D: Int,
         keyDim Dk: Int, heads: [HeadWeights<UnsafePointer<T>>], cache: UnsafePointer<T>,
         scratch: UnsafeMutablePointer<T>, dTokens dE: UnsafeMutablePointer<T>?,
-        gradients: [HeadWeights<UnsafeMutablePointer<T>>]
+        gradients: [HeadWeights<UnsafeMutablePointer<T>>], lanes width: Int = LaneWidth.current
     ) {
+        if let lanes = LaneWidth.kernels(for: T.self, tokenDim: max(D, Dk), lanes: width) {
+            let layer = laneLayer(
+                tasks: n, tokenCount: T_, tokenDim: D, keyDim: Dk, heads: heads, cache: cache, scratch: scratch)
+            return lanes.softmaxBackward(
+                layer, floats(G), floats(e), dE.map { floats($0) }, gradients.flatMap { $0.all.map { floats($0) } })
+        }
         let N = T_ - 1, rows = n * T_, block = T_ * Dk, perTask = heads.count * T_ * N
         let scale = 1 / T(Double(Dk).squareRoot())
         let Q = scratch, K = Q + n * block, V = K + n * block, O = V + n * block

@@ -95,6 +95,8 @@ struct StackPlan: Sendable {
             LinearSelfAttention.queriesScratchSize(tasks: tasks, tokenDim: D))
         kernel = max(kernel, LinearSelfAttention.laneScratchSize(tokenCount: T, tokenDim: D, heads: c.heads))
         kernel = max(kernel, SoftmaxAttention.chunkScratchSize(tasks: tasks, tokenCount: T, keyDim: c.keyDim))
+        kernel = max(
+            kernel, SoftmaxAttention.laneScratchSize(tokenCount: T, tokenDim: D, keyDim: c.keyDim, heads: c.heads))
         if c.mlpHidden > 0 {
             kernel = max(kernel, MultiLayerPerceptron.scratchSize(rows: tasks * T, hidden: c.mlpHidden))
         }

@@ -106,7 +106,7 @@ struct ICLBench: ParsableCommand {
             "OpenBLAS SGEMM 1024³ (\(BLAS.kernelName) kernel): \(figure("%.1f", gemm.one)) GFLOP/s on 1 thread, "
                 + "\(figure("%.1f", gemm.two)) on 2 (the reference below)")
         print(
-            "linear attention: \(LaneWidth.current == 0 ? "per-task OpenBLAS (ICL_LANES=0)" : "\(LaneWidth.current) tasks a SIMD vector")"
+            "linear and softmax attention: \(LaneWidth.current == 0 ? "per-task OpenBLAS (ICL_LANES=0)" : "\(LaneWidth.current) tasks a SIMD vector")"
         )
         print("batch \(batchSize), median over \(steps) steps after \(warmup) warm-up; load \(Measure.loadAverage())")
         let header = [

@@ -36,12 +36,12 @@ enum CLI {
     /// A recipe with the task shape of lsa-1 (d = 10, N = 10) but a small validation set, so a debug
     /// build trains it in a fraction of a second (10 steps of 32 tasks, 100 validation tasks, seed 0).
     static func writeSmallRecipe(
-        in directory: TemporaryDirectory, name: String = "small", layers: Int = 1,
-        inputDim: Int = 10, contextSize: Int = 10
+        in directory: TemporaryDirectory, name: String = "small", architecture: String = "lsa", layers: Int = 1,
+        heads: Int = 1, inputDim: Int = 10, contextSize: Int = 10
     ) throws -> String {
         let path = directory.file("\(name).json")
         try """
-        {"name": "\(name)", "model": {"layers": \(layers), "heads": 1},
+        {"name": "\(name)", "model": {"architecture": "\(architecture)", "layers": \(layers), "heads": \(heads)},
          "task": {"input_dim": \(inputDim), "context_size": \(contextSize)},
          "training": {"seed": 0, "steps": 10, "batch_size": 32, "eval_every": 5, "validation_tasks": 100}}
         """.write(toFile: path, atomically: false, encoding: .utf8)

@@ -5,15 +5,17 @@ import Testing
 @Suite("Checkpoints do not depend on the number of threads")
 struct ThreadCountTests {
     /// Three layers (two full linear-attention layers through the lane kernels, then a query-only
-    /// one) trained on one core (`taskset -c 0`: the chunk pool follows the CPU affinity, so no worker
-    /// thread) and on all of them: the weights are the same bit for bit.
+    /// one), and one two-head softmax layer (its lane kernels), each trained on one core (`taskset -c
+    /// 0`: the chunk pool follows the CPU affinity, so no worker thread) and on all of them: the
+    /// weights are the same bit for bit.
     @Test(
         .enabled(
             if: FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset")
-                && ProcessInfo.processInfo.activeProcessorCount > 1))
-    func oneCoreAndAllCoresTrainTheSameWeights() throws {
+                && ProcessInfo.processInfo.activeProcessorCount > 1),
+        arguments: [("lsa", 3, 1), ("softmax", 1, 2)])
+    func oneCoreAndAllCoresTrainTheSameWeights(architecture: String, layers: Int, heads: Int) throws {
         let directory = try TemporaryDirectory()
-        let recipe = try CLI.writeSmallRecipe(in: directory, layers: 3)
+        let recipe = try CLI.writeSmallRecipe(in: directory, architecture: architecture, layers: layers, heads: heads)
         let zoo = CLI.binaries + "/icl-zoo"
         let one = try Subprocess.run(
             "/usr/bin/taskset", ["-c", "0", zoo, "train", recipe, "--seed", "5", "--out", directory.file("one.h5")])
