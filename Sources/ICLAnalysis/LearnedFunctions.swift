@@ -13,8 +13,6 @@ public struct LearnedFunctions: Sendable, Encodable {
         public let name: String
         public let initial: [Double]
         public let adjusted: [Double]
-        /// The adjusted prediction at each context input (how well the model fits its own context).
-        public let adjustedAtContext: [Double]
     }
 
     /// Index of the task in the evaluation batch it was drawn from.
@@ -29,6 +27,10 @@ public struct LearnedFunctions: Sendable, Encodable {
     public let x: [Double]
     public let truth: [Double]
     public let models: [Model]
+
+    enum CodingKeys: String, CodingKey {
+        case task, amplitude, phase, contextX = "context_x", contextY = "context_y", x, truth, models
+    }
 
     /// The functions of `models` on tasks `0 ..< count` of `tasks` drawn with `seed` from `stream`
     /// (the same tasks as the first `count` of a larger batch with that seed), each over `points`
@@ -59,15 +61,13 @@ public struct LearnedFunctions: Sendable, Encodable {
                 (Double(batch.tokens[(b * batch.tokenCount + j) * 2]), Double(batch.tokens[(b * batch.tokenCount + j) * 2 + 1]))
             }
             let onGrid = queries(batch, task: b, inputs: x)
-            let atContext = queries(batch, task: b, inputs: context.map(\.0))
             return LearnedFunctions(
                 task: b, amplitude: amplitude, phase: phase, contextX: context.map(\.0), contextY: context.map(\.1),
                 x: x, truth: x.map { amplitude * sin($0 + phase) },
                 models: zip(models, initialModels).map { named, initial in
                     Model(
                         name: named.name, initial: initial.predictions(onGrid).map(Double.init),
-                        adjusted: named.model.predictions(onGrid).map(Double.init),
-                        adjustedAtContext: named.model.predictions(atContext).map(Double.init))
+                        adjusted: named.model.predictions(onGrid).map(Double.init))
                 })
         }
     }

@@ -52,6 +52,11 @@ struct FunctionsCommand: ParsableCommand {
         /// (nil for the first model).
         let initialDiff: Double?
         let adjustedDiff: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case name, legend, path, lossInitial = "loss_initial", lossAdjusted = "loss_adjusted"
+            case initialDiff = "initial_diff", adjustedDiff = "adjusted_diff"
+        }
     }
 
     struct Report: Encodable {
