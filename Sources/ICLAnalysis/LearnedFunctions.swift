@@ -58,7 +58,10 @@ public struct LearnedFunctions: Sendable, Encodable {
         return (0..<count).map { b in
             let (amplitude, phase) = functions[b]
             let context = (0..<N).map { j in
-                (Double(batch.tokens[(b * batch.tokenCount + j) * 2]), Double(batch.tokens[(b * batch.tokenCount + j) * 2 + 1]))
+                (
+                    Double(batch.tokens[(b * batch.tokenCount + j) * 2]),
+                    Double(batch.tokens[(b * batch.tokenCount + j) * 2 + 1])
+                )
             }
             let onGrid = queries(batch, task: b, inputs: x)
             return LearnedFunctions(
@@ -86,7 +89,9 @@ public struct LearnedFunctions: Sendable, Encodable {
         var weights = parameters
         let size = config.modelDim * config.keyDim
         for layer in stack.weights.layers {
-            for head in layer.heads { weights.replaceSubrange(head.P..<(head.P + size), with: repeatElement(0, count: size)) }
+            for head in layer.heads {
+                weights.replaceSubrange(head.P..<(head.P + size), with: repeatElement(0, count: size))
+            }
         }
         return TrainedModel(config: config, parameters: weights)
     }

@@ -104,17 +104,24 @@ struct FunctionsCommand: ParsableCommand {
         }
 
         if output.json {
-            try output.printJSON(Report(tasks: output.tasks, seed: output.seed, models: summaries, functions: functions))
+            try output.printJSON(
+                Report(tasks: output.tasks, seed: output.seed, models: summaries, functions: functions))
         } else {
             print("learned functions on sine tasks; losses on \(output.tasks) evaluation tasks (seed \(output.seed)):")
-            print("  model                          initial loss  adjusted loss  initial diff  adjusted diff")
-            for s in summaries {
+            let labels = summaries.map { $0.legend == $0.name ? $0.name : "\($0.legend) (\($0.name))" }
+            let width = max(5, labels.map(\.count).max()!)
+            print(
+                "  " + "model".padding(toLength: width, withPad: " ", startingAt: 0)
+                    + "  initial loss  adjusted loss  initial diff  adjusted diff")
+            for (s, label) in zip(summaries, labels) {
                 let diffs = [s.initialDiff, s.adjustedDiff].map { $0.map(number) ?? "-" }
                 print(
-                    "  \(s.legend.padding(toLength: 29, withPad: " ", startingAt: 0))  \(pad(number(s.lossInitial), 12))  "
-                        + "\(pad(number(s.lossAdjusted), 13))  \(pad(diffs[0], 12))  \(pad(diffs[1], 13))   \(s.path)")
+                    "  \(label.padding(toLength: width, withPad: " ", startingAt: 0))  \(pad(number(s.lossInitial), 12))  "
+                        + "\(pad(number(s.lossAdjusted), 13))  \(pad(diffs[0], 12))  \(pad(diffs[1], 13))")
             }
-            print("  (diff: mean |ŷ − ŷ_first| against the first model; initial: no context, adjusted: given the N points)")
+            print(
+                "  (diff: mean |ŷ − ŷ_first| against the first model; initial: no context, adjusted: given the N points)"
+            )
             for f in functions {
                 print(
                     "  plotted task \(f.task + 1): y = \(String(format: "%.4g", f.amplitude))·sin(x + "

@@ -95,7 +95,8 @@ struct FunctionsCommandTests {
         let folder = try TemporaryDirectory()
         let lsa = try BuiltTools.makeCheckpoints(in: folder.path)["lsa"]!
         expectUserError(
-            try CLI.analyze("functions", lsa, "--tasks", "10", "--png", folder.file("fig.png")), mentioning: [lsa, "sine"])
+            try CLI.analyze("functions", lsa, "--tasks", "10", "--png", folder.file("fig.png")),
+            mentioning: [lsa, "sine"])
         expectUserError(
             try CLI.analyze("functions", folder.file("absent.h5"), "--tasks", "10"), mentioning: ["absent.h5"])
         expectUsageError(try CLI.analyze("functions", lsa, "--plots", "0"), mentioning: ["--plots"])

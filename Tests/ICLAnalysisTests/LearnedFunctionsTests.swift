@@ -109,8 +109,14 @@ struct LearnedFunctionsTests {
 
     @Test func modelsOfOtherTasksAreRefused() {
         let linear = TrainedModel(
-            config: ModelConfig { $0.inputDim = 3; $0.contextSize = 4 },
-            parameters: AttentionStack(ModelConfig { $0.inputDim = 3; $0.contextSize = 4 }).layout.initialValues(
+            config: ModelConfig {
+                $0.inputDim = 3; $0.contextSize = 4
+            },
+            parameters: AttentionStack(
+                ModelConfig {
+                    $0.inputDim = 3; $0.contextSize = 4
+                }
+            ).layout.initialValues(
                 seed: 0, scale: 1))
         #expect(throws: AnalysisError.self) {
             try LearnedFunctions.measure([("lsa", linear)], tasks: Self.tasks, count: 1, seed: 0, stream: 9, points: 5)
