@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
+        // MARK: Build plugin
+        .plugin(name: "GitCommit", capability: .buildTool()),
+
         // MARK: System libraries (Debian packages; shim.h wraps the macros Swift cannot import)
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
@@ -52,7 +55,9 @@ let package = Package(
                 swiftSettings: mode),
         // A thin, strict HDF5 wrapper: its own dependency and its own reader (h5py), so its own target.
         .target(name: "ICLHDF5", dependencies: ["CHDF5"], exclude: ["README.md"], swiftSettings: mode),
-        .target(name: "ICLCheckpoint", dependencies: ["ICLHDF5", "ICLModels", "ICLRecipe"], exclude: ["README.md"], swiftSettings: mode),
+        // The checkpoint records the git commit it was built from (stamped by the GitCommit plugin).
+        .target(name: "ICLCheckpoint", dependencies: ["ICLHDF5", "ICLModels", "ICLRecipe"], exclude: ["README.md"], swiftSettings: mode,
+                plugins: ["GitCommit"]),
         .target(name: "ICLRender", dependencies: ["CPNG", "CCairo"], exclude: ["README.md"], swiftSettings: mode,
                 linkerSettings: [.linkedLibrary("m")]),
         .target(name: "ICLAnalysis", dependencies: ["ICLMath", "ICLTasks", "ICLModels"], exclude: ["README.md"], swiftSettings: mode),

@@ -125,17 +125,17 @@ public enum LBFGS {
     }
 
     /// Minimises `f` (value and gradient) from `x0` for at most `iterations` steps; stops early when
-    /// the value has not fallen by a relative 1e-12 in 10 steps or no step along the search
-    /// direction decreases it.
+    /// the value has not fallen by a relative 1e-12 in 10 steps, no step along the search direction
+    /// decreases it, or `stop` answers true (checked before every iteration).
     public static func minimize(
         _ f: ([Double]) -> (Double, [Double]), from x0: [Double], iterations: Int,
-        memory: Int = 10
+        memory: Int = 10, stop: () -> Bool = { false }
     ) -> Result {
         var x = x0
         var (value, g) = f(x)
         var s: [[Double]] = [], y: [[Double]] = []
         var done = 0, stalled = 0
-        while done < iterations, value.isFinite {
+        while done < iterations, value.isFinite, !stop() {
             // Two-loop recursion: d = −H g.
             var q = g
             var alphas = [Double](repeating: 0, count: s.count)
@@ -283,7 +283,10 @@ public struct GDPlusPlusFit {
         return chosen
     }
 
-    public func run(progress: (TrainingProgress) -> Void = { _ in }) -> TrainingResult {
+    /// Throws `TrainingStopped` (no state saved) as soon as `stop` answers true.
+    public func run(stop: () -> Bool = { false }, progress: (TrainingProgress) -> Void = { _ in }) throws
+        -> TrainingResult
+    {
         let recipe = trainer.recipe, t = recipe.training
         let started = Date()
         let tasks = recipe.tasks
@@ -324,7 +327,8 @@ public struct GDPlusPlusFit {
                     { x in
                         let r = loss.evaluate(logValues: x, steps: stageSteps, gradient: true)
                         return (r.loss, r.gradient)
-                    }, from: start, iterations: t.steps)
+                    }, from: start, iterations: t.steps, stop: stop)
+                if stop() { throw TrainingStopped(step: Int(history.step.last ?? 0), savedState: false) }
                 var v = Trainer.loss(
                     trainer.stack, parameters: self.parameters(logValues: result.x, active: active), on: validation)
                 if !v.isFinite { v = .infinity }

@@ -32,9 +32,15 @@ public struct SaveSchedule: Sendable, Equatable {
     }
 }
 
-/// Training was asked to stop (a signal) and saved its state after `step` steps.
+/// Training was asked to stop (a signal) after `step` steps, and saved its state unless it is a
+/// continuation fit, which keeps none (it is deterministic: run again, it starts over).
 public struct TrainingStopped: Error, CustomStringConvertible {
     public let step: Int
+    public var savedState = true
+    public init(step: Int, savedState: Bool = true) {
+        self.step = step
+        self.savedState = savedState
+    }
     public var description: String { "stopped after step \(step)" }
 }
 
@@ -140,7 +146,8 @@ public struct Trainer {
     /// whenever `schedule` says so (never after the last step: the caller writes the checkpoint).
     /// When `stop` answers true after a step, the state is saved and `TrainingStopped` thrown.
     /// Throws `TrainingDiverged` at the first non-finite loss, gradient or parameter, and whatever
-    /// `save` throws. A continuation fit (GD, GD++) runs whole: it saves no state and takes none.
+    /// `save` throws. A continuation fit (GD, GD++) saves no state and takes none: asked to stop, it
+    /// ends within an L-BFGS iteration and throws `TrainingStopped` with `savedState` false.
     public func run(
         from start: TrainingState? = nil, saving schedule: SaveSchedule = .never,
         save: (TrainingState) throws -> Void = { _ in }, stop: () -> Bool = { false },
@@ -148,7 +155,7 @@ public struct Trainer {
     ) throws -> TrainingResult {
         if recipe.training.optimizer == .continuation {
             precondition(start == nil, "Trainer: a continuation fit is not resumed")
-            return GDPlusPlusFit(trainer: self).run(progress: progress)
+            return try GDPlusPlusFit(trainer: self).run(stop: stop, progress: progress)
         }
         let t = recipe.training
         let started = Date()

@@ -213,9 +213,11 @@ struct Train: ParsableCommand {
             do {
                 try train(run.recipe, output: run.output, from: run.start, schedule: schedule, live: live)
             } catch let error as TrainingStopped {
-                failures.add(
-                    "\(run.recipe.name) seed \(run.recipe.training.seed): \(error) by SIGTERM or SIGINT; its state is in \(run.output.state), --resume continues it"
-                )
+                let next =
+                    error.savedState
+                    ? "its state is in \(run.output.state), --resume continues it"
+                    : "a continuation fit keeps no state: train it again to start it over"
+                failures.add("\(run.recipe.name) seed \(run.recipe.training.seed): \(error) by SIGTERM or SIGINT; \(next)")
             } catch let error as TrainingDiverged {
                 failures.add(
                     "\(run.recipe.name) seed \(run.recipe.training.seed): \(error); \(run.output.afterDivergence(error, recipe: run.recipe.resolved()))"

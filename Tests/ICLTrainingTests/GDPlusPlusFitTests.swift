@@ -126,6 +126,22 @@ struct GDPlusPlusFitTests {
         #expect(try Trainer(recipe: recipe(layers: 2, seed: 1)).run().parameters != run.parameters)
     }
 
+    /// A signal (Slurm's SIGTERM) stops a fit within an L-BFGS iteration, not after every stage.
+    @Test func stopEndsTheFitAtOnceWithoutAState() throws {
+        var asked = 0, stages = 0
+        #expect {
+            _ = try Trainer(recipe: recipe(layers: 3)).run(
+                stop: {
+                    asked += 1
+                    return stages >= 2
+                }, progress: { _ in stages += 1 })
+        } throws: { error in
+            guard let stopped = error as? TrainingStopped else { return false }
+            return stopped.step == 10 && !stopped.savedState
+        }
+        #expect(stages == 2 && asked > 0, "records before the stop: \(stages), stop asked \(asked) times")
+    }
+
     @Test func recurrentStacksShareOneEtaAndGamma() throws {
         let run = try Trainer(recipe: recipe(layers: 2, recurrent: true)).run()
         #expect(run.parameters.count == 2 && run.parameters.allSatisfy { $0 > 0 }, "\(run.parameters)")
