@@ -32,12 +32,12 @@ struct PanelPlan {
     var unavailable: String? = nil
 
     /// Grid columns the composed panel takes: as many as the plots its analysis draws side by side
-    /// (`curves`: the two losses and one alignment plot per --align-with; `copying`: two).
+    /// (`curves`: the two losses and one alignment plot per --align-with; `copying`, `functions`: two).
     var span: Int {
         guard kind == .drawn, let arguments = runs.first?.arguments, let first = arguments.first else { return 1 }
         switch first {
         case "curves": return 2 + arguments.filter { $0 == "--align-with" }.count
-        case "copying": return 2
+        case "copying", "functions": return 2
         default: return 1
         }
     }
@@ -201,14 +201,20 @@ func reportPlan(zoo: ZooFolder, tasks: Int) -> [FigurePlan] {
 
     // Figure 4: sine regression, the trained TF against the meta-learned MLP + one GD step.
     let sineTF = seedsOf("sine-mlp-lsa"), sineGD = seedsOf("sine-mlp-gd")
-    var fits = PanelPlan(key: "4a-fits", title: "learned functions", kind: .drawn, runs: [], needs: [])
-    fits.unavailable = "no icl-analyze subcommand plots the learned sine functions yet"
+    // (a) seed 0 of each: the same seed initialises the same embedding and MLP (Appendix A.7).
+    let fits = PanelPlan(
+        key: "4a-fits", title: "learned functions: initial and adjusted", kind: .drawn,
+        runs: [PanelRun(label: "", arguments: ["functions", sineTF.files[0], sineGD.files[0], "--plots", "2"] + t)],
+        needs: [sineTF.needs[0], sineGD.needs[0]])
     figures.append(
         FigurePlan(
             number: 4,
             title: "Figure 4: sine-wave regression, trained Transformer against a meta-learned MLP with one GD step",
             caption:
-                "(a) The initial and adapted functions (not drawn: no subcommand plots them yet). (b) Loss over training of the "
+                "(a) Two evaluation tasks: the true function a·sin(x + ρ), its N = 10 context points, and for seed 0 of each "
+                + "model its initial function (the prediction before the in-context step: every attention output projection P "
+                + "set to 0, i.e. read out after the MLP, the same as an empty context; for MLP + GD the MLP before its GD step) "
+                + "and its adjusted function (given the context). (b) Loss over training of the "
                 + "MLP + LSA model (sine-mlp-lsa) and of the MLP trained through one GD step (sine-mlp-gd). (c) Their alignment per seed "
                 + "(same seed: same embedding and MLP initialisation). Task settings of the authors' code (a ~ U(0.1, 0.5), phase "
                 + "tied to a); the text states a ~ U(0.1, 5).",
