@@ -97,8 +97,12 @@ progress() {
 
 # Routes icl-zoo's output: progress, resume and "wrote"/"skipped" lines to the model's log, the rest
 # (errors) to train.log.
+# mawk (Debian's awk) reads a pipe in blocks, so progress lines would reach the logs minutes late
+# (or only at the end); -W interactive makes it take each line as it arrives.
+line_awk=(awk)
+if awk -W version 2>/dev/null | grep -q mawk; then line_awk=(awk -W interactive); fi
 split_output() {
-  awk -v logs="$logs" '
+  "${line_awk[@]}" -v logs="$logs" '
     function to(file) { print >> file; close(file) }
     $1 == "resuming" { to(logs "/" $2 "-seed-" $4 ".log"); next }
     $2 == "seed" && $4 == "step" { to(logs "/" $1 "-seed-" $3 ".log"); next }
