@@ -22,6 +22,6 @@ struct ICLZoo: ParsableCommand {
             Recipes (JSON) in zoo/ name the models; each run writes one checkpoint with its weights, the \
             resolved recipe, the seed, the code version and the training curve. See docs/checkpoint-format.md.
             """,
-        version: SoftwareVersion.release,
+        version: SoftwareVersion.current,
         subcommands: [Train.self, Construct.self, Show.self, List.self, Sweep.self, SweepTask.self])
 }
