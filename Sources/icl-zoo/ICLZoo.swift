@@ -11,6 +11,9 @@ struct ICLZoo: ParsableCommand {
         // Past a file-size limit (ulimit -f), a write then fails with EFBIG, an error the atomic
         // writers clean up after, instead of SIGXFSZ killing the process mid-write.
         signal(SIGXFSZ, SIG_IGN)
+        // One line at a time into a pipe or file too (`| tee`, make paper's log splitter, Slurm logs):
+        // "wrote …" should appear when the model is written, not when the buffer fills.
+        setvbuf(stdout, nil, _IOLBF, 0)
         main(nil)
     }
 
