@@ -210,6 +210,11 @@ struct Train: ParsableCommand {
         // Two models at a time: each also splits its batch over the cores, so neither core idles.
         DispatchQueue.concurrentPerform(iterations: runs.count) { k in
             let run = runs[k]
+            // After a stop signal, models still waiting for a core are not started at all.
+            guard stopSignal == 0 else {
+                failures.add("\(run.recipe.name) seed \(run.recipe.training.seed): not started (SIGTERM or SIGINT)")
+                return
+            }
             do {
                 try train(run.recipe, output: run.output, from: run.start, schedule: schedule, live: live)
             } catch let error as TrainingStopped {
@@ -226,7 +231,10 @@ struct Train: ParsableCommand {
                 failures.add("\(run.file) seed \(run.recipe.training.seed): \(error)")
             }
         }
-        if let first = failures.first { throw UserError(first) }
+        // Every model that failed or stopped is named: the others on lines of their own, the first as the error.
+        let messages = failures.all
+        for message in messages.dropFirst() { FileHandle.standardError.write(Data("also: \(message)\n".utf8)) }
+        if let first = messages.first { throw UserError(first) }
     }
 
     private func train(_ r: Recipe, output: Output, from start: TrainingState?, schedule: SaveSchedule, live: Bool)
@@ -265,5 +273,5 @@ final class Failures: @unchecked Sendable {
     private var messages: [String] = []
     private let lock = NSLock()
     func add(_ message: String) { lock.lock(); messages.append(message); lock.unlock() }
-    var first: String? { lock.lock(); defer { lock.unlock() }; return messages.first }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return messages }
 }
