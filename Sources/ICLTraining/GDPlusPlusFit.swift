@@ -130,7 +130,7 @@ public struct SpectralLoss: Sendable {
             guard gradient else { continue }
             // Backward through the recursion: dR (of R_{k+1}) and du (of u_{k+1}).
             var dR = mask * (2 * R[K]), du = Lanes()
-            for k in stride(from: K - 1, through: 0, by: -1) {
+            for k in (0..<K).reversed() {  // (a `stride` here stayed an unspecialised iterator call)
                 let b = 1 - gammas[k] * u[k]
                 let db = du * 2 * u[k] * b
                 du = du * b * b - db * gammas[k]
