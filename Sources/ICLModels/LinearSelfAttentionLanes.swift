@@ -31,8 +31,9 @@ public enum LaneWidth {
     }
 
     /// The widest tokens the lane kernels take. Alternating tokens with positions (21 wide in
-    /// alternating-2) gain from them as the 11-wide ones do; the sine model's 40-wide tokens keep
-    /// OpenBLAS, whose products at that width run near its full rate.
+    /// alternating-2) gain from them as the 11-wide ones do (3× faster than OpenBLAS, measured); the
+    /// sine model's 40-wide tokens keep OpenBLAS, not measured with the lanes (their per-task
+    /// matrices no longer fit the first-level cache the kernels are written for).
     public static let widestTokens = 32
 
     /// The kernels the chunk paths use for Float tokens of width D at `lanes` (0: none), or nil for
