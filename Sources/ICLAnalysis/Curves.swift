@@ -41,6 +41,35 @@ public struct CurveGroup: Codable, Equatable, Sendable {
     }
 }
 
+/// One quantity of several runs at common steps: mean, sample deviation (n − 1; 0 for one run),
+/// smallest and largest run.
+public struct Spread: Codable, Equatable, Sendable {
+    public var mean: [Double]
+    public var std: [Double]
+    public var min: [Double]
+    public var max: [Double]
+
+    /// `runs` give (step, value) pairs; every step in `steps` must be among each run's.
+    public init(_ runs: [(steps: [Int], values: [Double])], at steps: [Int]) {
+        let lookup = runs.map { Dictionary(zip($0.steps, $0.values), uniquingKeysWith: { _, last in last }) }
+        let columns = steps.map { step in lookup.map { $0[step]! } }
+        let each = columns.map(Spread.of)
+        mean = each.map(\.mean)
+        std = each.map(\.std)
+        min = columns.map { $0.min()! }
+        max = columns.map { $0.max()! }
+    }
+
+    /// Mean and sample deviation (n − 1; 0 for one value) of `values`, which must not be empty.
+    public static func of(_ values: [Double]) -> (mean: Double, std: Double) {
+        precondition(!values.isEmpty, "Spread.of: no values")
+        let mean = values.reduce(0, +) / Double(values.count)
+        guard values.count > 1 else { return (mean, 0) }
+        let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1)
+        return (mean, variance.squareRoot())
+    }
+}
+
 public enum Curves {
     /// Mean and deviation of `runs` over the steps every run recorded. Throws when a run's arrays
     /// disagree in length or when the runs share no step.
@@ -51,37 +80,23 @@ public enum Curves {
                 "\(run.name): the history has \(run.steps.count) steps, \(run.trainLoss.count) training and "
                     + "\(run.validationLoss.count) validation losses")
         }
-        var common = Set(runs[0].steps)
-        for run in runs.dropFirst() { common.formIntersection(run.steps) }
-        guard !common.isEmpty else {
+        guard let steps = commonSteps(runs.map(\.steps)) else {
             throw AnalysisError(
                 "the runs of \(name) (\(runs.map(\.name).joined(separator: ", "))) share no recorded step")
         }
-        let steps = common.sorted()
-        func statistics(_ values: (TrainingCurve) -> [Double]) -> (
-            mean: [Double], std: [Double], min: [Double], max: [Double]
-        ) {
-            let lookup = runs.map { run in
-                Dictionary(zip(run.steps, values(run)), uniquingKeysWith: { _, last in last })
-            }
-            var means: [Double] = [], deviations: [Double] = [], lows: [Double] = [], highs: [Double] = []
-            for step in steps {
-                let xs = lookup.map { $0[step]! }
-                let mean = xs.reduce(0, +) / Double(xs.count)
-                let variance =
-                    xs.count > 1 ? xs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(xs.count - 1) : 0
-                means.append(mean)
-                deviations.append(variance.squareRoot())
-                lows.append(xs.min()!)
-                highs.append(xs.max()!)
-            }
-            return (means, deviations, lows, highs)
-        }
-        let train = statistics(\.trainLoss), validation = statistics(\.validationLoss)
+        let train = Spread(runs.map { ($0.steps, $0.trainLoss) }, at: steps)
+        let validation = Spread(runs.map { ($0.steps, $0.validationLoss) }, at: steps)
         return CurveGroup(
             name: name, members: runs.map(\.name), steps: steps, trainMean: train.mean, trainStd: train.std,
             validationMean: validation.mean, validationStd: validation.std, trainMin: train.min, trainMax: train.max,
             validationMin: validation.min, validationMax: validation.max)
+    }
+
+    /// The steps every run recorded, sorted; nil when they share none.
+    static func commonSteps(_ runs: [[Int]]) -> [Int]? {
+        var common = Set(runs[0])
+        for steps in runs.dropFirst() { common.formIntersection(steps) }
+        return common.isEmpty ? nil : common.sorted()
     }
 
     /// Runs grouped by recipe (`runs` in any order; groups in the order their recipe first appears).
@@ -128,5 +143,44 @@ extension Curves {
                 report: Alignment.compare(
                     TrainedModel(config: config, parameters: snapshot.parameters), baseline, on: batch))
         }
+    }
+}
+
+/// The alignment over training of the runs of one recipe against one baseline (Figure 2 centre
+/// left, Figure 3 centre columns: "mean/std … of 5 seeds"), at the snapshot steps all runs have.
+public struct AlignmentGroup: Codable, Equatable, Sendable {
+    public var name: String
+    /// The baseline's name (e.g. "GD 1 step η=6.161", "GD++ (gdpp-recurrent-2 seed 0)").
+    public var against: String
+    public var members: [String]
+    public var steps: [Int]
+    public var sensitivityCosine: Spread
+    public var sensitivityDiff: Spread
+    public var predictionDiff: Spread
+
+    enum CodingKeys: String, CodingKey {
+        case name, against, members, steps, sensitivityCosine = "sensitivity_cosine"
+        case sensitivityDiff = "sensitivity_diff", predictionDiff = "prediction_diff"
+    }
+}
+
+extension Curves {
+    /// The runs' alignment points (one list per run, e.g. each seed's snapshots against GD) as their
+    /// mean and spread at the steps every run has.
+    public static func alignmentGroup(
+        name: String, against: String, _ runs: [(member: String, points: [AlignmentPoint])]
+    ) throws -> AlignmentGroup {
+        precondition(!runs.isEmpty, "Curves.alignmentGroup: no runs")
+        guard let steps = commonSteps(runs.map { $0.points.map(\.step) }) else {
+            throw AnalysisError(
+                "the snapshots of \(name) (\(runs.map(\.member).joined(separator: ", "))) share no step")
+        }
+        func spread(_ measure: (AlignmentReport) -> Double) -> Spread {
+            Spread(runs.map { ($0.points.map(\.step), $0.points.map { measure($0.report) }) }, at: steps)
+        }
+        return AlignmentGroup(
+            name: name, against: against, members: runs.map(\.member), steps: steps,
+            sensitivityCosine: spread(\.sensitivityCosine), sensitivityDiff: spread(\.sensitivityDiff),
+            predictionDiff: spread(\.predictionDiff))
     }
 }

@@ -25,11 +25,11 @@ public enum Figures {
     }
 
     /// Validation and training loss of each group (mean over seeds, band from the smallest to the
-    /// largest seed), the references as dashed lines, and, when given, the alignment of snapshots
-    /// with a baseline over training.
+    /// largest seed), the references as dashed lines, and, when given, one plot per alignment group:
+    /// the paper's three measures of the snapshots against a baseline over training, on one linear
+    /// axis as Figure 2 (centre left) and Figure 3 (centre columns) draw them. All plots in one row.
     public static func curves(
-        _ groups: [CurveGroup], references: [Reference], alignment: [(name: String, points: [AlignmentPoint])] = [],
-        alignedWith: String = ""
+        _ groups: [CurveGroup], references: [Reference], alignment: [AlignmentGroup] = []
     ) -> Figure {
         func series(
             _ mean: KeyPath<CurveGroup, [Double]>, _ low: KeyPath<CurveGroup, [Double]>,
@@ -53,30 +53,73 @@ public enum Figures {
         let training = LinePlot(
             title: "Training loss", xLabel: "training step", yLabel: "loss (log scale)", yScale: .log10,
             series: series(\.trainMean, \.trainMin, \.trainMax), horizontalLines: lines, width: 760, height: 480)
-        var plots = [validation, training]
-        if !alignment.isEmpty {
-            let against = paperName(alignedWith)
-            plots.append(
-                LinePlot(
-                    title: "Sensitivity cosine with \(against)", xLabel: "training step", yLabel: "mean cosine",
-                    series: alignment.map {
-                        Series(
-                            name: paperName($0.name), x: $0.points.map { Double($0.step) },
-                            y: $0.points.map(\.report.sensitivityCosine), style: .lineAndMarkers)
-                    },
-                    width: 760, height: 480))
-            plots.append(
-                LinePlot(
-                    title: "Prediction difference with \(against)", xLabel: "training step",
-                    yLabel: "mean |ŷ − ŷ_baseline| (log scale)", yScale: .log10,
-                    series: alignment.map {
-                        Series(
-                            name: paperName($0.name), x: $0.points.map { Double($0.step) },
-                            y: $0.points.map(\.report.predictionDiff), style: .lineAndMarkers)
-                    },
-                    width: 760, height: 480))
+        let recipes = Set(alignment.map(\.name)).count
+        let aligned = alignment.map { a in
+            LinePlot(
+                title: (recipes > 1 ? paperName(a.name) + ": alignment" : "Alignment") + " with "
+                    + paperName(a.against),
+                xLabel: "training step", yLabel: "cosine / L2 distance",
+                series: alignmentSeries(a), width: 760, height: 480)
         }
-        return .grid(PlotGrid(plots, columns: 2))
+        let plots = [validation, training] + aligned
+        return .grid(PlotGrid(plots, columns: plots.count))
+    }
+
+    /// The three alignment measures of a group over training: mean, with a ± std band over seeds.
+    static func alignmentSeries(_ a: AlignmentGroup) -> [Series] {
+        let n = a.members.count
+        let x = a.steps.map(Double.init)
+        func series(_ name: String, _ s: Spread, _ dash: LineDash, _ marker: MarkerShape) -> Series {
+            Series(
+                name: name, x: x, y: s.mean, style: .lineAndMarkers,
+                band: n > 1 ? Band(lower: zip(s.mean, s.std).map(-), upper: zip(s.mean, s.std).map(+)) : nil,
+                dash: dash, marker: marker)
+        }
+        let seeds = n > 1 ? " (mean ± std of \(n) seeds)" : " (1 seed)"
+        return [
+            series("sensitivity cosine" + seeds, a.sensitivityCosine, .solid, .circle),
+            series("sensitivity difference ‖∂ŷ − ∂ŷ′‖", a.sensitivityDiff, .dashed, .square),
+            series("prediction difference |ŷ − ŷ′|", a.predictionDiff, .dotted, .triangle),
+        ]
+    }
+
+    // MARK: Problem size (Figure 2 centre right)
+
+    /// GD, the trained models and their interpolation against N (one point per problem size): three
+    /// series that the paper finds identical, drawn with distinct lines and markers so that all show
+    /// where they coincide; the trained and interpolated ones as the mean with a ± std band over seeds.
+    public static func problemSizes(_ points: [ProblemSizePoint]) -> Figure {
+        let sorted = points.sorted { ($0.contextSize, $0.inputDim) < ($1.contextSize, $1.inputDim) }
+        let x = sorted.map { Double($0.contextSize) }
+        let seeds = Set(sorted.map(\.members.count))
+        func series(
+            _ name: String, _ values: (ProblemSizePoint) -> [Double], _ dash: LineDash, _ marker: MarkerShape
+        ) -> Series {
+            let spreads = sorted.map { Spread.of(values($0)) }
+            let banded = sorted.contains { values($0).count > 1 }
+            return Series(
+                name: name, x: x, y: spreads.map(\.mean), style: .lineAndMarkers,
+                band: banded
+                    ? Band(lower: spreads.map { $0.mean - $0.std }, upper: spreads.map { $0.mean + $0.std }) : nil,
+                dash: dash, marker: marker)
+        }
+        let over: String =
+            seeds == [1] ? "" : " (mean ± std of \(seeds.count == 1 ? String(seeds.first!) : "the") seeds)"
+        let steps = Set(sorted.map(\.steps)).sorted()
+        let gdName: String =
+            steps == [1] ? "one step of GD" : "\(steps.map(String.init).joined(separator: ", ")) steps of GD"
+        let square = sorted.allSatisfy { $0.contextSize == $0.inputDim }
+        let title: String = "GD, trained and interpolated models for different N" + (square ? " = N_x" : "")
+        let xLabel: String = square ? "N = N_x (context size = input dimension)" : "context size N"
+        let lines: [Series] = [
+            series("trained LSA" + over, { $0.trained }, .solid, .circle),
+            series(gdName + ", η line-searched", { [$0.gdLoss] }, .dashed, .square),
+            series("interpolated θ₁ = (θ + θ_GD)/2" + over, { $0.interpolated }, .dotted, .triangle),
+        ]
+        let ticks = sorted.map { AxisTick(value: Double($0.contextSize), label: String($0.contextSize)) }
+        let plot = LinePlot(
+            title: title, xLabel: xLabel, yLabel: "loss", series: lines, xTicks: ticks, width: 760, height: 480)
+        return .plot(plot)
     }
 
     // MARK: Interpolation (Appendix A.3, Figure 2)

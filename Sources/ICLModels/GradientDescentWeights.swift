@@ -74,19 +74,20 @@ public enum GradientDescentWeights {
         }
     }
 
-    /// The linear self-attention model that computes the same as GD or GD++ model `config` with
-    /// `parameters` (η, γ): its derived weights in an `lsa` model of the same stack, so analyses of
-    /// attention weights (heatmaps, products, interpolation, γ read from `W_PV`) apply to it.
+    /// The attention model that computes the same as GD or GD++ model `config` with `parameters`
+    /// (η, γ): its derived weights in an `lsa` model of the same stack, so analyses of attention
+    /// weights (heatmaps, products, interpolation, γ read from `W_PV`) apply to it. An `mlp_gd` model
+    /// becomes a `transformer` with its frozen GD step written out as attention weights.
     public static func attentionForm(_ config: ModelConfig, _ parameters: [Float]) -> (
         config: ModelConfig, weights: [Float]
     ) {
-        precondition(config.architecture.isGradientDescent, "attentionForm: a gd or gdpp model")
+        precondition(config.architecture.hasDerivedWeights, "attentionForm: a gd, gdpp or mlp_gd model")
         let stack = AttentionStack(config)
         var weights = [Float](repeating: 0, count: stack.weightLayout.count)
         weights.withUnsafeMutableBufferPointer { expand(stack, parameters, into: $0.baseAddress!) }
-        var lsa = config
-        lsa.architecture = .lsa
-        return (lsa, weights)
+        var form = config
+        form.architecture = config.architecture == .mlpGD ? .transformer : .lsa
+        return (form, weights)
     }
 
     /// Adds the gradients of η and γ, from the gradients of the derived weights (only `P` depends on

@@ -35,9 +35,7 @@ public struct SineTasks: Codable, Equatable, Sendable {
         var batch = TaskBatch<T>(count: count, tokenCount: tokenCount, tokenDim: 2, outputDim: 1)
         for b in 0..<count {
             var random = SplitMix64(seed: seed, stream: stream, index: UInt64(b))
-            let u = random.uniform()
-            let amplitude = amplitudeMin + (amplitudeMax - amplitudeMin) * u
-            let phase = correlatedPhase ? Double.pi * u : random.uniform(0, Double.pi)
+            let (amplitude, phase) = drawFunction(&random)
             for j in 0..<tokenCount {
                 let x = random.uniform(-inputRange / 2, inputRange / 2)
                 let y = amplitude * _sin(x + phase)
@@ -51,5 +49,22 @@ public struct SineTasks: Codable, Equatable, Sendable {
             }
         }
         return batch
+    }
+
+    /// The amplitude `a` and phase `ρ` of tasks `0 ..< count` of `sample(count:seed:stream:)` with
+    /// the same seed and stream (task b's function is `a_b·sin(x + ρ_b)`): what a plot of the
+    /// tasks draws as the true function.
+    public func functions(count: Int, seed: UInt64, stream: UInt64) -> [(amplitude: Double, phase: Double)] {
+        (0..<count).map { b in
+            var random = SplitMix64(seed: seed, stream: stream, index: UInt64(b))
+            return drawFunction(&random)
+        }
+    }
+
+    /// A task's first draws: its amplitude, then (unless tied to it) its phase.
+    private func drawFunction(_ random: inout SplitMix64) -> (amplitude: Double, phase: Double) {
+        let u = random.uniform()
+        let amplitude = amplitudeMin + (amplitudeMax - amplitudeMin) * u
+        return (amplitude, correlatedPhase ? Double.pi * u : random.uniform(0, Double.pi))
     }
 }

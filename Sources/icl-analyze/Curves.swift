@@ -11,14 +11,16 @@ struct CurvesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "curves",
         abstract:
-            "Training and validation loss over steps of trained checkpoints, seeds of one recipe drawn as their mean with a min–max band (Figures 2, 3).",
+            "Training and validation loss over steps of trained checkpoints, seeds of one recipe drawn as their mean with a min–max band, and the alignment with GD over training (Figures 2, 3).",
         discussion: """
             Checkpoints are grouped by recipe name; each group is drawn as its mean over seeds with a band from the smallest \
             to the largest seed (the JSON and CSV also give the standard deviation), on the steps every seed recorded. The \
             curves are those stored at training time (validation on each run's fixed validation set). --baseline adds a \
             horizontal line at a baseline's loss on those same validation sets (each run's, drawn as the trainer draws it; \
             GD's η line-searched on each), the mean over the distinct sets; the table prints each set's loss. --align-with \
-            uses --tasks evaluation tasks (--seed).
+            compares every snapshot with a baseline on --tasks evaluation tasks (--seed) and draws, per recipe and \
+            baseline, the three measures (sensitivity cosine and difference, prediction difference) as the mean with a \
+            ± std band over seeds, beside the losses.
             """)
 
     @Argument(help: "Trained checkpoints (.h5); several seeds of a recipe are averaged.")
@@ -87,19 +89,22 @@ struct CurvesCommand: ParsableCommand {
                 })
         }
         let lines = try baselines.isEmpty ? [] : baselineLines(loaded)
-        let alignment = try alignmentOverTraining(loaded)
+        let (alignment, alignmentGroups) = try alignmentOverTraining(loaded)
 
         if output.json {
             struct Aligned: Encodable { let name: String; let points: [AlignmentPoint] }
             struct Report: Encodable {
-                let groups: [CurveGroup]; let baselines: [BaselineLine]; let alignment: [Aligned]; let tasks: Int;
-                let seed: UInt64
+                let groups: [CurveGroup]; let baselines: [BaselineLine]; let alignment: [Aligned]
+                let alignmentGroups: [AlignmentGroup]; let tasks: Int; let seed: UInt64
+                enum CodingKeys: String, CodingKey {
+                    case groups, baselines, alignment, alignmentGroups = "alignment_groups", tasks, seed
+                }
             }
             try output.printJSON(
                 Report(
                     groups: groups, baselines: lines,
                     alignment: alignment.map { Aligned(name: $0.name, points: $0.points) },
-                    tasks: output.tasks, seed: output.seed))
+                    alignmentGroups: alignmentGroups.map(\.group), tasks: output.tasks, seed: output.seed))
         } else {
             for (name, points) in alignment {
                 print(
@@ -127,26 +132,44 @@ struct CurvesCommand: ParsableCommand {
                         + zip(b.sets, b.perSet).map { "\($0) \(number($1))" }.joined(separator: ", "))
             }
         }
+        // One row per recipe and step; with --align-with, each baseline's three measures (mean, std over
+        // seeds) at the snapshot steps among them, empty at the others.
         var rows: [[String]] = []
         for g in groups {
             for k in g.steps.indices {
-                rows.append([
+                var row = [
                     csvField(g.name), String(g.steps[k]), String(g.trainMean[k]), String(g.trainStd[k]),
                     String(g.validationMean[k]), String(g.validationStd[k]), String(g.trainMin[k]),
                     String(g.trainMax[k]),
                     String(g.validationMin[k]), String(g.validationMax[k]),
-                ])
+                ]
+                for value in alignWith {
+                    let a = alignmentGroups.first { $0.value == value && $0.group.name == g.name }?.group
+                    let i = a?.steps.firstIndex(of: g.steps[k])
+                    for spread in [a?.sensitivityCosine, a?.sensitivityDiff, a?.predictionDiff] {
+                        if let spread, let i {
+                            row += [String(spread.mean[i]), String(spread.std[i])]
+                        } else {
+                            row += ["", ""]
+                        }
+                    }
+                }
+                rows.append(row)
             }
+        }
+        let measures = ["sensitivity_cosine", "sensitivity_diff", "prediction_diff"]
+        let alignmentColumns = alignWith.flatMap { value in
+            measures.flatMap { [csvField("\($0)_mean vs \(value)"), csvField("\($0)_std vs \(value)")] }
         }
         try output.writeCSV(
             header: [
                 "recipe", "step", "train_mean", "train_std", "validation_mean", "validation_std",
                 "train_min", "train_max", "validation_min", "validation_max",
-            ], rows: rows)
+            ] + alignmentColumns, rows: rows)
         try output.writeFigure {
             Figures.curves(
                 groups, references: lines.map { Figures.Reference(name: $0.name, loss: $0.loss) },
-                alignment: alignment, alignedWith: alignWith.joined(separator: ", "))
+                alignment: alignmentGroups.map(\.group))
         }
     }
 
@@ -187,34 +210,46 @@ struct CurvesCommand: ParsableCommand {
         }
     }
 
-    /// `compare` of every snapshot against each --align-with, on --tasks evaluation tasks.
-    func alignmentOverTraining(_ loaded: [LoadedModel]) throws -> [(name: String, points: [AlignmentPoint])] {
-        var alignment: [(name: String, points: [AlignmentPoint])] = []
+    /// `compare` of every snapshot against each --align-with, on --tasks evaluation tasks: per run
+    /// (for the table and JSON), and per recipe and baseline as mean and spread over seeds (the figure).
+    func alignmentOverTraining(_ loaded: [LoadedModel]) throws -> (
+        runs: [(name: String, points: [AlignmentPoint])], groups: [(value: String, group: AlignmentGroup)]
+    ) {
+        var runs: [(name: String, points: [AlignmentPoint])] = []
+        var groups: [(value: String, group: AlignmentGroup)] = []
         for value in alignWith {
             let baseline = try baseline(value).baseline
+            var recipes: [String] = [], members: [String: [(member: String, points: [AlignmentPoint])]] = [:]
+            var against: [String: String] = [:]
             for m in loaded {
                 guard case .trained(let record) = m.checkpoint.origin, !record.snapshots.isEmpty else { continue }
                 let tasks = try m.linearTasks()
                 let batch = tasks.sample(
                     count: output.tasks, seed: output.seed, stream: RandomStream.evaluation, as: Float.self)
-                let against = try m.analyse {
+                let resolved = try m.analyse {
                     try baseline.predictor(
-                        tasks: tasks, batch: batch, seed: output.seed, defaultSteps: m.model.config.layers
-                    ).predictor
+                        tasks: tasks, batch: batch, seed: output.seed, defaultSteps: m.model.config.layers)
                 }
-                alignment.append(
-                    (
-                        alignWith.count > 1 ? "\(m.name) vs \(value)" : m.name,
-                        Curves.alignmentOverTraining(
-                            m.checkpoint.config, snapshots: record.snapshots.map { ($0.step, $0.parameters) },
-                            against: against, on: batch)
-                    ))
+                let points = Curves.alignmentOverTraining(
+                    m.checkpoint.config, snapshots: record.snapshots.map { ($0.step, $0.parameters) },
+                    against: resolved.predictor, on: batch)
+                runs.append((alignWith.count > 1 ? "\(m.name) vs \(value)" : m.name, points))
+                let recipe = m.checkpoint.recipe.name
+                if members[recipe] == nil { recipes.append(recipe) }
+                members[recipe, default: []].append((m.name, points))
+                against[recipe] = resolved.name
             }
-            if alignment.isEmpty {
+            if runs.isEmpty {
                 throw UserError(
                     "--align-with: none of the checkpoints has snapshots (recipes with snapshot_every store them)")
             }
+            for recipe in recipes {
+                let group = try loaded[0].analyse {
+                    try Curves.alignmentGroup(name: recipe, against: against[recipe]!, members[recipe]!)
+                }
+                groups.append((value, group))
+            }
         }
-        return alignment
+        return (runs, groups)
     }
 }

@@ -17,6 +17,7 @@ struct ICLAnalyze: ParsableCommand {
         subcommands: [
             Compare.self, Interpolate.self, OOD.self, RolloutCommand.self, HeatmapCommand.self, SpectrumCommand.self,
             CurvesCommand.self, CopyingCommand.self,
-            ContextLengthCommand.self, FingerprintCommand.self, ReportCommand.self,
+            ContextLengthCommand.self, FingerprintCommand.self, FunctionsCommand.self, ProblemSizesCommand.self,
+            ReportCommand.self,
         ])
 }

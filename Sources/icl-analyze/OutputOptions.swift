@@ -116,6 +116,7 @@ struct LoadedModel {
         case .trained:
             name = "\(checkpoint.recipe.name) seed \(checkpoint.recipe.training.seed)"
             if checkpoint.config.architecture == .gdpp { name = "GD++ (\(name))" }
+            if checkpoint.config.architecture == .gd { name = "GD (\(name))" }
         case .constructed(let record):
             let etas = Set(record.etas).sorted().map { String(format: "%.3g", $0) }.joined(separator: ", ")
             let method = record.method == "copy" ? "copy construction" : Figures.paperName(record.method.uppercased())

@@ -31,10 +31,15 @@ struct PanelPlan {
     /// Why a panel the paper has cannot be drawn at all (no subcommand computes it), else nil.
     var unavailable: String? = nil
 
-    /// Grid columns the composed panel takes: two for analyses that draw two plots side by side.
+    /// Grid columns the composed panel takes: as many as the plots its analysis draws side by side
+    /// (`curves`: the two losses and one alignment plot per --align-with; `copying`, `functions`: two).
     var span: Int {
-        guard kind == .drawn, let first = runs.first?.arguments.first else { return 1 }
-        return first == "curves" || first == "copying" ? 2 : 1
+        guard kind == .drawn, let arguments = runs.first?.arguments, let first = arguments.first else { return 1 }
+        switch first {
+        case "curves": return 2 + arguments.filter { $0 == "--align-with" }.count
+        case "copying", "functions": return 2
+        default: return 1
+        }
     }
 }
 
@@ -111,32 +116,37 @@ func reportPlan(zoo: ZooFolder, tasks: Int) -> [FigurePlan] {
 
     // Figure 2: one LSA layer against one GD step.
     let lsa1 = seedsOf("lsa-1")
+    let sizes = problemSizeRecipes.map { seedsOf($0) }
     figures.append(
         FigurePlan(
             number: 2, title: "Figure 2: one trained linear self-attention layer against one step of gradient descent",
             caption:
-                "(a) Validation and training loss of lsa-1 over training (mean ± std over seeds) with the loss of one GD step "
-                + "(η line-searched on the evaluation tasks). (b) The three alignment measures against one GD step, per seed. "
-                + "(c) Loss along the line between the scale-corrected weight products of seed 0 and the GD construction "
-                + "(the paper's centre-right panel varies N instead; our zoo trains N = 10 only). "
-                + "(d, e) Loss out of distribution, input range and teacher scale, for the trained layer, GD and their interpolation.",
+                "(a) Validation and training loss of lsa-1 over training (mean over seeds, band min–max) with the loss of one GD "
+                + "step (η line-searched on each seed's validation set), and the three alignment measures of the stored snapshots "
+                + "against one GD step over training (mean ± std over seeds). (b) Loss of one GD step (η line-searched), the "
+                + "trained layer and the interpolated weights θ₁ = (θ + θ_GD)/2 of the scale-corrected products against "
+                + "N = N_x = \(problemSizes.map(String.init).joined(separator: ", ")) (recipes "
+                + "\(problemSizeRecipes.joined(separator: ", ")); the paper does not list its values of N), mean ± std over "
+                + "seeds. (c, d) Loss out of distribution, input range and teacher scale, for the trained layer, GD and their "
+                + "interpolation. (e) The alignment measures of the final weights, per seed (the numbers of RESULTS.md).",
             columns: 4,
             panels: [
                 drawn(
-                    "2a-curves", "loss over training, GD line", ["curves"] + lsa1.files + ["--baseline", "gd"],
-                    needs: lsa1.needs),
-                alignment("2b-alignment", "alignment with one GD step", lsa1, against: ["--against", "gd"]),
+                    "2a-curves", "loss and alignment with one GD step over training",
+                    ["curves"] + lsa1.files + ["--baseline", "gd", "--align-with", "gd"], needs: lsa1.needs),
                 drawn(
-                    "2c-interpolation", "interpolation to GD", ["interpolate", lsa1.files[0], gd1.path],
-                    needs: [lsa1.needs[0], gd1]),
+                    "2b-problem-sizes", "GD, trained and interpolated for N = N_x",
+                    ["problem-sizes"] + sizes.flatMap(\.files), needs: sizes.flatMap(\.needs)),
                 drawn(
-                    "2d-ood-inputs", "OOD: input range",
+                    "2c-ood-inputs", "OOD: input range",
                     ["ood", lsa1.files[0], gd1.path, "--interpolated", "--shift", "input-range"],
                     needs: [lsa1.needs[0], gd1]),
                 drawn(
-                    "2e-ood-teacher", "OOD: teacher scale",
+                    "2d-ood-teacher", "OOD: teacher scale",
                     ["ood", lsa1.files[0], gd1.path, "--interpolated", "--shift", "teacher"],
                     needs: [lsa1.needs[0], gd1]),
+                alignment(
+                    "2e-alignment", "final weights: alignment with one GD step", lsa1, against: ["--against", "gd"]),
             ]))
 
     // Figure 3: (a) recurrent 2-layer LSA, (b) 5 separate layers, against GD++ and GD.
@@ -146,45 +156,65 @@ func reportPlan(zoo: ZooFolder, tasks: Int) -> [FigurePlan] {
         FigurePlan(
             number: 3, title: "Figure 3: deeper linear self-attention stacks against GD and GD++",
             caption:
-                "Row (a): the recurrent 2-layer LSA (lsa-recurrent-2) against 2 steps of GD++ (gdpp-recurrent-2, η and γ trained) "
-                + "and 2 steps of GD (η line-searched): loss over training, alignment with GD++ and with GD per seed, and loss against "
-                + "the input range with the interpolation between the LSA and GD++. Row (b): the same for 5 separate layers (lsa-5) "
-                + "against gdpp-5 and gd-5 (per-step η, γ fitted by continuation). The paper's centre columns show alignment over "
-                + "training; our recipes store no snapshots of these models, so the alignment is that of the final weights.",
+                "(a) The recurrent 2-layer LSA (lsa-recurrent-2) against 2 steps of GD++ (gdpp-recurrent-2, η and γ trained) "
+                + "and 2 steps of GD (η line-searched): validation and training loss over training, and the three alignment "
+                + "measures of the stored snapshots with GD++ and with GD over training (mean ± std over seeds); (b) the loss "
+                + "against the input range with the interpolation between the LSA and GD++. (c, d) The same for 5 separate "
+                + "layers (lsa-5, one seed) against gdpp-5 and gd-5 (per-step η, γ fitted by continuation). (e–h) The alignment "
+                + "measures of the final weights, per seed (the numbers of RESULTS.md).",
             columns: 5,
             panels: [
                 drawn(
-                    "3a-curves", "2 recurrent layers: loss",
-                    ["curves"] + rec2.files + ["--baseline", gdpp2.file, "--baseline", "gd"],
+                    "3a-curves", "2 recurrent layers: loss and alignment over training",
+                    ["curves"] + rec2.files + [
+                        "--baseline", gdpp2.file, "--baseline", "gd", "--align-with", gdpp2.file, "--align-with", "gd",
+                    ],
                     needs: rec2.needs + gdpp2.needs),
-                alignment("3a-alignment-gdpp", "alignment with GD++", rec2, against: [gdpp2.file], needs: gdpp2.needs),
-                alignment("3a-alignment-gd", "alignment with 2 GD steps", rec2, against: ["--against", "gd"]),
                 drawn(
                     "3a-ood", "OOD: input range",
                     ["ood", rec2.files[0], gdpp2.file, "--interpolated", "--against", "gd", "--shift", "input-range"],
                     needs: [rec2.needs[0]] + gdpp2.needs),
                 drawn(
-                    "3b-curves", "5 layers: loss",
-                    ["curves"] + lsa5.files + ["--baseline", gdpp5.file, "--baseline", gd5.file],
+                    "3b-curves", "5 layers: loss and alignment over training",
+                    ["curves"] + lsa5.files + [
+                        "--baseline", gdpp5.file, "--baseline", gd5.file, "--align-with", gdpp5.file, "--align-with",
+                        gd5.file,
+                    ],
                     needs: lsa5.needs + gdpp5.needs + gd5.needs),
-                alignment("3b-alignment-gdpp", "alignment with GD++", lsa5, against: [gdpp5.file], needs: gdpp5.needs),
-                alignment("3b-alignment-gd", "alignment with 5 GD steps", lsa5, against: [gd5.file], needs: gd5.needs),
                 drawn(
                     "3b-ood", "OOD: input range",
                     ["ood", lsa5.files[0], gdpp5.file, gd5.file, "--interpolated", "--shift", "input-range"],
                     needs: lsa5.needs + gdpp5.needs + gd5.needs),
+                alignment(
+                    "3a-alignment-gdpp", "2 recurrent layers, final weights: alignment with GD++", rec2,
+                    against: [gdpp2.file], needs: gdpp2.needs),
+                alignment(
+                    "3a-alignment-gd", "2 recurrent layers, final weights: alignment with 2 GD steps", rec2,
+                    against: ["--against", "gd"]),
+                alignment(
+                    "3b-alignment-gdpp", "5 layers, final weights: alignment with GD++", lsa5, against: [gdpp5.file],
+                    needs: gdpp5.needs),
+                alignment(
+                    "3b-alignment-gd", "5 layers, final weights: alignment with 5 GD steps", lsa5, against: [gd5.file],
+                    needs: gd5.needs),
             ]))
 
     // Figure 4: sine regression, the trained TF against the meta-learned MLP + one GD step.
     let sineTF = seedsOf("sine-mlp-lsa"), sineGD = seedsOf("sine-mlp-gd")
-    var fits = PanelPlan(key: "4a-fits", title: "learned functions", kind: .drawn, runs: [], needs: [])
-    fits.unavailable = "no icl-analyze subcommand plots the learned sine functions yet"
+    // (a) seed 0 of each: the same seed initialises the same embedding and MLP (Appendix A.7).
+    let fits = PanelPlan(
+        key: "4a-fits", title: "learned functions: initial and adjusted", kind: .drawn,
+        runs: [PanelRun(label: "", arguments: ["functions", sineTF.files[0], sineGD.files[0], "--plots", "2"] + t)],
+        needs: [sineTF.needs[0], sineGD.needs[0]])
     figures.append(
         FigurePlan(
             number: 4,
             title: "Figure 4: sine-wave regression, trained Transformer against a meta-learned MLP with one GD step",
             caption:
-                "(a) The initial and adapted functions (not drawn: no subcommand plots them yet). (b) Loss over training of the "
+                "(a) Two evaluation tasks: the true function a·sin(x + ρ), its N = 10 context points, and for seed 0 of each "
+                + "model its initial function (the prediction before the in-context step: every attention output projection P "
+                + "set to 0, i.e. read out after the MLP, the same as an empty context; for MLP + GD the MLP before its GD step) "
+                + "and its adjusted function (given the context). (b) Loss over training of the "
                 + "MLP + LSA model (sine-mlp-lsa) and of the MLP trained through one GD step (sine-mlp-gd). (c) Their alignment per seed "
                 + "(same seed: same embedding and MLP initialisation). Task settings of the authors' code (a ~ U(0.1, 0.5), phase "
                 + "tied to a); the text states a ~ U(0.1, 5).",
@@ -527,6 +557,11 @@ func reportPlan(zoo: ZooFolder, tasks: Int) -> [FigurePlan] {
             columns: 4, panels: fixed))
     return figures
 }
+
+/// Figure 2 (centre right): the problem sizes N = N_x and their recipes (lsa-1 is N = 10). The paper
+/// does not list its values; four from 5 to 20 span the sizes it trains elsewhere.
+let problemSizes = [5, 10, 15, 20]
+let problemSizeRecipes = problemSizes.map { $0 == 10 ? "lsa-1" : "lsa-1-n\($0)" }
 
 /// The recipe of Figure 15's right panel (one LSA + MLP block on 8192 fixed tasks) if the zoo has
 /// it: a folder whose name mentions 8192 and an MLP block, or grokking.

@@ -1,4 +1,5 @@
 import Foundation
+import ICLAnalysis
 
 /// One line of RESULTS.md: a quantity the paper reports, ours beside it, and whether they agree.
 struct ResultRow {
@@ -22,9 +23,8 @@ func jsonNumber(_ value: Any?) -> Double? {
 /// `values` as "mean ± std (n seeds)", or the single value.
 func meanStd(_ values: [Double], unit: String = "seed") -> String? {
     guard !values.isEmpty else { return nil }
-    let mean = values.reduce(0, +) / Double(values.count)
+    let (mean, std) = Spread.of(values)
     if values.count == 1 { return short(mean) }
-    let std = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1)).squareRoot()
     return "\(short(mean)) ± \(short(std)) (\(values.count) \(unit)s)"
 }
 
@@ -129,7 +129,7 @@ func resultRows(_ figures: [FigureResult], zoo: String) -> [ResultRow] {
     }
 
     // Figure 2.
-    let gd1 = field("2b-alignment", "loss_b"), lsa1 = field("2b-alignment", "loss_a")
+    let gd1 = field("2e-alignment", "loss_b"), lsa1 = field("2e-alignment", "loss_a")
     add(
         "2", "loss of one GD step (η line-searched)", mean(gd1).map(short),
         paper: "≈ 0.2 (A.11: \"the desired GD loss of 0.2\")",
@@ -137,39 +137,54 @@ func resultRows(_ figures: [FigureResult], zoo: String) -> [ResultRow] {
             abs(mean(gd1)! - 0.2) < 0.02,
             "x ~ U(−0.5, 0.5) as in the authors' code; the text says U(−1, 1), which gives a larger loss",
             "within 0.02 of 0.2"),
-        keys: ["2b-alignment"], trained: false)
+        keys: ["2e-alignment"], trained: false)
     add(
         "2", "loss of the trained LSA layer", meanStd(lsa1), paper: "≈ GD's (Fig. 2 left, read from plot)",
         status: verdict(
-            abs(mean(ratio("2b-alignment"))! - 1) < 0.02, "ratio to GD " + short(mean(ratio("2b-alignment"))!),
+            abs(mean(ratio("2e-alignment"))! - 1) < 0.02, "ratio to GD " + short(mean(ratio("2e-alignment"))!),
             "within 2 % of GD"),
-        keys: ["2b-alignment"])
+        keys: ["2e-alignment"])
     add(
-        "2", "trained loss / GD loss", meanStd(ratio("2b-alignment")), paper: "≈ 1 (Fig. 2 left, read from plot)",
-        status: verdict(abs(mean(ratio("2b-alignment"))! - 1) < 0.02, "", "within 2 % of 1"), keys: ["2b-alignment"])
-    let cos1 = field("2b-alignment", "sensitivity_cosine")
+        "2", "trained loss / GD loss", meanStd(ratio("2e-alignment")), paper: "≈ 1 (Fig. 2 left, read from plot)",
+        status: verdict(abs(mean(ratio("2e-alignment"))! - 1) < 0.02, "", "within 2 % of 1"), keys: ["2e-alignment"])
+    let cos1 = field("2e-alignment", "sensitivity_cosine")
     add(
         "2", "sensitivity cosine with GD", meanStd(cos1),
         paper: "≈ 1 (Fig. 2 centre left, read from plot: \"almost perfect alignment\")",
-        status: verdict(mean(cos1)! > 0.99, "", "above 0.99"), keys: ["2b-alignment"])
+        status: verdict(mean(cos1)! > 0.99, "", "above 0.99"), keys: ["2e-alignment"])
     add(
-        "2", "sensitivity difference ‖∂ŷ − ∂ŷ_GD‖", meanStd(field("2b-alignment", "sensitivity_diff")),
+        "2", "sensitivity difference ‖∂ŷ − ∂ŷ_GD‖", meanStd(field("2e-alignment", "sensitivity_diff")),
         paper: "near 0 (Fig. 2 centre left; no value in the text)", status: "no paper value to compare",
-        keys: ["2b-alignment"])
+        keys: ["2e-alignment"])
     add(
-        "2", "prediction difference |ŷ − ŷ_GD|", meanStd(field("2b-alignment", "prediction_diff")),
+        "2", "prediction difference |ŷ − ŷ_GD|", meanStd(field("2e-alignment", "prediction_diff")),
         paper: "near 0 (Fig. 2 centre left; no value in the text)", status: "no paper value to compare",
-        keys: ["2b-alignment"])
-    let mid = field("2c-interpolation", "midpoint_loss"), midB = field("2c-interpolation", "loss_b")
-    add(
-        "2", "interpolated model's loss (α = 0.5), seed 0",
-        mid.first.map { "\(short($0)) (GD \(short(midB.first ?? .nan)))" },
-        paper: "= GD's (Fig. 2 centre right, read from plot: \"identical loss\")",
-        status: verdict(
-            abs(mid.first! / midB.first! - 1) < 0.02, "ratio to GD " + short(mid.first! / midB.first!),
-            "within 2 % of GD"),
-        keys: ["2c-interpolation"])
-    for (key, name) in [("2d-ood-inputs", "input range"), ("2e-ood-teacher", "teacher scale")] {
+        keys: ["2e-alignment"])
+    // Figure 2 centre right: GD, trained and interpolated for each N = N_x ("identical loss").
+    let sizes = (outputs("2b-problem-sizes").first?["points"] as? [[String: Any]]) ?? []
+    if sizes.isEmpty {
+        add(
+            "2", "loss of GD / trained / interpolated per N = N_x", nil, paper: "", status: "",
+            keys: ["2b-problem-sizes"])
+    }
+    for point in sizes {
+        let N = jsonNumber(point["context_size"]).map { String(Int($0)) } ?? "?"
+        let d = jsonNumber(point["input_dim"]).map { String(Int($0)) } ?? "?"
+        let gd = jsonNumber(point["gd_loss"]) ?? .nan
+        func losses(_ key: String) -> [Double] { (point[key] as? [Any] ?? []).compactMap(jsonNumber) }
+        let trained = losses("trained"), interpolated = losses("interpolated")
+        let ratios = (trained: (mean(trained) ?? .nan) / gd, interpolated: (mean(interpolated) ?? .nan) / gd)
+        add(
+            "2", "N = \(N), N_x = \(d): loss of GD / trained / interpolated θ₁ = (θ + θ_GD)/2",
+            "\(short(gd)) / \(meanStd(trained) ?? "—") / \(meanStd(interpolated) ?? "—")",
+            paper: "identical (Fig. 2 centre right, read from plot)",
+            status: verdict(
+                abs(ratios.trained - 1) < 0.02 && abs(ratios.interpolated - 1) < 0.02,
+                "trained / GD \(short(ratios.trained)), interpolated / GD \(short(ratios.interpolated))",
+                "both within 2 % of GD"),
+            keys: ["2b-problem-sizes"])
+    }
+    for (key, name) in [("2c-ood-inputs", "input range"), ("2d-ood-teacher", "teacher scale")] {
         for alpha in [0.5, 2.0] {
             guard let json = outputs(key).first, let scales = json["scales"] as? [Any],
                 let k = scales.firstIndex(where: { jsonNumber($0).map { abs($0 - alpha) < 1e-9 } ?? false }),
@@ -187,7 +202,7 @@ func resultRows(_ figures: [FigureResult], zoo: String) -> [ResultRow] {
                 values.map { short($0.1) }.joined(separator: " / "),
                 paper: "LSA ≈ GD ≈ interpolated (Fig. 2 right, read from plot)",
                 status: verdict(spread < 1.1, String(format: "largest / smallest = %.3f", spread), "within 10 %")
-                    + (key == "2d-ood-inputs" ? "; α scales the code's U(−0.5, 0.5), the text writes U(−α, α)" : ""),
+                    + (key == "2c-ood-inputs" ? "; α scales the code's U(−0.5, 0.5), the text writes U(−α, α)" : ""),
                 keys: [key])
         }
     }

@@ -126,8 +126,17 @@ import Testing
             #"{"name": "snap", "training": {"steps": 6, "batch_size": 32, "eval_every": 3, "validation_tasks": 50, "snapshot_every": 3}}"#
             .write(toFile: recipe, atomically: false, encoding: .utf8)
         try #require(try CLI.zoo("train", recipe, "--out", out).status == 0)
-        let r = try CLI.analyze("curves", out, "--align-with", "gd", "--tasks", "100", "--json", "--png", png)
+        let csv = directory.file("curves.csv")
+        let r = try CLI.analyze(
+            "curves", out, "--align-with", "gd", "--tasks", "100", "--json", "--png", png, "--csv", csv)
         #expect(r.status == 0, "\(r)")
+        // The CSV behind the figure has the three measures (mean, std over seeds) at each snapshot step.
+        let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").map {
+            $0.split(separator: ",", omittingEmptySubsequences: false)
+        }
+        let column = try #require(lines.first?.firstIndex(of: "sensitivity_cosine_mean vs gd"))
+        #expect(lines.first?.last == "prediction_diff_std vs gd" && lines.count == 4)
+        #expect(lines.dropFirst().allSatisfy { Double($0[column]) != nil }, "\(lines)")
         let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
         let runs = object?["alignment"] as? [[String: Any]] ?? []
         let steps = (runs.first?["points"] as? [[String: Any]] ?? []).compactMap { $0["step"] as? Int }
@@ -136,5 +145,48 @@ import Testing
         expectUserError(
             try CLI.analyze("curves", out, "--align-with", directory.file("missing.h5"), "--tasks", "10"),
             mentioning: ["missing.h5"])
+    }
+}
+
+@Suite struct ProblemSizesCommandTests {
+    /// `problem-sizes` on tiny trained models of two sizes (two seeds of N = N_x = 3, one of 4): one
+    /// point per recipe in order of N, GD's loss equal to its construction's, a CSV row per model and
+    /// a PNG that decodes; a softmax model is refused with one line naming it.
+    @Test func onePointPerRecipeAndADecodableFigure() throws {
+        let directory = try TemporaryDirectory()
+        var files: [String] = []
+        for (n, seed) in [(4, 0), (3, 0), (3, 1)] {
+            let recipe = directory.file("n\(n).json"), out = directory.file("n\(n)-\(seed).h5")
+            try
+                #"{"name": "n\#(n)", "task": {"input_dim": \#(n), "context_size": \#(n)}, "training": {"steps": 30, "batch_size": 64, "eval_every": 10, "validation_tasks": 50}}"#
+                .write(toFile: recipe, atomically: false, encoding: .utf8)
+            let trained = try CLI.zoo("train", recipe, "--seed", String(seed), "--out", out, "--quiet")
+            try #require(trained.status == 0, "\(trained)")
+            files.append(out)
+        }
+        let png = directory.file("sizes.png"), csv = directory.file("sizes.csv")
+        let r = try CLI.run(
+            "icl-analyze", ["problem-sizes"] + files + ["--tasks", "200", "--json", "--png", png, "--csv", csv])
+        #expect(r.status == 0, "\(r)")
+        let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let points = object?["points"] as? [[String: Any]] ?? []
+        #expect(points.compactMap { $0["name"] as? String } == ["n3", "n4"], "\(r.stdout)")
+        #expect((points.first?["trained"] as? [Double])?.count == 2)
+        for p in points {
+            let gd = p["gd_loss"] as? Double ?? .nan
+            let ends = p["construction"] as? [Double] ?? []
+            #expect(!ends.isEmpty && ends.allSatisfy { abs($0 - gd) <= 1e-4 * gd }, "\(p)")
+        }
+        let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        #expect(rows.count == 4 && rows[0].hasPrefix("recipe,context_size,input_dim,eta,gd_loss"))
+        let image = try RGBAImage.readPNG(png)
+        #expect(image.width > 600 && image.height > 400)
+
+        let softmax = directory.file("softmax.json"), model = directory.file("softmax.h5")
+        try
+            #"{"name": "soft", "model": {"architecture": "softmax"}, "training": {"steps": 2, "batch_size": 8, "eval_every": 1, "validation_tasks": 10}}"#
+            .write(toFile: softmax, atomically: false, encoding: .utf8)
+        try #require(try CLI.zoo("train", softmax, "--out", model, "--quiet").status == 0)
+        expectUserError(try CLI.analyze("problem-sizes", files[0], model, "--tasks", "10"), mentioning: [model])
     }
 }

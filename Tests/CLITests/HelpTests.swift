@@ -14,6 +14,7 @@ import Testing
         ("icl-analyze", ["compare"], "USAGE: icl-analyze compare <a> [<b>]"),
         ("icl-analyze", ["context-length"], "USAGE: icl-analyze context-length <checkpoints> ..."),
         ("icl-analyze", ["fingerprint"], "USAGE: icl-analyze fingerprint <checkpoint>"),
+        ("icl-analyze", ["functions"], "USAGE: icl-analyze functions <checkpoints> ..."),
     ])
     func helpExitsZero(tool: String, command: [String], usage: String) throws {
         let result = try CLI.run(tool, command + ["--help"])
@@ -26,7 +27,7 @@ import Testing
     /// Every option with a value says its default (STYLE.md: "each with `help:` stating its default").
     @Test(arguments: [
         ("icl-zoo", ["train"]), ("icl-zoo", ["construct", "gd"]), ("icl-analyze", ["compare"]),
-        ("icl-analyze", ["context-length"]), ("icl-analyze", ["fingerprint"]),
+        ("icl-analyze", ["context-length"]), ("icl-analyze", ["fingerprint"]), ("icl-analyze", ["functions"]),
     ])
     func optionsStateTheirDefaults(tool: String, command: [String]) throws {
         let help = try CLI.run(tool, command + ["--help"]).stdout

@@ -62,7 +62,7 @@ import Testing
         for name in [
             "lsa-recurrent-2", "gdpp-recurrent-2", "gd-recurrent-2", "softmax-1", "softmax-2head", "layernorm-1",
             "layernorm-2", "lsa-1-fixed-128", "lsa-1-fixed-8192", "gdpp-recurrent-2-n100", "lsa-recurrent-10",
-            "softmax-linear-2", "alternating-2", "sine-mlp-lsa", "sine-mlp-gd",
+            "softmax-linear-2", "alternating-2", "sine-mlp-lsa", "sine-mlp-gd", "lsa-1-n5", "lsa-1-n15", "lsa-1-n20",
         ] {
             #expect(seeds[name] == Set(0...4), "\(name)")
         }
@@ -84,7 +84,10 @@ import Testing
         #expect(trains.contains { $0 == ["train", "mlp-12-4head", "0", "200", "8"] }, "2,000 s × 200 / 50,000 steps")
 
         let two = try Self.awk(["-v", "only=2", "-f", "analysis/paper-plan.awk", "analysis/paper-plan.tsv"])
-        #expect(two.stdout == "construct gd-1 gd --layers 1\ntrain lsa-1 0,1,2,3,4 - 4\n")
+        #expect(
+            two.stdout
+                == "construct gd-1 gd --layers 1\ntrain lsa-1 0,1,2,3,4 - 4\ntrain lsa-1-n5 0,1,2,3,4 - 3\n"
+                + "train lsa-1-n15 0,1,2,3,4 - 13\ntrain lsa-1-n20 0,1,2,3,4 - 22\n")
     }
 
     @Test func awkRefusesABadPlanNamingTheLine() throws {

@@ -3,19 +3,21 @@ import ICLRender
 import ICLTestSupport
 import Testing
 
-/// `icl-analyze report` on a tiny zoo (two seeds of lsa-1 and one of lsa-recurrent-2, 20 steps of 32
-/// tasks with 200 validation tasks, and the GD construction), then its page in a real headless
-/// browser (Debian's chromium).
+/// `icl-analyze report` on a tiny zoo (two seeds of lsa-1 and one of lsa-recurrent-2, with `sizes` one
+/// of lsa-1-n5, -n15, -n20, 20 steps of 32 tasks with 200 validation tasks, and the GD construction),
+/// then its page in a real headless browser (Debian's chromium).
 @Suite("icl-analyze report")
 struct ReportTests {
     static let chromium = "/usr/bin/chromium"
 
     /// Trains the tiny zoo into `folder`/zoo and writes the report to `folder`/report.
-    func tinyReport(in folder: TemporaryDirectory, only: String? = nil) throws -> (
+    func tinyReport(in folder: TemporaryDirectory, only: String? = nil, sizes: Bool = false) throws -> (
         zoo: String, report: String, result: CLI.Result
     ) {
         let zoo = folder.file("zoo"), report = folder.file("report")
-        for arguments in [["train", "lsa-1", "--seeds", "0-1"], ["train", "lsa-recurrent-2", "--seed", "0"]] {
+        var trainings = [["train", "lsa-1", "--seeds", "0-1"], ["train", "lsa-recurrent-2", "--seed", "0"]]
+        if sizes { trainings.append(["train", "lsa-1-n5", "lsa-1-n15", "lsa-1-n20", "--seed", "0"]) }
+        for arguments in trainings {
             let trained = try CLI.run(
                 "icl-zoo",
                 arguments + [
@@ -51,7 +53,7 @@ struct ReportTests {
 
     @Test func everyFigureIsComposedAndTheTableSaysWhichRunsWereShortened() throws {
         let folder = try TemporaryDirectory()
-        let (zoo, report, result) = try tinyReport(in: folder)
+        let (zoo, report, result) = try tinyReport(in: folder, sizes: true)
         try #require(result.status == 0, "\(result)")
         #expect(
             result.stderr.contains("figure 1 of 15: Figure 2") && result.stderr.contains("figure 15 of 15: Figure 16"))
@@ -66,17 +68,25 @@ struct ReportTests {
             try JSONSerialization.jsonObject(
                 with: Data(contentsOf: URL(fileURLWithPath: report + "/panels/2a-curves.json"))) as? [String: Any]
         #expect((curves?["groups"] as? [Any])?.count == 1)
+        // Figure 2's alignment over training (both seeds' snapshots against GD) and loss against N = N_x.
+        let aligned = (curves?["alignment_groups"] as? [[String: Any]])?.first
+        #expect((aligned?["members"] as? [Any])?.count == 2, "\(String(describing: curves?["alignment_groups"]))")
         #expect(FileManager.default.fileExists(atPath: report + "/panels/2a-curves.csv"))
-        #expect(FileManager.default.fileExists(atPath: report + "/panels/2b-alignment.csv"))
+        #expect(FileManager.default.fileExists(atPath: report + "/panels/2e-alignment.csv"))
+        let sizes = try RGBAImage.readPNG(report + "/panels/2b-problem-sizes.png")
+        #expect(sizes.width > 600 && sizes.height > 400)
         let page = try String(contentsOfFile: report + "/index.html", encoding: .utf8)
         // The exact command of a panel, and the one that would train a missing one.
         #expect(
             page.contains(
-                "icl-analyze curves \(zoo)/lsa-1/seed-0.h5 \(zoo)/lsa-1/seed-1.h5 --baseline gd --tasks 100 --json"))
+                "icl-analyze curves \(zoo)/lsa-1/seed-0.h5 \(zoo)/lsa-1/seed-1.h5 --baseline gd --align-with gd --tasks 100 --json"
+            ))
+        #expect(page.contains("icl-analyze problem-sizes \(zoo)/lsa-1-n5/seed-0.h5 \(zoo)/lsa-1/seed-0.h5"))
         #expect(page.contains("icl-zoo train softmax-2head --seeds 0-4 --models \(zoo)"))
         #expect(!page.contains("http://") && !page.contains("https://"), "the page must not reach the network")
         let results = try String(contentsOfFile: report + "/RESULTS.md", encoding: .utf8)
         #expect(results.contains("| 2 | loss of one GD step (η line-searched) |"))
+        #expect(results.contains("| 2 | N = 20, N_x = 20: loss of GD / trained / interpolated"))
         #expect(results.contains("lsa-1 seed 0: 20 of the recipe's 5000 steps"))
         #expect(results.contains("0.179 (A.10"))
     }

@@ -146,7 +146,7 @@ import Testing
             ("icl-analyze", ["compare"]), ("icl-analyze", ["interpolate"]), ("icl-analyze", ["ood"]),
             ("icl-analyze", ["rollout"]), ("icl-analyze", ["heatmap"]), ("icl-analyze", ["spectrum"]),
             ("icl-analyze", ["curves"]), ("icl-analyze", ["copying"]), ("icl-analyze", ["context-length"]),
-            ("icl-analyze", ["fingerprint"]), ("icl-bench", []),
+            ("icl-analyze", ["fingerprint"]), ("icl-analyze", ["functions"]), ("icl-bench", []),
         ]
         for (tool, command) in commands {
             let help = try CLI.run(tool, command + ["--help"]).stdout

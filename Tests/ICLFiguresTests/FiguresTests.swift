@@ -88,4 +88,72 @@ struct FiguresTests {
         #expect(figure.panels.map(\.matrix) == [[2, 4, 6, 8], [-1, -1, -1, -1], [1, 3, 5, 7]])
         #expect(figure.panels.allSatisfy { $0.rowLabels == ["x₁", "y"] })
     }
+
+    /// Figure 2 centre right: three series against N with distinct lines and markers, the trained and
+    /// interpolated ones with a ± std band over seeds, ticks at the problem sizes; the PNG decodes.
+    @Test func problemSizesDrawThreeDistinctSeriesAgainstN() throws {
+        func point(_ n: Int) -> ProblemSizePoint {
+            let scale = Double(n)
+            let trained: [Double] = [0.021 * scale, 0.0206 * scale]
+            let interpolated: [Double] = [0.0202 * scale, 0.0201 * scale]
+            return ProblemSizePoint(
+                name: "lsa-1-n\(n)", contextSize: n, inputDim: n, tasks: 100, steps: 1, eta: 6, gdLoss: 0.02 * scale,
+                members: ["seed 0", "seed 1"], trained: trained, interpolated: interpolated,
+                construction: [0.02 * scale, 0.02 * scale])
+        }
+        let points = [point(5), point(10), point(20)]
+        guard case .plot(let plot) = Figures.problemSizes(points.reversed()) else { Issue.record("not a plot"); return }
+        #expect(plot.series.count == 3)
+        let dashes: [LineDash] = plot.series.compactMap { $0.dash }
+        let markers: [MarkerShape] = plot.series.compactMap { $0.marker }
+        #expect(Set(dashes).count == 3 && Set(markers).count == 3)
+        #expect(plot.series.allSatisfy { $0.x == [5, 10, 20] })
+        #expect(plot.series[1].y == [0.1, 0.2, 0.4] && plot.series[1].band == nil)
+        let band = try #require(plot.series[0].band)
+        #expect(abs(plot.series[0].y[0] - 0.104) < 1e-12 && band.lower[0] < 0.103 && band.upper[0] > 0.105)
+        let ticks: [String] = (plot.xTicks ?? []).map { $0.label }
+        #expect(ticks == ["5", "10", "20"] && plot.xLabel.contains("N = N_x"))
+        #expect(plot.series[0].name.contains("2 seeds") && plot.series[1].name.contains("one step of GD"))
+        let folder = try TemporaryDirectory()
+        try Figure.plot(plot).writePNG(to: folder.file("sizes.png"))
+        let image = try RGBAImage.readPNG(folder.file("sizes.png"))
+        #expect(image.width == plot.width && image.height == plot.height)
+    }
+
+    /// The curves figure with alignment: one plot per (recipe, baseline) in the row after the two losses,
+    /// the paper's three measures each with its own line and marker and a ± std band.
+    @Test func curvesDrawAnAlignmentPlotPerBaseline() throws {
+        let group = try Curves.group(
+            name: "lsa-1",
+            [
+                TrainingCurve(name: "a", steps: [0, 10], trainLoss: [1, 0.2], validationLoss: [1, 0.21]),
+                TrainingCurve(name: "b", steps: [0, 10], trainLoss: [1, 0.3], validationLoss: [1, 0.31]),
+            ])
+        func aligned(_ against: String) throws -> AlignmentGroup {
+            let runs = try [(0.1, 0.5), (0.3, 0.7)].map { cosine, diff in
+                try JSONDecoder().decode(
+                    [AlignmentPoint].self,
+                    from: Data(
+                        """
+                        [{"step": 0, "report": {"tasks": 1, "loss_a": 0, "loss_b": 0, "prediction_diff": \(diff),
+                          "sensitivity_cosine": \(cosine), "sensitivity_diff": \(diff)}},
+                         {"step": 10, "report": {"tasks": 1, "loss_a": 0, "loss_b": 0, "prediction_diff": 0.01,
+                          "sensitivity_cosine": 0.99, "sensitivity_diff": 0.02}}]
+                        """.utf8))
+            }
+            return try Curves.alignmentGroup(name: "lsa-1", against: against, [("a", runs[0]), ("b", runs[1])])
+        }
+        let figure = Figures.curves(
+            [group], references: [], alignment: [try aligned("GDPP (η = 1)"), try aligned("GD 1 step η=0.9")])
+        guard case .grid(let grid) = figure else { Issue.record("not a grid"); return }
+        #expect(grid.plots.count == 4 && grid.columns == 4)
+        let alignment = grid.plots[2]
+        #expect(alignment.title == "Alignment with GD++ (η = 1)" && alignment.yScale == .linear)
+        let dashes: [LineDash] = alignment.series.compactMap { $0.dash }
+        #expect(alignment.series.count == 3 && Set(dashes).count == 3)
+        #expect(alignment.series.allSatisfy { $0.band != nil && $0.x == [0, 10] })
+        #expect(abs(alignment.series[0].y[0] - 0.2) < 1e-12)
+        let image = try figure.render()
+        #expect(image.width == grid.size.width)
+    }
 }

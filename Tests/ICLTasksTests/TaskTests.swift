@@ -78,6 +78,26 @@ struct TaskTests {
         }
     }
 
+    /// `functions` gives each task's a and ρ from the sampler's own draws: every point of the task,
+    /// context and query, lies on `a·sin(x + ρ)`, with a and ρ in their ranges (ρ tied to a or not).
+    @Test(arguments: [false, true]) func sineFunctionsAreTheSampledTasks(correlatedPhase: Bool) {
+        let sine = SineTasks(contextSize: 10, amplitudeMin: 0.1, amplitudeMax: 5, correlatedPhase: correlatedPhase)
+        let batch = sine.sample(count: 40, seed: 7, stream: 3, as: Double.self)
+        let functions = sine.functions(count: 40, seed: 7, stream: 3)
+        #expect(functions.count == 40)
+        for (b, f) in functions.enumerated() {
+            #expect(f.amplitude >= 0.1 && f.amplitude <= 5 && f.phase >= 0 && f.phase <= Double.pi)
+            if correlatedPhase { #expect(abs(f.phase - Double.pi * (f.amplitude - 0.1) / 4.9) < 1e-12) }
+            for j in 0..<11 {
+                let x = batch.tokens[(b * 11 + j) * 2]
+                let y = j < 10 ? batch.tokens[(b * 11 + j) * 2 + 1] : batch.targets[b]
+                #expect(abs(y - f.amplitude * _sin(x + f.phase)) < 1e-12, "task \(b), point \(j)")
+            }
+        }
+        // Another seed gives other functions.
+        #expect(sine.functions(count: 1, seed: 8, stream: 3)[0].amplitude != functions[0].amplitude)
+    }
+
     @Test func alternatingLayoutPlacesXYAndPositions() {
         let paired = LinearRegressionTasks(inputDim: 4, outputDim: 1, contextSize: 3).sample(
             count: 2, seed: 1, stream: 1, as: Double.self)
