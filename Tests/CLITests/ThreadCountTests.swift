@@ -15,8 +15,10 @@ struct ThreadCountTests {
                 && ProcessInfo.processInfo.activeProcessorCount > 1),
         arguments: [
             ("lsa", 3, 1, ""), ("softmax", 1, 2, ""),
-            ("transformer", 2, 1,
-             #", "attention": ["softmax", "linear"], "token_layout": "alternating", "positional_dim": 10"#),
+            (
+                "transformer", 2, 1,
+                #", "attention": ["softmax", "linear"], "token_layout": "alternating", "positional_dim": 10"#
+            ),
         ])
     func oneCoreAndAllCoresTrainTheSameWeights(architecture: String, layers: Int, heads: Int, more: String) throws {
         let directory = try TemporaryDirectory()

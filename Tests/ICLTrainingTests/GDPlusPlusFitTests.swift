@@ -69,8 +69,9 @@ struct GDPlusPlusFitTests {
     }
 
     /// The objective runs eight eigenvalues a time; it must equal the recursion written one eigenvalue
-    /// at a time (in the order of the text) within 1e-12 relative, for counts that leave a part-filled
-    /// last group (201 tasks · 4 eigenvalues, in one chunk and, at 41,000 tasks, sixteen).
+    /// at a time (in the order of the text) for counts that leave a part-filled last group (201 tasks ·
+    /// 4 eigenvalues, in one chunk and, at 41,000 tasks, sixteen). Within 1e-12 relative: here η/N,
+    /// the chunks' sums and the scale round differently; a lane left in a sum would be off by far more.
     @Test func theLanesEqualTheRecursionOneEigenvalueAtATime() throws {
         for count in [201, 41_000] {
             let spectra = tasks.contextEigenvalues(count: count, seed: 3, stream: RandomStream.evaluation)
