@@ -97,8 +97,12 @@ progress() {
 
 # Routes icl-zoo's output: progress, resume and "wrote"/"skipped" lines to the model's log, the rest
 # (errors) to train.log.
+# mawk (Debian's awk) reads a pipe in blocks, so progress lines would reach the logs minutes late
+# (or only at the end); -W interactive makes it take each line as it arrives.
+line_awk=(awk)
+if awk -W version 2>/dev/null | grep -q mawk; then line_awk=(awk -W interactive); fi
 split_output() {
-  awk -v logs="$logs" '
+  "${line_awk[@]}" -v logs="$logs" '
     function to(file) { print >> file; close(file) }
     $1 == "resuming" { to(logs "/" $2 "-seed-" $4 ".log"); next }
     $2 == "seed" && $4 == "step" { to(logs "/" $1 "-seed-" $3 ".log"); next }
@@ -177,12 +181,6 @@ fi
 
 # OUT/RUN.md, which the report links as "how this was made": written when training ends and again
 # when the report is done (or has failed).
-commit() {   # the source's commit, when it is a git checkout
-  if git rev-parse --short=12 HEAD >/dev/null 2>&1; then
-    printf ', commit %s' "$(git rev-parse --short=12 HEAD)"
-    git diff --quiet HEAD 2>/dev/null || printf ' with uncommitted changes'
-  fi
-}
 hms() { printf '%d:%02d:%02d' $(($1 / 3600)) $(($1 % 3600 / 60)) $(($1 % 60)); }
 write_run() {   # what became of the report
   local now models reused
@@ -199,7 +197,7 @@ write_run() {   # what became of the report
     echo "| wall time | $(hms $((now - started))): constructions and training $(hms "$trained"), report $(hms $((now - started - trained))) |"
     echo "| models | $models in the plan: $((models - reused)) trained in this run, $reused reused from earlier runs |"
     echo "| machine | $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores; load average $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end |"
-    echo "| software | icl-zoo $("$BIN/icl-zoo" --version)$(commit) |"
+    echo "| software | icl-zoo $("$BIN/icl-zoo" --version) (the commit its binary was built from) |"
     if [ "$quick" = 1 ]; then
       echo "| shortened | seed 0 of every recipe, with the steps of the quick column of analysis/paper-plan.tsv (the checkpoints record them) |"
     fi

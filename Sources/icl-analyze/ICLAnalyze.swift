@@ -13,7 +13,7 @@ struct ICLAnalyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "icl-analyze",
         abstract: "Analyse stored icl-zoo checkpoints as the paper does (never retrains).",
-        version: SoftwareVersion.release,
+        version: SoftwareVersion.current,
         subcommands: [
             Compare.self, Interpolate.self, OOD.self, RolloutCommand.self, HeatmapCommand.self, SpectrumCommand.self,
             CurvesCommand.self, CopyingCommand.self,

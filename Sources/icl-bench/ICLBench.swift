@@ -27,7 +27,7 @@ struct ICLBench: ParsableCommand {
             + "of (what bounds a step built from them), and the linear-attention lane kernels alone on one chunk. "
             + "ICL_LANES=8 or ICL_LANES=0 (the per-task OpenBLAS path) compares paths in one build. "
             + "The first line names the OpenBLAS kernel.",
-        version: SoftwareVersion.release)
+        version: SoftwareVersion.current)
 
     @Option(help: "Timed steps per model after warm-up.")
     var steps = 200

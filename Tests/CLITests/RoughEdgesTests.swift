@@ -12,6 +12,14 @@ import Testing
                 result.status == 0 && result.stdout.hasPrefix("0.") && result.stdout.split(separator: "\n").count == 1,
                 "\(tool): \(result)")
         }
+        // The version a binary prints is the one its checkpoints record (both stamped at build time).
+        let directory = try TemporaryDirectory()
+        let out = directory.file("gd.h5")
+        try #require(try CLI.zoo("construct", "gd", "--tasks", "200", "--out", out).status == 0)
+        let recorded = try Python.run(
+            "import h5py, sys; print(h5py.File(sys.argv[1])['/'].attrs['software_version'])", arguments: [out])
+        let printed = try CLI.run("icl-zoo", ["--version"])
+        #expect(recorded.status == 0 && recorded.stdout == printed.stdout, "\(recorded) \(printed)")
     }
 
     /// Recipes by name (`lsa-1`) and the default recipe work from a folder without a zoo/; an unknown
