@@ -18,15 +18,23 @@ public struct TaskSource: Sendable {
         self.positionalDim = positionalDim
     }
 
-    /// Draws into an existing batch of the right shape (the training loop reuses one: no allocation).
+    /// Draws into an existing batch of the right shape (the training loop reuses one). Inlinable, so
+    /// that it is specialised for the element type: generic, the batches it allocates were filled
+    /// entry by entry through value witnesses.
+    @inlinable
     public func sample<T: BinaryFloatingPoint>(into batch: inout TaskBatch<T>, seed: UInt64, stream: UInt64) {
-        if case .linearRegression(let tasks) = family, layout == .paired {
+        switch family {
+        case .linearRegression(let tasks) where layout == .paired:
             tasks.sample(into: &batch, seed: seed, stream: stream)
-        } else {
+        case .linearRegression(let tasks):
+            let paired: TaskBatch<T> = tasks.sample(count: batch.count, seed: seed, stream: stream)
+            layout.tokens(from: paired, into: &batch, inputDim: tasks.inputDim, positionalDim: positionalDim)
+        case .sine:
             batch = sample(count: batch.count, seed: seed, stream: stream)
         }
     }
 
+    @inlinable
     public func sample<T: BinaryFloatingPoint>(count: Int, seed: UInt64, stream: UInt64, as _: T.Type = T.self)
         -> TaskBatch<T>
     {

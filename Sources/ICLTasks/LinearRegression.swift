@@ -34,6 +34,7 @@ public struct LinearRegressionTasks: Codable, Equatable, Sendable {
 
     /// Draws `count` tasks. Task `b` uses its own generator `(seed, stream, b)`, so a batch can be
     /// drawn in parallel and any single task can be regenerated alone.
+    @inlinable
     public func sample<T: BinaryFloatingPoint>(
         count: Int, seed: UInt64, stream: UInt64, as _: T.Type = T.self
     ) -> TaskBatch<T> {

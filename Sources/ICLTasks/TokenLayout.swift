@@ -13,6 +13,7 @@ public enum TokenLayout: String, Choice, Sendable {
     public var isAlternating: Bool { self != .paired }
 
     /// Tasks drawn as pairs `(x_j, y_j)`, in this layout: the one place the layout decides the tokens.
+    @inlinable
     public func tokens<T: BinaryFloatingPoint>(from paired: TaskBatch<T>, inputDim: Int, positionalDim: Int)
         -> TaskBatch<T>
     {
@@ -22,6 +23,21 @@ public enum TokenLayout: String, Choice, Sendable {
         case .alternating, .alternatingOneHot:
             return AlternatingTokens.make(
                 from: paired, inputDim: inputDim, positionalDim: positionalDim,
+                oneHot: self == .alternatingOneHot)
+        }
+    }
+
+    /// The same into an existing batch of this layout's shape (the training loop reuses one).
+    @inlinable
+    public func tokens<T: BinaryFloatingPoint>(
+        from paired: TaskBatch<T>, into batch: inout TaskBatch<T>, inputDim: Int, positionalDim: Int
+    ) {
+        switch self {
+        case .paired:
+            batch = paired
+        case .alternating, .alternatingOneHot:
+            AlternatingTokens.make(
+                from: paired, into: &batch, inputDim: inputDim, positionalDim: positionalDim,
                 oneHot: self == .alternatingOneHot)
         }
     }

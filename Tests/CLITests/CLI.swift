@@ -37,11 +37,11 @@ enum CLI {
     /// build trains it in a fraction of a second (10 steps of 32 tasks, 100 validation tasks, seed 0).
     static func writeSmallRecipe(
         in directory: TemporaryDirectory, name: String = "small", architecture: String = "lsa", layers: Int = 1,
-        heads: Int = 1, inputDim: Int = 10, contextSize: Int = 10
+        heads: Int = 1, inputDim: Int = 10, contextSize: Int = 10, moreModel: String = ""
     ) throws -> String {
         let path = directory.file("\(name).json")
         try """
-        {"name": "\(name)", "model": {"architecture": "\(architecture)", "layers": \(layers), "heads": \(heads)},
+        {"name": "\(name)", "model": {"architecture": "\(architecture)", "layers": \(layers), "heads": \(heads)\(moreModel)},
          "task": {"input_dim": \(inputDim), "context_size": \(contextSize)},
          "training": {"seed": 0, "steps": 10, "batch_size": 32, "eval_every": 5, "validation_tasks": 100}}
         """.write(toFile: path, atomically: false, encoding: .utf8)

@@ -5,17 +5,25 @@ import Testing
 @Suite("Checkpoints do not depend on the number of threads")
 struct ThreadCountTests {
     /// Three layers (two full linear-attention layers through the lane kernels, then a query-only
-    /// one), and one two-head softmax layer (its lane kernels), each trained on one core (`taskset -c
+    /// one), one two-head softmax layer (its lane kernels), and alternating-2's model (softmax then
+    /// linear on 21-wide alternating tokens with positions), each trained on one core (`taskset -c
     /// 0`: the chunk pool follows the CPU affinity, so no worker thread) and on all of them: the
     /// weights are the same bit for bit.
     @Test(
         .enabled(
             if: FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset")
                 && ProcessInfo.processInfo.activeProcessorCount > 1),
-        arguments: [("lsa", 3, 1), ("softmax", 1, 2)])
-    func oneCoreAndAllCoresTrainTheSameWeights(architecture: String, layers: Int, heads: Int) throws {
+        arguments: [
+            ("lsa", 3, 1, ""), ("softmax", 1, 2, ""),
+            (
+                "transformer", 2, 1,
+                #", "attention": ["softmax", "linear"], "token_layout": "alternating", "positional_dim": 10"#
+            ),
+        ])
+    func oneCoreAndAllCoresTrainTheSameWeights(architecture: String, layers: Int, heads: Int, more: String) throws {
         let directory = try TemporaryDirectory()
-        let recipe = try CLI.writeSmallRecipe(in: directory, architecture: architecture, layers: layers, heads: heads)
+        let recipe = try CLI.writeSmallRecipe(
+            in: directory, architecture: architecture, layers: layers, heads: heads, moreModel: more)
         let zoo = CLI.binaries + "/icl-zoo"
         let one = try Subprocess.run(
             "/usr/bin/taskset", ["-c", "0", zoo, "train", recipe, "--seed", "5", "--out", directory.file("one.h5")])

@@ -9,7 +9,8 @@ import Testing
 @Suite("Linear attention: the lane kernels against the Double reference")
 struct LinearAttentionLanesTests {
     static let widths = LaneWidth.supported == 16 ? [8, 16] : [8]
-    static let shapes = [(1, 11, 11), (2, 7, 6), (3, 5, 4)]  // (H, T, D)
+    /// (H, T, D); (1, 21, 21) is alternating-2's second layer (tokens with positions, wider than 16).
+    static let shapes = [(1, 11, 11), (2, 7, 6), (3, 5, 4), (1, 21, 21)]
 
     struct Case {
         let H: Int, T: Int, D: Int, n = 21

@@ -14,7 +14,8 @@ import Testing
 @Suite("Softmax attention: the lane kernels and the OpenBLAS path against the Double reference")
 struct SoftmaxAttentionLanesTests {
     static let paths = [0, 8] + (LaneWidth.supported == 16 ? [16] : [])
-    static let shapes = [(1, 11, 11, 11), (2, 11, 11, 11), (2, 7, 6, 4), (1, 5, 4, 3)]  // (H, T, D, Dk)
+    /// (H, T, D, Dk); (1, 21, 21, 21) is alternating-2's first layer (tokens with positions, wider than 16).
+    static let shapes = [(1, 11, 11, 11), (2, 11, 11, 11), (2, 7, 6, 4), (1, 5, 4, 3), (1, 21, 21, 21)]
 
     struct Case {
         let H: Int, T: Int, D: Int, Dk: Int, n: Int

@@ -117,6 +117,23 @@ struct TaskTests {
             for k in 0..<4 { #expect(alternating.tokens[query + k] == paired.tokens[(b * 4 + 3) * 5 + k]) }
         }
     }
+
+    /// Into a reused batch (the training loop's), every entry is overwritten: a batch full of NaN
+    /// comes out equal to a fresh one, in Float as in the training loop.
+    @Test func alternatingLayoutIntoAReusedBatchOverwritesEverything() {
+        let paired = LinearRegressionTasks(inputDim: 4, outputDim: 1, contextSize: 3).sample(
+            count: 5, seed: 2, stream: 1, as: Float.self)
+        for oneHot in [false, true] {
+            let P = oneHot ? 7 : 4
+            let fresh = AlternatingTokens.make(from: paired, inputDim: 4, positionalDim: P, oneHot: oneHot)
+            var reused = TaskBatch<Float>(count: 5, tokenCount: 7, tokenDim: 4 + P, outputDim: 1)
+            reused.tokens = [Float](repeating: .nan, count: reused.tokens.count)
+            reused.targets = [Float](repeating: .nan, count: reused.targets.count)
+            AlternatingTokens.make(from: paired, into: &reused, inputDim: 4, positionalDim: P, oneHot: oneHot)
+            #expect(reused.tokens == fresh.tokens && reused.targets == fresh.targets)
+            #expect(fresh.tokens.contains { $0 != 0 } && !fresh.tokens.contains { $0.isNaN })
+        }
+    }
 }
 
 @Suite struct TaskBatchSliceTests {

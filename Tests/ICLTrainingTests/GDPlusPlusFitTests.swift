@@ -68,6 +68,32 @@ struct GDPlusPlusFitTests {
         #expect(abs(model - spectral) < 0.03 * spectral, "model \(model), spectral \(spectral)")
     }
 
+    /// The objective runs eight eigenvalues a time; it must equal the recursion written one eigenvalue
+    /// at a time (in the order of the text) for counts that leave a part-filled last group (201 tasks ·
+    /// 4 eigenvalues, in one chunk and, at 41,000 tasks, sixteen). Within 1e-12 relative: here η/N,
+    /// the chunks' sums and the scale round differently; a lane left in a sum would be off by far more.
+    @Test func theLanesEqualTheRecursionOneEigenvalueAtATime() throws {
+        for count in [201, 41_000] {
+            let spectra = tasks.contextEigenvalues(count: count, seed: 3, stream: RandomStream.evaluation)
+            let values = logValues.map { exp($0) }, N = Double(tasks.contextSize)
+            var sum = 0.0
+            for lambda in spectra.joined() {
+                var (u, R) = (lambda, 1.0)
+                for k in 0..<steps.count {
+                    R *= 1 - values[steps.eta[k]] / N * u
+                    let b = 1 - (steps.gamma[k].map { values[$0] } ?? 0) * u
+                    u *= b * b
+                }
+                sum += R * R
+            }
+            let expected = 0.5 * 0.7 * 0.7 * 1.5 * 1.5 / 12 * sum / Double(count)
+            let loss = SpectralLoss(eigenvalues: spectra, tasks: tasks).evaluate(
+                logValues: logValues, steps: steps, gradient: false
+            ).loss
+            #expect(abs(loss - expected) <= 1e-12 * expected, "\(count) tasks: \(loss) vs \(expected)")
+        }
+    }
+
     @Test func theGradientMatchesFiniteDifferences() throws {
         let spectra = tasks.contextEigenvalues(count: 50, seed: 1, stream: RandomStream.evaluation)
         let loss = SpectralLoss(eigenvalues: spectra, tasks: tasks)
