@@ -5,13 +5,17 @@ public struct LaneLayer {
     public var M: UnsafePointer<Float>, K: UnsafePointer<Float>
     /// At least `LinearAttentionLanes.scratchSize(lanes:…)` Floats.
     public var scratch: UnsafeMutablePointer<Float>
+    /// `[n, D, D]` or nil: where the full layer's forward leaves each task's `A = Σ_h M_h C K_h` for
+    /// the backward, when it contracts the heads (else the backward forms A again; head by head
+    /// neither uses it).
+    public var cache: UnsafeMutablePointer<Float>?
 
     public init(
         tasks: Int, tokenCount: Int, tokenDim: Int, heads: Int, M: UnsafePointer<Float>, K: UnsafePointer<Float>,
-        scratch: UnsafeMutablePointer<Float>
+        scratch: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>? = nil
     ) {
         (self.tasks, self.tokenCount, self.tokenDim, self.heads) = (tasks, tokenCount, tokenDim, heads)
-        (self.M, self.K, self.scratch) = (M, K, scratch)
+        (self.M, self.K, self.scratch, self.cache) = (M, K, scratch, cache)
     }
 }
 
@@ -70,13 +74,13 @@ public struct LaneKernels: @unchecked Sendable {
         forward = { l, e, delta in
             L.forward(
                 V.self, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim, heads: l.heads,
-                M: l.M, K: l.K, scratch: l.scratch, delta: delta)
+                M: l.M, K: l.K, scratch: l.scratch, cache: l.cache, delta: delta)
         }
         backward = { l, G, e, dE, dM, dK in
             L.backward(
                 V.self, dOut: G, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim,
                 heads: l.heads,
-                M: l.M, K: l.K, scratch: l.scratch, dE: dE, dM: dM, dK: dK)
+                M: l.M, K: l.K, scratch: l.scratch, cache: l.cache.map { UnsafePointer($0) }, dE: dE, dM: dM, dK: dK)
         }
         forwardQueries = { l, e, delta in
             L.forwardQueries(

@@ -46,9 +46,9 @@ public enum LaneWidth {
 }
 
 extension LinearSelfAttention {
-    /// Scratch the lane kernels need for a chunk (the widest lanes, whatever the CPU).
-    public static func laneScratchSize(tokenCount T: Int, tokenDim D: Int, heads H: Int) -> Int {
-        LinearAttentionLanes.scratchSize(lanes: 16, tokenCount: T, tokenDim: D, heads: H)
+    /// Scratch the lane kernels need for a chunk of n tasks (the widest lanes, whatever the CPU).
+    public static func laneScratchSize(tasks n: Int, tokenCount T: Int, tokenDim D: Int, heads H: Int) -> Int {
+        LinearAttentionLanes.scratchSize(lanes: 16, tasks: n, tokenCount: T, tokenDim: D, heads: H)
     }
 }
 
