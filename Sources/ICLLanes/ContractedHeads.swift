@@ -6,7 +6,8 @@ import ICLMath
 ///
 ///     vec(A) = S c,   S[(i,j),(a,b)] = Σ_h M_h[i,a] K_h[b,j] + [a≠b] M_h[i,b] K_h[a,j]
 ///
-/// S (`[D², P]`) is shared by all tasks and built once per call. A task then costs `C`, `A = S c`
+/// S (`[D², P]`) is shared by all tasks: built once per step and layer by the caller (`contract`),
+/// or once per call when not given. A task then costs `C`, `A = S c`
 /// (D²·P multiply-adds) and `A e_t` (T·D²) whatever the number of heads, against 3·H·T·D² head by
 /// head; the backward `dA = Σ_t g_t e_tᵀ`, `dE_t += Aᵀ g_t`, `dc = Sᵀ vec(dA)` and
 /// `dE_i += D̃ e_i` for the context tokens, against 8·H·T·D². The weights' gradient
@@ -29,8 +30,8 @@ extension LinearAttentionLanes {
         3 * packedCount(D) + 4 * T < 11 * H * T
     }
 
-    /// Float scratch of the contracted kernels for n tasks at lane width W: S, Sᵀ, a `[D², D²]`
-    /// table (first the heads' products, later `dS` with both triangles), `dS`, the chunk's
+    /// Float scratch of the contracted kernels for n tasks at lane width W: S, Sᵀ (when not given),
+    /// a `[D², D²]` table (the heads' products for S, later `dS` with both triangles), `dS`, the chunk's
     /// `vec(dA)` and `c` as `[D², n]` and `[P, n]` (n rounded up to W), then the vectors.
     static func contractedScratchSize(lanes W: Int, tasks n: Int, tokenCount T: Int, tokenDim D: Int) -> Int {
         let DD = D * D, P = packedCount(D), columns = (n + W - 1) / W * W
@@ -74,30 +75,46 @@ extension LinearAttentionLanes {
         }
     }
 
-    /// S and Sᵀ from `M`, `K` (`[H, D, D]`): first `table[(i,a),(b,j)] = Σ_h M_h[i,a] K_h[b,j]`
-    /// (one product over the heads), then `S[(i,j),(a,b)] = table[(i,a),(b,j)] + table[(i,b),(a,j)]`
-    /// for a < b (the first term alone for a = b).
-    @inlinable
-    static func buildS<V: SIMD>(_ space: ContractedSpace<V>, M: UnsafePointer<Float>, K: UnsafePointer<Float>,
-        tokenDim D: Int, heads H: Int) where V.Scalar == Float
-    {
-        let DD = D * D, P = packedCount(D), table = space.table
+    /// Floats of S and Sᵀ together (`contract`'s output, `LaneLayer.S`).
+    public static func contractedWeightsSize(tokenDim D: Int) -> Int { 2 * D * D * packedCount(D) }
+
+    /// S (`[D², P]`) then Sᵀ (`[P, D²]`) into `S` from `M`, `K` (`[H, D, D]`): first
+    /// `table[(i,a),(b,j)] = Σ_h M_h[i,a] K_h[b,j]` (`[D², D²]`, one product over the heads), then
+    /// `S[(i,j),(a,b)] = table[(i,a),(b,j)] + table[(i,b),(a,j)]` for a < b (the first term alone
+    /// for a = b). Once per step and layer: callers keep it in `LaneLayer.S`.
+    public static func contract(
+        M: UnsafePointer<Float>, K: UnsafePointer<Float>, tokenDim D: Int, heads H: Int,
+        table: UnsafeMutablePointer<Float>, into S: UnsafeMutablePointer<Float>
+    ) {
+        let DD = D * D, P = packedCount(D), St = S + DD * P
         gemm(DD, DD, H, M, transposeA: true, K, into: table)
         for i in 0..<D {
             for j in 0..<D {
-                let row = space.S + (i * D + j) * P
+                let row = S + (i * D + j) * P
                 var p = 0
                 for a in 0..<D {
                     for b in a..<D {
                         var s = table[(i * D + a) * DD + b * D + j]
                         if a != b { s += table[(i * D + b) * DD + a * D + j] }
                         row[p] = s
-                        space.St[p * DD + i * D + j] = s
+                        St[p * DD + i * D + j] = s
                         p += 1
                     }
                 }
             }
         }
+    }
+
+    /// S and Sᵀ: the caller's, or built into the scratch.
+    @inlinable
+    static func weights<V: SIMD>(
+        _ S: UnsafePointer<Float>?, _ space: ContractedSpace<V>, M: UnsafePointer<Float>, K: UnsafePointer<Float>,
+        tokenDim D: Int, heads H: Int
+    ) -> (S: UnsafePointer<Float>, St: UnsafePointer<Float>) where V.Scalar == Float {
+        let DP = D * D * packedCount(D)
+        if let S { return (S, S + DP) }
+        contract(M: M, K: K, tokenDim: D, heads: H, table: space.table, into: space.S)
+        return (UnsafePointer(space.S), UnsafePointer(space.S + DP))
     }
 
     /// `c` (P vectors) from C (D² vectors): the entries on and above the diagonal, row by row.
@@ -113,20 +130,20 @@ extension LinearAttentionLanes {
     @inlinable
     static func forwardContracted<V: SIMD>(
         _: V.Type, tokens e: UnsafePointer<Float>, tasks n: Int, tokenCount T: Int, tokenDim D: Int, heads H: Int,
-        M: UnsafePointer<Float>, K: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-        cache: UnsafeMutablePointer<Float>?, delta: UnsafeMutablePointer<Float>
+        M: UnsafePointer<Float>, K: UnsafePointer<Float>, S given: UnsafePointer<Float>?,
+        scratch: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>?, delta: UnsafeMutablePointer<Float>
     ) where V.Scalar == Float {
         let TD = T * D, DD = D * D, P = packedCount(D)
         let space = ContractedSpace<V>(scratch, tasks: n, tokenCount: T, tokenDim: D)
         let E = space.tokens, out = space.output, A = space.A, c = space.c
-        buildS(space, M: M, K: K, tokenDim: D, heads: H)
+        let S = weights(given, space, M: M, K: K, tokenDim: D, heads: H).S
         var first = 0
         while first < n {
             let m = min(V.scalarCount, n - first)
             gather(e + first * TD, stride: TD, lanes: m, count: TD, into: E)
             gram(E, count: T - 1, dim: D, into: A)  // C, in A's place until packed
             pack(A, dim: D, into: c)
-            broadcastRowsTimes(space.S, rows: DD, cols: P, c, into: A)  // vec(A) = S c
+            broadcastRowsTimes(S, rows: DD, cols: P, c, into: A)  // vec(A) = S c
             laneRowsTimes(A, rows: D, cols: D, E, count: T, into: out)  // A e_t
             scatter(out, lanes: m, count: TD, into: delta + first * TD, stride: TD)
             if let cache { scatter(A, lanes: m, count: DD, into: cache + first * DD, stride: DD) }
@@ -144,7 +161,7 @@ extension LinearAttentionLanes {
     @inlinable
     static func backwardContracted<V: SIMD>(
         _: V.Type, dOut G: UnsafePointer<Float>, tokens e: UnsafePointer<Float>, tasks n: Int, tokenCount T: Int,
-        tokenDim D: Int, heads H: Int, M: UnsafePointer<Float>, K: UnsafePointer<Float>,
+        tokenDim D: Int, heads H: Int, M: UnsafePointer<Float>, K: UnsafePointer<Float>, S given: UnsafePointer<Float>?,
         scratch: UnsafeMutablePointer<Float>, cache: UnsafePointer<Float>?,
         dE: UnsafeMutablePointer<Float>?, dM: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>
     ) where V.Scalar == Float {
@@ -152,7 +169,7 @@ extension LinearAttentionLanes {
         let space = ContractedSpace<V>(scratch, tasks: n, tokenCount: T, tokenDim: D)
         let E = space.tokens, Gv = space.gradients, dEv = space.output, A = space.A, At = space.At
         let dA = space.dA, dTilde = space.dTilde, c = space.c, dc = space.dc, columns = space.columns
-        buildS(space, M: M, K: K, tokenDim: D, heads: H)
+        let (S, St) = weights(given, space, M: M, K: K, tokenDim: D, heads: H)
         var first = 0
         while first < n {
             let m = min(V.scalarCount, n - first)
@@ -163,7 +180,7 @@ extension LinearAttentionLanes {
             if let cache {
                 gather(cache + first * DD, stride: DD, lanes: m, count: DD, into: A)
             } else {
-                broadcastRowsTimes(space.S, rows: DD, cols: P, c, into: A)
+                broadcastRowsTimes(S, rows: DD, cols: P, c, into: A)
             }
             zero(dA, DD)
             addTransposedProduct(Gv, E, count: T, rows: D, cols: D, into: dA)  // dA = Σ_t g_t e_tᵀ
@@ -173,7 +190,7 @@ extension LinearAttentionLanes {
             if let dE {
                 for i in 0..<D { for j in 0..<D { At[j * D + i] = A[i * D + j] } }
                 laneRowsTimes(At, rows: D, cols: D, Gv, count: T, into: dEv)  // Aᵀ g_t
-                broadcastRowsTimes(space.St, rows: P, cols: DD, dA, into: dc)  // dc = Sᵀ vec(dA)
+                broadcastRowsTimes(St, rows: P, cols: DD, dA, into: dc)  // dc = Sᵀ vec(dA)
                 var p = 0
                 for a in 0..<D {
                     dTilde[a * D + a] = dc[p] + dc[p]

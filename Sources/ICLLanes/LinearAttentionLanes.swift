@@ -39,13 +39,14 @@ public enum LinearAttentionLanes {
     @inlinable
     public static func forward<V: SIMD>(
         _: V.Type, tokens e: UnsafePointer<Float>, tasks n: Int, tokenCount T: Int, tokenDim D: Int, heads H: Int,
-        M: UnsafePointer<Float>, K: UnsafePointer<Float>,
-        scratch: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>?, delta: UnsafeMutablePointer<Float>
+        M: UnsafePointer<Float>, K: UnsafePointer<Float>, S: UnsafePointer<Float>? = nil,
+        scratch: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>? = nil,
+        delta: UnsafeMutablePointer<Float>
     ) where V.Scalar == Float {
         if contractsHeads(tokenCount: T, tokenDim: D, heads: H) {
             return forwardContracted(
-                V.self, tokens: e, tasks: n, tokenCount: T, tokenDim: D, heads: H, M: M, K: K, scratch: scratch,
-                cache: cache, delta: delta)
+                V.self, tokens: e, tasks: n, tokenCount: T, tokenDim: D, heads: H, M: M, K: K, S: S,
+                scratch: scratch, cache: cache, delta: delta)
         }
         let TD = T * D, DD = D * D
         let space = Space<V>(scratch, tokenCount: T, tokenDim: D, heads: H)
@@ -76,12 +77,12 @@ public enum LinearAttentionLanes {
     public static func backward<V: SIMD>(
         _: V.Type, dOut G: UnsafePointer<Float>, tokens e: UnsafePointer<Float>, tasks n: Int, tokenCount T: Int,
         tokenDim D: Int, heads H: Int, M: UnsafePointer<Float>, K: UnsafePointer<Float>,
-        scratch: UnsafeMutablePointer<Float>, cache: UnsafePointer<Float>?,
+        S: UnsafePointer<Float>? = nil, scratch: UnsafeMutablePointer<Float>, cache: UnsafePointer<Float>? = nil,
         dE: UnsafeMutablePointer<Float>?, dM: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>
     ) where V.Scalar == Float {
         if contractsHeads(tokenCount: T, tokenDim: D, heads: H) {
             return backwardContracted(
-                V.self, dOut: G, tokens: e, tasks: n, tokenCount: T, tokenDim: D, heads: H, M: M, K: K,
+                V.self, dOut: G, tokens: e, tasks: n, tokenCount: T, tokenDim: D, heads: H, M: M, K: K, S: S,
                 scratch: scratch, cache: cache, dE: dE, dM: dM, dK: dK)
         }
         let TD = T * D, DD = D * D

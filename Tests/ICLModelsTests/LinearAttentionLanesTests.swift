@@ -27,9 +27,9 @@ struct LinearAttentionLanesTests {
         var products: Int { H * D * D }
         func layer(
             _ scratch: UnsafeMutablePointer<Float>, _ M: UnsafePointer<Float>, _ K: UnsafePointer<Float>,
-            cache: UnsafeMutablePointer<Float>?
+            cache: UnsafeMutablePointer<Float>?, S: UnsafePointer<Float>?
         ) -> LaneLayer {
-            LaneLayer(tasks: n, tokenCount: T, tokenDim: D, heads: H, M: M, K: K, scratch: scratch, cache: cache)
+            LaneLayer(tasks: n, tokenCount: T, tokenDim: D, heads: H, M: M, K: K, scratch: scratch, cache: cache, S: S)
         }
         var scratchSize: Int {
             LinearAttentionLanes.scratchSize(lanes: 16, tasks: n, tokenCount: T, tokenDim: D, heads: H)
@@ -78,8 +78,9 @@ struct LinearAttentionLanesTests {
     }
 
     /// The lane kernels at `lanes`, in Float; the backward runs twice (once without dE) to check it
-    /// adds. `cached`: the full layer's forward leaves A for the backward (where it contracts the heads).
-    static func lanes(_ c: Case, lanes: Int, queryOnly: Bool, cached: Bool = true)
+    /// adds. Where the full layer contracts the heads: `cached`, its forward leaves A for the
+    /// backward; `givenS`, S and Sᵀ come from `contract` rather than from each call.
+    static func lanes(_ c: Case, lanes: Int, queryOnly: Bool, cached: Bool = true, givenS: Bool = false)
         -> (delta: [Float], dE: [Float], dM: [Float], dK: [Float], dMWithoutTokens: [Float])
     {
         let kernels = LaneWidth.kernels(lanes)
@@ -95,7 +96,11 @@ struct LinearAttentionLanesTests {
         scratch.initialize(repeating: .nan, count: c.scratchSize)
         cache.initialize(repeating: .nan, count: c.n * c.D * c.D)
         for k in 0..<c.products { M[k] = Float(c.M[k]); K[k] = Float(c.K[k]) }
-        let layer = c.layer(scratch, M, K, cache: cached ? cache : nil)
+        let DD = c.D * c.D, S = UnsafeMutablePointer<Float>.allocate(capacity: DD * (DD + c.D))
+        let table = UnsafeMutablePointer<Float>.allocate(capacity: DD * DD)
+        defer { S.deallocate(); table.deallocate() }
+        LinearAttentionLanes.contract(M: M, K: K, tokenDim: c.D, heads: c.H, table: table, into: S)
+        let layer = c.layer(scratch, M, K, cache: cached ? cache : nil, S: givenS ? UnsafePointer(S) : nil)
         if queryOnly {
             kernels.forwardQueries(layer, tokens, &delta)
             kernels.backwardQueries(layer, G, tokens, &dE, &dM, &dK)
@@ -144,14 +149,19 @@ struct LinearAttentionLanesTests {
         #expect(LinearAttentionLanes.contractsHeads(tokenCount: 21, tokenDim: 21, heads: 4))
     }
 
-    /// Without a cache the contracted backward forms A again: the same Floats as with it.
+    /// Without a cache the contracted backward forms A again, and S given once per step is the S
+    /// each call builds: the same Floats every way.
     @Test(arguments: widths)
-    func theContractedLayerNeedsNoCache(lanes: Int) {
+    func theContractedLayerNeedsNoCacheNorGivenS(lanes: Int) {
         let c = Case((4, 11, 11), tasks: 19)
         let cached = Self.lanes(c, lanes: lanes, queryOnly: false)
-        let formed = Self.lanes(c, lanes: lanes, queryOnly: false, cached: false)
-        #expect(cached.delta == formed.delta && cached.dE == formed.dE)
-        #expect(cached.dM == formed.dM && cached.dK == formed.dK)
+        for other in [
+            Self.lanes(c, lanes: lanes, queryOnly: false, cached: false),
+            Self.lanes(c, lanes: lanes, queryOnly: false, givenS: true),
+        ] {
+            #expect(cached.delta == other.delta && cached.dE == other.dE)
+            #expect(cached.dM == other.dM && cached.dK == other.dK)
+        }
     }
 
     /// The contracted layer's Float gradients against central differences of the Double reference's
