@@ -13,8 +13,9 @@ import ICLMath
 /// `dE_i += D̃ e_i` for the context tokens, against 8·H·T·D². The weights' gradient
 /// `dS = Σ_tasks vec(dA) cᵀ` is a reduction over tasks, so it is one SGEMM over the call's tasks
 /// rather than per-lane accumulators (D²·P vectors would not stay in cache), contracted back onto
-/// `dM_h`, `dK_h` once per call. The forward leaves each task's A in the cache when given one, so
-/// the backward reads it instead of forming it again.
+/// `dM_h`, `dK_h` once per call. The backward forms C and A again rather than keep A on the tape:
+/// reading 121 Floats a task back from memory, and writing them, cost more than `S c` (measured
+/// with `perf`: the step's lane kernels took 14 % fewer samples without the cache).
 extension LinearAttentionLanes {
     /// `P = D(D+1)/2`: the entries of C on and above the diagonal.
     @inlinable
@@ -22,12 +23,12 @@ extension LinearAttentionLanes {
 
     /// Whether the full layer goes through S: fewer multiply-adds per task, counted in units of D²
     /// (C, common to both, left out). Head by head: forward 3·H·T, backward 8·H·T. Contracted:
-    /// forward P + T (`S c`, `A e_t`); backward, with A from the cache, T + T + P + N (`dA`,
-    /// `Aᵀ g_t`, `Sᵀ dA`, `D̃ e_i`) and P for the task's share of `dS` (an SGEMM, counted as if it
-    /// were not faster). With T = D = 11 it goes through S from three heads on.
+    /// forward P + T (`S c`, `A e_t`); backward P + T + T + P + N (`S c` again, `dA`, `Aᵀ g_t`,
+    /// `Sᵀ dA`, `D̃ e_i`) and P for the task's share of `dS` (an SGEMM, counted as if it were not
+    /// faster). With T = D = 11 it goes through S from three heads on.
     @inlinable
     public static func contractsHeads(tokenCount T: Int, tokenDim D: Int, heads H: Int) -> Bool {
-        3 * packedCount(D) + 4 * T < 11 * H * T
+        4 * packedCount(D) + 4 * T < 11 * H * T
     }
 
     /// Float scratch of the contracted kernels for n tasks at lane width W: S, Sᵀ (when not given),
@@ -125,13 +126,12 @@ extension LinearAttentionLanes {
         for a in 0..<D { for b in a..<D { c[p] = C[a * D + b]; p += 1 } }
     }
 
-    /// `delta = A e_t` with `vec(A) = S c` for every token of the n tasks; each task's A (`[D, D]`)
-    /// goes to `cache + task·D²` when a cache is given.
+    /// `delta = A e_t` with `vec(A) = S c` for every token of the n tasks.
     @inlinable
     static func forwardContracted<V: SIMD>(
         _: V.Type, tokens e: UnsafePointer<Float>, tasks n: Int, tokenCount T: Int, tokenDim D: Int, heads H: Int,
         M: UnsafePointer<Float>, K: UnsafePointer<Float>, S given: UnsafePointer<Float>?,
-        scratch: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>?, delta: UnsafeMutablePointer<Float>
+        scratch: UnsafeMutablePointer<Float>, delta: UnsafeMutablePointer<Float>
     ) where V.Scalar == Float {
         let TD = T * D, DD = D * D, P = packedCount(D)
         let space = ContractedSpace<V>(scratch, tasks: n, tokenCount: T, tokenDim: D)
@@ -146,7 +146,6 @@ extension LinearAttentionLanes {
             broadcastRowsTimes(S, rows: DD, cols: P, c, into: A)  // vec(A) = S c
             laneRowsTimes(A, rows: D, cols: D, E, count: T, into: out)  // A e_t
             scatter(out, lanes: m, count: TD, into: delta + first * TD, stride: TD)
-            if let cache { scatter(A, lanes: m, count: DD, into: cache + first * DD, stride: DD) }
             first += V.scalarCount
         }
     }
@@ -162,7 +161,7 @@ extension LinearAttentionLanes {
     static func backwardContracted<V: SIMD>(
         _: V.Type, dOut G: UnsafePointer<Float>, tokens e: UnsafePointer<Float>, tasks n: Int, tokenCount T: Int,
         tokenDim D: Int, heads H: Int, M: UnsafePointer<Float>, K: UnsafePointer<Float>, S given: UnsafePointer<Float>?,
-        scratch: UnsafeMutablePointer<Float>, cache: UnsafePointer<Float>?,
+        scratch: UnsafeMutablePointer<Float>,
         dE: UnsafeMutablePointer<Float>?, dM: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>
     ) where V.Scalar == Float {
         let TD = T * D, DD = D * D, P = packedCount(D), N = T - 1
@@ -177,11 +176,7 @@ extension LinearAttentionLanes {
             gather(G + first * TD, stride: TD, lanes: m, count: TD, into: Gv)
             gram(E, count: N, dim: D, into: dTilde)  // C, in D̃'s place until packed
             pack(dTilde, dim: D, into: c)
-            if let cache {
-                gather(cache + first * DD, stride: DD, lanes: m, count: DD, into: A)
-            } else {
-                broadcastRowsTimes(S, rows: DD, cols: P, c, into: A)
-            }
+            broadcastRowsTimes(S, rows: DD, cols: P, c, into: A)  // vec(A) = S c
             zero(dA, DD)
             addTransposedProduct(Gv, E, count: T, rows: D, cols: D, into: dA)  // dA = Σ_t g_t e_tᵀ
             // The task's columns of vec(dA) and c, for dS (missing lanes are zero: no tokens, no gradient).

@@ -34,19 +34,17 @@ public enum LinearAttentionLanes {
     // MARK: Full layer
 
     /// `delta = Σ_h M_h C K_h e_j` for every token of the n tasks: head by head, or with the heads
-    /// contracted (`forwardContracted`, which leaves each task's A in `cache` when given one) where
-    /// that is cheaper.
+    /// contracted (`forwardContracted`; S from the caller, if given) where that is cheaper.
     @inlinable
     public static func forward<V: SIMD>(
         _: V.Type, tokens e: UnsafePointer<Float>, tasks n: Int, tokenCount T: Int, tokenDim D: Int, heads H: Int,
         M: UnsafePointer<Float>, K: UnsafePointer<Float>, S: UnsafePointer<Float>? = nil,
-        scratch: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>? = nil,
-        delta: UnsafeMutablePointer<Float>
+        scratch: UnsafeMutablePointer<Float>, delta: UnsafeMutablePointer<Float>
     ) where V.Scalar == Float {
         if contractsHeads(tokenCount: T, tokenDim: D, heads: H) {
             return forwardContracted(
                 V.self, tokens: e, tasks: n, tokenCount: T, tokenDim: D, heads: H, M: M, K: K, S: S,
-                scratch: scratch, cache: cache, delta: delta)
+                scratch: scratch, delta: delta)
         }
         let TD = T * D, DD = D * D
         let space = Space<V>(scratch, tokenCount: T, tokenDim: D, heads: H)
@@ -72,18 +70,18 @@ public enum LinearAttentionLanes {
     ///     dM_h += g_t (C u)ᵀ,   dK_h += (C x) e_tᵀ,   dE_t += K_hᵀ (C x),   dC += x uᵀ
     ///
     /// then `dE_i += (dC + dCᵀ) e_i` for the context tokens (C is quadratic in them). Where the
-    /// forward contracted the heads, so does this (`backwardContracted`: A from `cache`, if given).
+    /// forward contracted the heads, so does this (`backwardContracted`).
     @inlinable
     public static func backward<V: SIMD>(
         _: V.Type, dOut G: UnsafePointer<Float>, tokens e: UnsafePointer<Float>, tasks n: Int, tokenCount T: Int,
         tokenDim D: Int, heads H: Int, M: UnsafePointer<Float>, K: UnsafePointer<Float>,
-        S: UnsafePointer<Float>? = nil, scratch: UnsafeMutablePointer<Float>, cache: UnsafePointer<Float>? = nil,
+        S: UnsafePointer<Float>? = nil, scratch: UnsafeMutablePointer<Float>,
         dE: UnsafeMutablePointer<Float>?, dM: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>
     ) where V.Scalar == Float {
         if contractsHeads(tokenCount: T, tokenDim: D, heads: H) {
             return backwardContracted(
                 V.self, dOut: G, tokens: e, tasks: n, tokenCount: T, tokenDim: D, heads: H, M: M, K: K, S: S,
-                scratch: scratch, cache: cache, dE: dE, dM: dM, dK: dK)
+                scratch: scratch, dE: dE, dM: dM, dK: dK)
         }
         let TD = T * D, DD = D * D
         let space = Space<V>(scratch, tokenCount: T, tokenDim: D, heads: H)

@@ -11,7 +11,7 @@ struct LinearAttentionLanesTests {
     static let widths = LaneWidth.supported == 16 ? [8, 16] : [8]
     /// (H, T, D); (1, 21, 21) is alternating-2's second layer (tokens with positions, wider than 16);
     /// (4, 11, 11) is mlp-12-4head's. From (2, 7, 6) on, the full layer contracts its heads.
-    static let shapes = [(1, 11, 11), (2, 7, 6), (3, 5, 4), (1, 21, 21), (3, 11, 11), (4, 11, 11), (4, 21, 21)]
+    static let shapes = [(1, 11, 11), (2, 7, 6), (3, 5, 4), (1, 21, 21), (3, 11, 11), (4, 11, 11), (4, 25, 21)]
 
     struct Case {
         let H: Int, T: Int, D: Int, n: Int
@@ -27,9 +27,9 @@ struct LinearAttentionLanesTests {
         var products: Int { H * D * D }
         func layer(
             _ scratch: UnsafeMutablePointer<Float>, _ M: UnsafePointer<Float>, _ K: UnsafePointer<Float>,
-            cache: UnsafeMutablePointer<Float>?, S: UnsafePointer<Float>?
+            S: UnsafePointer<Float>?
         ) -> LaneLayer {
-            LaneLayer(tasks: n, tokenCount: T, tokenDim: D, heads: H, M: M, K: K, scratch: scratch, cache: cache, S: S)
+            LaneLayer(tasks: n, tokenCount: T, tokenDim: D, heads: H, M: M, K: K, scratch: scratch, S: S)
         }
         var scratchSize: Int {
             LinearAttentionLanes.scratchSize(lanes: 16, tasks: n, tokenCount: T, tokenDim: D, heads: H)
@@ -78,9 +78,9 @@ struct LinearAttentionLanesTests {
     }
 
     /// The lane kernels at `lanes`, in Float; the backward runs twice (once without dE) to check it
-    /// adds. Where the full layer contracts the heads: `cached`, its forward leaves A for the
-    /// backward; `givenS`, S and Sᵀ come from `contract` rather than from each call.
-    static func lanes(_ c: Case, lanes: Int, queryOnly: Bool, cached: Bool = true, givenS: Bool = false)
+    /// adds. `givenS`: where the full layer contracts the heads, S and Sᵀ come from `contract`
+    /// rather than from each call.
+    static func lanes(_ c: Case, lanes: Int, queryOnly: Bool, givenS: Bool = false)
         -> (delta: [Float], dE: [Float], dM: [Float], dK: [Float], dMWithoutTokens: [Float])
     {
         let kernels = LaneWidth.kernels(lanes)
@@ -91,16 +91,14 @@ struct LinearAttentionLanesTests {
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: c.scratchSize),
             M = UnsafeMutablePointer<Float>.allocate(capacity: c.products)
         let K = UnsafeMutablePointer<Float>.allocate(capacity: c.products)
-        let cache = UnsafeMutablePointer<Float>.allocate(capacity: c.n * c.D * c.D)
-        defer { scratch.deallocate(); M.deallocate(); K.deallocate(); cache.deallocate() }
+        defer { scratch.deallocate(); M.deallocate(); K.deallocate() }
         scratch.initialize(repeating: .nan, count: c.scratchSize)
-        cache.initialize(repeating: .nan, count: c.n * c.D * c.D)
         for k in 0..<c.products { M[k] = Float(c.M[k]); K[k] = Float(c.K[k]) }
         let DD = c.D * c.D, S = UnsafeMutablePointer<Float>.allocate(capacity: DD * (DD + c.D))
         let table = UnsafeMutablePointer<Float>.allocate(capacity: DD * DD)
         defer { S.deallocate(); table.deallocate() }
         LinearAttentionLanes.contract(M: M, K: K, tokenDim: c.D, heads: c.H, table: table, into: S)
-        let layer = c.layer(scratch, M, K, cache: cached ? cache : nil, S: givenS ? UnsafePointer(S) : nil)
+        let layer = c.layer(scratch, M, K, S: givenS ? UnsafePointer(S) : nil)
         if queryOnly {
             kernels.forwardQueries(layer, tokens, &delta)
             kernels.backwardQueries(layer, G, tokens, &dE, &dM, &dK)
@@ -146,22 +144,17 @@ struct LinearAttentionLanesTests {
         #expect(LinearAttentionLanes.contractsHeads(tokenCount: 11, tokenDim: 11, heads: 3))
         #expect(LinearAttentionLanes.contractsHeads(tokenCount: 11, tokenDim: 11, heads: 4))
         #expect(!LinearAttentionLanes.contractsHeads(tokenCount: 21, tokenDim: 21, heads: 1))
-        #expect(LinearAttentionLanes.contractsHeads(tokenCount: 21, tokenDim: 21, heads: 4))
+        #expect(LinearAttentionLanes.contractsHeads(tokenCount: 25, tokenDim: 21, heads: 4))
     }
 
-    /// Without a cache the contracted backward forms A again, and S given once per step is the S
-    /// each call builds: the same Floats every way.
+    /// S given once per step (as the stack does) is the S each call builds: the same Floats.
     @Test(arguments: widths)
-    func theContractedLayerNeedsNoCacheNorGivenS(lanes: Int) {
+    func theContractedLayerTakesSGiven(lanes: Int) {
         let c = Case((4, 11, 11), tasks: 19)
-        let cached = Self.lanes(c, lanes: lanes, queryOnly: false)
-        for other in [
-            Self.lanes(c, lanes: lanes, queryOnly: false, cached: false),
-            Self.lanes(c, lanes: lanes, queryOnly: false, givenS: true),
-        ] {
-            #expect(cached.delta == other.delta && cached.dE == other.dE)
-            #expect(cached.dM == other.dM && cached.dK == other.dK)
-        }
+        let built = Self.lanes(c, lanes: lanes, queryOnly: false)
+        let given = Self.lanes(c, lanes: lanes, queryOnly: false, givenS: true)
+        #expect(built.delta == given.delta && built.dE == given.dE)
+        #expect(built.dM == given.dM && built.dK == given.dK)
     }
 
     /// The contracted layer's Float gradients against central differences of the Double reference's
