@@ -118,6 +118,10 @@ extension LinearAttentionLanes {
         return (UnsafePointer(space.S), UnsafePointer(space.S + DP))
     }
 
+    /// Where `c_ab` (a ≤ b) sits in c: the rows of C's upper triangle one after the other.
+    @inlinable @inline(__always)
+    static func packedIndex(_ a: Int, _ b: Int, dim D: Int) -> Int { a * D - a * (a - 1) / 2 + b - a }
+
     /// `c` (P vectors) from C (D² vectors): the entries on and above the diagonal, row by row.
     @inlinable
     static func pack<V: SIMD>(_ C: UnsafePointer<V>, dim D: Int, into c: UnsafeMutablePointer<V>)
@@ -176,13 +180,13 @@ extension LinearAttentionLanes {
             gather(G + first * TD, stride: TD, lanes: m, count: TD, into: Gv)
             gram(E, count: N, dim: D, into: dTilde)  // C, in D̃'s place until packed
             pack(dTilde, dim: D, into: c)
-            broadcastRowsTimes(S, rows: DD, cols: P, c, into: A)  // vec(A) = S c
             zero(dA, DD)
             addTransposedProduct(Gv, E, count: T, rows: D, cols: D, into: dA)  // dA = Σ_t g_t e_tᵀ
             // The task's columns of vec(dA) and c, for dS (missing lanes are zero: no tokens, no gradient).
             for r in 0..<DD { store(dA[r], space.dAColumns + r * columns + first) }
             for r in 0..<P { store(c[r], space.cColumns + r * columns + first) }
             if let dE {
+                broadcastRowsTimes(S, rows: DD, cols: P, c, into: A)  // vec(A) = S c again
                 for i in 0..<D { for j in 0..<D { At[j * D + i] = A[i * D + j] } }
                 laneRowsTimes(At, rows: D, cols: D, Gv, count: T, into: dEv)  // Aᵀ g_t
                 broadcastRowsTimes(St, rows: P, cols: DD, dA, into: dc)  // dc = Sᵀ vec(dA)
@@ -199,17 +203,14 @@ extension LinearAttentionLanes {
         }
         // dS = Σ_tasks vec(dA) cᵀ, then dŜ in the table as [(i,a),(b,j)] and the two contractions.
         gemm(DD, P, columns, space.dAColumns, space.cColumns, transposeB: true, into: space.dS)
-        let table = space.table
-        for i in 0..<D {
-            for j in 0..<D {
-                let row = space.dS + (i * D + j) * P
-                var p = 0
-                for a in 0..<D {
-                    for b in a..<D {
-                        table[(i * D + a) * DD + b * D + j] = row[p]
-                        table[(i * D + b) * DD + a * D + j] = row[p]
-                        p += 1
-                    }
+        let table = space.table, dS = UnsafePointer(space.dS)
+        for i in 0..<D {  // written in order, read from dS (in the first-level cache) by index
+            for a in 0..<D {
+                var out = table + (i * D + a) * DD
+                for b in 0..<D {
+                    let column = dS + i * D * P + packedIndex(min(a, b), max(a, b), dim: D)
+                    for j in 0..<D { out[j] = column[j * P] }
+                    out += D
                 }
             }
         }
