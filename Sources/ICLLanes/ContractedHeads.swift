@@ -14,8 +14,8 @@ import ICLMath
 /// `dS = Σ_tasks vec(dA) cᵀ` is a reduction over tasks, so it is one SGEMM over the call's tasks
 /// rather than per-lane accumulators (D²·P vectors would not stay in cache), contracted back onto
 /// `dM_h`, `dK_h` once per call. The backward forms C and A again rather than keep A on the tape:
-/// reading 121 Floats a task back from memory, and writing them, cost more than `S c` (measured
-/// with `perf`: the step's lane kernels took 14 % fewer samples without the cache).
+/// writing 121 Floats a task to memory and reading them back cost more than `S c` (`perf`: the
+/// lane kernels took 14 % fewer samples without that cache).
 extension LinearAttentionLanes {
     /// `P = D(D+1)/2`: the entries of C on and above the diagonal.
     @inlinable

@@ -14,7 +14,8 @@
 /// per task (row-major), `M`, `K`, `dM`, `dK` are `[H, D, D]`.
 /// The layouts match, so a Float fast path and the Double reference share the tape. The full layer's
 /// backward forms each group's C again rather than keep it: 66 multiply-adds a token over full vectors
-/// cost less than moving C out of the lanes and back.
+/// cost less than moving C out of the lanes and back. With many heads the full layer goes through one
+/// matrix S contracted from all heads instead (`ContractedHeads.swift`, chosen by `contractsHeads`).
 public enum LinearAttentionLanes {
     /// Float scratch for any of the kernels at lane width `W` on n tasks: the transposed `M_h`, `K_h`,
     /// then (aligned) vectors: tokens, gradients, their output (3·T·D), C and dC (2·D²), the per-lane
