@@ -21,7 +21,9 @@ public enum LinearAttentionLanes {
     /// then (aligned) vectors: tokens, gradients, their output (3·T·D), C and dC (2·D²), the per-lane
     /// `dM`, `dK` (2·H·D²) and four `[T, D]` temporaries — or, where the full layer contracts its
     /// heads (`contractsHeads`), what that needs if more (`contractedScratchSize`).
-    public static func scratchSize(lanes W: Int, tasks n: Int, tokenCount T: Int, tokenDim D: Int, heads H: Int) -> Int {
+    public static func scratchSize(
+        lanes W: Int, tasks n: Int, tokenCount T: Int, tokenDim D: Int, heads H: Int
+    ) -> Int {
         let headByHead = 2 * H * D * D + W * (vectors(tokenCount: T, tokenDim: D, heads: H) + 2)
         guard contractsHeads(tokenCount: T, tokenDim: D, heads: H) else { return headByHead }
         return max(headByHead, contractedScratchSize(lanes: W, tasks: n, tokenCount: T, tokenDim: D))
