@@ -38,9 +38,9 @@ public struct SoftmaxLaneLayer {
     }
 }
 
-/// The `LinearAttentionLanes` and `SoftmaxAttentionLanes` kernels specialised for one lane width. The initialiser is
-/// inlined where it is called, so the kernels are compiled for the caller's module and CPU:
-/// `LaneKernels.eight` here (AVX2), `ICLLanesAVX512.sixteen` there.
+/// The `LinearAttentionLanes`, `SoftmaxAttentionLanes` and `MLPLanes` kernels specialised for one
+/// lane width. The initialiser is inlined where it is called, so the kernels are compiled for the
+/// caller's module and CPU: `LaneKernels.eight` here (AVX2), `ICLLanesAVX512.sixteen` there.
 public struct LaneKernels: @unchecked Sendable {
     public let lanes: Int
     public let forward: (LaneLayer, _ tokens: UnsafePointer<Float>, _ delta: UnsafeMutablePointer<Float>) -> Void
@@ -62,6 +62,14 @@ public struct LaneKernels: @unchecked Sendable {
         (
             SoftmaxLaneLayer, _ dOut: UnsafePointer<Float>, _ tokens: UnsafePointer<Float>,
             _ dE: UnsafeMutablePointer<Float>?, _ gradients: [UnsafeMutablePointer<Float>]
+        ) -> Void
+    /// The MLP block, W consecutive tokens a vector (`MLPLanes`).
+    public let mlpForward: (MLPLaneLayer, _ tokens: UnsafePointer<Float>, _ delta: UnsafeMutablePointer<Float>) -> Void
+    public let mlpBackward:
+        (
+            MLPLaneLayer, _ dOut: UnsafePointer<Float>, _ tokens: UnsafePointer<Float>,
+            _ dX: UnsafeMutablePointer<Float>?, _ dW_1: UnsafeMutablePointer<Float>, _ db_1: UnsafeMutablePointer<Float>,
+            _ dW_2: UnsafeMutablePointer<Float>, _ db_2: UnsafeMutablePointer<Float>
         ) -> Void
     /// `out[k] = e^x[k]` by `SoftmaxAttentionLanes.exponential`, a vector at a time (for `x ≤ 0`).
     public let exponentials: (_ x: UnsafePointer<Float>, _ count: Int, _ out: UnsafeMutablePointer<Float>) -> Void
@@ -101,6 +109,10 @@ public struct LaneKernels: @unchecked Sendable {
             S.backward(
                 V.self, dOut: G, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim,
                 keyDim: l.keyDim, weights: l.weights, cache: l.cache, scratch: l.scratch, dE: dE, gradients: gradients)
+        }
+        mlpForward = { l, e, delta in MLPLanes.forward(V.self, l, tokens: e, delta: delta) }
+        mlpBackward = { l, G, e, dX, dW_1, db_1, dW_2, db_2 in
+            MLPLanes.backward(V.self, l, dOut: G, tokens: e, dX: dX, dW_1: dW_1, db_1: db_1, dW_2: dW_2, db_2: db_2)
         }
         exponentials = { x, count, out in
             let W = V.scalarCount

@@ -164,7 +164,7 @@ public struct AttentionStack: Sendable {
             MultiLayerPerceptron.forward(
                 tokens: u, rows: n * T_, tokenDim: D, hidden: c.mlpHidden,
                 activation: c.activation, W_1: mlp.W_1, b_1: mlp.b_1, W_2: mlp.W_2, b_2: mlp.b_2,
-                cache: chunk.at(slot.cache), delta: out)
+                cache: chunk.at(slot.cache), delta: out, laneScratch: chunk.scratch)
         }
         for j in 0..<(n * task) { out[j] += state[j] }
         return out
@@ -288,10 +288,10 @@ public struct AttentionStack: Sendable {
         case .mlp:
             let mlp = weights.mlp!, dMLP = grads.mlp!
             MultiLayerPerceptron.backward(
-                dDelta: G, tokens: u, rows: n * T_, tokenDim: D, hidden: c.mlpHidden,
+                dDelta: G, tokens: u, rows: n * T_, tokenDim: D, hidden: c.mlpHidden, activation: c.activation,
                 W_1: mlp.W_1, b_1: mlp.b_1, W_2: mlp.W_2, cache: chunk.at(slot.cache),
                 scratch: chunk.scratch, dTokens: dTokens,
-                dW_1: dMLP.W_1, dB_1: dMLP.b_1, dW_2: dMLP.W_2, dB_2: dMLP.b_2)
+                dW_1: dMLP.W_1, dB_1: dMLP.b_1, dW_2: dMLP.W_2, dB_2: dMLP.b_2, laneScratch: chunk.scratch)
         }
         if let norm, let dNorm = grads.norm(block.kind) {
             dS.update(from: G, count: n * task)

@@ -140,8 +140,15 @@ public enum MultiLayerPerceptron {
     public static func forward<T: BinaryFloatingPoint>(
         tokens x: UnsafePointer<T>, rows: Int, tokenDim D: Int, hidden Dh: Int, activation σ: Activation = .gelu,
         W_1: UnsafePointer<T>, b_1: UnsafePointer<T>, W_2: UnsafePointer<T>, b_2: UnsafePointer<T>,
-        cache: UnsafeMutablePointer<T>, delta: UnsafeMutablePointer<T>
+        cache: UnsafeMutablePointer<T>, delta: UnsafeMutablePointer<T>,
+        laneScratch: UnsafeMutablePointer<T>? = nil
     ) {
+        if let (kernels, layer) = lanes(
+            rows: rows, tokenDim: D, hidden: Dh, activation: σ, W_1: W_1, b_1: b_1, W_2: W_2, b_2: b_2,
+            scratch: laneScratch)
+        {
+            return kernels.mlpForward(layer, floats(x), floats(delta))  // (the lane backward needs no cache)
+        }
         let activation = cache, derivative = cache + rows * Dh
         gemm(rows, Dh, D, x, W_1, transposeB: true, into: activation)
         activate(activation, derivative: derivative, bias: b_1, rows: rows, hidden: Dh, σ: σ)
@@ -151,13 +158,23 @@ public enum MultiLayerPerceptron {
 
     /// `dact = G W_2`, `dW_2 += Gᵀ act`, `db_2 += Σ G`, `dpre = dact ⊙ σ′(pre)` (kept by forward),
     /// `dW_1 += dpreᵀ X`, `db_1 += Σ dpre`, and `dX += dpre W_1` when the tokens' gradient is wanted.
+    /// With `laneScratch` (`laneScratchSize` Floats) Float tokens go through the lane kernels.
     public static func backward<T: BinaryFloatingPoint>(
         dDelta G: UnsafePointer<T>, tokens x: UnsafePointer<T>, rows: Int, tokenDim D: Int, hidden Dh: Int,
-        W_1: UnsafePointer<T>, b_1 _: UnsafePointer<T>, W_2: UnsafePointer<T>, cache: UnsafePointer<T>,
+        activation σ: Activation = .gelu,
+        W_1: UnsafePointer<T>, b_1: UnsafePointer<T>, W_2: UnsafePointer<T>, cache: UnsafePointer<T>,
         scratch: UnsafeMutablePointer<T>, dTokens dX: UnsafeMutablePointer<T>?,
         dW_1: UnsafeMutablePointer<T>, dB_1: UnsafeMutablePointer<T>, dW_2: UnsafeMutablePointer<T>,
-        dB_2: UnsafeMutablePointer<T>
+        dB_2: UnsafeMutablePointer<T>, laneScratch: UnsafeMutablePointer<T>? = nil
     ) {
+        if let (kernels, layer) = lanes(
+            rows: rows, tokenDim: D, hidden: Dh, activation: σ, W_1: W_1, b_1: b_1, W_2: W_2, b_2: nil,
+            scratch: laneScratch)
+        {
+            return kernels.mlpBackward(
+                layer, floats(G), floats(x), dX.map { floats($0) }, floats(dW_1), floats(dB_1), floats(dW_2),
+                floats(dB_2))
+        }
         let activation = cache, derivative = cache + rows * Dh, d = scratch
         gemm(rows, Dh, D, G, W_2, into: d)
         gemm(D, Dh, rows, G, transposeA: true, activation, into: dW_2, accumulate: true)

@@ -100,6 +100,7 @@ struct StackPlan: Sendable {
             kernel, SoftmaxAttention.laneScratchSize(tokenCount: T, tokenDim: D, keyDim: c.keyDim, heads: c.heads))
         if c.mlpHidden > 0 {
             kernel = max(kernel, MultiLayerPerceptron.scratchSize(rows: tasks * T, hidden: c.mlpHidden))
+            kernel = max(kernel, MultiLayerPerceptron.laneScratchSize(tokenDim: D, hidden: c.mlpHidden))
         }
         return (kernel, kernel + 3 * tasks * T * D)
     }

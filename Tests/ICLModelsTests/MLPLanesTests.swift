@@ -1,0 +1,143 @@
+import ICLLanes
+import ICLMath
+import ICLModels
+import ICLTestSupport
+import Testing
+
+/// The MLP block's lane kernels (Float, SIMD across consecutive tokens) at every lane width this
+/// CPU runs, against the OpenBLAS path in Double (`MultiLayerPerceptronCase`). Row counts that are
+/// not a multiple of the lanes check the part-filled last group. Errors are relative to the
+/// reference's norm: outputs 1e-5, gradients 1e-4.
+@Suite("MLP: the lane kernels against the Double reference")
+struct MLPLanesTests {
+    static let widths = LinearAttentionLanesTests.widths
+    /// mlp-12-4head's block (D = 11, Dh = 44) with more rows than one block of groups, a hidden
+    /// width that is not a multiple of eight, alternating-2's 21-wide tokens, fewer rows than one
+    /// group, and ReLU.
+    static let cases = [
+        MultiLayerPerceptronCase(rows: 150, tokenDim: 11, hidden: 44),
+        MultiLayerPerceptronCase(rows: 37, tokenDim: 11, hidden: 13),
+        MultiLayerPerceptronCase(rows: 29, tokenDim: 5, hidden: 20),
+        MultiLayerPerceptronCase(rows: 23, tokenDim: 21, hidden: 30),
+        MultiLayerPerceptronCase(rows: 3, tokenDim: 11, hidden: 44),
+        MultiLayerPerceptronCase(rows: 41, tokenDim: 11, hidden: 44, activation: .relu),
+    ]
+
+    /// The lane kernels at `lanes` in Float: delta, then the backward twice (with the tokens'
+    /// gradient, then without it) from `probe`. Gradients as `MultiLayerPerceptronCase.gradients`.
+    static func lanes(_ c: MultiLayerPerceptronCase, lanes: Int, parameters: [Double], tokens: [Double], probe: [Double])
+        -> (delta: [Float], dParameters: [Float], dTokens: [Float], dParametersWithoutTokens: [Float])
+    {
+        let kernels = LaneWidth.kernels(lanes), t = c.tensors
+        let size = MultiLayerPerceptron.laneScratchSize(tokenDim: c.tokenDim, hidden: c.hidden)
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: c.parameterCount)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: size)
+        defer { p.deallocate(); scratch.deallocate() }
+        scratch.initialize(repeating: .nan, count: size)
+        for k in 0..<c.parameterCount { p[k] = Float(parameters[k]) }
+        let e = tokens.map { Float($0) }, G = probe.map { Float($0) }
+        var delta = [Float](repeating: .nan, count: c.tokenEntries), dTokens = [Float](repeating: 0, count: c.tokenEntries)
+        var dParameters = [Float](repeating: 0, count: c.parameterCount), dParameters2 = dParameters
+        let layer = MLPLaneLayer(
+            rows: c.rows, tokenDim: c.tokenDim, hidden: c.hidden, relu: c.activation == .relu,
+            W_1: p + t[0].range.lowerBound, b_1: p + t[1].range.lowerBound, W_2: p + t[2].range.lowerBound,
+            b_2: p + t[3].range.lowerBound, scratch: scratch)
+        kernels.mlpForward(layer, e, &delta)
+        for (dX, buffer) in [(true, 0), (false, 1)] {
+            var d = buffer == 0 ? dParameters : dParameters2
+            d.withUnsafeMutableBufferPointer { d in
+                let base = d.baseAddress!
+                dTokens.withUnsafeMutableBufferPointer { dT in
+                    kernels.mlpBackward(
+                        layer, G, e, dX ? dT.baseAddress! : nil, base + t[0].range.lowerBound,
+                        base + t[1].range.lowerBound, base + t[2].range.lowerBound, base + t[3].range.lowerBound)
+                }
+            }
+            if buffer == 0 { dParameters = d } else { dParameters2 = d }
+        }
+        return (delta, dParameters, dTokens, dParameters2)
+    }
+
+    @Test(arguments: widths, cases)
+    func theBlockMatches(lanes: Int, c: MultiLayerPerceptronCase) {
+        let parameters = c.randomParameters(seed: 61), tokens = c.randomTokens(seed: 62)
+        let probe = GradientCheck.probe(count: c.tokenEntries, seed: 63)
+        let slow = c.run(parameters: parameters, tokens: tokens).delta
+        let slowGradients = c.gradients(parameters: parameters, tokens: tokens, probe: probe)
+        let fast = Self.lanes(c, lanes: lanes, parameters: parameters, tokens: tokens, probe: probe)
+        #expect(LinearAttentionLanesTests.relativeError(fast.delta, slow) < 1e-5, "\(c)")
+        #expect(LinearAttentionLanesTests.relativeError(fast.dTokens, slowGradients.tokens) < 1e-4, "\(c)")
+        for (name, range) in c.tensors {
+            let error = LinearAttentionLanesTests.relativeError(
+                Array(fast.dParameters[range]), Array(slowGradients.parameters[range]))
+            #expect(error < 1e-4, "\(c) \(name)")
+        }
+        #expect(fast.dParameters == fast.dParametersWithoutTokens)
+    }
+
+    /// The Float gradients against central differences of the Double loss `Σ delta ⊙ probe`.
+    @Test(arguments: widths)
+    func theGradientsMatchFiniteDifferences(lanes: Int) {
+        let c = MultiLayerPerceptronCase(rows: lanes + 5, tokenDim: 5, hidden: 12)
+        let parameters = c.randomParameters(seed: 71), tokens = c.randomTokens(seed: 72)
+        let probe = GradientCheck.probe(count: c.tokenEntries, seed: 73)
+        let fast = Self.lanes(c, lanes: lanes, parameters: parameters, tokens: tokens, probe: probe)
+        func differences(_ values: [Double], _ L: ([Double]) -> Double) -> [Double] {
+            values.indices.map { k in
+                var plus = values, minus = values
+                plus[k] += 1e-5; minus[k] -= 1e-5
+                return (L(plus) - L(minus)) / 2e-5
+            }
+        }
+        let dParameters = differences(parameters) { c.loss(parameters: $0, tokens: tokens, probe: probe) }
+        let dTokens = differences(tokens) { c.loss(parameters: parameters, tokens: $0, probe: probe) }
+        #expect(LinearAttentionLanesTests.relativeError(fast.dParameters, dParameters) < 1e-4)
+        #expect(LinearAttentionLanesTests.relativeError(fast.dTokens, dTokens) < 1e-4)
+    }
+
+    /// The hand-over: Float with lane scratch goes through the lanes (σ and σ′ are not written to
+    /// the cache), without it through OpenBLAS (they are); both give the same delta within 1e-5.
+    @Test func theBlockHandsOverToTheLanesWithLaneScratch() {
+        guard LaneWidth.current > 0 else { return }
+        let c = MultiLayerPerceptronCase(rows: 20, tokenDim: 11, hidden: 44)
+        let parameters = c.randomParameters(seed: 81).map { Float($0) }, tokens = c.randomTokens(seed: 82).map { Float($0) }
+        let t = c.tensors
+        var scratch = [Float](repeating: 0, count: MultiLayerPerceptron.laneScratchSize(tokenDim: 11, hidden: 44))
+        var cache = [Float](repeating: .nan, count: MultiLayerPerceptron.cacheSize(rows: c.rows, hidden: c.hidden))
+        var delta = [Float](repeating: .nan, count: c.tokenEntries)
+        parameters.withUnsafeBufferPointer { p in
+            let base = p.baseAddress!
+            MultiLayerPerceptron.forward(
+                tokens: tokens, rows: c.rows, tokenDim: 11, hidden: 44, W_1: base + t[0].range.lowerBound,
+                b_1: base + t[1].range.lowerBound, W_2: base + t[2].range.lowerBound,
+                b_2: base + t[3].range.lowerBound, cache: &cache, delta: &delta, laneScratch: &scratch)
+        }
+        #expect(cache.allSatisfy { $0.isNaN })
+        let reference = c.run(parameters: parameters, tokens: tokens)
+        #expect(!reference.cache.contains { $0.isNaN })
+        #expect(LinearAttentionLanesTests.relativeError(delta, reference.delta.map { Double($0) }) < 1e-5)
+    }
+
+    /// The comparison's sharpness: one weight-gradient entry 1 % off fails it.
+    @Test func theComparisonCatchesOnePercent() {
+        let c = Self.cases[0]
+        let parameters = c.randomParameters(seed: 61), tokens = c.randomTokens(seed: 62)
+        let probe = GradientCheck.probe(count: c.tokenEntries, seed: 63)
+        var slow = c.gradients(parameters: parameters, tokens: tokens, probe: probe).parameters
+        let fast = Self.lanes(c, lanes: 8, parameters: parameters, tokens: tokens, probe: probe)
+        let range = c.tensors[0].range
+        let k = range.max { abs(slow[$0]) < abs(slow[$1]) }!
+        slow[k] *= 1.01
+        #expect(LinearAttentionLanesTests.relativeError(Array(fast.dParameters[range]), Array(slow[range])) > 1e-4)
+    }
+
+    /// The lanes' tanh and GELU against the eight-lane ones of the OpenBLAS path: the same bits.
+    @Test func geluIsTheOpenBLASPathsOne() {
+        for step in -100...100 {
+            let x = SIMD8<Float>(repeating: Float(step) / 9)
+            let lanes = MLPLanes.geluWithDerivative(x), reference = MultiLayerPerceptron.geluWithDerivative(x)
+            #expect(lanes.value == reference.value && lanes.derivative == reference.derivative, "x = \(x[0])")
+            #expect(MLPLanes.fastTanh(x) == MultiLayerPerceptron.fastTanh(x))
+        }
+    }
+}
