@@ -84,14 +84,14 @@ public enum MLPLanes {
             let count = min(groups, (l.rows - first + W - 1) / W)
             for g in 0..<count {
                 let start = first + g * W
-                L.gather(e + start * D, stride: D, lanes: min(W, l.rows - start), count: D, into: E + g * D)
+                gatherRows(e + start * D, rows: min(W, l.rows - start), width: D, end: e + l.rows * D, into: E + g * D)
             }
             hidden(l, E, groups: count, value: value, slope: nil)
             L.scalarRowsTimes(l.W_2, rows: D, cols: Dh, value, count: count, into: out)  // W_2 σ
             for g in 0..<count {
                 let start = first + g * W, o = out + g * D
                 for k in 0..<D { o[k] += V(repeating: l.b_2[k]) }
-                L.scatter(o, lanes: min(W, l.rows - start), count: D, into: delta + start * D, stride: D)
+                scatterRows(o, rows: min(W, l.rows - start), width: D, into: delta + start * D, end: delta + l.rows * D)
             }
             first += count * W
         }
@@ -123,8 +123,8 @@ public enum MLPLanes {
             let count = min(groups, (l.rows - first + W - 1) / W)
             for g in 0..<count {
                 let start = first + g * W, m = min(W, l.rows - start)
-                L.gather(e + start * D, stride: D, lanes: m, count: D, into: E + g * D)
-                L.gather(G + start * D, stride: D, lanes: m, count: D, into: Gv + g * D)
+                gatherRows(e + start * D, rows: m, width: D, end: e + l.rows * D, into: E + g * D)
+                gatherRows(G + start * D, rows: m, width: D, end: G + l.rows * D, into: Gv + g * D)
             }
             hidden(l, E, groups: count, value: value, slope: slope)
             for g in 0..<count {
@@ -139,9 +139,9 @@ public enum MLPLanes {
                 L.scalarRowsTimes(W_1t, rows: D, cols: Dh, dPre, count: count, into: out)  // W_1ᵀ dpre
                 for g in 0..<count {
                     let start = first + g * W
-                    L.scatter(
-                        out + g * D, lanes: min(W, l.rows - start), count: D, into: dX + start * D, stride: D,
-                        accumulate: true)
+                    scatterRows(
+                        out + g * D, rows: min(W, l.rows - start), width: D, into: dX + start * D,
+                        end: dX + l.rows * D, accumulate: true)
                 }
             }
             first += count * W
@@ -150,6 +150,82 @@ public enum MLPLanes {
         L.sumLanes(space.db_1, count: Dh, into: db_1)
         L.sumLanes(space.dW_2, count: D * Dh, into: dW_2)
         L.sumLanes(space.db_2, count: D, into: db_2)
+    }
+
+    /// `rows` consecutive rows of `width` Floats (the first at `source`) into `width` vectors, lane i
+    /// holding row i; missing lanes are 0. Blocks of W entries go as W×W transposes in registers,
+    /// the last block too: a row is read W Floats wide, past its end into the next row, wherever
+    /// those Floats lie before `end` (the caller's last row) — so with D = 11 and 16 lanes all rows
+    /// but the call's last one are one vector load (`LinearAttentionLanes.gather`, for rows apart,
+    /// goes entry by entry there).
+    @inlinable
+    static func gatherRows<V: SIMD>(
+        _ source: UnsafePointer<Float>, rows m: Int, width D: Int, end: UnsafePointer<Float>,
+        into out: UnsafeMutablePointer<V>
+    ) where V.Scalar == Float {
+        let W = V.scalarCount
+        guard LinearAttentionLanes.canTranspose(V.self) else {
+            return LinearAttentionLanes.gather(source, stride: D, lanes: m, count: D, into: out)
+        }
+        withUnsafeTemporaryAllocation(of: V.self, capacity: W) { buffer in
+            let block = buffer.baseAddress!
+            var k = 0
+            while k < D {
+                let entries = min(W, D - k)
+                for i in 0..<W {
+                    let row = source + i * D + k
+                    if i >= m {
+                        block[i] = V()
+                    } else if row + W <= end {
+                        block[i] = UnsafeRawPointer(row).loadUnaligned(as: V.self)
+                    } else {
+                        var v = V()
+                        for j in 0..<entries { v[j] = row[j] }
+                        block[i] = v
+                    }
+                }
+                LinearAttentionLanes.transpose(block)
+                (out + k).update(from: block, count: entries)
+                k += W
+            }
+        }
+    }
+
+    /// The inverse of `gatherRows`: the first `rows` lanes back to their rows (added with
+    /// `accumulate`), W Floats wide wherever they lie before `end`. The Floats past a row's end
+    /// are the next row's: with `accumulate` zero is added to them; without, the last block goes
+    /// first and rows in order, so each row's own store comes after the spill into it.
+    @inlinable
+    static func scatterRows<V: SIMD>(
+        _ vectors: UnsafePointer<V>, rows m: Int, width D: Int, into target: UnsafeMutablePointer<Float>,
+        end: UnsafeMutablePointer<Float>, accumulate: Bool = false
+    ) where V.Scalar == Float {
+        let W = V.scalarCount
+        guard LinearAttentionLanes.canTranspose(V.self) else {
+            let copy = UnsafeMutablePointer(mutating: vectors)
+            return LinearAttentionLanes.scatter(
+                copy, lanes: m, count: D, into: target, stride: D, accumulate: accumulate)
+        }
+        withUnsafeTemporaryAllocation(of: V.self, capacity: W) { buffer in
+            let block = buffer.baseAddress!
+            var k = (D - 1) / W * W
+            while k >= 0 {
+                let entries = min(W, D - k)
+                block.update(from: vectors + k, count: entries)
+                for j in entries..<W { block[j] = V() }
+                LinearAttentionLanes.transpose(block)
+                for i in 0..<m {
+                    let row = target + i * D + k
+                    if row + W <= end {
+                        let raw = UnsafeMutableRawPointer(row)
+                        raw.storeBytes(of: accumulate ? raw.loadUnaligned(as: V.self) + block[i] : block[i], as: V.self)
+                    } else {
+                        for j in 0..<entries { row[j] = accumulate ? row[j] + block[i][j] : block[i][j] }
+                    }
+                }
+                k -= W
+            }
+        }
     }
 
     /// `value = σ(W_1 e + b_1)` for `groups` groups of tokens `E` (D vectors each), and σ′ into
@@ -193,7 +269,8 @@ public enum MLPLanes {
     }
 
     /// tanh by the rational function of `MultiLayerPerceptron.fastTanh` (Eigen's minimax form: odd
-    /// degree 13 over even degree 6, argument clamped to ±9), for any lane width.
+    /// degree 13 over even degree 6, argument clamped to ±9), for any lane width; the quotient by
+    /// `reciprocal` (within 1e-7 relative of the division's).
     @_transparent
     public static func fastTanh<V: SIMD>(_ value: V) -> V where V.Scalar == Float {
         let limit = V(repeating: 9)
@@ -212,6 +289,18 @@ public enum MLPLanes {
         q = step(q, 1.18534705686654e-04)
         q = step(q, 2.26843463243900e-03)
         q = step(q, 4.89352518554385e-03)
-        return x * p / q
+        return x * p * reciprocal(q)
+    }
+
+    /// `1 / q` for q > 0 without a division (the divider takes the time of a dozen multiply-adds
+    /// on a full vector): a first guess from the bits (`0x7EF311C3 − bits(q)`, within 5 %), then
+    /// three Newton steps `r ← r + r (1 − q r)`, each squaring the error: 2.6e-3, 6.6e-6, 9e-8.
+    @_transparent
+    public static func reciprocal<V: SIMD>(_ q: V) -> V where V.Scalar == Float {
+        let guess = V.MaskStorage(repeating: 0x7EF3_11C3) &- unsafeBitCast(q, to: V.MaskStorage.self)
+        var r = unsafeBitCast(guess, to: V.self)
+        let one = V(repeating: 1)
+        for _ in 0..<3 { r.addProduct(r, one - q * r) }
+        return r
     }
 }
