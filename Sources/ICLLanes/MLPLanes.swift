@@ -246,27 +246,39 @@ public enum MLPLanes {
                     let positive = SoftmaxAttentionLanes.less(V(), x)
                     h[k] = V().replacing(with: x, where: positive)
                     slope?[g * Dh + k] = V().replacing(with: 1, where: positive)
+                } else if let slope {
+                    (h[k], slope[g * Dh + k]) = geluWithDerivative(x)
                 } else {
-                    let (y, dy) = geluWithDerivative(x)
-                    h[k] = y
-                    slope?[g * Dh + k] = dy
+                    h[k] = gelu(x)
                 }
             }
         }
     }
 
-    /// GELU's tanh form and its derivative, `0.5 x (1 + t)` and `0.5 (1 + t) + 0.5 x (1 − t²) c (1 + 3a x²)`
-    /// with `t = tanh(c (x + a x³))`, term by term as `MultiLayerPerceptron.geluWithDerivative`.
+    /// GELU's tanh form `0.5 x (1 + t)`, `t = tanh(c (x + a x³))`, written as `x (0.5 + 0.5 t)` with
+    /// `t = tanh(x (c + c a x²))`: the formula of `MultiLayerPerceptron.geluWithDerivative` with its
+    /// terms regrouped into multiply-adds (GELU and GELU′ are the larger part of the lanes' work).
+    @_transparent
+    public static func gelu<V: SIMD>(_ x: V) -> V where V.Scalar == Float {
+        let half = V(repeating: 0.5)
+        let t = fastTanh(x * V(repeating: geluC).addingProduct(V(repeating: geluCA), x * x))
+        return x * half.addingProduct(half, t)
+    }
+
+    /// GELU and GELU′ `= 0.5 (1 + t) + 0.5 c x (1 − t²)(1 + 3a x²)` from one tanh, as `gelu`.
     @_transparent
     public static func geluWithDerivative<V: SIMD>(_ x: V) -> (value: V, derivative: V) where V.Scalar == Float {
-        let c = V(repeating: Float((2 / Double.pi).squareRoot())), a = V(repeating: 0.044715)
-        let half = V(repeating: 0.5), one = V(repeating: 1), three = V(repeating: 3)
-        let cubic: V = a * x * x * x
-        let t = fastTanh(c * (x + cubic))
-        let value: V = half * x * (one + t)
-        let slope: V = half * x * (one - t * t) * c * (one + three * a * x * x)
-        return (value, half * (one + t) + slope)
+        let half = V(repeating: 0.5), one = V(repeating: 1), x2 = x * x
+        let t = fastTanh(x * V(repeating: geluC).addingProduct(V(repeating: geluCA), x2))
+        let h = half.addingProduct(half, t)
+        let slope = x * V(repeating: 0.5 * geluC) * one.addingProduct(-t, t) * one.addingProduct(V(repeating: 3 * 0.044715), x2)
+        return (x * h, h + slope)
     }
+
+    /// GELU's `c = √(2/π)` and `c a` (a = 0.044715) as Float literals (a `static let` would be a
+    /// lazily initialised global, checked on every use).
+    @usableFromInline static var geluC: Float { 0.797_884_56 }
+    @usableFromInline static var geluCA: Float { 0.035_677_408 }
 
     /// tanh by the rational function of `MultiLayerPerceptron.fastTanh` (Eigen's minimax form: odd
     /// degree 13 over even degree 6, argument clamped to ±9), for any lane width; the quotient by
