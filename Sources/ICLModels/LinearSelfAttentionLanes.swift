@@ -36,11 +36,17 @@ public enum LaneWidth {
     /// matrices no longer fit the first-level cache the kernels are written for).
     public static let widestTokens = 32
 
+    /// The same for the query-only layer, whose kernels keep one task's tokens and a few D-vectors
+    /// per lane: at the sine model's D = 40 they beat the per-task OpenBLAS path (measured).
+    public static let widestQueryTokens = 40
+
     /// The kernels the chunk paths use for Float tokens of width D at `lanes` (0: none), or nil for
     /// the reference path.
     @usableFromInline
-    static func kernels<T>(for _: T.Type, tokenDim D: Int, lanes: Int = current) -> LaneKernels? {
-        guard T.self == Float.self, lanes > 0, D <= widestTokens else { return nil }
+    static func kernels<T>(
+        for _: T.Type, tokenDim D: Int, widest: Int = widestTokens, lanes: Int = current
+    ) -> LaneKernels? {
+        guard T.self == Float.self, lanes > 0, D <= widest else { return nil }
         return kernels(lanes)
     }
 }
