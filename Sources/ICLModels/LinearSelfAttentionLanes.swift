@@ -32,21 +32,15 @@ public enum LaneWidth {
 
     /// The widest tokens the lane kernels take. Alternating tokens with positions (21 wide in
     /// alternating-2) gain from them as the 11-wide ones do (3× faster than OpenBLAS, measured); the
-    /// sine model's 40-wide tokens keep OpenBLAS, not measured with the lanes (their per-task
-    /// matrices no longer fit the first-level cache the kernels are written for).
+    /// sine model's 40-wide tokens keep OpenBLAS: its query-only layer through the lanes took the same
+    /// time (sine-mlp-lsa, 300 steps under `perf`: 34.9k samples against 34.8k).
     public static let widestTokens = 32
-
-    /// The same for the query-only layer, whose kernels keep one task's tokens and a few D-vectors
-    /// per lane: at the sine model's D = 40 they beat the per-task OpenBLAS path (measured).
-    public static let widestQueryTokens = 40
 
     /// The kernels the chunk paths use for Float tokens of width D at `lanes` (0: none), or nil for
     /// the reference path.
     @usableFromInline
-    static func kernels<T>(
-        for _: T.Type, tokenDim D: Int, widest: Int = widestTokens, lanes: Int = current
-    ) -> LaneKernels? {
-        guard T.self == Float.self, lanes > 0, D <= widest else { return nil }
+    static func kernels<T>(for _: T.Type, tokenDim D: Int, lanes: Int = current) -> LaneKernels? {
+        guard T.self == Float.self, lanes > 0, D <= widestTokens else { return nil }
         return kernels(lanes)
     }
 }

@@ -18,7 +18,7 @@ extension LinearSelfAttention {
         tokens e: UnsafePointer<T>, tasks n: Int, tokenCount: Int, tokenDim D: Int, heads: Int,
         M: UnsafePointer<T>, K: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>, delta: UnsafeMutablePointer<T>
     ) {
-        if let lanes = LaneWidth.kernels(for: T.self, tokenDim: D, widest: LaneWidth.widestQueryTokens) {
+        if let lanes = LaneWidth.kernels(for: T.self, tokenDim: D) {
             let layer = LaneLayer(
                 tasks: n, tokenCount: tokenCount, tokenDim: D, heads: heads, M: floats(M), K: floats(K),
                 scratch: floats(scratch))
@@ -47,7 +47,7 @@ extension LinearSelfAttention {
         M: UnsafePointer<T>, K: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
         dE: UnsafeMutablePointer<T>?, dM: UnsafeMutablePointer<T>, dK: UnsafeMutablePointer<T>
     ) {
-        if let lanes = LaneWidth.kernels(for: T.self, tokenDim: D, widest: LaneWidth.widestQueryTokens) {
+        if let lanes = LaneWidth.kernels(for: T.self, tokenDim: D) {
             let layer = LaneLayer(
                 tasks: n, tokenCount: tokenCount, tokenDim: D, heads: heads, M: floats(M), K: floats(K),
                 scratch: floats(scratch))

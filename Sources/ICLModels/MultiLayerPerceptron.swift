@@ -36,7 +36,9 @@ public enum MultiLayerPerceptron {
     /// Eight lanes at once (one AVX register): the MLP's Float path runs whole rows through it.
     @inlinable @inline(__always)
     public static func fastTanh(_ value: SIMD8<Float>) -> SIMD8<Float> {
-        let x = pointwiseMin(pointwiseMax(value, SIMD8(repeating: -9)), SIMD8(repeating: 9))
+        var x = value
+        x.replace(with: 9, where: x .> 9)
+        x.replace(with: -9, where: x .< -9)
         let x2 = x * x
         // Horner steps as fused multiply-adds (vfmadd with the package's target CPU; without one
         // they would be library calls, ~20× slower).
@@ -171,83 +173,103 @@ public enum MultiLayerPerceptron {
     }
 
     /// `sum[k] += Σ_r x[r, k]`, after `x ← x ⊙ scale` when `scale` is given; rows in order, so every
-    /// column's sum is the scalar loop's. Float goes down the rows 32 columns at a time with the sums
-    /// in four vector registers (adding into memory row after row waited on each store: 6 % of the
-    /// 12-block model's step, measured); the last `columns % 8` columns go as one vector that also
-    /// reads the next row's first entries, keeps them unchanged and ignores their sums.
+    /// column's sum is the scalar loop's. Float rows up to 64 wide go down 16 rows at a time (they
+    /// stay in the first-level cache), 32 columns at a time with the sums in four vector registers
+    /// (adding into memory row after row waited on each store: 6 % of the 12-block model's step,
+    /// measured); the last `columns % 8` columns go as one vector that also reads the next row's
+    /// first entries, keeps them unchanged and ignores their sums. Wider rows go row by row, eight
+    /// columns at a time (strided passes were twice as slow at 160 columns, measured).
     @inlinable
     static func sumRows<T: BinaryFloatingPoint>(
         _ x: UnsafeMutablePointer<T>, scaledBy scale: UnsafePointer<T>? = nil,
         rows: Int, columns: Int, into sum: UnsafeMutablePointer<T>
     ) {
-        var k = 0
-        if T.self == Float.self, rows > 0 {
-            let X = UnsafeMutableRawPointer(x), S = UnsafeMutableRawPointer(sum)
-            let F = scale.map { UnsafeRawPointer($0) }
-            let stride = 4 * columns
-            @inline(__always) func term(_ r: Int, _ j: Int) -> SIMD8<Float> {
-                let at = r * stride + 4 * j
-                var v = X.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self)
-                if let F {
-                    v *= F.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self)
-                    X.storeBytes(of: v, toByteOffset: at, as: SIMD8<Float>.self)
+        guard T.self == Float.self, rows > 1, columns <= 64 else {
+            // Wide rows (the sine model's 160) keep many independent sums per row: row by row, in memory.
+            for r in 0..<rows {
+                let row = x + r * columns, factors = scale.map { $0 + r * columns }
+                var k = 0
+                if T.self == Float.self {
+                    let rowF = UnsafeMutableRawPointer(row), sumF = UnsafeMutableRawPointer(sum)
+                    while k + 8 <= columns {
+                        var v = rowF.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
+                        if let factors {
+                            v *= UnsafeRawPointer(factors).loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
+                            rowF.storeBytes(of: v, toByteOffset: 4 * k, as: SIMD8<Float>.self)
+                        }
+                        let total = sumF.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self) + v
+                        sumF.storeBytes(of: total, toByteOffset: 4 * k, as: SIMD8<Float>.self)
+                        k += 8
+                    }
                 }
-                return v
+                for j in k..<columns {
+                    if let factors { row[j] *= factors[j] }
+                    sum[j] += row[j]
+                }
             }
-            @inline(__always) func partial(_ j: Int) -> SIMD8<Float> {
-                S.loadUnaligned(fromByteOffset: 4 * j, as: SIMD8<Float>.self)
+            return
+        }
+        let X = UnsafeMutableRawPointer(x), S = UnsafeMutableRawPointer(sum)
+        let F = scale.map { UnsafeRawPointer($0) }
+        let stride = 4 * columns, full = columns / 8 * 8, tail = columns - full
+        @inline(__always) func term(_ r: Int, _ j: Int) -> SIMD8<Float> {
+            let at = r * stride + 4 * j
+            var v = X.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self)
+            if let F {
+                v *= F.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self)
+                X.storeBytes(of: v, toByteOffset: at, as: SIMD8<Float>.self)
             }
-            while k + 32 <= columns {
-                var s0 = partial(k), s1 = partial(k + 8), s2 = partial(k + 16), s3 = partial(k + 24)
-                for r in 0..<rows {
+            return v
+        }
+        @inline(__always) func load(_ j: Int) -> SIMD8<Float> {
+            S.loadUnaligned(fromByteOffset: 4 * j, as: SIMD8<Float>.self)
+        }
+        @inline(__always) func store(_ s: SIMD8<Float>, _ j: Int) {
+            S.storeBytes(of: s, toByteOffset: 4 * j, as: SIMD8<Float>.self)
+        }
+        // Lanes 0..<tail of the tail vector are this row's last columns; the others are the next
+        // row's first, already scaled (their columns come first) and stored back as they were.
+        let mine = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) .< SIMD8(repeating: Int32(tail))
+        var tailSum = SIMD8<Float>(repeating: 0)
+        for lane in 0..<tail { tailSum[lane] = Float(sum[full + lane]) }
+        var first = 0
+        while first < rows {
+            let block = first..<min(first + 16, rows)
+            var k = 0
+            while k + 32 <= full {
+                var s0 = load(k), s1 = load(k + 8), s2 = load(k + 16), s3 = load(k + 24)
+                for r in block {
                     s0 += term(r, k)
                     s1 += term(r, k + 8)
                     s2 += term(r, k + 16)
                     s3 += term(r, k + 24)
                 }
-                S.storeBytes(of: s0, toByteOffset: 4 * k, as: SIMD8<Float>.self)
-                S.storeBytes(of: s1, toByteOffset: 4 * (k + 8), as: SIMD8<Float>.self)
-                S.storeBytes(of: s2, toByteOffset: 4 * (k + 16), as: SIMD8<Float>.self)
-                S.storeBytes(of: s3, toByteOffset: 4 * (k + 24), as: SIMD8<Float>.self)
+                store(s0, k); store(s1, k + 8); store(s2, k + 16); store(s3, k + 24)
                 k += 32
             }
-            while k + 8 <= columns {
-                var s0 = partial(k)
-                for r in 0..<rows { s0 += term(r, k) }
-                S.storeBytes(of: s0, toByteOffset: 4 * k, as: SIMD8<Float>.self)
+            while k < full {
+                var s0 = load(k)
+                for r in block { s0 += term(r, k) }
+                store(s0, k)
                 k += 8
             }
-            if k < columns, rows > 1 {
-                // Lanes 0..<tail are this row's last columns; the others are the next row's first,
-                // already scaled (their columns were done above) and stored back as they were.
-                let tail = columns - k
-                let mine = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) .< SIMD8(repeating: Int32(tail))
-                var s = SIMD8<Float>(repeating: 0)
-                for lane in 0..<tail { s[lane] = Float(sum[k + lane]) }
-                for r in 0..<(rows - 1) {
-                    let at = r * stride + 4 * k
+            if tail > 0 {
+                for r in block where r < rows - 1 {
+                    let at = r * stride + 4 * full
                     var v = X.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self)
                     if let F {
-                        let f = F.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self)
-                        v.replace(with: v * f, where: mine)
+                        v.replace(with: v * F.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self), where: mine)
                         X.storeBytes(of: v, toByteOffset: at, as: SIMD8<Float>.self)
                     }
-                    s += v
+                    tailSum += v
                 }
-                let last = (rows - 1) * columns
-                for lane in 0..<tail {
-                    if let scale { x[last + k + lane] *= scale[last + k + lane] }
-                    sum[k + lane] = T(s[lane]) + x[last + k + lane]
-                }
-                return
             }
+            first = block.upperBound
         }
-        for r in 0..<rows {
-            let row = x + r * columns, factors = scale.map { $0 + r * columns }
-            for j in k..<columns {
-                if let factors { row[j] *= factors[j] }
-                sum[j] += row[j]
-            }
+        let last = x + (rows - 1) * columns
+        for j in full..<columns {
+            if let scale { last[j] *= scale[(rows - 1) * columns + j] }
+            sum[j] = T(tailSum[j - full]) + last[j]
         }
     }
 

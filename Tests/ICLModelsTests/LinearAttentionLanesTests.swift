@@ -125,13 +125,6 @@ struct LinearAttentionLanesTests {
         #expect(fast.dM == fast.dMWithoutTokens)
     }
 
-    /// The query-only kernels also take the sine models' 40-wide tokens (`LaneWidth.widestQueryTokens`).
-    @Test(arguments: widths)
-    func theQueryOnlyLayerMatchesAtTheSineWidth(lanes: Int) {
-        #expect(LaneWidth.widestQueryTokens >= 40)
-        theQueryOnlyLayerMatches(lanes: lanes, shape: (1, 11, 40))
-    }
-
     /// The sharpness of the comparison: a reference with one gradient entry 1 % off fails it.
     @Test func theComparisonCatchesOnePercent() {
         let c = Case((1, 11, 11))

@@ -265,10 +265,10 @@ struct MultiLayerPerceptronFastPathTests {
     }
 
     /// `sumRows` in Float gives the scalar loop's bits (rows in order), scaled entries included,
-    /// for every column count's mix of 32-wide, 8-wide and part-filled groups.
-    @Test(arguments: [1, 3, 8, 11, 40, 44, 45, 160])
+    /// for every column count's mix of 32-wide, 8-wide and part-filled groups and of 16-row blocks.
+    @Test(arguments: [1, 3, 8, 11, 40, 44, 45, 64, 65, 160])
     func sumRowsEqualsTheScalarLoop(columns: Int) {
-        for rows in [1, 2, 7] {
+        for rows in [1, 2, 7, 130] {  // 130: nine blocks of rows, the last part-filled
             var random = SplitMix64(seed: UInt64(100 * columns + rows))
             let x = (0..<(rows * columns)).map { _ in Float(random.normal()) }
             let scale = (0..<(rows * columns)).map { _ in Float(random.normal()) }
