@@ -54,14 +54,14 @@ struct MultiLayerPerceptronCase: CustomStringConvertible, Sendable {
         zip(run(parameters: parameters, tokens: tokens).delta, probe).reduce(0) { $0 + $1.0 * $1.1 }
     }
 
-    func gradients(parameters: [Double], tokens: [Double], probe: [Double], repeats: Int = 1)
-        -> (parameters: [Double], tokens: [Double])
-    {
+    func gradients<Scalar: BinaryFloatingPoint>(
+        parameters: [Scalar], tokens: [Scalar], probe: [Scalar], repeats: Int = 1
+    ) -> (parameters: [Scalar], tokens: [Scalar]) {
         let t = tensors
         let (_, cache) = run(parameters: parameters, tokens: tokens)
-        var scratch = [Double](repeating: .nan, count: MultiLayerPerceptron.scratchSize(rows: rows, hidden: hidden))
-        var dParameters = [Double](repeating: 0, count: parameterCount)
-        var dTokens = [Double](repeating: 0, count: tokenEntries)
+        var scratch = [Scalar](repeating: .nan, count: MultiLayerPerceptron.scratchSize(rows: rows, hidden: hidden))
+        var dParameters = [Scalar](repeating: 0, count: parameterCount)
+        var dTokens = [Scalar](repeating: 0, count: tokenEntries)
         parameters.withUnsafeBufferPointer { p in
             dParameters.withUnsafeMutableBufferPointer { dp in
                 let (base, dBase) = (p.baseAddress!, dp.baseAddress!)
@@ -322,34 +322,12 @@ struct MultiLayerPerceptronFastPathTests {
         let parameters = shape.randomParameters(seed: 31, std: 0.3), tokens = shape.randomTokens(seed: 32)
         let probe = GradientCheck.probe(count: shape.tokenEntries, seed: 33)
         let double = shape.gradients(parameters: parameters, tokens: tokens, probe: probe)
-        let float = shape.floatGradients(parameters: parameters, tokens: tokens, probe: probe)
+        let float = shape.gradients(
+            parameters: parameters.map { Float($0) }, tokens: tokens.map { Float($0) }, probe: probe.map { Float($0) })
         for (a, b) in [(float.parameters, double.parameters), (float.tokens, double.tokens)] {
             let scale = b.map { abs($0) }.max()!
-            for k in b.indices { #expect(abs(a[k] - b[k]) <= 1e-4 * scale, "entry \(k)") }
+            for k in b.indices { #expect(abs(Double(a[k]) - b[k]) <= 1e-4 * scale, "entry \(k)") }
         }
-    }
-}
-
-extension MultiLayerPerceptronCase {
-    /// `gradients` in Float, returned as Double.
-    func floatGradients(parameters: [Double], tokens: [Double], probe: [Double]) -> (parameters: [Double], tokens: [Double]) {
-        let t = tensors, p32 = parameters.map { Float($0) }, x32 = tokens.map { Float($0) }
-        let (_, cache) = run(parameters: p32, tokens: x32)
-        var scratch = [Float](repeating: .nan, count: MultiLayerPerceptron.scratchSize(rows: rows, hidden: hidden))
-        var dParameters = [Float](repeating: 0, count: parameterCount)
-        var dTokens = [Float](repeating: 0, count: tokenEntries)
-        p32.withUnsafeBufferPointer { p in
-            dParameters.withUnsafeMutableBufferPointer { dp in
-                let (base, dBase) = (p.baseAddress!, dp.baseAddress!)
-                MultiLayerPerceptron.backward(
-                    dDelta: probe.map { Float($0) }, tokens: x32, rows: rows, tokenDim: tokenDim, hidden: hidden,
-                    W_1: base + t[0].range.lowerBound, b_1: base + t[1].range.lowerBound,
-                    W_2: base + t[2].range.lowerBound, cache: cache, scratch: &scratch, dTokens: &dTokens,
-                    dW_1: dBase + t[0].range.lowerBound, dB_1: dBase + t[1].range.lowerBound,
-                    dW_2: dBase + t[2].range.lowerBound, dB_2: dBase + t[3].range.lowerBound)
-            }
-        }
-        return (dParameters.map { Double($0) }, dTokens.map { Double($0) })
     }
 }
 
