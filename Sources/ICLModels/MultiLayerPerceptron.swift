@@ -90,20 +90,17 @@ public enum MultiLayerPerceptron {
         return (value, half.addingProduct(half, t) + slope)
     }
 
-    /// `activation ← σ(activation + b_1)` and `derivative ← σ′` over `[rows, Dh]`. For GELU, Float goes
-    /// eight lanes at a time over the whole buffer, rows run together, with the bias repeated to a
-    /// multiple of eight entries, so no row ends in a part-filled vector (the loop does not vectorise by
-    /// itself: it was 38 % of the 12-block model's step, measured).
+    /// `activation ← σ(activation)` and `derivative ← σ′(activation)` over `count` entries (the
+    /// pre-activations, bias included). For GELU, Float goes eight lanes at a time over the whole
+    /// buffer, rows run together (the loop does not vectorise by itself: it was 38 % of the 12-block
+    /// model's step, measured).
     @inlinable
     static func activate<T: BinaryFloatingPoint>(
-        _ activation: UnsafeMutablePointer<T>, derivative: UnsafeMutablePointer<T>,
-        bias b_1: UnsafePointer<T>, rows: Int, hidden Dh: Int,
-        σ: Activation
+        _ activation: UnsafeMutablePointer<T>, derivative: UnsafeMutablePointer<T>, count: Int, σ: Activation
     ) {
-        let total = rows * Dh
         if σ == .relu {
-            for j in 0..<total {
-                let x = activation[j] + b_1[j % Dh]
+            for j in 0..<count {
+                let x = activation[j]
                 activation[j] = max(x, 0)
                 derivative[j] = x > 0 ? 1 : 0
             }
@@ -111,30 +108,46 @@ public enum MultiLayerPerceptron {
         }
         var done = 0
         if T.self == Float.self {
-            let period = Dh * 8 / gcd(Dh, 8)  // lcm(Dh, 8): the bias pattern repeats every `period` entries
+            let act = UnsafeMutableRawPointer(activation), der = UnsafeMutableRawPointer(derivative)
+            for v in 0..<(count / 8) {
+                let (value, slope) = geluWithDerivative(act.loadUnaligned(fromByteOffset: 32 * v, as: SIMD8<Float>.self))
+                act.storeBytes(of: value, toByteOffset: 32 * v, as: SIMD8<Float>.self)
+                der.storeBytes(of: slope, toByteOffset: 32 * v, as: SIMD8<Float>.self)
+            }
+            done = count / 8 * 8
+        }
+        for j in done..<count {
+            let (value, slope) = geluWithDerivative(activation[j])
+            activation[j] = value
+            derivative[j] = slope
+        }
+    }
+
+    /// Every row of the `[rows, n]` matrix `c` set to `bias`, so that a product added onto it includes
+    /// the bias: OpenBLAS with `accumulate: false` clears `c` first (a memset), so the bias costs no
+    /// pass of its own, and `b + Σ` rounds as `Σ + b` did. Float writes eight entries at a time from
+    /// the bias repeated to lcm(n, 8) entries (a copy per row was 3.6 % of the sine model's step).
+    @inlinable
+    static func fill<T: BinaryFloatingPoint>(_ c: UnsafeMutablePointer<T>, rows: Int, with bias: UnsafePointer<T>, _ n: Int) {
+        let total = rows * n
+        var done = 0
+        if T.self == Float.self {
+            let period = n * 8 / gcd(n, 8)
             withUnsafeTemporaryAllocation(of: Float.self, capacity: period) { pattern in
-                for j in 0..<period { pattern[j] = Float(b_1[j % Dh]) }
-                let act = UnsafeMutableRawPointer(activation), der = UnsafeMutableRawPointer(derivative)
-                let bias = UnsafeRawPointer(pattern.baseAddress!)
+                for j in 0..<period { pattern[j] = Float(bias[j % n]) }
+                let out = UnsafeMutableRawPointer(c), from = UnsafeRawPointer(pattern.baseAddress!)
                 var offset = 0
-                while done + 8 <= total {
-                    let pre =
-                        act.loadUnaligned(fromByteOffset: 4 * done, as: SIMD8<Float>.self)
-                        + bias.loadUnaligned(fromByteOffset: 4 * offset, as: SIMD8<Float>.self)
-                    let (value, slope) = geluWithDerivative(pre)
-                    act.storeBytes(of: value, toByteOffset: 4 * done, as: SIMD8<Float>.self)
-                    der.storeBytes(of: slope, toByteOffset: 4 * done, as: SIMD8<Float>.self)
-                    done += 8
+                for v in 0..<(total / 8) {
+                    out.storeBytes(
+                        of: from.loadUnaligned(fromByteOffset: 4 * offset, as: SIMD8<Float>.self), toByteOffset: 32 * v,
+                        as: SIMD8<Float>.self)
                     offset += 8
                     if offset == period { offset = 0 }
                 }
             }
+            done = total / 8 * 8
         }
-        for j in done..<total {
-            let (value, slope) = geluWithDerivative(activation[j] + b_1[j % Dh])
-            activation[j] = value
-            derivative[j] = slope
-        }
+        for j in done..<total { c[j] = bias[j % n] }
     }
 
     @inlinable
@@ -146,10 +159,11 @@ public enum MultiLayerPerceptron {
         cache: UnsafeMutablePointer<T>, delta: UnsafeMutablePointer<T>
     ) {
         let activation = cache, derivative = cache + rows * Dh
-        gemm(rows, Dh, D, x, W_1, transposeB: true, into: activation)
-        activate(activation, derivative: derivative, bias: b_1, rows: rows, hidden: Dh, σ: σ)
-        gemm(rows, D, Dh, activation, W_2, transposeB: true, into: delta)
-        for r in 0..<rows { for k in 0..<D { delta[r * D + k] += b_2[k] } }
+        fill(activation, rows: rows, with: b_1, Dh)
+        gemm(rows, Dh, D, x, W_1, transposeB: true, into: activation, accumulate: true)
+        activate(activation, derivative: derivative, count: rows * Dh, σ: σ)
+        fill(delta, rows: rows, with: b_2, D)
+        gemm(rows, D, Dh, activation, W_2, transposeB: true, into: delta, accumulate: true)
     }
 
     /// `dact = G W_2`, `dW_2 += Gᵀ act`, `db_2 += Σ G`, `dpre = dact ⊙ σ′(pre)` (kept by forward),

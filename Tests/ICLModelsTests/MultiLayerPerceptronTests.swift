@@ -245,17 +245,20 @@ struct MultiLayerPerceptronFastPathTests {
         #expect(abs(Double(fast.derivative) + 1e-5 - exact.derivative) / 0x1p-23 > 40)
     }
 
-    /// `activate` (bias add, GELU, GELU′ over whole rows at once) meets the same bounds entry by
-    /// entry, for widths that are and are not multiples of eight.
+    /// `activate` (GELU, GELU′ over whole rows at once) meets the same bounds entry by entry, and
+    /// `fill` repeats the bias exactly, for widths that are and are not multiples of eight.
     @Test(arguments: [1, 5, 8, 11, 44, 160])
     func activateMatchesTheFormulaEntryByEntry(hidden: Int) {
         let rows = 7
         var random = SplitMix64(seed: UInt64(hidden))
         let pre = (0..<(rows * hidden)).map { _ in Float(3 * random.normal()) }
         let bias = (0..<hidden).map { _ in Float(random.normal()) }
-        var activation = pre, derivative = [Float](repeating: .nan, count: rows * hidden)
-        MultiLayerPerceptron.activate(
-            &activation, derivative: &derivative, bias: bias, rows: rows, hidden: hidden, σ: .gelu)
+        var activation = (0..<(rows * hidden)).map { pre[$0] + bias[$0 % hidden] }
+        var derivative = [Float](repeating: .nan, count: rows * hidden)
+        MultiLayerPerceptron.activate(&activation, derivative: &derivative, count: rows * hidden, σ: .gelu)
+        var filled = [Float](repeating: .nan, count: rows * hidden)
+        MultiLayerPerceptron.fill(&filled, rows: rows, with: bias, hidden)
+        #expect(filled == (0..<(rows * hidden)).map { bias[$0 % hidden] })
         for j in pre.indices {
             let exact = MultiLayerPerceptron.geluWithDerivative(Double(pre[j] + bias[j % hidden]))
             let scale = 0x1p-23 * max(1, abs(Double(pre[j] + bias[j % hidden])))
