@@ -43,7 +43,8 @@ let package = Package(
         // Linear attention with SIMD lanes across tasks: optimised even in debug builds (generic SIMD
         // code unspecialised is orders of magnitude slower), and the 16-lane entry points in a module
         // of their own, compiled for AVX-512 and called only on CPUs that have it.
-        .target(name: "ICLLanes", exclude: ["README.md"], swiftSettings: mode + [.unsafeFlags(["-O"])]),
+        .target(name: "ICLLanes", dependencies: ["ICLMath"], exclude: ["README.md"],
+                swiftSettings: mode + [.unsafeFlags(["-O"])]),
         .target(name: "ICLLanesAVX512", dependencies: ["ICLLanes"],
                 swiftSettings: [.unsafeFlags(["-target-cpu", "skylake-avx512", "-O"]), .swiftLanguageMode(.v5)]),
         .target(name: "ICLModels", dependencies: ["ICLMath", "ICLDescription", "ICLTasks", "ICLLanes", "ICLLanesAVX512"],

@@ -5,13 +5,16 @@ public struct LaneLayer {
     public var M: UnsafePointer<Float>, K: UnsafePointer<Float>
     /// At least `LinearAttentionLanes.scratchSize(lanes:…)` Floats.
     public var scratch: UnsafeMutablePointer<Float>
+    /// `LinearAttentionLanes.contract(M, K)` (S and Sᵀ) where the full layer contracts its heads, or
+    /// nil to build them in the scratch on every call.
+    public var S: UnsafePointer<Float>?
 
     public init(
         tasks: Int, tokenCount: Int, tokenDim: Int, heads: Int, M: UnsafePointer<Float>, K: UnsafePointer<Float>,
-        scratch: UnsafeMutablePointer<Float>
+        scratch: UnsafeMutablePointer<Float>, S: UnsafePointer<Float>? = nil
     ) {
         (self.tasks, self.tokenCount, self.tokenDim, self.heads) = (tasks, tokenCount, tokenDim, heads)
-        (self.M, self.K, self.scratch) = (M, K, scratch)
+        (self.M, self.K, self.scratch, self.S) = (M, K, scratch, S)
     }
 }
 
@@ -70,13 +73,13 @@ public struct LaneKernels: @unchecked Sendable {
         forward = { l, e, delta in
             L.forward(
                 V.self, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim, heads: l.heads,
-                M: l.M, K: l.K, scratch: l.scratch, delta: delta)
+                M: l.M, K: l.K, S: l.S, scratch: l.scratch, delta: delta)
         }
         backward = { l, G, e, dE, dM, dK in
             L.backward(
                 V.self, dOut: G, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim,
                 heads: l.heads,
-                M: l.M, K: l.K, scratch: l.scratch, dE: dE, dM: dM, dK: dK)
+                M: l.M, K: l.K, S: l.S, scratch: l.scratch, dE: dE, dM: dM, dK: dK)
         }
         forwardQueries = { l, e, delta in
             L.forwardQueries(

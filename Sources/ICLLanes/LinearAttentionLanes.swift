@@ -14,13 +14,19 @@
 /// per task (row-major), `M`, `K`, `dM`, `dK` are `[H, D, D]`.
 /// The layouts match, so a Float fast path and the Double reference share the tape. The full layer's
 /// backward forms each group's C again rather than keep it: 66 multiply-adds a token over full vectors
-/// cost less than moving C out of the lanes and back.
+/// cost less than moving C out of the lanes and back. With many heads the full layer goes through one
+/// matrix S contracted from all heads instead (`ContractedHeads.swift`, chosen by `contractsHeads`).
 public enum LinearAttentionLanes {
-    /// Float scratch for any of the kernels at lane width `W`: the transposed `M_h`, `K_h`, then
-    /// (aligned) vectors: tokens, gradients, their output (3·T·D), C and dC (2·D²), the per-lane
-    /// `dM`, `dK` (2·H·D²) and four `[T, D]` temporaries.
-    public static func scratchSize(lanes W: Int, tokenCount T: Int, tokenDim D: Int, heads H: Int) -> Int {
-        2 * H * D * D + W * (vectors(tokenCount: T, tokenDim: D, heads: H) + 2)
+    /// Float scratch for any of the kernels at lane width `W` on n tasks: the transposed `M_h`, `K_h`,
+    /// then (aligned) vectors: tokens, gradients, their output (3·T·D), C and dC (2·D²), the per-lane
+    /// `dM`, `dK` (2·H·D²) and four `[T, D]` temporaries — or, where the full layer contracts its
+    /// heads (`contractsHeads`), what that needs if more (`contractedScratchSize`).
+    public static func scratchSize(
+        lanes W: Int, tasks n: Int, tokenCount T: Int, tokenDim D: Int, heads H: Int
+    ) -> Int {
+        let headByHead = 2 * H * D * D + W * (vectors(tokenCount: T, tokenDim: D, heads: H) + 2)
+        guard contractsHeads(tokenCount: T, tokenDim: D, heads: H) else { return headByHead }
+        return max(headByHead, contractedScratchSize(lanes: W, tasks: n, tokenCount: T, tokenDim: D))
     }
 
     @inlinable
@@ -30,13 +36,19 @@ public enum LinearAttentionLanes {
 
     // MARK: Full layer
 
-    /// `delta = Σ_h M_h C K_h e_j` for every token of the n tasks.
+    /// `delta = Σ_h M_h C K_h e_j` for every token of the n tasks: head by head, or with the heads
+    /// contracted (`forwardContracted`; S from the caller, if given) where that is cheaper.
     @inlinable
     public static func forward<V: SIMD>(
         _: V.Type, tokens e: UnsafePointer<Float>, tasks n: Int, tokenCount T: Int, tokenDim D: Int, heads H: Int,
-        M: UnsafePointer<Float>, K: UnsafePointer<Float>,
+        M: UnsafePointer<Float>, K: UnsafePointer<Float>, S: UnsafePointer<Float>? = nil,
         scratch: UnsafeMutablePointer<Float>, delta: UnsafeMutablePointer<Float>
     ) where V.Scalar == Float {
+        if contractsHeads(tokenCount: T, tokenDim: D, heads: H) {
+            return forwardContracted(
+                V.self, tokens: e, tasks: n, tokenCount: T, tokenDim: D, heads: H, M: M, K: K, S: S,
+                scratch: scratch, delta: delta)
+        }
         let TD = T * D, DD = D * D
         let space = Space<V>(scratch, tokenCount: T, tokenDim: D, heads: H)
         let E = space.tokens, out = space.output, C = space.C, U = space.temporaries, W = U + TD  // [T, D] each
@@ -60,14 +72,20 @@ public enum LinearAttentionLanes {
     ///
     ///     dM_h += g_t (C u)ᵀ,   dK_h += (C x) e_tᵀ,   dE_t += K_hᵀ (C x),   dC += x uᵀ
     ///
-    /// then `dE_i += (dC + dCᵀ) e_i` for the context tokens (C is quadratic in them).
+    /// then `dE_i += (dC + dCᵀ) e_i` for the context tokens (C is quadratic in them). Where the
+    /// forward contracted the heads, so does this (`backwardContracted`).
     @inlinable
     public static func backward<V: SIMD>(
         _: V.Type, dOut G: UnsafePointer<Float>, tokens e: UnsafePointer<Float>, tasks n: Int, tokenCount T: Int,
         tokenDim D: Int, heads H: Int, M: UnsafePointer<Float>, K: UnsafePointer<Float>,
-        scratch: UnsafeMutablePointer<Float>,
+        S: UnsafePointer<Float>? = nil, scratch: UnsafeMutablePointer<Float>,
         dE: UnsafeMutablePointer<Float>?, dM: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>
     ) where V.Scalar == Float {
+        if contractsHeads(tokenCount: T, tokenDim: D, heads: H) {
+            return backwardContracted(
+                V.self, dOut: G, tokens: e, tasks: n, tokenCount: T, tokenDim: D, heads: H, M: M, K: K, S: S,
+                scratch: scratch, dE: dE, dM: dM, dK: dK)
+        }
         let TD = T * D, DD = D * D
         let space = Space<V>(scratch, tokenCount: T, tokenDim: D, heads: H)
         let Mt = space.transposed(M), Kt = space.transposed(K, second: true)

@@ -68,11 +68,15 @@ public struct AttentionStack: Sendable {
         }
         let w = UnsafePointer(workspace.parameters)
         let layers = weights.layers.map { $0.map { w + $0 } }
-        // Per-step products of the linear-attention weights, shared by all tasks.
+        // Per-step products of the linear-attention weights, shared by all tasks, and where the lane
+        // kernels contract the heads, S and Sᵀ from them (the first chunk's scratch is free here).
+        workspace.hasContracted = false
         for (l, blocks) in plan.blocks.enumerated() where blocks.contains(where: { $0.kind == .attention(.linear) }) {
-            LinearSelfAttention.products(
-                heads: layers[l].heads, tokenDim: D, keyDim: c.keyDim,
-                M: workspace.M + l * H * DD, K: workspace.K + l * H * DD)
+            let M = workspace.M + l * H * DD, K = workspace.K + l * H * DD
+            LinearSelfAttention.products(heads: layers[l].heads, tokenDim: D, keyDim: c.keyDim, M: M, K: K)
+            workspace.hasContracted = LinearSelfAttention.contractedWeights(
+                M: M, K: K, tokenCount: T_, tokenDim: D, heads: H, table: workspace.scratch,
+                into: workspace.S + l * workspace.contractedSize)
         }
         let queryOnly = self.queryOnly(workspace), chunks = min(workspace.chunks, count)
         tokens.withUnsafeBufferPointer { tokenBuffer in
@@ -127,6 +131,7 @@ public struct AttentionStack: Sendable {
         let l = c.recurrent ? 0 : a, block = plan.blocks[l][k], slot = plan.slots[a][k], weights = layers[l]
         let last = a == c.layers - 1 && k == plan.blocks[l].count - 1
         let M = chunk.workspace.M + l * H * D * D, K = chunk.workspace.K + l * H * D * D
+        let S = chunk.workspace.contracted(layer: l)
         var u = state
         if let norm = weights.norm(block.kind) {
             u = chunk.at(slot.normed)
@@ -147,7 +152,7 @@ public struct AttentionStack: Sendable {
             return out
         case .attention(.linear):
             LinearSelfAttention.forwardChunk(
-                tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H, M: M, K: K,
+                tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H, M: M, K: K, S: S,
                 cache: chunk.at(slot.cache), scratch: chunk.scratch, delta: out)
         case .attention(.softmax):
             SoftmaxAttention.forwardChunk(
@@ -275,8 +280,8 @@ public struct AttentionStack: Sendable {
         case .attention(.linear):
             LinearSelfAttention.backwardChunk(
                 dOut: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
-                M: M, K: K, cache: chunk.at(slot.cache), scratch: chunk.scratch,
-                dE: dTokens, dM: dM, dK: dK)
+                M: M, K: K, S: chunk.workspace.contracted(layer: l), cache: chunk.at(slot.cache),
+                scratch: chunk.scratch, dE: dTokens, dM: dM, dK: dK)
         case .attention(.softmax):
             SoftmaxAttention.backwardChunk(
                 dDelta: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D,

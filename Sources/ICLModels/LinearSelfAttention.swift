@@ -153,7 +153,9 @@ public enum LinearSelfAttention {
     }
 
     /// Floating-point operations (multiply and add counted apart) of one task's kernels, from the
-    /// shapes: for benchmarks, to read time as a fraction of what the CPU can do.
+    /// shapes: for benchmarks, to read time as a fraction of what the CPU can do. Counted head by
+    /// head, as the layer is written, also where the lane kernels contract the heads and do less
+    /// (`LinearAttentionLanes.contractsHeads`): the same work for every build and path.
     public static func flops(
         tokenCount T: Int, tokenDim D: Int, heads H: Int, queryOnly: Bool,
         tokenGradient: Bool = true

@@ -30,16 +30,17 @@ extension LinearSelfAttention {
     }
 
     /// `delta` (`[n, T, D]`) for the n tasks of `tokens`; task i's C goes to `cache + i·D·D`.
+    /// `S`: the step's `contractedWeights`, if any (the lane kernels build them otherwise).
     @inlinable
     public static func forwardChunk<T: BinaryFloatingPoint>(
         tokens e: UnsafePointer<T>, tasks n: Int, tokenCount: Int, tokenDim D: Int, heads: Int,
-        M: UnsafePointer<T>, K: UnsafePointer<T>, cache: UnsafeMutablePointer<T>,
+        M: UnsafePointer<T>, K: UnsafePointer<T>, S: UnsafePointer<T>? = nil, cache: UnsafeMutablePointer<T>,
         scratch: UnsafeMutablePointer<T>, delta: UnsafeMutablePointer<T>
     ) {
         if let lanes = LaneWidth.kernels(for: T.self, tokenDim: D) {
             let layer = LaneLayer(
                 tasks: n, tokenCount: tokenCount, tokenDim: D, heads: heads, M: floats(M), K: floats(K),
-                scratch: floats(scratch))
+                scratch: floats(scratch), S: S.map { floats($0) })
             return lanes.forward(layer, floats(e), floats(delta))  // (the lane backward needs no cache)
         }
         let task = tokenCount * D, rows = n * tokenCount, DD = D * D, N = tokenCount - 1, HD = heads * D
@@ -62,13 +63,14 @@ extension LinearSelfAttention {
     public static func backwardChunk<T: BinaryFloatingPoint>(
         dOut G: UnsafePointer<T>, tokens e: UnsafePointer<T>, tasks n: Int, tokenCount: Int, tokenDim D: Int,
         heads: Int,
-        M: UnsafePointer<T>, K: UnsafePointer<T>, cache: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
+        M: UnsafePointer<T>, K: UnsafePointer<T>, S: UnsafePointer<T>? = nil, cache: UnsafePointer<T>,
+        scratch: UnsafeMutablePointer<T>,
         dE: UnsafeMutablePointer<T>?, dM: UnsafeMutablePointer<T>, dK: UnsafeMutablePointer<T>
     ) {
         if let lanes = LaneWidth.kernels(for: T.self, tokenDim: D) {
             let layer = LaneLayer(
                 tasks: n, tokenCount: tokenCount, tokenDim: D, heads: heads, M: floats(M), K: floats(K),
-                scratch: floats(scratch))
+                scratch: floats(scratch), S: S.map { floats($0) })
             return lanes.backward(layer, floats(G), floats(e), dE.map { floats($0) }, floats(dM), floats(dK))
         }
         let task = tokenCount * D, rows = n * tokenCount, DD = D * D, N = tokenCount - 1, HD = heads * D

@@ -46,9 +46,32 @@ public enum LaneWidth {
 }
 
 extension LinearSelfAttention {
-    /// Scratch the lane kernels need for a chunk (the widest lanes, whatever the CPU).
-    public static func laneScratchSize(tokenCount T: Int, tokenDim D: Int, heads H: Int) -> Int {
-        LinearAttentionLanes.scratchSize(lanes: 16, tokenCount: T, tokenDim: D, heads: H)
+    /// Scratch the lane kernels need for a chunk of n tasks (the widest lanes, whatever the CPU).
+    public static func laneScratchSize(tasks n: Int, tokenCount T: Int, tokenDim D: Int, heads H: Int) -> Int {
+        LinearAttentionLanes.scratchSize(lanes: 16, tasks: n, tokenCount: T, tokenDim: D, heads: H)
+    }
+}
+
+extension LinearSelfAttention {
+    /// Floats per layer of the contracted weights (S and Sᵀ) the lane kernels use for a full layer
+    /// of this shape, or 0 where they go head by head (`LinearAttentionLanes.contractsHeads`).
+    public static func contractedWeightsSize(tokenCount T: Int, tokenDim D: Int, heads H: Int) -> Int {
+        guard LinearAttentionLanes.contractsHeads(tokenCount: T, tokenDim: D, heads: H) else { return 0 }
+        return LinearAttentionLanes.contractedWeightsSize(tokenDim: D)
+    }
+
+    /// S and Sᵀ from the step's `M`, `K` into `S`, where the lane kernels will use them (Float
+    /// tokens they take, heads contracted); `table`: D⁴ free values. Returns whether it wrote them.
+    static func contractedWeights<T>(
+        M: UnsafePointer<T>, K: UnsafePointer<T>, tokenCount: Int, tokenDim D: Int, heads H: Int,
+        table: UnsafeMutablePointer<T>, into S: UnsafeMutablePointer<T>
+    ) -> Bool {
+        guard LaneWidth.kernels(for: T.self, tokenDim: D) != nil,
+            contractedWeightsSize(tokenCount: tokenCount, tokenDim: D, heads: H) > 0
+        else { return false }
+        LinearAttentionLanes.contract(
+            M: floats(M), K: floats(K), tokenDim: D, heads: H, table: floats(table), into: floats(S))
+        return true
     }
 }
 

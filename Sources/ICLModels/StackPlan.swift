@@ -93,7 +93,8 @@ struct StackPlan: Sendable {
         var kernel = max(
             LinearSelfAttention.chunkScratchSize(tasks: tasks, tokenCount: T, tokenDim: D, heads: c.heads),
             LinearSelfAttention.queriesScratchSize(tasks: tasks, tokenDim: D))
-        kernel = max(kernel, LinearSelfAttention.laneScratchSize(tokenCount: T, tokenDim: D, heads: c.heads))
+        kernel = max(
+            kernel, LinearSelfAttention.laneScratchSize(tasks: tasks, tokenCount: T, tokenDim: D, heads: c.heads))
         kernel = max(kernel, SoftmaxAttention.chunkScratchSize(tasks: tasks, tokenCount: T, keyDim: c.keyDim))
         kernel = max(
             kernel, SoftmaxAttention.laneScratchSize(tokenCount: T, tokenDim: D, keyDim: c.keyDim, heads: c.heads))

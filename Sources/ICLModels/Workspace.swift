@@ -21,6 +21,12 @@ public final class Workspace<T: BinaryFloatingPoint>: @unchecked Sendable {
     /// `[parameterLayers, H, D, D]`: the step's `M_h = P_h W_V,h` and `K_h = W_K,hᵀ W_Q,h`.
     let M: UnsafeMutablePointer<T>
     let K: UnsafeMutablePointer<T>
+    /// `[parameterLayers, contractedSize]`: the step's S and Sᵀ per layer, where the lane kernels
+    /// contract the heads (`LinearSelfAttention.contractedWeights`); `hasContracted` says whether
+    /// this step's are there.
+    let S: UnsafeMutablePointer<T>
+    let contractedSize: Int
+    var hasContracted = false
     /// Per chunk: scratch, and partial gradients (all parameters, then ∂M and ∂K).
     let scratchSize: Int
     let scratch: UnsafeMutablePointer<T>
@@ -54,15 +60,22 @@ public final class Workspace<T: BinaryFloatingPoint>: @unchecked Sendable {
         tape = allocate(batchSize * plan.tapeSize)
         M = allocate(products)
         K = allocate(products)
+        contractedSize = LinearSelfAttention.contractedWeightsSize(
+            tokenCount: c.tokenCount, tokenDim: c.modelDim, heads: c.heads)
+        S = allocate(c.parameterLayers * contractedSize)
         scratch = allocate(self.chunks * scratchSize)
         chunkGradients = allocate(self.chunks * chunkGradientSize)
         reduced = allocate(chunkGradientSize)
-        buffers = [parameters, rawTokens, tape, M, K, scratch, chunkGradients, reduced]
+        buffers = [parameters, rawTokens, tape, M, K, S, scratch, chunkGradients, reduced]
     }
 
     deinit {
         for p in buffers { p.deallocate() }
     }
+
+    /// Layer l's S and Sᵀ for this step, if the forward pass formed them.
+    @inline(__always)
+    func contracted(layer l: Int) -> UnsafePointer<T>? { hasContracted ? UnsafePointer(S + l * contractedSize) : nil }
 
     /// Task b's part of a tape region.
     @inline(__always)

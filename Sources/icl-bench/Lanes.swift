@@ -35,7 +35,7 @@ extension Measure {
             for k in 0..<count { p[k] = Float(random.uniform(-1, 1)) }
             return p
         }
-        let size = LinearAttentionLanes.scratchSize(lanes: 16, tokenCount: T, tokenDim: D, heads: H)
+        let size = LinearAttentionLanes.scratchSize(lanes: 16, tasks: n, tokenCount: T, tokenDim: D, heads: H)
         let e = values(n * T * D), G = values(n * T * D), M = values(H * D * D), K = values(H * D * D)
         let scratch = values(size), out = values(n * T * D), dE = values(n * T * D)
         let dM = values(H * D * D), dK = values(H * D * D)

@@ -5,16 +5,17 @@ import Testing
 @Suite("Checkpoints do not depend on the number of threads")
 struct ThreadCountTests {
     /// Three layers (two full linear-attention layers through the lane kernels, then a query-only
-    /// one), one two-head softmax layer (its lane kernels), and alternating-2's model (softmax then
-    /// linear on 21-wide alternating tokens with positions), each trained on one core (`taskset -c
-    /// 0`: the chunk pool follows the CPU affinity, so no worker thread) and on all of them: the
-    /// weights are the same bit for bit.
+    /// one) with one head and with four (whose full layers contract their heads), one two-head
+    /// softmax layer (its lane kernels), and alternating-2's model (softmax then linear on 21-wide
+    /// alternating tokens with positions), each trained on one core (`taskset -c 0`: the chunk pool
+    /// follows the CPU affinity, so no worker thread) and on all of them: the weights are the same
+    /// bit for bit.
     @Test(
         .enabled(
             if: FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset")
                 && ProcessInfo.processInfo.activeProcessorCount > 1),
         arguments: [
-            ("lsa", 3, 1, ""), ("softmax", 1, 2, ""),
+            ("lsa", 3, 1, ""), ("lsa", 3, 4, ""), ("softmax", 1, 2, ""),
             (
                 "transformer", 2, 1,
                 #", "attention": ["softmax", "linear"], "token_layout": "alternating", "positional_dim": 10"#
