@@ -266,8 +266,10 @@ public struct AttentionStack: Sendable {
         let u = norm == nil ? state : UnsafePointer(chunk.at(slot.normed))
         let last = a == c.layers - 1 && k == plan.blocks[l].count - 1
         let tokensGradient = inputGradients || !plan.readsRawTokens(application: a, block: k)
-        let dTokens = tokensGradient ? dU : nil
-        if tokensGradient { dU.update(repeating: 0, count: n * task) }
+        // Without a LayerNorm, the MLP adds its tokens' gradient straight onto G (no dU to clear and add).
+        let direct = norm == nil && block.kind == .mlp
+        let dTokens = tokensGradient ? (direct ? G : dU) : nil
+        if tokensGradient && !direct { dU.update(repeating: 0, count: n * task) }
         let M = chunk.workspace.M + l * H * DD, K = chunk.workspace.K + l * H * DD
         let dM = chunk.dM + l * H * DD, dK = chunk.dK + l * H * DD
         switch block.kind {
@@ -300,7 +302,7 @@ public struct AttentionStack: Sendable {
                 cache: chunk.at(slot.normStatistics), dTokens: dS,
                 dScale: dNorm.scale, dOffset: dNorm.offset)
             G.update(from: dS, count: n * task)
-        } else if tokensGradient {
+        } else if tokensGradient && !direct {
             for j in 0..<(n * task) { G[j] += dU[j] }
         }
     }

@@ -24,9 +24,13 @@ struct MLPLanesTests {
     ]
 
     /// The lane kernels at `lanes` in Float: delta, then the backward twice (with the tokens'
-    /// gradient, then without it) from `probe`. Gradients as `MultiLayerPerceptronCase.gradients`.
+    /// gradient, then without it) from `probe`, and once more with the tokens' gradient added onto
+    /// the probe itself (`dX` = `G`, as the stack passes it). Gradients as `MultiLayerPerceptronCase.gradients`.
     static func lanes(_ c: MultiLayerPerceptronCase, lanes: Int, parameters: [Double], tokens: [Double], probe: [Double])
-        -> (delta: [Float], dParameters: [Float], dTokens: [Float], dParametersWithoutTokens: [Float])
+        -> (
+            delta: [Float], dParameters: [Float], dTokens: [Float], dParametersWithoutTokens: [Float],
+            probePlusDTokens: [Float]
+        )
     {
         let kernels = LaneWidth.kernels(lanes), t = c.tensors
         let size = MultiLayerPerceptron.laneScratchSize(tokenDim: c.tokenDim, hidden: c.hidden)
@@ -55,7 +59,15 @@ struct MLPLanesTests {
             }
             if buffer == 0 { dParameters = d } else { dParameters2 = d }
         }
-        return (delta, dParameters, dTokens, dParameters2)
+        let GX = UnsafeMutablePointer<Float>.allocate(capacity: c.tokenEntries)
+        let unused = UnsafeMutablePointer<Float>.allocate(capacity: c.parameterCount)
+        defer { GX.deallocate(); unused.deallocate() }
+        GX.initialize(from: G, count: c.tokenEntries)
+        unused.initialize(repeating: 0, count: c.parameterCount)
+        kernels.mlpBackward(
+            layer, GX, e, GX, unused + t[0].range.lowerBound, unused + t[1].range.lowerBound,
+            unused + t[2].range.lowerBound, unused + t[3].range.lowerBound)
+        return (delta, dParameters, dTokens, dParameters2, Array(UnsafeBufferPointer(start: GX, count: c.tokenEntries)))
     }
 
     @Test(arguments: widths, cases)
@@ -73,6 +85,8 @@ struct MLPLanesTests {
             #expect(error < 1e-4, "\(c) \(name)")
         }
         #expect(fast.dParameters == fast.dParametersWithoutTokens)
+        // dX = G: every read of G comes before the write, so the result is G + dX, bit for bit.
+        #expect(fast.probePlusDTokens == zip(probe, fast.dTokens).map { Float($0) + $1 })
     }
 
     /// The Float gradients against central differences of the Double loss `Σ delta ⊙ probe`.

@@ -1,5 +1,6 @@
+import Foundation
 import ICLMath
-import ICLModels
+@testable import ICLModels
 import ICLTestSupport
 import Testing
 
@@ -53,14 +54,14 @@ struct MultiLayerPerceptronCase: CustomStringConvertible, Sendable {
         zip(run(parameters: parameters, tokens: tokens).delta, probe).reduce(0) { $0 + $1.0 * $1.1 }
     }
 
-    func gradients(parameters: [Double], tokens: [Double], probe: [Double], repeats: Int = 1)
-        -> (parameters: [Double], tokens: [Double])
-    {
+    func gradients<Scalar: BinaryFloatingPoint>(
+        parameters: [Scalar], tokens: [Scalar], probe: [Scalar], repeats: Int = 1
+    ) -> (parameters: [Scalar], tokens: [Scalar]) {
         let t = tensors
         let (_, cache) = run(parameters: parameters, tokens: tokens)
-        var scratch = [Double](repeating: .nan, count: MultiLayerPerceptron.scratchSize(rows: rows, hidden: hidden))
-        var dParameters = [Double](repeating: 0, count: parameterCount)
-        var dTokens = [Double](repeating: 0, count: tokenEntries)
+        var scratch = [Scalar](repeating: .nan, count: MultiLayerPerceptron.scratchSize(rows: rows, hidden: hidden))
+        var dParameters = [Scalar](repeating: 0, count: parameterCount)
+        var dTokens = [Scalar](repeating: 0, count: tokenEntries)
         parameters.withUnsafeBufferPointer { p in
             dParameters.withUnsafeMutableBufferPointer { dp in
                 let (base, dBase) = (p.baseAddress!, dp.baseAddress!)
@@ -202,3 +203,134 @@ struct FastTanhTests {
         #expect(MultiLayerPerceptron.fastTanh(30) <= 1 && MultiLayerPerceptron.fastTanh(-30) >= -1)
     }
 }
+
+/// The Float paths of the MLP (eight-lane GELU with fused multiply-adds, column sums in registers,
+/// the tokens' gradient added straight onto `G`) against the plain formulas in Double.
+@Suite("MultiLayerPerceptron: Float fast paths against the Double formulas")
+struct MultiLayerPerceptronFastPathTests {
+    /// Both errors in units of 2⁻²³ · max(1, |x|) (one ulp of max(1, |x|)).
+    static func geluErrors(_ x: Double) -> (value: Double, derivative: Double) {
+        let fast = MultiLayerPerceptron.geluWithDerivative(Float(x))
+        let exact = MultiLayerPerceptron.geluWithDerivative(Double(Float(x)))
+        let ulp = 0x1p-23 * max(1, abs(Double(Float(x))))
+        return (abs(Double(fast.value) - exact.value) / ulp, abs(Double(fast.derivative) - exact.derivative) / 0x1p-23)
+    }
+
+    /// GELU within 2 ulp of max(1, |x|) and GELU′ within 40 ulp of 1 (4.8e-6), on [−30, 30] every 2⁻¹⁰
+    /// and at ±10³…±10¹⁸ (where x² is still finite in Float: GELU is x or 0 there, GELU′ 1 or 0).
+    /// GELU′'s error is `fastTanh`'s (≤ 5e-7) times `x c (1 + 3a x²)`, largest where t is near ±1: the
+    /// term-by-term form measured 31 ulp, the fused one 36 (at x ≈ 5).
+    @Test func geluAndItsDerivativeAreWithinTheirUlpBounds() {
+        var worst = (value: 0.0, derivative: 0.0)
+        var points = stride(from: -30.0, through: 30, by: 0x1p-10).map { $0 }
+        for e in 3...18 { points += [pow(10, Double(e)), -pow(10, Double(e))] }
+        for x in points {
+            let error = Self.geluErrors(x)
+            worst = (max(worst.value, error.value), max(worst.derivative, error.derivative))
+        }
+        #expect(worst.value <= 2, "GELU: \(worst.value) ulp")
+        #expect(worst.derivative <= 40, "GELU′: \(worst.derivative) ulp")
+        for e in 3...18 {
+            let x = Float(pow(10, Double(e)))
+            #expect(MultiLayerPerceptron.geluWithDerivative(x) == (x, 1))
+            #expect(MultiLayerPerceptron.geluWithDerivative(-x) == (0, 0))
+        }
+    }
+
+    /// The bounds are tight enough to fail: GELU off by 3e-7 at x = 0.7 or GELU′ by 1e-5 is caught.
+    @Test func theUlpBoundsCatchSmallErrors() {
+        let x = 0.7, exact = MultiLayerPerceptron.geluWithDerivative(Double(Float(x)))
+        let fast = MultiLayerPerceptron.geluWithDerivative(Float(x))
+        #expect(abs(Double(fast.value) + 3e-7 - exact.value) / 0x1p-23 > 2)
+        #expect(abs(Double(fast.derivative) + 1e-5 - exact.derivative) / 0x1p-23 > 40)
+    }
+
+    /// `activate` (GELU, GELU′ over whole rows at once) meets the same bounds entry by entry, and
+    /// `fill` repeats the bias exactly, for widths that are and are not multiples of eight.
+    @Test(arguments: [1, 5, 8, 11, 44, 160])
+    func activateMatchesTheFormulaEntryByEntry(hidden: Int) {
+        let rows = 7
+        var random = SplitMix64(seed: UInt64(hidden))
+        let pre = (0..<(rows * hidden)).map { _ in Float(3 * random.normal()) }
+        let bias = (0..<hidden).map { _ in Float(random.normal()) }
+        var activation = (0..<(rows * hidden)).map { pre[$0] + bias[$0 % hidden] }
+        var derivative = [Float](repeating: .nan, count: rows * hidden)
+        MultiLayerPerceptron.activate(&activation, derivative: &derivative, count: rows * hidden, σ: .gelu)
+        var filled = [Float](repeating: .nan, count: rows * hidden)
+        MultiLayerPerceptron.fill(&filled, rows: rows, with: bias, hidden)
+        #expect(filled == (0..<(rows * hidden)).map { bias[$0 % hidden] })
+        for j in pre.indices {
+            let exact = MultiLayerPerceptron.geluWithDerivative(Double(pre[j] + bias[j % hidden]))
+            let scale = 0x1p-23 * max(1, abs(Double(pre[j] + bias[j % hidden])))
+            #expect(abs(Double(activation[j]) - exact.value) <= 2 * scale, "entry \(j)")
+            #expect(abs(Double(derivative[j]) - exact.derivative) <= 40 * 0x1p-23, "entry \(j)")
+        }
+    }
+
+    /// `sumRows` in Float gives the scalar loop's bits (rows in order), scaled entries included,
+    /// for every column count's mix of 32-wide, 8-wide and part-filled groups and of 16-row blocks.
+    @Test(arguments: [1, 3, 8, 11, 40, 44, 45, 64, 65, 160])
+    func sumRowsEqualsTheScalarLoop(columns: Int) {
+        for rows in [1, 2, 7, 130] {  // 130: nine blocks of rows, the last part-filled
+            var random = SplitMix64(seed: UInt64(100 * columns + rows))
+            let x = (0..<(rows * columns)).map { _ in Float(random.normal()) }
+            let scale = (0..<(rows * columns)).map { _ in Float(random.normal()) }
+            let start = (0..<columns).map { _ in Float(random.normal()) }
+            var scaled = x, expectedScaled = x, expectedSum = start, expectedPlain = start
+            for r in 0..<rows {
+                for k in 0..<columns {
+                    expectedScaled[r * columns + k] *= scale[r * columns + k]
+                    expectedSum[k] += expectedScaled[r * columns + k]
+                    expectedPlain[k] += x[r * columns + k]
+                }
+            }
+            var sum = start, plainSum = start, plain = x
+            MultiLayerPerceptron.sumRows(&scaled, scaledBy: scale, rows: rows, columns: columns, into: &sum)
+            MultiLayerPerceptron.sumRows(&plain, rows: rows, columns: columns, into: &plainSum)
+            #expect(sum == expectedSum, "rows \(rows)")
+            #expect(scaled == expectedScaled, "rows \(rows)")
+            #expect(plainSum == expectedPlain && plain == x, "rows \(rows)")
+        }
+    }
+
+    /// Backward with `dTokens` = `G` (the residual block's use) leaves `G + dX`.
+    @Test func theTokensGradientMayBeAddedOntoG() {
+        let shape = MultiLayerPerceptronCase(rows: 5, tokenDim: 4, hidden: 8)
+        let parameters = shape.randomParameters(seed: 21), tokens = shape.randomTokens(seed: 22)
+        let probe = GradientCheck.probe(count: shape.tokenEntries, seed: 23)
+        let (dParameters, dTokens) = shape.gradients(parameters: parameters, tokens: tokens, probe: probe)
+        let t = shape.tensors, (_, cache) = shape.run(parameters: parameters, tokens: tokens)
+        var scratch = [Double](repeating: 0, count: MultiLayerPerceptron.scratchSize(rows: 5, hidden: 8))
+        var G = probe, dAliased = [Double](repeating: 0, count: shape.parameterCount)
+        parameters.withUnsafeBufferPointer { p in
+            dAliased.withUnsafeMutableBufferPointer { dp in
+                G.withUnsafeMutableBufferPointer { g in
+                    let (base, dBase, gBase) = (p.baseAddress!, dp.baseAddress!, g.baseAddress!)
+                    MultiLayerPerceptron.backward(
+                        dDelta: gBase, tokens: tokens, rows: 5, tokenDim: 4, hidden: 8,
+                        W_1: base + t[0].range.lowerBound, b_1: base + t[1].range.lowerBound,
+                        W_2: base + t[2].range.lowerBound, cache: cache, scratch: &scratch, dTokens: gBase,
+                        dW_1: dBase + t[0].range.lowerBound, dB_1: dBase + t[1].range.lowerBound,
+                        dW_2: dBase + t[2].range.lowerBound, dB_2: dBase + t[3].range.lowerBound)
+                }
+            }
+        }
+        #expect(dAliased == dParameters)
+        for k in G.indices { #expect(abs(G[k] - (probe[k] + dTokens[k])) <= 1e-12, "entry \(k)") }
+    }
+
+    /// The whole backward in Float against Double at the 12-block model's widths (gradients 1e-4).
+    @Test func floatAndDoubleGradientsAgree() {
+        let shape = MultiLayerPerceptronCase(rows: 11, tokenDim: 11, hidden: 44)
+        let parameters = shape.randomParameters(seed: 31, std: 0.3), tokens = shape.randomTokens(seed: 32)
+        let probe = GradientCheck.probe(count: shape.tokenEntries, seed: 33)
+        let double = shape.gradients(parameters: parameters, tokens: tokens, probe: probe)
+        let float = shape.gradients(
+            parameters: parameters.map { Float($0) }, tokens: tokens.map { Float($0) }, probe: probe.map { Float($0) })
+        for (a, b) in [(float.parameters, double.parameters), (float.tokens, double.tokens)] {
+            let scale = b.map { abs($0) }.max()!
+            for k in b.indices { #expect(abs(Double(a[k]) - b[k]) <= 1e-4 * scale, "entry \(k)") }
+        }
+    }
+}
+
