@@ -288,7 +288,15 @@ public enum MLPLanes {
         let limit = V(repeating: 9)
         var x = value.replacing(with: limit, where: SoftmaxAttentionLanes.less(limit, value))
         x.replace(with: -limit, where: SoftmaxAttentionLanes.less(x, -limit))
-        let x2 = x * x
+        let (p, q) = tanhRational(x * x)
+        return x * p * reciprocal(q)
+    }
+
+    /// The numerator and denominator of tanh's rational function at `x2 = x²` (x within ±9):
+    /// `tanh x ≈ x p / q`, Horner steps as fused multiply-adds. Shared with
+    /// `MultiLayerPerceptron.fastTanh`, which divides.
+    @_transparent
+    public static func tanhRational<V: SIMD>(_ x2: V) -> (p: V, q: V) where V.Scalar == Float {
         @inline(__always) func step(_ acc: V, _ c: Float) -> V { V(repeating: c).addingProduct(acc, x2) }
         var p = V(repeating: -2.76076847742355e-16)
         p = step(p, 2.00018790482477e-13)
@@ -301,7 +309,7 @@ public enum MLPLanes {
         q = step(q, 1.18534705686654e-04)
         q = step(q, 2.26843463243900e-03)
         q = step(q, 4.89352518554385e-03)
-        return x * p * reciprocal(q)
+        return (p, q)
     }
 
     /// `1 / q` for q > 0 without a division (the divider takes the time of a dozen multiply-adds

@@ -1,5 +1,6 @@
 import Foundation
 import ICLDescription
+import ICLLanes
 import ICLMath
 
 /// The MLP block of a Transformer layer, per token: `delta = W_2 σ(W_1 e + b_1) + b_2`
@@ -39,23 +40,9 @@ public enum MultiLayerPerceptron {
         var x = value
         x.replace(with: 9, where: x .> 9)
         x.replace(with: -9, where: x .< -9)
-        let x2 = x * x
         // Horner steps as fused multiply-adds (vfmadd with the package's target CPU; without one
-        // they would be library calls, ~20× slower).
-        @inline(__always) func step(_ acc: SIMD8<Float>, _ c: Float) -> SIMD8<Float> {
-            SIMD8(repeating: c).addingProduct(acc, x2)
-        }
-        var p = SIMD8<Float>(repeating: -2.76076847742355e-16)
-        p = step(p, 2.00018790482477e-13)
-        p = step(p, -8.60467152213735e-11)
-        p = step(p, 5.12229709037114e-08)
-        p = step(p, 1.48572235717979e-05)
-        p = step(p, 6.37261928875436e-04)
-        p = step(p, 4.89352455891786e-03)
-        var q = SIMD8<Float>(repeating: 1.19825839466702e-06)
-        q = step(q, 1.18534705686654e-04)
-        q = step(q, 2.26843463243900e-03)
-        q = step(q, 4.89352518554385e-03)
+        // they would be library calls, ~20× slower), the same as the lane kernels'.
+        let (p, q) = MLPLanes.tanhRational(x * x)
         return x * p / q
     }
 
