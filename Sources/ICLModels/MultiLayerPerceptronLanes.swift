@@ -10,7 +10,8 @@ extension MultiLayerPerceptron {
         MLPLanes.scratchSize(lanes: 16, tokenDim: D, hidden: Dh)
     }
 
-    /// The lane kernels and their call for this shape, or nil for the OpenBLAS path.
+    /// The lane kernels and their call for this shape, or nil for the OpenBLAS path. The backward
+    /// passes no `b_2` (its gradient does not read it): the layer then holds `b_1` in its place.
     static func lanes<T>(
         rows: Int, tokenDim D: Int, hidden Dh: Int, activation σ: Activation,
         W_1: UnsafePointer<T>, b_1: UnsafePointer<T>, W_2: UnsafePointer<T>, b_2: UnsafePointer<T>?,
