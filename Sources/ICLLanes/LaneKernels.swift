@@ -68,8 +68,9 @@ public struct LaneKernels: @unchecked Sendable {
     public let mlpBackward:
         (
             MLPLaneLayer, _ dOut: UnsafePointer<Float>, _ tokens: UnsafePointer<Float>,
-            _ dX: UnsafeMutablePointer<Float>?, _ dW_1: UnsafeMutablePointer<Float>, _ db_1: UnsafeMutablePointer<Float>,
-            _ dW_2: UnsafeMutablePointer<Float>, _ db_2: UnsafeMutablePointer<Float>
+            _ dX: UnsafeMutablePointer<Float>?, _ dW_1: UnsafeMutablePointer<Float>,
+            _ db_1: UnsafeMutablePointer<Float>, _ dW_2: UnsafeMutablePointer<Float>,
+            _ db_2: UnsafeMutablePointer<Float>
         ) -> Void
     /// `out[k] = e^x[k]` by `SoftmaxAttentionLanes.exponential`, a vector at a time (for `x ≤ 0`).
     public let exponentials: (_ x: UnsafePointer<Float>, _ count: Int, _ out: UnsafeMutablePointer<Float>) -> Void

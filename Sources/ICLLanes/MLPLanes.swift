@@ -4,7 +4,8 @@ public struct MLPLaneLayer {
     public var rows: Int, tokenDim: Int, hidden: Int
     /// σ = ReLU (else the tanh form of GELU).
     public var relu: Bool
-    public var W_1: UnsafePointer<Float>, b_1: UnsafePointer<Float>, W_2: UnsafePointer<Float>, b_2: UnsafePointer<Float>
+    public var W_1: UnsafePointer<Float>, b_1: UnsafePointer<Float>, W_2: UnsafePointer<Float>,
+        b_2: UnsafePointer<Float>
     /// At least `MLPLanes.scratchSize(lanes: 16, …)` Floats.
     public var scratch: UnsafeMutablePointer<Float>
 
@@ -26,9 +27,10 @@ public struct MLPLaneLayer {
 ///
 /// The backward pass forms `W_1 e + b_1`, σ and σ′ again from the tokens rather than keep them:
 /// 2·Dh Floats a token written and read back (95 MB a step for the 12-block model) cost more
-/// than Dh·D multiply-adds and a second GELU (measured: 12 % slower steps with them on the tape). The weights' gradients accumulate per lane and are summed across
-/// lanes once per call, in a fixed order. `groups` groups go together, so those accumulators are
-/// read and written once per `groups`·W tokens.
+/// than Dh·D multiply-adds and a second GELU (measured: 12 % slower steps with them on the tape).
+/// The weights' gradients accumulate per lane and are summed across lanes once per call, in a
+/// fixed order. `groups` groups go together, so those accumulators are read and written once per
+/// `groups`·W tokens.
 public enum MLPLanes {
     /// Groups taken together (accumulators read and written once per `groups`·W tokens).
     public static let groups = 4
@@ -49,7 +51,8 @@ public enum MLPLanes {
     @usableFromInline
     struct Space<V: SIMD> where V.Scalar == Float {
         @usableFromInline let W_2t, W_1t: UnsafeMutablePointer<Float>
-        @usableFromInline let tokens, gradients, output, value, slope, dPre, dW_1, dW_2, db_1, db_2: UnsafeMutablePointer<V>
+        @usableFromInline let tokens, gradients, output, value, slope, dPre, dW_1, dW_2, db_1,
+            db_2: UnsafeMutablePointer<V>
 
         @inlinable
         init(_ scratch: UnsafeMutablePointer<Float>, tokenDim D: Int, hidden Dh: Int) {
@@ -271,7 +274,8 @@ public enum MLPLanes {
         let half = V(repeating: 0.5), one = V(repeating: 1), x2 = x * x
         let t = fastTanh(x * V(repeating: geluC).addingProduct(V(repeating: geluCA), x2))
         let h = half.addingProduct(half, t)
-        let slope = x * V(repeating: 0.5 * geluC) * one.addingProduct(-t, t) * one.addingProduct(V(repeating: 3 * 0.044715), x2)
+        let slope =
+            x * V(repeating: 0.5 * geluC) * one.addingProduct(-t, t) * one.addingProduct(V(repeating: 3 * 0.044715), x2)
         return (x * h, h + slope)
     }
 

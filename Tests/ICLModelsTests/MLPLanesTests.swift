@@ -26,7 +26,9 @@ struct MLPLanesTests {
     /// The lane kernels at `lanes` in Float: delta, then the backward twice (with the tokens'
     /// gradient, then without it) from `probe`, and once more with the tokens' gradient added onto
     /// the probe itself (`dX` = `G`, as the stack passes it). Gradients as `MultiLayerPerceptronCase.gradients`.
-    static func lanes(_ c: MultiLayerPerceptronCase, lanes: Int, parameters: [Double], tokens: [Double], probe: [Double])
+    static func lanes(
+        _ c: MultiLayerPerceptronCase, lanes: Int, parameters: [Double], tokens: [Double], probe: [Double]
+    )
         -> (
             delta: [Float], dParameters: [Float], dTokens: [Float], dParametersWithoutTokens: [Float],
             probePlusDTokens: [Float]
@@ -40,7 +42,8 @@ struct MLPLanesTests {
         scratch.initialize(repeating: .nan, count: size)
         for k in 0..<c.parameterCount { p[k] = Float(parameters[k]) }
         let e = tokens.map { Float($0) }, G = probe.map { Float($0) }
-        var delta = [Float](repeating: .nan, count: c.tokenEntries), dTokens = [Float](repeating: 0, count: c.tokenEntries)
+        var delta = [Float](repeating: .nan, count: c.tokenEntries),
+            dTokens = [Float](repeating: 0, count: c.tokenEntries)
         var dParameters = [Float](repeating: 0, count: c.parameterCount), dParameters2 = dParameters
         let layer = MLPLaneLayer(
             rows: c.rows, tokenDim: c.tokenDim, hidden: c.hidden, relu: c.activation == .relu,
@@ -114,7 +117,8 @@ struct MLPLanesTests {
     @Test func theBlockHandsOverToTheLanesWithLaneScratch() {
         guard LaneWidth.current > 0 else { return }
         let c = MultiLayerPerceptronCase(rows: 20, tokenDim: 11, hidden: 44)
-        let parameters = c.randomParameters(seed: 81).map { Float($0) }, tokens = c.randomTokens(seed: 82).map { Float($0) }
+        let parameters = c.randomParameters(seed: 81).map { Float($0) },
+            tokens = c.randomTokens(seed: 82).map { Float($0) }
         let t = c.tensors
         var scratch = [Float](repeating: 0, count: MultiLayerPerceptron.laneScratchSize(tokenDim: 11, hidden: 44))
         var cache = [Float](repeating: .nan, count: MultiLayerPerceptron.cacheSize(rows: c.rows, hidden: c.hidden))
