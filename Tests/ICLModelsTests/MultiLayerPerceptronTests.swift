@@ -1,8 +1,9 @@
 import Foundation
 import ICLMath
-@testable import ICLModels
 import ICLTestSupport
 import Testing
+
+@testable import ICLModels
 
 /// One MLP shape, with its parameters in one flat buffer `[W_1 (Dh·D), b_1 (Dh), W_2 (D·Dh), b_2 (D)]`.
 struct MultiLayerPerceptronCase: CustomStringConvertible, Sendable {
