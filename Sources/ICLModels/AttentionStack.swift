@@ -70,13 +70,14 @@ public struct AttentionStack: Sendable {
         let layers = weights.layers.map { $0.map { w + $0 } }
         // Per-step products of the linear-attention weights, shared by all tasks, and where the lane
         // kernels contract the heads, S and Sᵀ from them (the first chunk's scratch is free here).
-        workspace.hasContracted = false
         for (l, blocks) in plan.blocks.enumerated() where blocks.contains(where: { $0.kind == .attention(.linear) }) {
             let M = workspace.M + l * H * DD, K = workspace.K + l * H * DD
             LinearSelfAttention.products(heads: layers[l].heads, tokenDim: D, keyDim: c.keyDim, M: M, K: K)
-            workspace.hasContracted = LinearSelfAttention.contractedWeights(
-                M: M, K: K, tokenCount: T_, tokenDim: D, heads: H, table: workspace.scratch,
-                into: workspace.S + l * workspace.contractedSize)
+            if workspace.contractedSize > 0 {
+                LinearSelfAttention.contractedWeights(
+                    M: M, K: K, tokenDim: D, heads: H, table: workspace.scratch,
+                    into: workspace.S + l * workspace.contractedSize)
+            }
         }
         let queryOnly = self.queryOnly(workspace), chunks = min(workspace.chunks, count)
         tokens.withUnsafeBufferPointer { tokenBuffer in

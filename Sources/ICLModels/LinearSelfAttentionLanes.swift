@@ -54,24 +54,25 @@ extension LinearSelfAttention {
 
 extension LinearSelfAttention {
     /// Floats per layer of the contracted weights (S and Sᵀ) the lane kernels use for a full layer
-    /// of this shape, or 0 where they go head by head (`LinearAttentionLanes.contractsHeads`).
-    public static func contractedWeightsSize(tokenCount T: Int, tokenDim D: Int, heads H: Int) -> Int {
-        guard LinearAttentionLanes.contractsHeads(tokenCount: T, tokenDim: D, heads: H) else { return 0 }
+    /// of this shape in `T`, or 0 where they are not used: the reference path (Double, tokens too
+    /// wide, `ICL_LANES=0`) or heads taken one by one (`LinearAttentionLanes.contractsHeads`).
+    public static func contractedWeightsSize<T>(
+        _: T.Type, tokenCount: Int, tokenDim D: Int, heads H: Int
+    ) -> Int {
+        guard LaneWidth.kernels(for: T.self, tokenDim: D) != nil,
+            LinearAttentionLanes.contractsHeads(tokenCount: tokenCount, tokenDim: D, heads: H)
+        else { return 0 }
         return LinearAttentionLanes.contractedWeightsSize(tokenDim: D)
     }
 
-    /// S and Sᵀ from the step's `M`, `K` into `S`, where the lane kernels will use them (Float
-    /// tokens they take, heads contracted); `table`: D⁴ free values. Returns whether it wrote them.
+    /// S and Sᵀ from the step's `M`, `K` into `S` (for a shape whose `contractedWeightsSize` is not
+    /// 0); `table`: D⁴ free values.
     static func contractedWeights<T>(
-        M: UnsafePointer<T>, K: UnsafePointer<T>, tokenCount: Int, tokenDim D: Int, heads H: Int,
+        M: UnsafePointer<T>, K: UnsafePointer<T>, tokenDim D: Int, heads H: Int,
         table: UnsafeMutablePointer<T>, into S: UnsafeMutablePointer<T>
-    ) -> Bool {
-        guard LaneWidth.kernels(for: T.self, tokenDim: D) != nil,
-            contractedWeightsSize(tokenCount: tokenCount, tokenDim: D, heads: H) > 0
-        else { return false }
+    ) {
         LinearAttentionLanes.contract(
             M: floats(M), K: floats(K), tokenDim: D, heads: H, table: floats(table), into: floats(S))
-        return true
     }
 }
 

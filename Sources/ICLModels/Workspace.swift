@@ -22,11 +22,9 @@ public final class Workspace<T: BinaryFloatingPoint>: @unchecked Sendable {
     let M: UnsafeMutablePointer<T>
     let K: UnsafeMutablePointer<T>
     /// `[parameterLayers, contractedSize]`: the step's S and Sᵀ per layer, where the lane kernels
-    /// contract the heads (`LinearSelfAttention.contractedWeights`); `hasContracted` says whether
-    /// this step's are there.
+    /// contract the heads (`LinearSelfAttention.contractedWeights`); `contractedSize` is 0 elsewhere.
     let S: UnsafeMutablePointer<T>
     let contractedSize: Int
-    var hasContracted = false
     /// Per chunk: scratch, and partial gradients (all parameters, then ∂M and ∂K).
     let scratchSize: Int
     let scratch: UnsafeMutablePointer<T>
@@ -61,7 +59,7 @@ public final class Workspace<T: BinaryFloatingPoint>: @unchecked Sendable {
         M = allocate(products)
         K = allocate(products)
         contractedSize = LinearSelfAttention.contractedWeightsSize(
-            tokenCount: c.tokenCount, tokenDim: c.modelDim, heads: c.heads)
+            T.self, tokenCount: c.tokenCount, tokenDim: c.modelDim, heads: c.heads)
         S = allocate(c.parameterLayers * contractedSize)
         scratch = allocate(self.chunks * scratchSize)
         chunkGradients = allocate(self.chunks * chunkGradientSize)
@@ -73,9 +71,9 @@ public final class Workspace<T: BinaryFloatingPoint>: @unchecked Sendable {
         for p in buffers { p.deallocate() }
     }
 
-    /// Layer l's S and Sᵀ for this step, if the forward pass formed them.
+    /// Layer l's S and Sᵀ for this step (formed by the forward pass), where the lane kernels use them.
     @inline(__always)
-    func contracted(layer l: Int) -> UnsafePointer<T>? { hasContracted ? UnsafePointer(S + l * contractedSize) : nil }
+    func contracted(layer l: Int) -> UnsafePointer<T>? { contractedSize > 0 ? UnsafePointer(S + l * contractedSize) : nil }
 
     /// Task b's part of a tape region.
     @inline(__always)
