@@ -11,6 +11,10 @@ public func parallelFor(chunks: Int, _ body: (Int) -> Void) {
         if chunks == 1 { body(0) }
         return
     }
+    if ChunkPool.jobs.load(ordering: .relaxed) > 1 {
+        for chunk in 0..<chunks { body(chunk) }
+        return
+    }
     ChunkPool.shared.run(chunks: chunks, body)
 }
 
@@ -21,6 +25,19 @@ public func parallelFor(chunks: Int, _ body: (Int) -> Void) {
 /// model training at the same time, a nested region) goes through Dispatch instead.
 public final class ChunkPool: @unchecked Sendable {
     public static let shared = ChunkPool(workers: max(ChunkPool.availableCores - 1, 0))
+
+    /// Jobs (models training side by side in one process) now inside `asJob`. While there are two or
+    /// more, each runs its chunks one after the other on its own thread: one job a core, with no core
+    /// spinning while it waits for a chunk whose thread the other job's has pushed off (the results
+    /// are the same, chunks being fixed). A job left alone gets every core again from its next region.
+    @usableFromInline static let jobs = Atomic<Int>(0)
+
+    /// Runs `body` as one of the jobs that share the machine (see `jobs`).
+    public static func asJob<R>(_ body: () throws -> R) rethrows -> R {
+        jobs.wrappingAdd(1, ordering: .relaxed)
+        defer { jobs.wrappingSubtract(1, ordering: .relaxed) }
+        return try body()
+    }
 
     /// The cores this process may use: its CPU affinity (a Slurm task's allocation, `taskset`), which
     /// `activeProcessorCount` ignores on Linux; spinning workers beyond it would fight for its cores.

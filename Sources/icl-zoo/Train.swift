@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import ICLCheckpoint
+import ICLMath
 import ICLTraining
 
 struct Train: ParsableCommand {
@@ -207,7 +208,7 @@ struct Train: ParsableCommand {
         pthread_sigmask(SIG_UNBLOCK, &signals, nil)
         let live = runs.count == 1 && !quiet && isatty(STDERR_FILENO) != 0
         let failures = Failures()
-        // Two models at a time: each also splits its batch over the cores, so neither core idles.
+        // Two models at a time, one a core; the last one left splits its batch over both.
         DispatchQueue.concurrentPerform(iterations: runs.count) { k in
             let run = runs[k]
             // After a stop signal, models still waiting for a core are not started at all.
@@ -216,13 +217,16 @@ struct Train: ParsableCommand {
                 return
             }
             do {
-                try train(run.recipe, output: run.output, from: run.start, schedule: schedule, live: live)
+                try ChunkPool.asJob {
+                    try train(run.recipe, output: run.output, from: run.start, schedule: schedule, live: live)
+                }
             } catch let error as TrainingStopped {
                 let next =
                     error.savedState
                     ? "its state is in \(run.output.state), --resume continues it"
                     : "a continuation fit keeps no state: train it again to start it over"
-                failures.add("\(run.recipe.name) seed \(run.recipe.training.seed): \(error) by SIGTERM or SIGINT; \(next)")
+                failures.add(
+                    "\(run.recipe.name) seed \(run.recipe.training.seed): \(error) by SIGTERM or SIGINT; \(next)")
             } catch let error as TrainingDiverged {
                 failures.add(
                     "\(run.recipe.name) seed \(run.recipe.training.seed): \(error); \(run.output.afterDivergence(error, recipe: run.recipe.resolved()))"

@@ -34,4 +34,28 @@ struct ThreadCountTests {
         try #require(all.status == 0, "\(all)")
         #expect(try compareWeights(directory.file("one.h5"), directory.file("all.h5")) == "same")
     }
+
+    /// Two models trained side by side in one `icl-zoo train` (one a core, each running its chunks in
+    /// turn) get the same weights as each trained alone on all cores.
+    @Test func modelsSideBySideTrainTheSameWeightsAsAlone() throws {
+        let directory = try TemporaryDirectory()
+        let a = try CLI.writeSmallRecipe(
+            in: directory, name: "blocks", architecture: "transformer", layers: 2, heads: 4,
+            moreModel: #", "mlp_hidden": 44"#)
+        let b = try CLI.writeSmallRecipe(in: directory, name: "soft", architecture: "softmax", heads: 2)
+        // Batches of several chunks, so that regions do run while the other model trains.
+        let together = try CLI.zoo(
+            "train", a, b, "--seed", "5", "--batch-size", "512", "--models", directory.file("together"))
+        try #require(together.status == 0, "\(together)")
+        for name in ["blocks", "soft"] {
+            let alone = try CLI.zoo(
+                "train", directory.file("\(name).json"), "--seed", "5", "--batch-size", "512", "--out",
+                directory.file("\(name).h5"))
+            try #require(alone.status == 0, "\(alone)")
+            #expect(
+                try compareWeights(directory.file("together/\(name)/seed-5.h5"), directory.file("\(name).h5"))
+                    == "same",
+                "\(name)")
+        }
+    }
 }

@@ -35,4 +35,22 @@ struct ParallelTests {
         }
         #expect(counts.allSatisfy { $0 == 1 })
     }
+
+    /// While two jobs share the machine, each region runs its chunks in order on the calling thread
+    /// (no chunk pool, no Dispatch); a job left alone spreads them again.
+    @Test func twoJobsRunTheirChunksInOrderOnTheirOwnThreads() {
+        let caller = pthread_self()
+        var order: [Int] = []
+        var elsewhere = 0
+        ChunkPool.asJob {
+            ChunkPool.asJob {
+                parallelFor(chunks: 16) { chunk in
+                    order.append(chunk)
+                    if pthread_equal(pthread_self(), caller) == 0 { elsewhere += 1 }
+                }
+            }
+        }
+        #expect(order == Array(0..<16))
+        #expect(elsewhere == 0)
+    }
 }
