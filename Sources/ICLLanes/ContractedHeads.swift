@@ -130,12 +130,14 @@ extension LinearAttentionLanes {
         for a in 0..<D { for b in a..<D { c[p] = C[a * D + b]; p += 1 } }
     }
 
-    /// `delta = A e_t` with `vec(A) = S c` for every token of the n tasks.
+    /// `delta = A e_t` with `vec(A) = S c` for every token of the n tasks; each whole group's A
+    /// into `kept` (`[n, D, D]`), if given, for the backward.
     @inlinable
     static func forwardContracted<V: SIMD>(
         _: V.Type, tokens e: UnsafePointer<Float>, tasks n: Int, tokenCount T: Int, tokenDim D: Int, heads H: Int,
         M: UnsafePointer<Float>, K: UnsafePointer<Float>, S given: UnsafePointer<Float>?,
-        scratch: UnsafeMutablePointer<Float>, delta: UnsafeMutablePointer<Float>
+        kept: UnsafeMutablePointer<Float>? = nil, scratch: UnsafeMutablePointer<Float>,
+        delta: UnsafeMutablePointer<Float>
     ) where V.Scalar == Float {
         let TD = T * D, DD = D * D, P = packedCount(D)
         let space = ContractedSpace<V>(scratch, tasks: n, tokenCount: T, tokenDim: D)
@@ -148,6 +150,9 @@ extension LinearAttentionLanes {
             gram(E, count: T - 1, dim: D, into: A)  // C, in A's place until packed
             pack(A, dim: D, into: c)
             broadcastRowsTimes(S, rows: DD, cols: P, c, into: A)  // vec(A) = S c
+            if let kept, m == V.scalarCount {
+                UnsafeMutableRawPointer(kept + first * DD).copyMemory(from: A, byteCount: DD * MemoryLayout<V>.stride)
+            }
             laneRowsTimes(A, rows: D, cols: D, E, count: T, into: out)  // A e_t
             scatter(out, lanes: m, count: TD, into: delta + first * TD, stride: TD)
             first += V.scalarCount
@@ -155,7 +160,8 @@ extension LinearAttentionLanes {
     }
 
     /// The backward of `forwardContracted` from `G = ∂L/∂delta`: adds into `dM`, `dK` and, when
-    /// given, `dE`. With C's derivative in c: `dE_i += D̃ e_i` for the context tokens, where D̃ is
+    /// given, `dE` (with the A the forward kept, where it did: the same values, and a third of the
+    /// multiply-adds with S saved). With C's derivative in c: `dE_i += D̃ e_i` for the context tokens, where D̃ is
     /// symmetric with `D̃[a,b] = dc_ab` off the diagonal and `D̃[a,a] = 2 dc_aa` (c_aa is quadratic
     /// in e_i[a], and c_ab for a < b stands for both C[a,b] and C[b,a]). The weights' gradients:
     /// `dS = Σ_tasks vec(dA) cᵀ`, and from S's definition, with `dŜ[(i,j),(a,b)]` read at
@@ -165,7 +171,7 @@ extension LinearAttentionLanes {
     static func backwardContracted<V: SIMD>(
         _: V.Type, dOut G: UnsafePointer<Float>, tokens e: UnsafePointer<Float>, tasks n: Int, tokenCount T: Int,
         tokenDim D: Int, heads H: Int, M: UnsafePointer<Float>, K: UnsafePointer<Float>, S given: UnsafePointer<Float>?,
-        scratch: UnsafeMutablePointer<Float>,
+        kept: UnsafePointer<Float>? = nil, scratch: UnsafeMutablePointer<Float>,
         dE: UnsafeMutablePointer<Float>?, dM: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>
     ) where V.Scalar == Float {
         let TD = T * D, DD = D * D, P = packedCount(D), N = T - 1
@@ -186,7 +192,12 @@ extension LinearAttentionLanes {
             for r in 0..<DD { store(dA[r], space.dAColumns + r * columns + first) }
             for r in 0..<P { store(c[r], space.cColumns + r * columns + first) }
             if let dE {
-                broadcastRowsTimes(S, rows: DD, cols: P, c, into: A)  // vec(A) = S c again
+                if let kept, m == V.scalarCount {
+                    UnsafeMutableRawPointer(A).copyMemory(
+                        from: kept + first * DD, byteCount: DD * MemoryLayout<V>.stride)
+                } else {
+                    broadcastRowsTimes(S, rows: DD, cols: P, c, into: A)  // vec(A) = S c again
+                }
                 for i in 0..<D { for j in 0..<D { At[j * D + i] = A[i * D + j] } }
                 laneRowsTimes(At, rows: D, cols: D, Gv, count: T, into: dEv)  // Aᵀ g_t
                 broadcastRowsTimes(St, rows: P, cols: DD, dA, into: dc)  // dc = Sᵀ vec(dA)

@@ -8,13 +8,16 @@ public struct LaneLayer {
     /// `LinearAttentionLanes.contract(M, K)` (S and Sᵀ) where the full layer contracts its heads, or
     /// nil to build them in the scratch on every call.
     public var S: UnsafePointer<Float>?
+    /// `[n, D, D]` kept from the forward pass to the backward, or nil: where the heads are contracted,
+    /// every whole group's `A = S c`, so that the backward need not form it again.
+    public var kept: UnsafeMutablePointer<Float>?
 
     public init(
         tasks: Int, tokenCount: Int, tokenDim: Int, heads: Int, M: UnsafePointer<Float>, K: UnsafePointer<Float>,
-        scratch: UnsafeMutablePointer<Float>, S: UnsafePointer<Float>? = nil
+        scratch: UnsafeMutablePointer<Float>, S: UnsafePointer<Float>? = nil, kept: UnsafeMutablePointer<Float>? = nil
     ) {
         (self.tasks, self.tokenCount, self.tokenDim, self.heads) = (tasks, tokenCount, tokenDim, heads)
-        (self.M, self.K, self.scratch, self.S) = (M, K, scratch, S)
+        (self.M, self.K, self.scratch, self.S, self.kept) = (M, K, scratch, S, kept)
     }
 }
 
@@ -82,13 +85,14 @@ public struct LaneKernels: @unchecked Sendable {
         forward = { l, e, delta in
             L.forward(
                 V.self, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim, heads: l.heads,
-                M: l.M, K: l.K, S: l.S, scratch: l.scratch, delta: delta)
+                M: l.M, K: l.K, S: l.S, kept: l.kept, scratch: l.scratch, delta: delta)
         }
         backward = { l, G, e, dE, dM, dK in
             L.backward(
                 V.self, dOut: G, tokens: e, tasks: l.tasks, tokenCount: l.tokenCount, tokenDim: l.tokenDim,
                 heads: l.heads,
-                M: l.M, K: l.K, S: l.S, scratch: l.scratch, dE: dE, dM: dM, dK: dK)
+                M: l.M, K: l.K, S: l.S, kept: l.kept.map { UnsafePointer($0) }, scratch: l.scratch, dE: dE, dM: dM,
+                dK: dK)
         }
         forwardQueries = { l, e, delta in
             L.forwardQueries(

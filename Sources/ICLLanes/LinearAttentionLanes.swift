@@ -42,11 +42,12 @@ public enum LinearAttentionLanes {
     public static func forward<V: SIMD>(
         _: V.Type, tokens e: UnsafePointer<Float>, tasks n: Int, tokenCount T: Int, tokenDim D: Int, heads H: Int,
         M: UnsafePointer<Float>, K: UnsafePointer<Float>, S: UnsafePointer<Float>? = nil,
-        scratch: UnsafeMutablePointer<Float>, delta: UnsafeMutablePointer<Float>
+        kept: UnsafeMutablePointer<Float>? = nil, scratch: UnsafeMutablePointer<Float>,
+        delta: UnsafeMutablePointer<Float>
     ) where V.Scalar == Float {
         if contractsHeads(tokenCount: T, tokenDim: D, heads: H) {
             return forwardContracted(
-                V.self, tokens: e, tasks: n, tokenCount: T, tokenDim: D, heads: H, M: M, K: K, S: S,
+                V.self, tokens: e, tasks: n, tokenCount: T, tokenDim: D, heads: H, M: M, K: K, S: S, kept: kept,
                 scratch: scratch, delta: delta)
         }
         let TD = T * D, DD = D * D
@@ -78,13 +79,13 @@ public enum LinearAttentionLanes {
     public static func backward<V: SIMD>(
         _: V.Type, dOut G: UnsafePointer<Float>, tokens e: UnsafePointer<Float>, tasks n: Int, tokenCount T: Int,
         tokenDim D: Int, heads H: Int, M: UnsafePointer<Float>, K: UnsafePointer<Float>,
-        S: UnsafePointer<Float>? = nil, scratch: UnsafeMutablePointer<Float>,
+        S: UnsafePointer<Float>? = nil, kept: UnsafePointer<Float>? = nil, scratch: UnsafeMutablePointer<Float>,
         dE: UnsafeMutablePointer<Float>?, dM: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>
     ) where V.Scalar == Float {
         if contractsHeads(tokenCount: T, tokenDim: D, heads: H) {
             return backwardContracted(
                 V.self, dOut: G, tokens: e, tasks: n, tokenCount: T, tokenDim: D, heads: H, M: M, K: K, S: S,
-                scratch: scratch, dE: dE, dM: dM, dK: dK)
+                kept: kept, scratch: scratch, dE: dE, dM: dM, dK: dK)
         }
         let TD = T * D, DD = D * D
         let space = Space<V>(scratch, tokenCount: T, tokenDim: D, heads: H)

@@ -10,7 +10,7 @@ import ICLMath
 /// multiplies all heads' rows at once (`U_i` read as `(T·H) × D`). In Float these hand over to the
 /// lane kernels (`LaneWidth`), SIMD across tasks, unless `ICL_LANES=0`.
 extension LinearSelfAttention {
-    /// Per task: C (D·D).
+    /// Per task: C (D·D); on the lane path, A where the heads are contracted (`LaneLayer.kept`).
     public static func chunkCacheSize(tokenDim D: Int) -> Int { D * D }
 
     /// Scratch for `n` tasks: four `[n, T, H·D]` buffers, `n + 1` D×D ones and two `[D, H·D]`.
@@ -40,8 +40,8 @@ extension LinearSelfAttention {
         if let lanes = LaneWidth.kernels(for: T.self, tokenDim: D) {
             let layer = LaneLayer(
                 tasks: n, tokenCount: tokenCount, tokenDim: D, heads: heads, M: floats(M), K: floats(K),
-                scratch: floats(scratch), S: S.map { floats($0) })
-            return lanes.forward(layer, floats(e), floats(delta))  // (the lane backward needs no cache)
+                scratch: floats(scratch), S: S.map { floats($0) }, kept: floats(cache))
+            return lanes.forward(layer, floats(e), floats(delta))
         }
         let task = tokenCount * D, rows = n * tokenCount, DD = D * D, N = tokenCount - 1, HD = heads * D
         let U = scratch, W = U + rows * HD, stacked = W + rows * HD
@@ -70,7 +70,7 @@ extension LinearSelfAttention {
         if let lanes = LaneWidth.kernels(for: T.self, tokenDim: D) {
             let layer = LaneLayer(
                 tasks: n, tokenCount: tokenCount, tokenDim: D, heads: heads, M: floats(M), K: floats(K),
-                scratch: floats(scratch), S: S.map { floats($0) })
+                scratch: floats(scratch), S: S.map { floats($0) }, kept: floats(UnsafeMutablePointer(mutating: cache)))
             return lanes.backward(layer, floats(G), floats(e), dE.map { floats($0) }, floats(dM), floats(dK))
         }
         let task = tokenCount * D, rows = n * tokenCount, DD = D * D, N = tokenCount - 1, HD = heads * D

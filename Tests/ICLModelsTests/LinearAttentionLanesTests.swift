@@ -27,9 +27,9 @@ struct LinearAttentionLanesTests {
         var products: Int { H * D * D }
         func layer(
             _ scratch: UnsafeMutablePointer<Float>, _ M: UnsafePointer<Float>, _ K: UnsafePointer<Float>,
-            S: UnsafePointer<Float>?
+            S: UnsafePointer<Float>?, kept: UnsafeMutablePointer<Float>? = nil
         ) -> LaneLayer {
-            LaneLayer(tasks: n, tokenCount: T, tokenDim: D, heads: H, M: M, K: K, scratch: scratch, S: S)
+            LaneLayer(tasks: n, tokenCount: T, tokenDim: D, heads: H, M: M, K: K, scratch: scratch, S: S, kept: kept)
         }
         var scratchSize: Int {
             LinearAttentionLanes.scratchSize(lanes: 16, tasks: n, tokenCount: T, tokenDim: D, heads: H)
@@ -79,8 +79,10 @@ struct LinearAttentionLanesTests {
 
     /// The lane kernels at `lanes`, in Float; the backward runs twice (once without dE) to check it
     /// adds. `givenS`: where the full layer contracts the heads, S and Sᵀ come from `contract`
-    /// rather than from each call.
-    static func lanes(_ c: Case, lanes: Int, queryOnly: Bool, givenS: Bool = false)
+    /// rather than from each call. `kept`: room for A from the forward to the backward (NaN before).
+    static func lanes(
+        _ c: Case, lanes: Int, queryOnly: Bool, givenS: Bool = false, kept: UnsafeMutablePointer<Float>? = nil
+    )
         -> (delta: [Float], dE: [Float], dM: [Float], dK: [Float], dMWithoutTokens: [Float])
     {
         let kernels = LaneWidth.kernels(lanes)
@@ -98,7 +100,7 @@ struct LinearAttentionLanesTests {
         let table = UnsafeMutablePointer<Float>.allocate(capacity: DD * DD)
         defer { S.deallocate(); table.deallocate() }
         LinearAttentionLanes.contract(M: M, K: K, tokenDim: c.D, heads: c.H, table: table, into: S)
-        let layer = c.layer(scratch, M, K, S: givenS ? UnsafePointer(S) : nil)
+        let layer = c.layer(scratch, M, K, S: givenS ? UnsafePointer(S) : nil, kept: kept)
         if queryOnly {
             kernels.forwardQueries(layer, tokens, &delta)
             kernels.backwardQueries(layer, G, tokens, &dE, &dM, &dK)
@@ -155,6 +157,23 @@ struct LinearAttentionLanesTests {
         let given = Self.lanes(c, lanes: lanes, queryOnly: false, givenS: true)
         #expect(built.delta == given.delta && built.dE == given.dE)
         #expect(built.dM == given.dM && built.dK == given.dK)
+    }
+
+    /// A kept by the forward for each whole group is the A the backward forms otherwise: the same
+    /// Floats out, with the groups' A written (a part-filled last group keeps none).
+    @Test(arguments: widths)
+    func theContractedLayerKeepsAForTheBackward(lanes: Int) {
+        let c = Case((4, 11, 11), tasks: 37), DD = c.D * c.D
+        let kept = UnsafeMutablePointer<Float>.allocate(capacity: c.n * DD)
+        defer { kept.deallocate() }
+        kept.initialize(repeating: .nan, count: c.n * DD)
+        let formed = Self.lanes(c, lanes: lanes, queryOnly: false, givenS: true)
+        let reused = Self.lanes(c, lanes: lanes, queryOnly: false, givenS: true, kept: kept)
+        #expect(formed.delta == reused.delta && formed.dE == reused.dE)
+        #expect(formed.dM == reused.dM && formed.dK == reused.dK)
+        let whole = c.n / lanes * lanes * DD
+        #expect((0..<whole).allSatisfy { !kept[$0].isNaN })
+        #expect((whole..<(c.n * DD)).allSatisfy { kept[$0].isNaN })
     }
 
     /// The contracted layer's Float gradients against central differences of the Double reference's
