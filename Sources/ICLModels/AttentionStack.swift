@@ -39,10 +39,28 @@ public struct AttentionStack: Sendable {
         Workspace<T>(stack: self, batchSize: batchSize, chunks: AttentionStack.chunkCount(batchSize))
     }
 
-    /// Whether the last block of the last application computes the query alone (all the read-out needs).
-    func queryOnly<T>(_ workspace: Workspace<T>) -> Bool {
-        !workspace.computeAllTokens
-            && plan.blocks[config.recurrent ? 0 : config.layers - 1].last!.kind == .attention(.linear)
+    /// The first block of the last application that computes the query rows alone (all the read-out
+    /// needs), or nil: the last linear-attention block, when nothing but MLPs without a LayerNorm
+    /// follow it (mlp-12-4head's last block: a twelfth of its step, 10/11 of it skipped). Those MLPs
+    /// take the query rows gathered into the rest of their cache, which needs room for `2·n·D`.
+    func queryBlock(allTokens: Bool) -> Int? {
+        guard !allTokens else { return nil }
+        let blocks = plan.blocks[config.recurrent ? 0 : config.layers - 1]
+        var k = blocks.count - 1
+        while k >= 0, blocks[k].kind == .mlp, !blocks[k].hasNorm { k -= 1 }
+        guard k >= 0, blocks[k].kind == .attention(.linear) else { return nil }
+        if k < blocks.count - 1, config.modelDim > (config.tokenCount - 1) * config.mlpHidden { return nil }
+        return k
+    }
+
+    /// Where the query rows of an MLP block computing only them sit in its cache: X (kept from the
+    /// forward pass to the backward), then Y (the forward's output, the backward's ∂L/∂Y).
+    @inline(__always)
+    func queryRows<T>(cache: UnsafeMutablePointer<T>, tasks n: Int) -> (
+        X: UnsafeMutablePointer<T>, Y: UnsafeMutablePointer<T>
+    ) {
+        let X = cache + MultiLayerPerceptron.cacheSize(rows: n, hidden: config.mlpHidden)
+        return (X, X + n * config.modelDim)
     }
 
     // MARK: Forward
@@ -79,7 +97,7 @@ public struct AttentionStack: Sendable {
                     into: workspace.S + l * workspace.contractedSize)
             }
         }
-        let queryOnly = self.queryOnly(workspace), chunks = min(workspace.chunks, count)
+        let queryBlock = self.queryBlock(allTokens: workspace.computeAllTokens), chunks = min(workspace.chunks, count)
         tokens.withUnsafeBufferPointer { tokenBuffer in
             let source = SharedPointer(UnsafeMutablePointer(mutating: tokenBuffer.baseAddress!))
             parallelFor(chunks: chunks) { index in
@@ -92,9 +110,9 @@ public struct AttentionStack: Sendable {
                     for k in plan.blocks[c.recurrent ? 0 : a].indices {
                         state = forwardBlock(
                             k, application: a, state: state, chunk: chunk, layers: layers,
-                            queryOnly: queryOnly)
+                            queryBlock: queryBlock)
                     }
-                    let queriesOnly = a == c.layers - 1 && queryOnly
+                    let queriesOnly = a == c.layers - 1 && queryBlock != nil
                     clip(state, into: chunk.at(plan.inputs[a + 1]), chunk: chunk, queriesOnly: queriesOnly)
                 }
             }
@@ -126,11 +144,11 @@ public struct AttentionStack: Sendable {
     @inline(__always)
     func forwardBlock<T: BinaryFloatingPoint>(
         _ k: Int, application a: Int, state: UnsafeMutablePointer<T>, chunk: Chunk<T>,
-        layers: [LayerWeights<UnsafePointer<T>>], queryOnly: Bool
+        layers: [LayerWeights<UnsafePointer<T>>], queryBlock: Int?
     ) -> UnsafeMutablePointer<T> {
         let c = config, D = c.modelDim, T_ = c.tokenCount, H = c.heads, n = chunk.n, task = T_ * D
         let l = c.recurrent ? 0 : a, block = plan.blocks[l][k], slot = plan.slots[a][k], weights = layers[l]
-        let last = a == c.layers - 1 && k == plan.blocks[l].count - 1
+        let queries = a == c.layers - 1 && queryBlock.map { k >= $0 } ?? false
         let M = chunk.workspace.M + l * H * D * D, K = chunk.workspace.K + l * H * D * D
         let S = chunk.workspace.contracted(layer: l)
         var u = state
@@ -142,7 +160,7 @@ public struct AttentionStack: Sendable {
         }
         let out = chunk.at(slot.output)
         switch block.kind {
-        case .attention(.linear) where last && queryOnly:
+        case .attention(.linear) where queries:
             LinearSelfAttention.forwardQueries(
                 tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H, M: M, K: K,
                 scratch: chunk.scratch, delta: out)
@@ -160,6 +178,18 @@ public struct AttentionStack: Sendable {
                 tokens: u, tasks: n, tokenCount: T_, tokenDim: D, keyDim: c.keyDim,
                 heads: weights.heads, cache: chunk.at(slot.cache), scratch: chunk.scratch,
                 delta: out)
+        case .mlp where queries:  // no LayerNorm: u is state
+            let mlp = weights.mlp!, cache = chunk.at(slot.cache), (X, Y) = queryRows(cache: cache, tasks: n)
+            for i in 0..<n { (X + i * D).update(from: state + i * task + (T_ - 1) * D, count: D) }
+            MultiLayerPerceptron.forward(
+                tokens: X, rows: n, tokenDim: D, hidden: c.mlpHidden,
+                activation: c.activation, W_1: mlp.W_1, b_1: mlp.b_1, W_2: mlp.W_2, b_2: mlp.b_2,
+                cache: cache, delta: Y, laneScratch: chunk.scratch)
+            for i in 0..<n {
+                let q = i * task + (T_ - 1) * D
+                for j in 0..<D { out[q + j] = Y[i * D + j] + state[q + j] }
+            }
+            return out
         case .mlp:
             let mlp = weights.mlp!
             MultiLayerPerceptron.forward(
@@ -212,7 +242,7 @@ public struct AttentionStack: Sendable {
         let D = c.modelDim, T_ = c.tokenCount, task = T_ * D
         let w = UnsafePointer(workspace.parameters)
         let layers = weights.layers.map { $0.map { w + $0 } }
-        let queryOnly = self.queryOnly(workspace), chunks = min(workspace.chunks, count)
+        let queryBlock = self.queryBlock(allTokens: workspace.computeAllTokens), chunks = min(workspace.chunks, count)
         let inputGradientsBox = inputGradients.map { SharedPointer($0) }
         let outputGradientsBox = outputGradients.map { SharedPointer(UnsafeMutablePointer(mutating: $0)) }
         dPredictions.withUnsafeBufferPointer { dPredBuffer in
@@ -241,7 +271,7 @@ public struct AttentionStack: Sendable {
                     for k in blocks.indices.reversed() {
                         backwardBlock(
                             k, application: a, chunk: chunk, layers: layers, gradients: gradientLayers,
-                            queryOnly: queryOnly, inputGradients: inputGradientsBox != nil)
+                            queryBlock: queryBlock, inputGradients: inputGradientsBox != nil)
                     }
                 }
                 unembed(chunk: chunk, weights: w, inputGradients: inputGradientsBox?.base)
@@ -256,7 +286,7 @@ public struct AttentionStack: Sendable {
     @inline(__always)
     func backwardBlock<T: BinaryFloatingPoint>(
         _ k: Int, application a: Int, chunk: Chunk<T>, layers: [LayerWeights<UnsafePointer<T>>],
-        gradients: [LayerWeights<UnsafeMutablePointer<T>>], queryOnly: Bool, inputGradients: Bool
+        gradients: [LayerWeights<UnsafeMutablePointer<T>>], queryBlock: Int?, inputGradients: Bool
     ) {
         let c = config, D = c.modelDim, T_ = c.tokenCount, H = c.heads, n = chunk.n, task = T_ * D, DD = D * D
         let l = c.recurrent ? 0 : a, block = plan.blocks[l][k], slot = plan.slots[a][k]
@@ -265,7 +295,7 @@ public struct AttentionStack: Sendable {
         let state = UnsafePointer(k == 0 ? chunk.at(plan.inputs[a]) : chunk.at(plan.slots[a][k - 1].output))
         let norm = weights.norm(block.kind)
         let u = norm == nil ? state : UnsafePointer(chunk.at(slot.normed))
-        let last = a == c.layers - 1 && k == plan.blocks[l].count - 1
+        let queries = a == c.layers - 1 && queryBlock.map { k >= $0 } ?? false
         let tokensGradient = inputGradients || !plan.readsRawTokens(application: a, block: k)
         // Without a LayerNorm, the MLP adds its tokens' gradient straight onto G (no dU to clear and add).
         let direct = norm == nil && block.kind == .mlp
@@ -274,7 +304,7 @@ public struct AttentionStack: Sendable {
         let M = chunk.workspace.M + l * H * DD, K = chunk.workspace.K + l * H * DD
         let dM = chunk.dM + l * H * DD, dK = chunk.dK + l * H * DD
         switch block.kind {
-        case .attention(.linear) where last && queryOnly:
+        case .attention(.linear) where queries:
             LinearSelfAttention.backwardQueries(
                 dOut: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D, heads: H,
                 M: M, K: K, scratch: chunk.scratch, dE: dTokens, dM: dM, dK: dK)
@@ -288,6 +318,18 @@ public struct AttentionStack: Sendable {
                 dDelta: G, tokens: u, tasks: n, tokenCount: T_, tokenDim: D,
                 keyDim: c.keyDim, heads: weights.heads, cache: chunk.at(slot.cache), scratch: chunk.scratch,
                 dTokens: dTokens, gradients: grads.heads)
+        case .mlp where queries:  // ∂L/∂out is 0 off the query rows: G_q += the MLP's part there
+            let mlp = weights.mlp!, dMLP = grads.mlp!, cache = chunk.at(slot.cache)
+            let (X, dY) = queryRows(cache: cache, tasks: n)
+            for i in 0..<n { (dY + i * D).update(from: G + i * task + (T_ - 1) * D, count: D) }
+            MultiLayerPerceptron.backward(
+                dDelta: dY, tokens: X, rows: n, tokenDim: D, hidden: c.mlpHidden, activation: c.activation,
+                W_1: mlp.W_1, b_1: mlp.b_1, W_2: mlp.W_2, cache: cache, scratch: chunk.scratch,
+                dTokens: tokensGradient ? dY : nil,
+                dW_1: dMLP.W_1, dB_1: dMLP.b_1, dW_2: dMLP.W_2, dB_2: dMLP.b_2, laneScratch: chunk.scratch)
+            if tokensGradient {
+                for i in 0..<n { (G + i * task + (T_ - 1) * D).update(from: dY + i * D, count: D) }
+            }
         case .mlp:
             let mlp = weights.mlp!, dMLP = grads.mlp!
             MultiLayerPerceptron.backward(
@@ -366,7 +408,7 @@ public struct AttentionStack: Sendable {
     public func flops(count: Int, allTokens: Bool = false, tokenGradients: Bool = false) -> (
         forward: Double, backward: Double
     ) {
-        let c = config, T = c.tokenCount, D = c.modelDim
+        let c = config, T = c.tokenCount, D = c.modelDim, queryBlock = self.queryBlock(allTokens: allTokens)
         var forward = 0.0, backward = 0.0
         if c.embeddingDim > 0 {
             forward += 2 * Double(T * D * c.tokenDim)
@@ -375,7 +417,7 @@ public struct AttentionStack: Sendable {
         for a in 0..<c.layers {
             let blocks = plan.blocks[c.recurrent ? 0 : a]
             for (k, block) in blocks.enumerated() {
-                let last = a == c.layers - 1 && k == blocks.count - 1
+                let queries = a == c.layers - 1 && queryBlock.map { k >= $0 } ?? false
                 let tokenGradient = tokenGradients || !plan.readsRawTokens(application: a, block: k)
                 if block.hasNorm {
                     let f = LayerNorm.flops(tokenCount: T, tokenDim: D)
@@ -385,7 +427,7 @@ public struct AttentionStack: Sendable {
                 switch block.kind {
                 case .attention(.linear):
                     f = LinearSelfAttention.flops(
-                        tokenCount: T, tokenDim: D, heads: c.heads, queryOnly: last && !allTokens,
+                        tokenCount: T, tokenDim: D, heads: c.heads, queryOnly: queries,
                         tokenGradient: tokenGradient)
                 case .attention(.softmax):
                     f = SoftmaxAttention.flops(
@@ -393,7 +435,7 @@ public struct AttentionStack: Sendable {
                         tokenGradient: tokenGradient)
                 case .mlp:
                     f = MultiLayerPerceptron.flops(
-                        rows: T, tokenDim: D, hidden: c.mlpHidden, tokenGradient: tokenGradient)
+                        rows: queries ? 1 : T, tokenDim: D, hidden: c.mlpHidden, tokenGradient: tokenGradient)
                 }
                 forward += f.forward; backward += f.backward
             }

@@ -236,10 +236,18 @@ struct AttentionStackGradientTests {
         #expect(mismatches.map(\.index) == [k])
     }
 
-    @Test func queryOnlyAndAllTokenKernelsAgree() {
-        let config = ModelConfig {
+    /// Linear attention last, and blocks of attention then MLP (the MLP of the last one on the query
+    /// rows alone; four heads, as mlp-12-4head, with clipped tokens).
+    @Test(arguments: [
+        ModelConfig {
             $0.layers = 3; $0.heads = 2; $0.recurrent = false; $0.inputDim = 5; $0.contextSize = 6
-        }
+        },
+        ModelConfig {
+            $0.architecture = .transformer; $0.layers = 3; $0.heads = 4; $0.inputDim = 5; $0.contextSize = 6
+            $0.mlpHidden = 8; $0.clipTokens = 10
+        },
+    ])
+    func queryOnlyAndAllTokenKernelsAgree(config: ModelConfig) {
         let stack = AttentionStack(config)
         let batch = tasks(config, count: 5, seed: 21)
         let parameters = randomParameters(stack, seed: 22)
@@ -281,6 +289,11 @@ struct FastPathTests {
         ModelConfig {
             $0.architecture = .transformer; $0.layers = 2; $0.heads = 4; $0.inputDim = 10; $0.contextSize = 10
             $0.layerNorm = true; $0.mlpHidden = 44
+        },
+        // mlp-12-4head's blocks: contracted heads on the lanes, the last MLP on the query rows alone.
+        ModelConfig {
+            $0.architecture = .transformer; $0.layers = 2; $0.heads = 4; $0.inputDim = 10; $0.contextSize = 10
+            $0.mlpHidden = 44
         },
         ModelConfig {
             $0.architecture = .transformer; $0.layers = 1; $0.recurrent = true; $0.inputDim = 1; $0.contextSize = 10
