@@ -21,6 +21,7 @@ public enum BLAS {
     /// by LAPACK's `dsyev`. Returns nil if LAPACK reports a failure.
     public static func symmetricEigenvalues(_ matrix: [Double], n: Int) -> [Double]? {
         precondition(matrix.count == n * n, "symmetricEigenvalues: \(matrix.count) entries for n = \(n)")
+        _ = blasSingleThreaded
         var a = matrix
         var w = [Double](repeating: 0, count: n)
         var jobz = Int8(UInt8(ascii: "N")), uplo = Int8(UInt8(ascii: "U"))
@@ -35,7 +36,10 @@ public enum BLAS {
     }
 }
 
-/// OpenBLAS is told once to use one thread: our chunks already keep every core busy.
+/// OpenBLAS is told once, before its first call of any kind, to use one thread: our chunks already
+/// keep every core busy. LAPACK too: GD++'s task spectra (`dsyev` from several chunks at once) came
+/// out otherwise when no SGEMM had run first, and gdpp-12 fitted alone ended at other η and γ than
+/// the same recipe fitted in the zoo.
 let blasSingleThreaded: Void = BLAS.setThreads(1)
 
 /// A matrix product that goes to OpenBLAS for Float when it is big enough to pay for the call,

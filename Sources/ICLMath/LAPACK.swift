@@ -11,6 +11,7 @@ extension BLAS {
     {
         precondition(
             a.count == m * n && b.count == m, "leastSquares: \(a.count) entries and \(b.count) targets for \(m) × \(n)")
+        _ = blasSingleThreaded
         var columnMajor = [Double](repeating: 0, count: m * n)
         for i in 0..<m { for j in 0..<n { columnMajor[j * m + i] = a[i * n + j] } }
         var rhs = b + [Double](repeating: 0, count: max(n - m, 0))  // dgelss writes the n-vector solution into b
@@ -35,6 +36,7 @@ extension BLAS {
         precondition(
             a.count == n * n && b.count == n,
             "solvePositiveDefinite: \(a.count) entries and \(b.count) values for n = \(n)")
+        _ = blasSingleThreaded
         var matrix = a, rhs = b  // symmetric: row- and column-major are the same matrix
         var uplo = Int8(UInt8(ascii: "U")), size = Int32(n), one: Int32 = 1, lda = Int32(max(n, 1)), info: Int32 = 0
         dposv_(&uplo, &size, &one, &matrix, &lda, &rhs, &lda, &info)
