@@ -30,8 +30,10 @@ build: deps
 
 ## The main job on the default recipe: train a 1-layer LSA (5,000 steps), construct GD with a
 ## line-searched eta, and compare the two on 10,000 held-out tasks.
+## Its two checkpoints are made anew on every run (the tools refuse to overwrite a checkpoint).
 demo: build
 	mkdir -p $(DEMO)
+	rm -f $(DEMO)/lsa-1-seed-0.h5 $(DEMO)/gd-1.h5
 	$(RELEASE)/icl-zoo train zoo/lsa-1.json --seed 0 --out $(DEMO)/lsa-1-seed-0.h5
 	$(RELEASE)/icl-zoo construct gd --layers 1 --out $(DEMO)/gd-1.h5
 	$(RELEASE)/icl-zoo list $(DEMO)
