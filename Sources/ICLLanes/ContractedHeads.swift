@@ -13,9 +13,9 @@ import ICLMath
 /// `dE_i += D̃ e_i` for the context tokens, against 8·H·T·D². The weights' gradient
 /// `dS = Σ_tasks vec(dA) cᵀ` is a reduction over tasks, so it is one SGEMM over the call's tasks
 /// rather than per-lane accumulators (D²·P vectors would not stay in cache), contracted back onto
-/// `dM_h`, `dK_h` once per call. The backward forms C and A again rather than keep A on the tape:
-/// writing 121 Floats a task to memory and reading them back cost more than `S c` (`perf`: the
-/// lane kernels took 14 % fewer samples without that cache).
+/// `dM_h`, `dK_h` once per call. The backward forms C again; A it reads where the forward kept it
+/// (`kept`: each whole group's D² vectors copied as they are, 2 % off mlp-12-4head's step; an
+/// earlier cache that scattered A task by task to the tape cost more than forming `S c` again).
 extension LinearAttentionLanes {
     /// `P = D(D+1)/2`: the entries of C on and above the diagonal.
     @inlinable
@@ -23,9 +23,9 @@ extension LinearAttentionLanes {
 
     /// Whether the full layer goes through S: fewer multiply-adds per task, counted in units of D²
     /// (C, common to both, left out). Head by head: forward 3·H·T, backward 8·H·T. Contracted:
-    /// forward P + T (`S c`, `A e_t`); backward P + T + T + P + N (`S c` again, `dA`, `Aᵀ g_t`,
-    /// `Sᵀ dA`, `D̃ e_i`) and P for the task's share of `dS` (an SGEMM, counted as if it were not
-    /// faster). With T = D = 11 it goes through S from three heads on.
+    /// forward P + T (`S c`, `A e_t`); backward P + T + T + P + N (`S c` again, counted as if no A
+    /// were kept, `dA`, `Aᵀ g_t`, `Sᵀ dA`, `D̃ e_i`) and P for the task's share of `dS` (an SGEMM,
+    /// counted as if it were not faster). With T = D = 11 it goes through S from three heads on.
     @inlinable
     public static func contractsHeads(tokenCount T: Int, tokenDim D: Int, heads H: Int) -> Bool {
         4 * packedCount(D) + 4 * T < 11 * H * T
@@ -161,9 +161,10 @@ extension LinearAttentionLanes {
 
     /// The backward of `forwardContracted` from `G = ∂L/∂delta`: adds into `dM`, `dK` and, when
     /// given, `dE` (with the A the forward kept, where it did: the same values, and a third of the
-    /// multiply-adds with S saved). With C's derivative in c: `dE_i += D̃ e_i` for the context tokens, where D̃ is
-    /// symmetric with `D̃[a,b] = dc_ab` off the diagonal and `D̃[a,a] = 2 dc_aa` (c_aa is quadratic
-    /// in e_i[a], and c_ab for a < b stands for both C[a,b] and C[b,a]). The weights' gradients:
+    /// multiply-adds with S saved). With C's derivative in c: `dE_i += D̃ e_i` for the context
+    /// tokens, where D̃ is symmetric with `D̃[a,b] = dc_ab` off the diagonal and `D̃[a,a] = 2 dc_aa`
+    /// (c_aa is quadratic in e_i[a], and c_ab for a < b stands for both C[a,b] and C[b,a]). The
+    /// weights' gradients:
     /// `dS = Σ_tasks vec(dA) cᵀ`, and from S's definition, with `dŜ[(i,j),(a,b)]` read at
     /// `(min(a,b), max(a,b))`, `dM_h[i,a] = Σ_{j,b} dŜ[(i,j),(a,b)] K_h[b,j]` and
     /// `dK_h[b,j] = Σ_{i,a} dŜ[(i,j),(a,b)] M_h[i,a]` — two products with `table[(i,a),(b,j)] = dŜ`.

@@ -53,6 +53,12 @@ public struct AttentionStack: Sendable {
         return k
     }
 
+    /// Whether block k of application a computes the query rows alone, given `queryBlock`.
+    @inline(__always)
+    func computesQueries(application a: Int, block k: Int, from queryBlock: Int?) -> Bool {
+        a == config.layers - 1 && queryBlock.map { k >= $0 } ?? false
+    }
+
     /// Where the query rows of an MLP block computing only them sit in its cache: X (kept from the
     /// forward pass to the backward), then Y (the forward's output, the backward's ∂L/∂Y).
     @inline(__always)
@@ -148,7 +154,7 @@ public struct AttentionStack: Sendable {
     ) -> UnsafeMutablePointer<T> {
         let c = config, D = c.modelDim, T_ = c.tokenCount, H = c.heads, n = chunk.n, task = T_ * D
         let l = c.recurrent ? 0 : a, block = plan.blocks[l][k], slot = plan.slots[a][k], weights = layers[l]
-        let queries = a == c.layers - 1 && queryBlock.map { k >= $0 } ?? false
+        let queries = computesQueries(application: a, block: k, from: queryBlock)
         let M = chunk.workspace.M + l * H * D * D, K = chunk.workspace.K + l * H * D * D
         let S = chunk.workspace.contracted(layer: l)
         var u = state
@@ -295,7 +301,7 @@ public struct AttentionStack: Sendable {
         let state = UnsafePointer(k == 0 ? chunk.at(plan.inputs[a]) : chunk.at(plan.slots[a][k - 1].output))
         let norm = weights.norm(block.kind)
         let u = norm == nil ? state : UnsafePointer(chunk.at(slot.normed))
-        let queries = a == c.layers - 1 && queryBlock.map { k >= $0 } ?? false
+        let queries = computesQueries(application: a, block: k, from: queryBlock)
         let tokensGradient = inputGradients || !plan.readsRawTokens(application: a, block: k)
         // Without a LayerNorm, the MLP adds its tokens' gradient straight onto G (no dU to clear and add).
         let direct = norm == nil && block.kind == .mlp
@@ -417,7 +423,7 @@ public struct AttentionStack: Sendable {
         for a in 0..<c.layers {
             let blocks = plan.blocks[c.recurrent ? 0 : a]
             for (k, block) in blocks.enumerated() {
-                let queries = a == c.layers - 1 && queryBlock.map { k >= $0 } ?? false
+                let queries = computesQueries(application: a, block: k, from: queryBlock)
                 let tokenGradient = tokenGradients || !plan.readsRawTokens(application: a, block: k)
                 if block.hasNorm {
                     let f = LayerNorm.flops(tokenCount: T, tokenDim: D)
